@@ -1,0 +1,1 @@
+"""Yiwang: the Sanic application and the government domains."""

@@ -1,0 +1,1 @@
+"""The signed inbound API for agencies: keys, request signatures and replay protection."""

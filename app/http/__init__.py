@@ -1,0 +1,1 @@
+"""The only package that imports sanic: one blueprint per domain, auth, and the error map."""

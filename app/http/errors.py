@@ -1,0 +1,101 @@
+"""The one table from domain errors to HTTP statuses, and the one error body.
+
+Every error answer is ``{"code", "message", "request_id"}`` plus ``details`` when there are
+any. Codes are stable; messages are for people.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sanic import Request, Sanic
+from sanic.exceptions import SanicException
+from sanic.response import JSONResponse, json
+
+from app import errors as e
+
+log = logging.getLogger("yiwang.http")
+
+# Most specific first: the first class in the MRO that appears here decides the status.
+STATUS: dict[type[e.DomainError], int] = {
+    e.InvalidInput: 422,
+    e.MalformedJson: 400,
+    e.InvalidIdNumber: 422,
+    e.NotFound: 404,
+    e.Unauthenticated: 401,
+    e.TokenInvalid: 401,
+    e.LoginCodeInvalid: 401,
+    e.VerificationFailed: 422,
+    e.VerificationNotYours: 403,
+    e.NotVerified: 403,
+    e.IdentityConflict: 409,
+    e.Forbidden: 403,
+    e.AgencySignatureInvalid: 401,
+    e.AgencyTimestampSkewed: 401,
+    e.AgencyReplayed: 409,
+    e.RateLimited: 429,
+    e.ChannelUnavailableError: 503,
+    e.ServiceUnavailable: 503,
+}
+
+# Sanic's own exceptions (routing, method, body size) by status, with our stable codes.
+SANIC_CODES: dict[int, str] = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    408: "REQUEST_TIMEOUT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    503: "SERVICE_UNAVAILABLE",
+}
+
+
+def status_for(error: e.DomainError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]  # type: ignore[index]
+    return 400
+
+
+def error_body(code: str, message: str, request_id: str | None, details: dict | None = None) -> dict:
+    body: dict[str, object] = {"code": code, "message": message, "request_id": request_id}
+    if details:
+        body["details"] = details
+    return body
+
+
+def _request_id(request: Request) -> str | None:
+    return getattr(request.ctx, "request_id", None)
+
+
+async def on_domain_error(request: Request, error: e.DomainError) -> JSONResponse:
+    status = status_for(error)
+    headers = {"Retry-After": "60"} if isinstance(error, e.RateLimited) else None
+    return json(
+        error_body(error.code, error.message, _request_id(request), error.details),
+        status=status,
+        headers=headers,
+    )
+
+
+async def on_sanic_error(request: Request, error: SanicException) -> JSONResponse:
+    status = getattr(error, "status_code", 500) or 500
+    code = SANIC_CODES.get(status, "INTERNAL_ERROR" if status >= 500 else "BAD_REQUEST")
+    message = str(error) if status < 500 else "Something went wrong on our side."
+    return json(error_body(code, message, _request_id(request)), status=status)
+
+
+async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return json(
+        error_body("INTERNAL_ERROR", "Something went wrong on our side.", _request_id(request)),
+        status=500,
+    )
+
+
+def install(app: Sanic) -> None:
+    app.error_handler.add(e.DomainError, on_domain_error)
+    app.error_handler.add(SanicException, on_sanic_error)
+    app.error_handler.add(Exception, on_unexpected)

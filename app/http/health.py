@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import asyncio
+
+from sanic import Blueprint, Request
+from sanic.response import JSONResponse, json
+from tortoise import connections
+
+from app.http.openapi import documented
+
+bp = Blueprint("health")
+
+
+async def _database_ok() -> bool:
+    try:
+        await asyncio.wait_for(connections.get("default").execute_query("SELECT 1"), timeout=2)
+        return True
+    except Exception:
+        return False
+
+
+async def _redis_ok(request: Request) -> bool:
+    try:
+        return bool(await asyncio.wait_for(request.app.ctx.services.redis.ping(), timeout=2))
+    except Exception:
+        return False
+
+
+@bp.get("/healthz")
+@documented("Liveness and readiness: checks the database and Redis for real.", tag="ops")
+async def healthz(request: Request) -> JSONResponse:
+    database, redis = await asyncio.gather(_database_ok(), _redis_ok(request))
+    ok = database and redis
+    checks = {"database": "ok" if database else "down", "redis": "ok" if redis else "down"}
+    return json({"status": "ok" if ok else "degraded", "checks": checks}, status=200 if ok else 503)

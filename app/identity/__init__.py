@@ -1,0 +1,1 @@
+"""Citizens, their channel accounts, real-name verification and sessions (统一认证)."""

@@ -1,0 +1,274 @@
+"""Signing in on any channel, and real-name verification, so one person is one citizen.
+
+A channel account belongs to exactly one citizen. When a channel vouches for a real name
+(Alipay certified user, the app's SSO, WeChat face verification) the citizen becomes
+verified, keyed by the keyed hash of the ID number. If that person already exists under
+another citizen record, the two are merged and everything follows the person.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from app.errors import (
+    ChannelUnavailableError,
+    IdentityConflict,
+    InvalidInput,
+    LoginCodeInvalid,
+    NotFound,
+    VerificationFailed,
+    VerificationNotYours,
+)
+from app.identity.id_numbers import normalise_id_number
+from app.identity.merge import merge_citizens
+from app.identity.models import ChannelAccount, Citizen
+from app.identity.sessions import Principal, SessionStore
+from channels.base import (
+    Channel,
+    ChannelLogin,
+    ChannelRejected,
+    ChannelUnavailable,
+    FaceVerifier,
+    Login,
+    RealName,
+)
+from infra import clock
+from infra.pii import PiiVault, mask_id_number, mask_name, mask_phone
+
+
+@dataclass(frozen=True)
+class CitizenView:
+    """What a resident may see of themselves: masked, never the clear values."""
+
+    id: uuid.UUID
+    verified: bool
+    name_masked: str | None
+    id_number_masked: str | None
+    phone_masked: str | None
+
+    @classmethod
+    def of(cls, citizen: Citizen) -> CitizenView:
+        return cls(
+            citizen.id,
+            citizen.verified,
+            citizen.name_masked,
+            citizen.id_number_masked,
+            citizen.phone_masked,
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": str(self.id),
+            "verified": self.verified,
+            "name_masked": self.name_masked,
+            "id_number_masked": self.id_number_masked,
+            "phone_masked": self.phone_masked,
+        }
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    token: str
+    expires_at: datetime
+    citizen: CitizenView
+
+
+@dataclass
+class Accounts:
+    vault: PiiVault
+    sessions: SessionStore
+    logins: Mapping[Channel, Login]
+    face: FaceVerifier
+
+    # ------------------------------------------------------------------ sign-in
+
+    async def sign_in(self, channel: Channel, code: str) -> SignedIn:
+        login_adapter = self.logins.get(channel)
+        if login_adapter is None:
+            raise InvalidInput("Unknown channel.", field="channel")
+        try:
+            login = await login_adapter.login(code)
+        except ChannelRejected as exc:
+            raise LoginCodeInvalid() from exc
+        except ChannelUnavailable as exc:
+            raise ChannelUnavailableError() from exc
+        real_name = self._checked_real_name(login.real_name)
+        account, moved = await self._settle_account(login, real_name)
+        await self.sessions.forget(moved)
+        token, session = await self.sessions.issue(account)
+        citizen = await Citizen.get(id=account.citizen_id)  # type: ignore[attr-defined]
+        return SignedIn(token, session.expires_at, CitizenView.of(citizen))
+
+    def _checked_real_name(self, real_name: RealName | None) -> RealName | None:
+        if real_name is None:
+            return None
+        return RealName(real_name.name, normalise_id_number(real_name.id_number), real_name.phone)
+
+    async def _settle_account(
+        self, login: ChannelLogin, real_name: RealName | None
+    ) -> tuple[ChannelAccount, list[str]]:
+        # Two first logins of the same person may race; the unique keys decide, we retry once.
+        for attempt in range(2):
+            try:
+                async with in_transaction() as tx:
+                    return await self._settle_in(tx, login, real_name)
+            except IntegrityError:
+                if attempt == 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _settle_in(
+        self, tx: BaseDBAsyncClient, login: ChannelLogin, real_name: RealName | None
+    ) -> tuple[ChannelAccount, list[str]]:
+        now = clock.now()
+        account = (
+            await ChannelAccount.filter(channel=login.channel, subject=login.subject)
+            .using_db(tx)
+            .select_for_update()
+            .first()
+        )
+        if account is None:
+            citizen = await self._citizen_for(tx, real_name)
+            account = await ChannelAccount.create(
+                channel=login.channel,
+                subject=login.subject,
+                citizen_id=citizen.id,
+                created_at=now,
+                last_login_at=now,
+                using_db=tx,
+            )
+            return account, []
+        await ChannelAccount.filter(id=account.id).using_db(tx).update(last_login_at=now)
+        moved: list[str] = []
+        if real_name is not None:
+            citizen = await Citizen.get(id=account.citizen_id).using_db(tx)  # type: ignore[attr-defined]
+            target, moved = await self._prove(tx, citizen, real_name)
+            account.citizen_id = target.id  # type: ignore[attr-defined]
+        return account, moved
+
+    async def _citizen_for(self, tx: BaseDBAsyncClient, real_name: RealName | None) -> Citizen:
+        now = clock.now()
+        if real_name is None:
+            return await Citizen.create(id=uuid.uuid4(), created_at=now, using_db=tx)
+        existing = await self._by_id_number(tx, real_name.id_number)
+        if existing is not None:
+            return existing
+        citizen = await Citizen.create(id=uuid.uuid4(), created_at=now, using_db=tx)
+        await self._mark_verified(tx, citizen, real_name)
+        return citizen
+
+    async def _by_id_number(self, tx: BaseDBAsyncClient, id_number: str) -> Citizen | None:
+        digest = self.vault.lookup_hash("id_number", id_number)
+        return await Citizen.filter(id_number_hash=digest).using_db(tx).first()
+
+    async def _mark_verified(self, tx: BaseDBAsyncClient, citizen: Citizen, real_name: RealName) -> None:
+        fields: dict[str, object] = {
+            "verified": True,
+            "verified_at": clock.now(),
+            "name_enc": self.vault.encrypt("name", real_name.name),
+            "name_masked": mask_name(real_name.name),
+            "id_number_enc": self.vault.encrypt("id_number", real_name.id_number),
+            "id_number_hash": self.vault.lookup_hash("id_number", real_name.id_number),
+            "id_number_masked": mask_id_number(real_name.id_number),
+        }
+        if real_name.phone:
+            fields |= {
+                "phone_enc": self.vault.encrypt("phone", real_name.phone),
+                "phone_hash": self.vault.lookup_hash("phone", real_name.phone),
+                "phone_masked": mask_phone(real_name.phone),
+            }
+        await Citizen.filter(id=citizen.id).using_db(tx).update(**fields)
+        for name, value in fields.items():
+            setattr(citizen, name, value)
+
+    async def _prove(
+        self, tx: BaseDBAsyncClient, citizen: Citizen, real_name: RealName
+    ) -> tuple[Citizen, list[str]]:
+        """Attach a proven real name to ``citizen``; returns the citizen that now holds it."""
+        digest = self.vault.lookup_hash("id_number", real_name.id_number)
+        if citizen.verified:
+            if citizen.id_number_hash != digest:
+                raise IdentityConflict()
+            return citizen, []
+        holder = await Citizen.filter(id_number_hash=digest).using_db(tx).first()
+        if holder is None:
+            await self._mark_verified(tx, citizen, real_name)
+            return citizen, []
+        moved = await merge_citizens(citizen, holder, tx)
+        return holder, moved
+
+    # ------------------------------------------------------------------ verification
+
+    async def verify_with_face(
+        self,
+        principal: Principal,
+        verify_result: str,
+        *,
+        name: str | None = None,
+        id_number: str | None = None,
+    ) -> CitizenView:
+        """WeChat city-service face verification for the signed-in WeChat account."""
+        if principal.channel != "wechat":
+            raise InvalidInput("Face verification is available in the WeChat channel.", field="channel")
+        try:
+            result = await self.face.identify(verify_result)
+        except ChannelRejected as exc:
+            raise VerificationFailed("The verification result is unknown or expired.") from exc
+        except ChannelUnavailable as exc:
+            raise ChannelUnavailableError() from exc
+        account = await ChannelAccount.get_or_none(id=principal.account_id)
+        if account is None:
+            raise NotFound()
+        if result.openid != account.subject:
+            raise VerificationNotYours()
+        if not result.passed:
+            raise VerificationFailed()
+        real_name = self._face_real_name(result.real_name, result.name_md5, result.id_number_md5,
+                                         name, id_number)
+        async with in_transaction() as tx:
+            citizen = await Citizen.get(id=principal.citizen_id).using_db(tx).select_for_update()
+            holder, moved = await self._prove(tx, citizen, real_name)
+        await self.sessions.forget(moved)
+        return CitizenView.of(holder)
+
+    def _face_real_name(
+        self,
+        disclosed: RealName | None,
+        name_md5: str,
+        id_number_md5: str,
+        name: str | None,
+        id_number: str | None,
+    ) -> RealName:
+        if disclosed is not None:
+            candidate = disclosed
+        elif name and id_number:
+            candidate = RealName(name.strip(), id_number)
+        else:
+            raise InvalidInput(
+                "Send the name and ID number used for face verification.",
+                field="id_number",
+            )
+        checked = RealName(candidate.name, normalise_id_number(candidate.id_number), candidate.phone)
+        if _md5(checked.name) != name_md5.upper() or _md5(checked.id_number) != id_number_md5.upper():
+            raise VerificationFailed("The name or ID number does not match the verified person.")
+        return checked
+
+    # ------------------------------------------------------------------ reading
+
+    async def view(self, citizen_id: uuid.UUID) -> CitizenView:
+        citizen = await Citizen.get_or_none(id=citizen_id)
+        if citizen is None:
+            raise NotFound()
+        return CitizenView.of(citizen)
+
+
+def _md5(value: str) -> str:
+    return hashlib.md5(value.encode()).hexdigest().upper()

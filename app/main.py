@@ -1,0 +1,34 @@
+"""The composition root: create_app(settings) wires settings, services and blueprints."""
+
+from __future__ import annotations
+
+from sanic import Sanic
+
+from app.config import Settings
+from app.http import agency, errors, health, identity, middleware, openapi
+from app.services import open_services
+from infra import logs
+
+
+def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
+    logs.configure(json_lines=settings.log_json)
+    app = Sanic(name, configure_logging=False)
+    app.config.FALLBACK_ERROR_FORMAT = "json"
+    app.config.REQUEST_MAX_SIZE = 16 * 1024 * 1024
+    app.config.KEEP_ALIVE_TIMEOUT = 30
+    app.ctx.settings = settings
+    app.ctx.access_log = not settings.demo or settings.log_json
+    errors.install(app)
+    middleware.install(app)
+    for blueprint in (health.bp, openapi.bp, identity.bp, agency.bp):
+        app.blueprint(blueprint)
+
+    @app.before_server_start
+    async def _open(app: Sanic) -> None:
+        app.ctx.services = await open_services(settings)
+
+    @app.after_server_stop
+    async def _close(app: Sanic) -> None:
+        await app.ctx.services.close()
+
+    return app

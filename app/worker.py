@@ -1,0 +1,59 @@
+"""The background worker: outbox delivery now, and every room's scheduled jobs.
+
+Run it with ``yiwang worker`` (production) or let ``yiwang serve --demo`` manage one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from app.config import Settings
+from app.services import Services, open_services
+from infra import outbox
+from infra.jobs import WorkerSpec, build_worker, every
+
+
+async def deliver_outbox_event(ctx: dict[str, Any], event_id: int) -> bool:
+    return await outbox.deliver(event_id)
+
+
+async def sweep_outbox(ctx: dict[str, Any]) -> int:
+    services: Services = ctx["services"]
+
+    async def enqueue(event_id: int) -> None:
+        await services.jobs.enqueue("deliver_outbox_event", event_id, job_id=f"outbox:{event_id}")
+
+    return await outbox.sweep(enqueue)
+
+
+def worker_spec(settings: Settings) -> WorkerSpec:
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx["services"] = await open_services(settings)
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        services: Services | None = ctx.get("services")
+        if services is not None:
+            await services.close()
+
+    return WorkerSpec(
+        functions=[deliver_outbox_event, sweep_outbox],
+        schedules=[every(sweep_outbox, seconds=5)],
+        on_startup=startup,
+        on_shutdown=shutdown,
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    worker = build_worker(worker_spec(settings), settings.redis_url)
+    try:
+        await worker.async_run()
+    finally:
+        await worker.close()
+
+
+def run_worker_process(settings: Settings) -> None:
+    """Entry point of the worker process that ``serve`` manages; stops quietly on SIGTERM."""
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+        asyncio.run(run_worker(settings))

@@ -1,0 +1,40 @@
+"""How one sandbox instance is set up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from channels.sandbox.credentials import SandboxCredentials
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    """A resident the demo sandbox knows from the start, with ids the README can print."""
+
+    name: str
+    id_number: str
+    phone: str
+    wechat_openid: str
+    alipay_user_id: str
+    app_user_id: str
+
+
+DEMO_PEOPLE: tuple[DemoPerson, ...] = (
+    DemoPerson("张三", "330106199003071236", "13800138000",
+               "o-demo-zhangsan", "2088000000000001", "zlb-demo-zhangsan"),
+    DemoPerson("李四", "330102198511224569", "13900139000",
+               "o-demo-lisi", "2088000000000002", "zlb-demo-lisi"),
+    DemoPerson("王芳", "330382199508150025", "13700137000",
+               "o-demo-wangfang", "2088000000000003", "zlb-demo-wangfang"),
+)
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    credentials: SandboxCredentials
+    # Where the sandbox itself is reachable (bill download URLs, cashier pages).
+    base_url: str
+    # Multiplies every notification retry delay; 1.0 is the channels' real schedule.
+    time_scale: float = 1.0
+    # Start with DEMO_PEOPLE registered on all three channels.
+    demo_people: bool = False

@@ -1,0 +1,58 @@
+"""Tortoise ORM set-up: one config builder, native migrations, and the compare-and-set helper."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.models import Model
+
+
+def tortoise_config(database_url: str, apps: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    """``apps`` maps a label to {"models": module, "migrations": module}."""
+    url = database_url
+    if url.startswith(("postgres://", "postgresql://")) and "maxsize" not in url:
+        url += ("&" if "?" in url else "?") + "minsize=1&maxsize=20"
+    return {
+        "connections": {"default": url},
+        "apps": {
+            label: {
+                "models": [spec["models"]],
+                "migrations": spec["migrations"],
+                "default_connection": "default",
+            }
+            for label, spec in apps.items()
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def migrate(config: dict[str, Any]) -> None:
+    """Apply every pending migration (idempotent; safe to run on each start)."""
+    from tortoise.migrations.api import migrate as run_migrations
+
+    await run_migrations(config=config)
+    await Tortoise.close_connections()
+
+
+async def open_database(config: dict[str, Any]) -> None:
+    """Open the ORM for this process; every task (request, job) shares it."""
+    await Tortoise.init(config=config, _enable_global_fallback=True)
+
+
+async def close_database() -> None:
+    await Tortoise.close_connections()
+
+
+async def compare_and_set(
+    model: type[Model], pk: Any, *, field: str, expected: str, new: str, **changes: Any
+) -> bool:
+    """Move ``field`` from ``expected`` to ``new`` only if it still holds ``expected``.
+
+    True when exactly one row changed. A concurrent writer that got there first makes this
+    return False: the race is lost cleanly, never half-applied.
+    """
+    updated = await model.filter(pk=pk, **{field: expected}).update(**{field: new}, **changes)
+    return updated == 1

@@ -1,0 +1,98 @@
+"""The background job runner: arq (asyncio, Redis-backed, retries, cron, job ids).
+
+Durable work (anything a resident paid for) is recorded in PostgreSQL first — the outbox —
+and arq only carries the nudge to act on it. Losing Redis loses nudges, never work: the
+periodic outbox sweep re-enqueues whatever is still due.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from arq import create_pool
+from arq.connections import ArqRedis, RedisSettings
+from arq.cron import CronJob, cron
+from arq.worker import Worker
+
+QUEUE_NAME = "yiwang:jobs"
+
+JobFunction = Callable[..., Awaitable[Any]]
+
+
+def redis_settings(url: str) -> RedisSettings:
+    return RedisSettings.from_dsn(url)
+
+
+async def open_queue(url: str) -> ArqRedis:
+    return await create_pool(redis_settings(url), default_queue_name=QUEUE_NAME)
+
+
+@dataclass
+class JobQueue:
+    """What domains use to ask for background work."""
+
+    pool: ArqRedis
+
+    async def enqueue(
+        self,
+        function: str,
+        *args: Any,
+        job_id: str | None = None,
+        defer_by: timedelta | None = None,
+    ) -> None:
+        await self.pool.enqueue_job(function, *args, _job_id=job_id, _defer_by=defer_by)
+
+
+@dataclass
+class Schedule:
+    """A recurring job: run ``function`` every ``every_seconds`` (a divisor of 60) or at minutes."""
+
+    function: JobFunction
+    seconds: set[int] | None = None
+    minutes: set[int] | None = None
+    hours: set[int] | None = None
+
+
+def every(function: JobFunction, seconds: int) -> Schedule:
+    return Schedule(function, seconds=set(range(0, 60, seconds)))
+
+
+@dataclass
+class WorkerSpec:
+    functions: Sequence[JobFunction]
+    schedules: Sequence[Schedule] = field(default_factory=list)
+    on_startup: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+    on_shutdown: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+
+
+def _cron_jobs(schedules: Sequence[Schedule]) -> list[CronJob]:
+    return [
+        cron(
+            s.function,  # type: ignore[arg-type]
+            second=s.seconds if s.seconds is not None else {0},
+            minute=s.minutes,
+            hour=s.hours,
+            unique=True,
+            run_at_startup=False,
+        )
+        for s in schedules
+    ]
+
+
+def build_worker(spec: WorkerSpec, redis_url: str) -> Worker:
+    return Worker(
+        functions=list(spec.functions),  # type: ignore[arg-type]
+        cron_jobs=_cron_jobs(spec.schedules),
+        redis_settings=redis_settings(redis_url),
+        queue_name=QUEUE_NAME,
+        on_startup=spec.on_startup,
+        on_shutdown=spec.on_shutdown,
+        max_tries=10,
+        job_timeout=120,
+        keep_result=60,
+        poll_delay=0.2,
+        handle_signals=True,
+    )

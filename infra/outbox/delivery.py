@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from tortoise.expressions import F
+
+from infra import clock
+from infra.outbox.models import DEAD, DELIVERED, PENDING, OutboxEvent
+
+log = logging.getLogger("yiwang.outbox")
+
+EventHandler = Callable[[dict[str, Any]], Awaitable[None]]
+
+# Delay before attempt n+1 after n failures; the last value repeats until MAX_ATTEMPTS.
+BACKOFF_SECONDS = (5, 15, 60, 300, 900, 1800, 3600)
+MAX_ATTEMPTS = 24
+# While one worker runs a handler, others leave the event alone for this long.
+LEASE = timedelta(seconds=60)
+
+_handlers: dict[str, EventHandler] = {}
+
+
+def register_handler(kind: str, handler: EventHandler) -> None:
+    """Bind an event kind to its idempotent handler (done once by the composition root)."""
+    _handlers[kind] = handler
+
+
+def handler_for(kind: str) -> EventHandler | None:
+    return _handlers.get(kind)
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS)) - 1])
+
+
+async def _claim(event_id: int) -> OutboxEvent | None:
+    """Take a lease on a due event so concurrent deliverers do not run it at once."""
+    now = clock.now()
+    claimed = await OutboxEvent.filter(
+        id=event_id, status=PENDING, next_attempt_at__lte=now
+    ).update(next_attempt_at=now + LEASE)
+    if claimed != 1:
+        return None
+    return await OutboxEvent.get(id=event_id)
+
+
+async def deliver(event_id: int, handlers: Mapping[str, EventHandler] | None = None) -> bool:
+    """Run one event's handler. True when it is delivered (now or before)."""
+    table = handlers if handlers is not None else _handlers
+    event = await _claim(event_id)
+    if event is None:
+        current = await OutboxEvent.get_or_none(id=event_id)
+        return current is not None and current.status == DELIVERED
+    handler = table.get(event.kind)
+    try:
+        if handler is None:
+            raise LookupError(f"no handler registered for outbox event kind {event.kind!r}")
+        await handler({**event.payload, "_event_id": event.id})
+    except Exception as exc:
+        attempts = event.attempts + 1
+        status = DEAD if attempts >= MAX_ATTEMPTS else PENDING
+        await OutboxEvent.filter(id=event.id, status=PENDING).update(
+            attempts=attempts,
+            status=status,
+            next_attempt_at=clock.now() + backoff(attempts),
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+        )
+        log.warning("outbox event %s (%s) attempt %d failed: %s", event.id, event.kind, attempts, exc)
+        return False
+    await OutboxEvent.filter(id=event.id, status=PENDING).update(
+        status=DELIVERED, delivered_at=clock.now(), attempts=F("attempts") + 1
+    )
+    return True
+
+
+async def sweep(enqueue: Callable[[int], Awaitable[None]], *, limit: int = 500) -> int:
+    """Hand every due event to the job runner; the safety net behind the post-commit kick."""
+    due = (
+        await OutboxEvent.filter(status=PENDING, next_attempt_at__lte=clock.now())
+        .order_by("next_attempt_at")
+        .limit(limit)
+        .values_list("id", flat=True)
+    )
+    for event_id in due:
+        await enqueue(int(event_id))
+    return len(due)

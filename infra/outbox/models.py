@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+PENDING = "pending"
+DELIVERED = "delivered"
+DEAD = "dead"
+
+
+class OutboxEvent(Model):
+    id = fields.BigIntField(primary_key=True)
+    kind = fields.CharField(max_length=64)
+    payload = fields.JSONField()
+    # Set when the same consequence must never be recorded twice (e.g. "receipt for order 7").
+    dedupe_key = fields.CharField(max_length=160, null=True, unique=True)
+    status = fields.CharField(max_length=16, default=PENDING)
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField(db_index=True)
+    created_at = fields.DatetimeField()
+    delivered_at = fields.DatetimeField(null=True)
+    last_error = fields.TextField(null=True)
+
+    class Meta:
+        table = "outbox_event"
+        indexes = (("status", "next_attempt_at"),)

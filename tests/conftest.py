@@ -1,0 +1,176 @@
+"""Shared fixtures: a fresh PostgreSQL database, a Redis db, the sandbox, and a live server.
+
+Everything is real: PostgreSQL at 127.0.0.1:5432 and Redis at 127.0.0.1:6379 (started by
+.ci/run). The live server is ``yiwang serve --workers 2`` in a subprocess, with the sandbox
+and the background worker managed beside it, exactly as a deployment would run.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+import redis.asyncio as aioredis
+from tortoise import Tortoise, connections
+
+from app import schema
+from app.config import Settings, load_settings
+from infra import clock, db
+from tests.sandbox_process import free_port, wait_until_up
+
+PG_ADMIN = os.environ.get("YIWANG_TEST_PG", "postgres://postgres@127.0.0.1:5432/postgres")
+REDIS_DB = int(os.environ.get("YIWANG_TEST_REDIS_DB", "1"))
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+def _key() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("yiwang")
+
+
+@pytest.fixture(scope="session")
+async def database_url() -> AsyncIterator[str]:
+    name = f"yiwang_test_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(PG_ADMIN)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    base = PG_ADMIN.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    admin = await asyncpg.connect(PG_ADMIN)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return f"redis://127.0.0.1:6379/{REDIS_DB}"
+
+
+@dataclass(frozen=True)
+class Ports:
+    api: int
+    sandbox: int
+
+
+@pytest.fixture(scope="session")
+def ports() -> Ports:
+    return Ports(free_port(), free_port())
+
+
+@pytest.fixture(scope="session")
+def env(database_url: str, redis_url: str, workdir: Path, ports: Ports) -> dict[str, str]:
+    """The environment a deployment would have: secrets, URLs, and the sandbox switched on."""
+    return {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "PII_KEY": _key(),
+        "PII_HASH_KEY": _key(),
+        "YIWANG_SANDBOX": "1",
+        "YIWANG_SANDBOX_TIME_SCALE": "0.001",
+        "YIWANG_EMBEDDED_WORKER": "1",
+        "YIWANG_VAR_DIR": str(workdir),
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports.api}",
+    }
+
+
+@pytest.fixture(scope="session")
+def settings(env: dict[str, str], ports: Ports) -> Settings:
+    return load_settings(env, port=ports.api, sandbox_port=ports.sandbox, workers=2)
+
+
+@pytest.fixture(scope="session")
+async def database(settings: Settings) -> AsyncIterator[None]:
+    """Migrate the fresh database and open Tortoise in the test process."""
+    config = schema.config(settings.database_url)
+    await db.migrate(config)
+    await db.open_database(config)
+    yield
+    await Tortoise.close_connections()
+
+
+@pytest.fixture(scope="session")
+async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.from_url(redis_url)
+    await client.flushdb()
+    yield client
+    await client.aclose()
+
+
+async def truncate_all() -> None:
+    tables = [
+        model._meta.db_table
+        for models in Tortoise.apps.values()
+        for model in models.values()
+    ]
+    quoted = ", ".join(f'"{t}"' for t in tables)
+    await connections.get("default").execute_script(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+async def clean(database: None, redis: aioredis.Redis) -> AsyncIterator[None]:
+    """A test that changes data starts from empty tables and an empty Redis db."""
+    await truncate_all()
+    await redis.flushdb()
+    clock.reset()
+    yield
+    clock.reset()
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    api: str
+    sandbox: str
+    process: subprocess.Popen[bytes]
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    env: dict[str, str], ports: Ports, database: None, workdir: Path
+) -> Iterator[LiveServer]:
+    """``yiwang serve --workers 2`` with the sandbox and worker managed beside it."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = (ARTIFACTS / "live-server.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--workers", "2",
+         "--port", str(ports.api), "--sandbox-port", str(ports.sandbox)],
+        env={**os.environ, **env, "YIWANG_LOG_FORMAT": "json"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    server = LiveServer(f"http://127.0.0.1:{ports.api}", f"http://127.0.0.1:{ports.sandbox}", process)
+    try:
+        wait_until_up(server.api + "/healthz", timeout=60)
+        wait_until_up(server.sandbox + "/sandbox/health", timeout=30)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture
+async def api(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=live_server.api, timeout=20) as client:
+        yield client
+
+
+@pytest.fixture
+async def sandbox(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=live_server.sandbox, timeout=20) as client:
+        yield client
