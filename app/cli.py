@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import sys
-from functools import partial
 
 from app.config import Settings, SettingsError, load_settings
 
@@ -59,7 +58,10 @@ def cmd_agency_create(args: argparse.Namespace) -> None:
     async def create() -> dict[str, str]:
         vault = PiiVault(settings.pii_key, settings.pii_hash_key)
         agency, secret = await create_agency(
-            vault, name=args.name, kind=args.kind, webhook_url=args.webhook_url,
+            vault,
+            name=args.name,
+            kind=args.kind,
+            webhook_url=args.webhook_url,
             region_code=args.region,
         )
         return {"key": agency.key, "secret": secret}
@@ -72,8 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the HTTP server")
-    serve.add_argument("--demo", action="store_true",
-                       help="SQLite under ./var/, in-process Redis, sandbox, worker, demo data")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="SQLite under ./var/, in-process Redis, sandbox, worker, demo data",
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--sandbox-port", type=int, default=8001)
@@ -102,5 +107,3 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     args.func(args)
-
-

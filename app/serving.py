@@ -108,8 +108,11 @@ def serve(settings: Settings) -> None:
             app.manager.manage(
                 "YiwangSandbox",
                 run_sandbox_process,
-                {"config": sandbox_config(settings), "host": settings.host,
-                 "port": settings.sandbox_port},
+                {
+                    "config": sandbox_config(settings),
+                    "host": settings.host,
+                    "port": settings.sandbox_port,
+                },
             )
         if settings.embedded_worker:
             from app.worker import run_worker_process

@@ -7,17 +7,34 @@ periodic outbox sweep re-enqueues whatever is still due.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import arq.worker
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 from arq.cron import CronJob, cron
 from arq.worker import Worker
+from redis.exceptions import RedisError
 
 QUEUE_NAME = "yiwang:jobs"
+
+log = logging.getLogger("yiwang.jobs")
+_log_redis_info = arq.worker.log_redis_info
+
+
+async def _tolerant_redis_info(redis: Any, log_func: Callable[[str], Any]) -> None:
+    """arq logs the server's INFO at start; the demo's embedded Redis has no INFO command."""
+    try:
+        await _log_redis_info(redis, log_func)
+    except RedisError:
+        log_func("redis server info unavailable (embedded Redis)")
+
+
+arq.worker.log_redis_info = _tolerant_redis_info
 
 JobFunction = Callable[..., Awaitable[Any]]
 

@@ -38,7 +38,9 @@ class RedactingFormatter(logging.Formatter):
 def configure(*, json_lines: bool = True, level: int = logging.INFO) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        JsonFormatter() if json_lines else RedactingFormatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+        JsonFormatter()
+        if json_lines
+        else RedactingFormatter("%(asctime)s %(levelname)s %(name)s %(message)s")
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

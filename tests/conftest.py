@@ -111,9 +111,7 @@ async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
 
 async def truncate_all() -> None:
     tables = [
-        model._meta.db_table
-        for models in Tortoise.apps.values()
-        for model in models.values()
+        model._meta.db_table for models in Tortoise.apps.values() for model in models.values()
     ]
     quoted = ", ".join(f'"{t}"' for t in tables)
     await connections.get("default").execute_script(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
@@ -144,13 +142,25 @@ def live_server(
     ARTIFACTS.mkdir(exist_ok=True)
     log = (ARTIFACTS / "live-server.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--workers", "2",
-         "--port", str(ports.api), "--sandbox-port", str(ports.sandbox)],
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "serve",
+            "--workers",
+            "2",
+            "--port",
+            str(ports.api),
+            "--sandbox-port",
+            str(ports.sandbox),
+        ],
         env={**os.environ, **env, "YIWANG_LOG_FORMAT": "json"},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    server = LiveServer(f"http://127.0.0.1:{ports.api}", f"http://127.0.0.1:{ports.sandbox}", process)
+    server = LiveServer(
+        f"http://127.0.0.1:{ports.api}", f"http://127.0.0.1:{ports.sandbox}", process
+    )
     try:
         wait_until_up(server.api + "/healthz", timeout=60)
         wait_until_up(server.sandbox + "/sandbox/health", timeout=30)

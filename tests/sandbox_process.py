@@ -46,10 +46,15 @@ def running_sandbox(workdir: Path, *, time_scale: float = 0.001) -> Iterator[Run
     port = free_port()
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "channels.sandbox",
-            "--port", str(port),
-            "--credentials", str(credentials_path),
-            "--time-scale", str(time_scale),
+            sys.executable,
+            "-m",
+            "channels.sandbox",
+            "--port",
+            str(port),
+            "--credentials",
+            str(credentials_path),
+            "--time-scale",
+            str(time_scale),
         ],
         stdout=subprocess.DEVNULL,
         stderr=(workdir / "sandbox.log").open("wb"),

@@ -15,7 +15,9 @@ async def test_openapi_lists_the_routes_with_their_bodies(api: httpx.AsyncClient
     doc = (await api.get("/openapi.json")).json()
     assert doc["openapi"].startswith("3.")
     assert "post" in doc["paths"]["/api/v1/sessions"]
-    body_ref = doc["paths"]["/api/v1/sessions"]["post"]["requestBody"]["content"]["application/json"]
+    body_ref = doc["paths"]["/api/v1/sessions"]["post"]["requestBody"]["content"][
+        "application/json"
+    ]
     schema = doc["components"]["schemas"][body_ref["schema"]["$ref"].rsplit("/", 1)[1]]
     assert set(schema["required"]) == {"channel", "code"}
     assert doc["paths"]["/api/v1/me"]["get"]["security"] == [{"bearer": []}]

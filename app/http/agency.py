@@ -30,5 +30,11 @@ async def agency_caller(request: Request) -> Agency:
 @documented("Check a request signature: answers the calling agency.", auth="agency", tag="agency")
 async def whoami(request: Request) -> JSONResponse:
     agency = await agency_caller(request)
-    return json({"key": agency.key, "name": agency.name, "kind": agency.kind,
-                 "region_code": agency.region_code})
+    return json(
+        {
+            "key": agency.key,
+            "name": agency.name,
+            "kind": agency.kind,
+            "region_code": agency.region_code,
+        }
+    )

@@ -59,7 +59,9 @@ def status_for(error: e.DomainError) -> int:
     return 400
 
 
-def error_body(code: str, message: str, request_id: str | None, details: dict | None = None) -> dict:
+def error_body(
+    code: str, message: str, request_id: str | None, details: dict | None = None
+) -> dict:
     body: dict[str, object] = {"code": code, "message": message, "request_id": request_id}
     if details:
         body["details"] = details

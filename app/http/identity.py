@@ -44,7 +44,9 @@ def client_address(request: Request) -> str:
 async def create_session(request: Request) -> JSONResponse:
     services = request.app.ctx.services
     limit = services.settings.login_rate_per_minute
-    if not await allow(services.redis, f"login:{client_address(request)}", limit=limit, window_seconds=60):
+    if not await allow(
+        services.redis, f"login:{client_address(request)}", limit=limit, window_seconds=60
+    ):
         raise RateLimited()
     body = parse(request, SessionRequest)
     signed_in = await services.accounts.sign_in(body.channel, body.code)
@@ -59,8 +61,12 @@ async def create_session(request: Request) -> JSONResponse:
 
 
 @bp.delete("/sessions/current")
-@documented("Sign out: the token stops working at once, on every worker.", auth="resident",
-            responses={204: "signed out"}, tag="identity")
+@documented(
+    "Sign out: the token stops working at once, on every worker.",
+    auth="resident",
+    responses={204: "signed out"},
+    tag="identity",
+)
 async def delete_session(request: Request) -> HTTPResponse:
     principal = await resident(request)
     await request.app.ctx.services.sessions.revoke(principal)

@@ -28,7 +28,9 @@ async def stamp_response(request: Request, response: HTTPResponse) -> None:
     if request_id:
         response.headers["X-Request-Id"] = request_id
     if request.app.ctx.access_log:
-        elapsed = (time.perf_counter() - getattr(request.ctx, "started", time.perf_counter())) * 1000
+        elapsed = (
+            time.perf_counter() - getattr(request.ctx, "started", time.perf_counter())
+        ) * 1000
         log.info("%s %s %s %.1fms", request.method, request.path, response.status, elapsed)
 
 

@@ -87,7 +87,8 @@ def build(app: Sanic) -> dict[str, Any]:
 def _operation(doc: RouteDoc | None, params: list[str], schemas: dict[str, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {
         "parameters": [
-            {"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in params
+            {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+            for p in params
         ],
         "responses": {"default": {"description": "Error: {code, message, request_id}"}},
     }
@@ -106,7 +107,9 @@ def _operation(doc: RouteDoc | None, params: list[str], schemas: dict[str, Any])
         op["requestBody"] = {
             "required": True,
             "content": {
-                "application/json": {"schema": {"$ref": f"#/components/schemas/{doc.body.__name__}"}}
+                "application/json": {
+                    "schema": {"$ref": f"#/components/schemas/{doc.body.__name__}"}
+                }
             },
         }
     for status, description in doc.responses.items():

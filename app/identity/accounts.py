@@ -169,7 +169,9 @@ class Accounts:
         digest = self.vault.lookup_hash("id_number", id_number)
         return await Citizen.filter(id_number_hash=digest).using_db(tx).first()
 
-    async def _mark_verified(self, tx: BaseDBAsyncClient, citizen: Citizen, real_name: RealName) -> None:
+    async def _mark_verified(
+        self, tx: BaseDBAsyncClient, citizen: Citizen, real_name: RealName
+    ) -> None:
         fields: dict[str, object] = {
             "verified": True,
             "verified_at": clock.now(),
@@ -217,7 +219,9 @@ class Accounts:
     ) -> CitizenView:
         """WeChat city-service face verification for the signed-in WeChat account."""
         if principal.channel != "wechat":
-            raise InvalidInput("Face verification is available in the WeChat channel.", field="channel")
+            raise InvalidInput(
+                "Face verification is available in the WeChat channel.", field="channel"
+            )
         try:
             result = await self.face.identify(verify_result)
         except ChannelRejected as exc:
@@ -231,8 +235,9 @@ class Accounts:
             raise VerificationNotYours()
         if not result.passed:
             raise VerificationFailed()
-        real_name = self._face_real_name(result.real_name, result.name_md5, result.id_number_md5,
-                                         name, id_number)
+        real_name = self._face_real_name(
+            result.real_name, result.name_md5, result.id_number_md5, name, id_number
+        )
         async with in_transaction() as tx:
             citizen = await Citizen.get(id=principal.citizen_id).using_db(tx).select_for_update()
             holder, moved = await self._prove(tx, citizen, real_name)
@@ -256,8 +261,13 @@ class Accounts:
                 "Send the name and ID number used for face verification.",
                 field="id_number",
             )
-        checked = RealName(candidate.name, normalise_id_number(candidate.id_number), candidate.phone)
-        if _md5(checked.name) != name_md5.upper() or _md5(checked.id_number) != id_number_md5.upper():
+        checked = RealName(
+            candidate.name, normalise_id_number(candidate.id_number), candidate.phone
+        )
+        if (
+            _md5(checked.name) != name_md5.upper()
+            or _md5(checked.id_number) != id_number_md5.upper()
+        ):
             raise VerificationFailed("The name or ID number does not match the verified person.")
         return checked
 

@@ -18,7 +18,11 @@ def check_character(first17: str) -> str:
 def normalise_id_number(raw: str) -> str:
     """Return the canonical (upper-case X) number, or raise InvalidIdNumber saying why."""
     value = raw.strip().upper()
-    if len(value) != 18 or not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+    if (
+        len(value) != 18
+        or not value[:17].isdigit()
+        or not (value[17].isdigit() or value[17] == "X")
+    ):
         raise InvalidIdNumber("An ID number has 17 digits followed by a digit or X.")
     try:
         date(int(value[6:10]), int(value[10:12]), int(value[12:14]))

@@ -38,14 +38,18 @@ def _owning_foreign_keys() -> list[tuple[type, str]]:
 
 async def merge_citizens(source: Citizen, target: Citizen, tx: BaseDBAsyncClient) -> list[str]:
     """Move everything from ``source`` to ``target``; returns the moved session token hashes."""
-    moved_sessions = await Session.filter(citizen_id=source.id).using_db(tx).values_list(
-        "token_hash", flat=True
+    moved_sessions = (
+        await Session.filter(citizen_id=source.id).using_db(tx).values_list("token_hash", flat=True)
     )
     for resolver in _resolvers:
         await resolver(source.id, target.id, tx)
     for model, fk_name in _owning_foreign_keys():
-        await model.filter(**{f"{fk_name}_id": source.id}).using_db(tx).update(  # type: ignore[attr-defined]
-            **{f"{fk_name}_id": target.id}
+        await (
+            model.filter(**{f"{fk_name}_id": source.id})
+            .using_db(tx)
+            .update(  # type: ignore[attr-defined]
+                **{f"{fk_name}_id": target.id}
+            )
         )
     await Citizen.filter(id=source.id).using_db(tx).update(merged_into_id=target.id)
     return [str(h) for h in moved_sessions]

@@ -69,7 +69,10 @@ class SessionStore:
         if cached is not None:
             data = json.loads(cached)
             principal = Principal(
-                uuid.UUID(data["c"]), data["a"], data["ch"], token_hash,
+                uuid.UUID(data["c"]),
+                data["a"],
+                data["ch"],
+                token_hash,
                 datetime.fromisoformat(data["e"]),
             )
         else:
@@ -92,10 +95,16 @@ class SessionStore:
         remaining = int((session.expires_at - clock.now()).total_seconds())
         if remaining > 0:
             entry = json.dumps(
-                {"c": str(principal.citizen_id), "a": principal.account_id,
-                 "ch": principal.channel, "e": principal.expires_at.isoformat()}
+                {
+                    "c": str(principal.citizen_id),
+                    "a": principal.account_id,
+                    "ch": principal.channel,
+                    "e": principal.expires_at.isoformat(),
+                }
             )
-            await self.redis.set(_cache_key(token_hash), entry, ex=min(remaining, CACHE_SECONDS), nx=True)
+            await self.redis.set(
+                _cache_key(token_hash), entry, ex=min(remaining, CACHE_SECONDS), nx=True
+            )
         return principal
 
     async def revoke(self, principal: Principal) -> None:
@@ -103,7 +112,9 @@ class SessionStore:
             revoked_at=clock.now()
         )
         remaining = max(1, int((principal.expires_at - clock.now()).total_seconds()))
-        await self.redis.set(_cache_key(principal.token_hash), _REVOKED, ex=min(remaining, CACHE_SECONDS * 24))
+        await self.redis.set(
+            _cache_key(principal.token_hash), _REVOKED, ex=min(remaining, CACHE_SECONDS * 24)
+        )
 
     async def forget(self, token_hashes: list[str]) -> None:
         """Drop cache entries whose citizen changed (after a merge); the DB refills them."""

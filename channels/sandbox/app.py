@@ -24,7 +24,9 @@ def create_sandbox_app(config: SandboxConfig, *, name: str = "yiwang-sandbox") -
     if config.demo_people:
         for p in DEMO_PEOPLE:
             app.ctx.people.create(
-                p.name, p.id_number, p.phone,
+                p.name,
+                p.id_number,
+                p.phone,
                 wechat_openid=p.wechat_openid,
                 alipay_user_id=p.alipay_user_id,
                 app_user_id=p.app_user_id,

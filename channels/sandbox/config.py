@@ -20,12 +20,30 @@ class DemoPerson:
 
 
 DEMO_PEOPLE: tuple[DemoPerson, ...] = (
-    DemoPerson("张三", "330106199003071236", "13800138000",
-               "o-demo-zhangsan", "2088000000000001", "zlb-demo-zhangsan"),
-    DemoPerson("李四", "330102198511224569", "13900139000",
-               "o-demo-lisi", "2088000000000002", "zlb-demo-lisi"),
-    DemoPerson("王芳", "330382199508150025", "13700137000",
-               "o-demo-wangfang", "2088000000000003", "zlb-demo-wangfang"),
+    DemoPerson(
+        "张三",
+        "330106199003071236",
+        "13800138000",
+        "o-demo-zhangsan",
+        "2088000000000001",
+        "zlb-demo-zhangsan",
+    ),
+    DemoPerson(
+        "李四",
+        "330102198511224569",
+        "13900139000",
+        "o-demo-lisi",
+        "2088000000000002",
+        "zlb-demo-lisi",
+    ),
+    DemoPerson(
+        "王芳",
+        "330382199508150025",
+        "13700137000",
+        "o-demo-wangfang",
+        "2088000000000003",
+        "zlb-demo-wangfang",
+    ),
 )
 
 

@@ -34,8 +34,10 @@ async def health(request: Request) -> JSONResponse:
 @bp.post("/users")
 async def create_user(request: Request) -> JSONResponse:
     body = json_body(request)
-    if body is None or not isinstance(body.get("name"), str) or not isinstance(
-        body.get("id_number"), str
+    if (
+        body is None
+        or not isinstance(body.get("name"), str)
+        or not isinstance(body.get("id_number"), str)
     ):
         return bad_request("name and id_number are required strings")
     phone = body.get("phone")

@@ -18,7 +18,21 @@ import httpx
 log = logging.getLogger("yiwang.sandbox.notifier")
 
 WECHAT_RETRY_SECONDS: tuple[float, ...] = (
-    15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600,
+    15,
+    15,
+    30,
+    180,
+    600,
+    1200,
+    1800,
+    1800,
+    1800,
+    3600,
+    10800,
+    10800,
+    10800,
+    21600,
+    21600,
 )
 ALIPAY_RETRY_SECONDS: tuple[float, ...] = (240, 600, 600, 3600, 7200, 21600, 54000)
 

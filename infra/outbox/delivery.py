@@ -68,7 +68,9 @@ async def deliver(event_id: int, handlers: Mapping[str, EventHandler] | None = N
             next_attempt_at=clock.now() + backoff(attempts),
             last_error=f"{type(exc).__name__}: {exc}"[:2000],
         )
-        log.warning("outbox event %s (%s) attempt %d failed: %s", event.id, event.kind, attempts, exc)
+        log.warning(
+            "outbox event %s (%s) attempt %d failed: %s", event.id, event.kind, attempts, exc
+        )
         return False
     await OutboxEvent.filter(id=event.id, status=PENDING).update(
         status=DELIVERED, delivered_at=clock.now(), attempts=F("attempts") + 1

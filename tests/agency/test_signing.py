@@ -20,7 +20,17 @@ pytestmark = pytest.mark.usefixtures("clean")
 
 def create_agency_via_cli(env: dict[str, str], kind: str = "fees") -> dict[str, str]:
     out = subprocess.run(
-        [sys.executable, "-m", "app", "agency", "create", "--name", "浙江省教育考试院", "--kind", kind],
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "agency",
+            "create",
+            "--name",
+            "浙江省教育考试院",
+            "--kind",
+            kind,
+        ],
         env={**os.environ, **env},
         capture_output=True,
         text=True,
@@ -31,7 +41,9 @@ def create_agency_via_cli(env: dict[str, str], kind: str = "fees") -> dict[str, 
     return json.loads(lines[0])
 
 
-def signed_headers(key: str, secret: str, method: str, path: str, body: bytes, ts: int | None = None) -> dict[str, str]:
+def signed_headers(
+    key: str, secret: str, method: str, path: str, body: bytes, ts: int | None = None
+) -> dict[str, str]:
     timestamp = str(ts if ts is not None else int(time.time()))
     message = f"{method}\n{path}\n{timestamp}\n{hashlib.sha256(body).hexdigest()}"
     sig = hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
@@ -52,14 +64,18 @@ async def test_signed_requests_pass_and_every_kind_of_bad_signature_fails(
 ) -> None:
     creds = create_agency_via_cli(env)
     path = "/api/v1/agency/whoami"
-    ok = await api.get(path, headers=signed_headers(creds["key"], creds["secret"], "GET", path, b""))
+    ok = await api.get(
+        path, headers=signed_headers(creds["key"], creds["secret"], "GET", path, b"")
+    )
     assert ok.status_code == 200 and ok.json()["kind"] == "fees"
 
     cases = {
         "unsigned": {},
         "wrong secret": signed_headers(creds["key"], "not-the-secret", "GET", path, b""),
         "unknown key": signed_headers("ak_unknown", creds["secret"], "GET", path, b""),
-        "other path": signed_headers(creds["key"], creds["secret"], "GET", "/api/v1/agency/other", b""),
+        "other path": signed_headers(
+            creds["key"], creds["secret"], "GET", "/api/v1/agency/other", b""
+        ),
         "other method": signed_headers(creds["key"], creds["secret"], "POST", path, b""),
     }
     for name, headers in cases.items():
@@ -67,12 +83,16 @@ async def test_signed_requests_pass_and_every_kind_of_bad_signature_fails(
         assert r.status_code == 401, name
         assert r.json()["code"] == "AGENCY_SIGNATURE_INVALID", name
 
-    stale = signed_headers(creds["key"], creds["secret"], "GET", path, b"", ts=int(time.time()) - 301)
+    stale = signed_headers(
+        creds["key"], creds["secret"], "GET", path, b"", ts=int(time.time()) - 301
+    )
     r = await api.get(path, headers=stale)
     assert r.status_code == 401 and r.json()["code"] == "AGENCY_TIMESTAMP_SKEWED"
 
 
-async def test_a_replayed_signed_request_is_refused(api: httpx.AsyncClient, env: dict[str, str]) -> None:
+async def test_a_replayed_signed_request_is_refused(
+    api: httpx.AsyncClient, env: dict[str, str]
+) -> None:
     creds = create_agency_via_cli(env)
     path = "/api/v1/agency/whoami"
     headers = signed_headers(creds["key"], creds["secret"], "GET", path, b"")

@@ -21,8 +21,12 @@ pytestmark = pytest.mark.usefixtures("clean")
 ID_NUMBER = with_check_digit("33010619900307123")
 
 
-async def new_person(sandbox: httpx.AsyncClient, id_number: str = ID_NUMBER, name: str = "张三") -> dict:
-    r = await sandbox.post("/sandbox/users", json={"name": name, "id_number": id_number, "phone": "13800138000"})
+async def new_person(
+    sandbox: httpx.AsyncClient, id_number: str = ID_NUMBER, name: str = "张三"
+) -> dict:
+    r = await sandbox.post(
+        "/sandbox/users", json={"name": name, "id_number": id_number, "phone": "13800138000"}
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -33,7 +37,9 @@ async def login_code(sandbox: httpx.AsyncClient, channel: str, user: str) -> str
     return r.json()["code"]
 
 
-async def sign_in(api: httpx.AsyncClient, sandbox: httpx.AsyncClient, channel: str, user: str) -> dict:
+async def sign_in(
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, channel: str, user: str
+) -> dict:
     code = await login_code(sandbox, channel, user)
     r = await api.post("/api/v1/sessions", json={"channel": channel, "code": code})
     assert r.status_code == 201, r.text
@@ -44,7 +50,9 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def face_verify(api: httpx.AsyncClient, sandbox: httpx.AsyncClient, token: str, openid: str) -> httpx.Response:
+async def face_verify(
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, token: str, openid: str
+) -> httpx.Response:
     r = await sandbox.post("/sandbox/wechat/face-verifications", json={"openid": openid})
     assert r.status_code == 201, r.text
     return await api.post(
@@ -120,9 +128,13 @@ async def test_login_codes_are_single_use_channel_bound_and_unknown_ones_fail(
 
     reused = await api.post("/api/v1/sessions", json={"channel": "wechat", "code": code})
     unknown = await api.post("/api/v1/sessions", json={"channel": "alipay", "code": "no-such-code"})
-    forged_ticket = await api.post("/api/v1/sessions", json={"channel": "app", "code": "ST-forged-123"})
+    forged_ticket = await api.post(
+        "/api/v1/sessions", json={"channel": "app", "code": "ST-forged-123"}
+    )
     other_channel_code = await login_code(sandbox, "alipay", person["alipay"]["user_id"])
-    crossed = await api.post("/api/v1/sessions", json={"channel": "wechat", "code": other_channel_code})
+    crossed = await api.post(
+        "/api/v1/sessions", json={"channel": "wechat", "code": other_channel_code}
+    )
     for r in (reused, unknown, forged_ticket, crossed):
         assert r.status_code == 401, r.text
         body = r.json()
@@ -192,21 +204,28 @@ async def test_missing_unknown_expired_and_revoked_tokens_are_refused(
     out = await api.delete("/api/v1/sessions/current", headers=bearer(token))
     assert out.status_code == 204
     # Revoked at once for every worker: many requests, spread over both.
-    answers = await asyncio.gather(*[api.get("/api/v1/me", headers=bearer(token)) for _ in range(10)])
+    answers = await asyncio.gather(
+        *[api.get("/api/v1/me", headers=bearer(token)) for _ in range(10)]
+    )
     assert {a.status_code for a in answers} == {401}
     assert (await api.delete("/api/v1/sessions/current", headers=bearer(token))).status_code == 401
 
 
 async def test_malformed_and_invalid_bodies_get_stable_codes(api: httpx.AsyncClient) -> None:
     malformed = await api.post(
-        "/api/v1/sessions", content=b'{"channel": "wechat", "code": ', headers={"Content-Type": "application/json"}
+        "/api/v1/sessions",
+        content=b'{"channel": "wechat", "code": ',
+        headers={"Content-Type": "application/json"},
     )
     assert malformed.status_code == 400 and malformed.json()["code"] == "MALFORMED_JSON"
     not_object = await api.post("/api/v1/sessions", json=["wechat"])
     assert not_object.status_code == 400 and not_object.json()["code"] == "MALFORMED_JSON"
     bad_channel = await api.post("/api/v1/sessions", json={"channel": "qq", "code": "x"})
     assert bad_channel.status_code == 422
-    assert bad_channel.json()["code"] == "INVALID_INPUT" and "channel" in bad_channel.json()["details"]["fields"]
+    assert (
+        bad_channel.json()["code"] == "INVALID_INPUT"
+        and "channel" in bad_channel.json()["details"]["fields"]
+    )
     missing = await api.post("/api/v1/sessions", json={"channel": "wechat"})
     assert missing.status_code == 422 and "code" in missing.json()["details"]["fields"]
     nowhere = await api.get("/api/v1/no-such-thing")
@@ -230,5 +249,5 @@ async def test_request_ids_are_echoed_and_generated(api: httpx.AsyncClient) -> N
     assert mine.headers["X-Request-Id"] == "trace-123" and mine.json()["request_id"] == "trace-123"
     made = await api.get("/api/v1/me")
     assert len(made.headers["X-Request-Id"]) == 16
-    hostile = await api.get("/api/v1/me", headers={"X-Request-Id": "a b\"<script>"})
-    assert hostile.headers["X-Request-Id"] != "a b\"<script>"
+    hostile = await api.get("/api/v1/me", headers={"X-Request-Id": 'a b"<script>'})
+    assert hostile.headers["X-Request-Id"] != 'a b"<script>'

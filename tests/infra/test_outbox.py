@@ -70,7 +70,11 @@ async def test_a_failing_handler_is_retried_later_with_backoff_and_finally_succe
     assert await outbox.deliver(event.id, handlers) is False
     assert attempts == 1
     stored = await OutboxEvent.get(id=event.id)
-    assert stored.status == PENDING and stored.attempts == 1 and "agency endpoint down" in (stored.last_error or "")
+    assert (
+        stored.status == PENDING
+        and stored.attempts == 1
+        and "agency endpoint down" in (stored.last_error or "")
+    )
     for _ in range(2):
         clock.travel(timedelta(hours=2))
         await outbox.deliver(event.id, handlers)
@@ -101,7 +105,9 @@ async def test_concurrent_deliverers_run_the_handler_once() -> None:
     async with in_transaction() as tx:
         event = await outbox.emit("test.slow", {}, using=tx)
     assert event is not None
-    results = await asyncio.gather(*[outbox.deliver(event.id, {"test.slow": slow}) for _ in range(8)])
+    results = await asyncio.gather(
+        *[outbox.deliver(event.id, {"test.slow": slow}) for _ in range(8)]
+    )
     assert calls == 1
     assert results.count(True) >= 1
 

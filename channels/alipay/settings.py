@@ -1,0 +1,22 @@
+"""How Yiwang reaches Alipay: one frozen value, built once by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AlipaySettings:
+    app_id: str
+    # The merchant's PID (2088…): notifications must name it as seller_id.
+    seller_id: str
+    # PEM text. Ours signs requests; Alipay's verifies answers and notifications.
+    app_private_key: str
+    alipay_public_key: str
+    # The full gateway URL, e.g. https://openapi.alipay.com/gateway.do or the sandbox's.
+    gateway_url: str
+    timeout_seconds: float = 5.0
+
+    def __repr__(self) -> str:
+        # Keys never end up in logs or tracebacks.
+        return f"AlipaySettings(app_id={self.app_id!r}, gateway_url={self.gateway_url!r})"

@@ -1,0 +1,141 @@
+"""``/gateway.do``: the one URL of Alipay's open platform.
+
+python-alipay-sdk 3.4 sends every server API call as a GET with the signed parameters in
+the query string; other clients POST them form-encoded. Page methods (WAP / page pay) are
+opened by the resident's browser and answer HTML. Every request is checked the way Alipay
+does: app id, charset, sign type, then the RSA2 signature with the merchant's public key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+
+from channels.sandbox.alipay import account_api, bills, cashier, clock, trade_api
+from channels.sandbox.alipay.call import GatewayCall
+from channels.sandbox.alipay.replies import (
+    Reply,
+    invalid_arguments,
+    missing_arguments,
+)
+from channels.sandbox.alipay.signing import (
+    REQUEST_UNSIGNED_FIELDS,
+    canonical_string,
+    response_key,
+    rsa2_verify,
+    signed_response_text,
+    unsigned_response_text,
+)
+from channels.sandbox.credentials import SandboxCredentials
+
+bp = Blueprint("sandbox_alipay_gateway")
+
+HANDLERS: dict[str, Callable[[GatewayCall], Reply]] = {
+    "alipay.system.oauth.token": account_api.oauth_token,
+    "alipay.user.info.share": account_api.user_info_share,
+    "alipay.open.app.mini.templatemessage.send": account_api.send_template_message,
+    "alipay.trade.create": trade_api.create,
+    "alipay.trade.query": trade_api.query,
+    "alipay.trade.close": trade_api.close,
+    "alipay.trade.refund": trade_api.refund,
+    "alipay.trade.fastpay.refund.query": trade_api.refund_query,
+    "alipay.data.dataservice.bill.downloadurl.query": bills.download_url_query,
+}
+PAGE_METHODS = frozenset({"alipay.trade.wap.pay", "alipay.trade.page.pay"})
+
+
+def read_params(request: Request) -> dict[str, str] | None:
+    """Query string plus form body; None when undecodable or a parameter is repeated."""
+    try:
+        pairs = parse_qsl(
+            request.query_string, keep_blank_values=True, encoding="utf-8", errors="strict"
+        )
+        content_type = request.headers.get("content-type", "")
+        if request.method == "POST" and request.body:
+            if content_type and "application/x-www-form-urlencoded" not in content_type:
+                return None
+            body = request.body.decode("utf-8")
+            pairs += parse_qsl(body, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        return None
+    params: dict[str, str] = {}
+    for key, value in pairs:
+        if key in params:
+            return None
+        params[key] = value
+    return params
+
+
+def refusal(params: dict[str, str], credentials: SandboxCredentials) -> Reply | None:
+    """The gateway's own checks, in Alipay's order; None when the request may proceed."""
+    method = params.get("method", "")
+    if not params.get("app_id"):
+        return missing_arguments("isv.missing-app-id", "缺少AppID参数")
+    if not method:
+        return missing_arguments("isv.missing-method", "缺少方法名参数")
+    if method not in HANDLERS and method not in PAGE_METHODS:
+        return invalid_arguments("isv.invalid-method", "不存在的方法名", signed=False)
+    if params["app_id"] != credentials.alipay_app_id:
+        return invalid_arguments("isv.invalid-app-id", "无效的AppID参数", signed=False)
+    if params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
+        return invalid_arguments("isv.invalid-charset", "字符集错误", signed=False)
+    if not params.get("sign"):
+        return missing_arguments("isv.missing-signature", "缺少签名参数")
+    if not params.get("sign_type"):
+        return missing_arguments("isv.missing-signature-type", "缺少签名类型")
+    if params["sign_type"] != "RSA2":
+        return invalid_arguments("isv.invalid-signature-type", "无效的签名类型", signed=False)
+    unsigned = canonical_string(params, unsigned=REQUEST_UNSIGNED_FIELDS)
+    if not rsa2_verify(unsigned, params["sign"], credentials.alipay_app_public_key):
+        return invalid_arguments(
+            "isv.invalid-signature",
+            "验签出错，建议检查签名字符串或签名私钥与应用公钥是否匹配，网关生成的验签字符串为："
+            + unsigned,
+            signed=False,
+        )
+    if clock.parse_wire(params.get("timestamp", "")) is None:
+        return invalid_arguments("isv.invalid-timestamp", "非法的时间戳参数", signed=False)
+    return None
+
+
+def render(method: str, reply: Reply, credentials: SandboxCredentials) -> HTTPResponse:
+    key = reply.envelope or response_key(method or "error")
+    if reply.signed:
+        text = signed_response_text(key, reply.payload, credentials.alipay_private_key)
+    else:
+        text = unsigned_response_text(key, reply.payload)
+    return HTTPResponse(text, content_type="application/json;charset=utf-8")
+
+
+@bp.route("/gateway.do", methods=["GET", "POST"])
+async def gateway(request: Request) -> HTTPResponse:
+    credentials = request.app.ctx.config.credentials
+    params = read_params(request)
+    if params is None:
+        reply = invalid_arguments(
+            "isv.invalid-parameter", "参数无法解析（重复参数或编码错误）", signed=False
+        )
+        return render("", reply, credentials)
+    method = params.get("method", "")
+    refused = refusal(params, credentials)
+    biz: Any = {}
+    if refused is None:
+        try:
+            biz = json.loads(params.get("biz_content") or "{}")
+        except ValueError:
+            biz = None
+        if not isinstance(biz, dict):
+            refused = invalid_arguments("isv.invalid-biz-content", "biz_content 不是 JSON 对象")
+    if method in PAGE_METHODS:
+        if refused is not None:
+            return cashier.refusal_page(refused)
+        return cashier.open_cashier(GatewayCall(request.app, method, params, biz))
+    if refused is not None:
+        return render(method, refused, credentials)
+    reply = HANDLERS[method](GatewayCall(request.app, method, params, biz))
+    return render(method, reply, credentials)

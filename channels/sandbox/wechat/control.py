@@ -1,0 +1,126 @@
+"""Sandbox-only controls for WeChat: what the person does on the phone (pass face
+verification, pay), and read-outs for tests (messages, notifications, token fetches).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import asdict
+
+from sanic import Blueprint, Request
+from sanic.response import JSONResponse, json
+
+from channels.sandbox.control import bad_request, json_body
+from channels.sandbox.wechat.notices import payment_key, refund_key, send_payment_notification
+from channels.sandbox.wechat.pay_api import now_shanghai, trade_expired
+from channels.sandbox.wechat.state import VERIFY_RESULT_TTL_SECONDS, FaceCheck, WeChatState
+
+bp = Blueprint("sandbox_wechat_control", url_prefix="/sandbox/wechat")
+MAX_COPIES = 5
+
+
+def not_found(message: str) -> JSONResponse:
+    return json({"code": "SANDBOX_NOT_FOUND", "message": message}, status=404)
+
+
+def conflict(message: str) -> JSONResponse:
+    return json({"code": "SANDBOX_CONFLICT", "message": message}, status=409)
+
+
+def _state(request: Request) -> WeChatState:
+    return request.app.ctx.wechat
+
+
+@bp.post("/face-verifications")
+async def pass_face_verification(request: Request) -> JSONResponse:
+    body = json_body(request)
+    openid = body.get("openid") if body else None
+    if not isinstance(openid, str):
+        return bad_request("openid is required")
+    if request.app.ctx.people.find("wechat", openid) is None:
+        return not_found("no such openid")
+    verify_result = "XW" + secrets.token_urlsafe(32)
+    now = time.time()
+    _state(request).face_checks[verify_result] = FaceCheck(
+        openid=openid,
+        identify_time=int(now),
+        expires_at=now + VERIFY_RESULT_TTL_SECONDS,
+        validate_data="".join(str(secrets.randbelow(10)) for _ in range(4)),
+    )
+    return json({"verify_result": verify_result}, status=201)
+
+
+@bp.post("/payments")
+async def person_pays(request: Request) -> JSONResponse:
+    body = json_body(request)
+    if body is None or not isinstance(body.get("prepay_id"), str):
+        return bad_request("prepay_id is required")
+    notify = body.get("notify", True)
+    copies = body.get("copies", 1)
+    if not isinstance(notify, bool):
+        return bad_request("notify must be true or false")
+    if not isinstance(copies, int) or isinstance(copies, bool) or not 1 <= copies <= MAX_COPIES:
+        return bad_request(f"copies must be an integer from 1 to {MAX_COPIES}")
+    trade = _state(request).by_prepay_id.get(body["prepay_id"])
+    if trade is None:
+        return not_found("no such prepay_id")
+    now = now_shanghai()
+    if trade.state != "NOTPAY":
+        return conflict(f"the trade is {trade.state}, it cannot be paid")
+    if trade_expired(trade, now):
+        return conflict("the trade has expired")
+    trade.state = "SUCCESS"
+    trade.paid_at = now
+    trade.transaction_id = (
+        "4200" + now.strftime("%Y%m%d") + "".join(str(secrets.randbelow(10)) for _ in range(16))
+    )
+    if notify:
+        send_payment_notification(request.app, trade, copies=copies)
+    return json(
+        {
+            "out_trade_no": trade.out_trade_no,
+            "transaction_id": trade.transaction_id,
+            "time_end": trade.paid_at.strftime("%Y%m%d%H%M%S"),
+            "notified": notify,
+        },
+        status=201,
+    )
+
+
+@bp.get("/notifications")
+async def notifications(request: Request) -> JSONResponse:
+    out_trade_no = request.args.get("out_trade_no")
+    out_refund_no = request.args.get("out_refund_no")
+    if bool(out_trade_no) == bool(out_refund_no):
+        return bad_request("give exactly one of out_trade_no or out_refund_no")
+    key = payment_key(out_trade_no) if out_trade_no else refund_key(out_refund_no or "")
+    deliveries = request.app.ctx.notifier.for_key(key)
+    return json(
+        {
+            "deliveries": [
+                {
+                    "url": d.url,
+                    "body": d.body.decode("utf-8"),
+                    "acknowledged": d.acknowledged,
+                    "attempts": [asdict(a) for a in d.attempts],
+                }
+                for d in deliveries
+            ]
+        }
+    )
+
+
+@bp.get("/messages")
+async def messages(request: Request) -> JSONResponse:
+    touser = request.args.get("touser")
+    if not touser:
+        return bad_request("touser is required")
+    sent = [asdict(m) for m in _state(request).messages if m.touser == touser]
+    return json({"messages": sent})
+
+
+@bp.get("/token-fetches")
+async def token_fetches(request: Request) -> JSONResponse:
+    """How many access tokens were issued: proves workers share one token."""
+    return json({"count": _state(request).token_fetches})
