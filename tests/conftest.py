@@ -28,7 +28,8 @@ from infra import clock, db
 from tests.sandbox_process import free_port, wait_until_up
 
 PG_ADMIN = os.environ.get("YIWANG_TEST_PG", "postgres://postgres@127.0.0.1:5432/postgres")
-REDIS_DB = int(os.environ.get("YIWANG_TEST_REDIS_DB", "1"))
+# Redis dbs a test session may claim (db 2 belongs to the channel adapter tests).
+REDIS_DBS = [1, *range(3, 16)]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
@@ -55,8 +56,22 @@ async def database_url() -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> str:
-    return f"redis://127.0.0.1:6379/{REDIS_DB}"
+def redis_url() -> Iterator[str]:
+    """Claim a Redis db for this session, so parallel test sessions never flush each other."""
+    import redis as sync_redis
+
+    registry = sync_redis.Redis(host="127.0.0.1", port=6379, db=0)
+    token = secrets.token_hex(8)
+    claimed = next(
+        (n for n in REDIS_DBS if registry.set(f"yiwang-test-db:{n}", token, nx=True, ex=3 * 3600)),
+        None,
+    )
+    if claimed is None:
+        raise RuntimeError("every Redis test db is claimed by another test session")
+    yield f"redis://127.0.0.1:6379/{claimed}"
+    if registry.get(f"yiwang-test-db:{claimed}") == token.encode():
+        registry.delete(f"yiwang-test-db:{claimed}")
+    registry.close()
 
 
 @dataclass(frozen=True)
