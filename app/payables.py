@@ -20,39 +20,11 @@ from typing import Protocol
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from app.errors import InvalidInput
+from payments.drafts import LineDraft, OrderDraft
 
-
-@dataclass(frozen=True)
-class PayableLine:
-    """One line of what is paid; these lines are printed on the e-receipt too."""
-
-    item_code: str
-    name: str
-    quantity: int
-    standard_fen: int
-    amount_fen: int
-
-
-@dataclass(frozen=True)
-class Quote:
-    payable_type: str
-    payable_ref: str
-    lines: tuple[PayableLine, ...]
-    # Shown on the channel's cashier and on the receipt.
-    description: str
-    # The collecting agency (执收单位), named on the receipt.
-    agency_id: int | None
-    agency_name: str
-    # The payer as printed on the receipt (a name; masked on public views).
-    payer_name: str
-    # 6-digit region code, used for receipt numbering.
-    region_code: str
-    # A payable may need paying sooner than the order's default expiry (e.g. a held slot).
-    pay_before: datetime | None = None
-
-    @property
-    def amount_fen(self) -> int:
-        return sum(line.amount_fen for line in self.lines)
+# A quote is exactly what the payment platform opens an order from.
+PayableLine = LineDraft
+Quote = OrderDraft
 
 
 class PayableSource(Protocol):

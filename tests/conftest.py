@@ -93,6 +93,7 @@ def env(database_url: str, redis_url: str, workdir: Path, ports: Ports) -> dict[
         "REDIS_URL": redis_url,
         "PII_KEY": _key(),
         "PII_HASH_KEY": _key(),
+        "RECEIPT_SIGNING_KEY": f"t1:{_key()}",
         "YIWANG_SANDBOX": "1",
         "YIWANG_SANDBOX_TIME_SCALE": "0.001",
         "YIWANG_EMBEDDED_WORKER": "1",
@@ -128,8 +129,16 @@ async def truncate_all() -> None:
     tables = [
         model._meta.db_table for models in Tortoise.apps.values() for model in models.values()
     ]
-    quoted = ", ".join(f'"{t}"' for t in tables)
-    await connections.get("default").execute_script(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+    conn = connections.get("default")
+    existing = {
+        row["tablename"]
+        for row in await conn.execute_query_dict(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+        )
+    }
+    quoted = ", ".join(f'"{t}"' for t in tables if t in existing)
+    if quoted:
+        await conn.execute_script(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
 
 
 @pytest.fixture

@@ -1,0 +1,249 @@
+"""Issuing payment notices for agencies, looking them up for residents, and paying them."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from app.agency.models import Agency
+from app.agency.outbox_webhook import AGENCY_WEBHOOK
+from app.errors import (
+    FeeAmountInvalid,
+    FeeItemUnknown,
+    InvalidInput,
+    NoticeNotFound,
+    NoticeNotYours,
+    NoticeOverdue,
+    NoticePaid,
+    NotVerified,
+)
+from app.fees import payment_codes
+from app.fees.models import FeeItem, NoticeLine, PaymentCodeSerial, PaymentNotice
+from app.fees.states import NoticeStatus, notice_may_move
+from app.identity.id_numbers import normalise_id_number
+from app.identity.models import Citizen
+from app.payables import PayableLine, Quote
+from infra import clock, outbox
+from infra.pii import PiiVault, mask_id_number, mask_name
+from payments.models import Order
+
+
+
+@dataclass(frozen=True)
+class NoticeLineInput:
+    item_code: str
+    name: str
+    quantity: int
+    standard_fen: int
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class NoticeInput:
+    payer_name: str
+    payer_id_number: str
+    lines: tuple[NoticeLineInput, ...]
+    due_date: date
+    notice_no: str | None = None
+
+
+async def _next_serial(tx: BaseDBAsyncClient, prefix: str) -> int:
+    row = await PaymentCodeSerial.filter(prefix=prefix).using_db(tx).select_for_update().first()
+    if row is None:
+        try:
+            async with tx._in_transaction() as savepoint:
+                await PaymentCodeSerial.create(prefix=prefix, next_serial=2, using_db=savepoint)
+            return 1
+        except IntegrityError:
+            row = (
+                await PaymentCodeSerial.filter(prefix=prefix).using_db(tx).select_for_update().get()
+            )
+    updated = (
+        await PaymentCodeSerial.filter(id=row.id, next_serial=row.next_serial)
+        .using_db(tx)
+        .update(next_serial=row.next_serial + 1)
+    )
+    if updated != 1:
+        raise IntegrityError("payment code serial moved underneath us")
+    return row.next_serial
+
+
+def _check_line(item: FeeItem | None, line: NoticeLineInput, index: int) -> None:
+    field = f"items.{index}"
+    if item is None or not item.active:
+        raise FeeItemUnknown(field=f"{field}.item_code")
+    if line.quantity <= 0 or line.amount_fen <= 0 or line.standard_fen < 0:
+        raise FeeAmountInvalid("Quantity and amount must be positive.", field=field)
+    if item.standard_fen is not None:
+        if (
+            line.standard_fen != item.standard_fen
+            or line.amount_fen != item.standard_fen * line.quantity
+        ):
+            raise FeeAmountInvalid(
+                f"{item.name}: the standard is {item.standard_fen} fen per unit.", field=field
+            )
+    elif not (item.min_fen or 0) <= line.amount_fen <= (item.max_fen or line.amount_fen):
+        raise FeeAmountInvalid(
+            f"{item.name}: the amount must be within {item.min_fen}–{item.max_fen} fen.",
+            field=field,
+        )
+
+
+@dataclass
+class Notices:
+    vault: PiiVault
+
+    async def issue(self, agency: Agency, data: NoticeInput) -> PaymentNotice:
+        """Create a notice and its payment code; a retry with the same notice_no is a no-op."""
+        if data.notice_no:
+            existing = await PaymentNotice.get_or_none(
+                agency_id=agency.id, notice_no=data.notice_no
+            )
+            if existing is not None:
+                return existing
+        id_number = normalise_id_number(data.payer_id_number)
+        if not data.payer_name.strip():
+            raise InvalidInput("The payer's name is required.", field="payer.name")
+        if not data.lines:
+            raise InvalidInput("A notice needs at least one item.", field="items")
+        if data.due_date < clock.shanghai_date():
+            raise InvalidInput("The due date is in the past.", field="due_date")
+        items = {
+            i.item_code: i
+            for i in await FeeItem.filter(
+                agency_id=agency.id, item_code__in=[line.item_code for line in data.lines]
+            )
+        }
+        for index, line in enumerate(data.lines):
+            _check_line(items.get(line.item_code), line, index)
+        region = agency.region_code or "330000"
+        kind = items[data.lines[0].item_code].kind_code
+        year = clock.shanghai_date().year
+        try:
+            async with in_transaction() as tx:
+                serial = await _next_serial(tx, f"{region}{year % 100:02d}{kind}")
+                notice = await PaymentNotice.create(
+                    payment_code=payment_codes.compose(region, year, kind, serial),
+                    agency_id=agency.id,
+                    notice_no=data.notice_no,
+                    payer_name_enc=self.vault.encrypt("name", data.payer_name.strip()),
+                    payer_name_masked=mask_name(data.payer_name.strip()),
+                    payer_id_number_enc=self.vault.encrypt("id_number", id_number),
+                    payer_id_number_hash=self.vault.lookup_hash("id_number", id_number),
+                    payer_id_number_masked=mask_id_number(id_number),
+                    total_fen=sum(line.amount_fen for line in data.lines),
+                    due_date=data.due_date,
+                    status=NoticeStatus.UNPAID.value,
+                    created_at=clock.now(),
+                    using_db=tx,
+                )
+                for position, line in enumerate(data.lines, start=1):
+                    await NoticeLine.create(
+                        notice_id=notice.id,
+                        position=position,
+                        item_code=line.item_code,
+                        name=items[line.item_code].name,
+                        quantity=line.quantity,
+                        standard_fen=line.standard_fen,
+                        amount_fen=line.amount_fen,
+                        using_db=tx,
+                    )
+        except IntegrityError:
+            if data.notice_no:  # the same notice_no raced in concurrently
+                return await PaymentNotice.get(agency_id=agency.id, notice_no=data.notice_no)
+            raise
+        return notice
+
+    async def find(self, raw_code: str) -> PaymentNotice:
+        code = payment_codes.checked(raw_code)
+        notice = await PaymentNotice.get_or_none(payment_code=code)
+        if notice is None:
+            raise NoticeNotFound()
+        return notice
+
+
+def is_overdue(notice: PaymentNotice) -> bool:
+    return clock.shanghai_date() > notice.due_date
+
+
+@dataclass
+class NoticePayables:
+    """The PayableSource for payable type "notice" (ref = the payment code)."""
+
+    vault: PiiVault
+    payable_type: str = "notice"
+
+    async def quote(self, ref: str, citizen_id: uuid.UUID) -> Quote:
+        notice = await Notices(self.vault).find(ref)
+        citizen = await Citizen.get(id=citizen_id)
+        if not citizen.verified:
+            raise NotVerified()
+        if citizen.id_number_hash != notice.payer_id_number_hash:
+            raise NoticeNotYours()
+        if notice.status != NoticeStatus.UNPAID.value:
+            raise NoticePaid()
+        if is_overdue(notice):
+            raise NoticeOverdue(due_date=notice.due_date.isoformat())
+        agency = await Agency.get(id=notice.agency_id)  # type: ignore[attr-defined]
+        lines = await NoticeLine.filter(notice_id=notice.id).order_by("position")
+        return Quote(
+            payable_type=self.payable_type,
+            payable_ref=notice.payment_code,
+            lines=tuple(
+                PayableLine(n.item_code, n.name, n.quantity, n.standard_fen, n.amount_fen)
+                for n in lines
+            ),
+            description=f"{agency.name} 缴款 {notice.payment_code}",
+            agency_id=agency.id,
+            agency_name=agency.name,
+            payer_name=self.vault.decrypt("name", notice.payer_name_enc),
+            region_code=agency.region_code or "330000",
+        )
+
+    async def record_paid(
+        self, ref: str, order_id: int, paid_at: datetime, tx: BaseDBAsyncClient
+    ) -> None:
+        notice = await PaymentNotice.filter(payment_code=ref).using_db(tx).get()
+        if not notice_may_move(NoticeStatus(notice.status), NoticeStatus.PAID):
+            return
+        order = await Order.filter(id=order_id).using_db(tx).get()
+        moved = (
+            await PaymentNotice.filter(id=notice.id, status=NoticeStatus.UNPAID.value)
+            .using_db(tx)
+            .update(status=NoticeStatus.PAID.value, paid_order_no=order.order_no, paid_at=paid_at)
+        )
+        if moved != 1:
+            return
+        await outbox.emit(
+            AGENCY_WEBHOOK,
+            {
+                "agency_id": notice.agency_id,  # type: ignore[attr-defined]
+                "event": "notice.paid",
+                "data": {
+                    "payment_code": notice.payment_code,
+                    "notice_no": notice.notice_no,
+                    "amount_fen": notice.total_fen,
+                    "order_no": order.order_no,
+                    "channel": order.channel,
+                    "paid_at": paid_at.isoformat(),
+                },
+            },
+            using=tx,
+            dedupe_key=f"notice.paid:{notice.payment_code}",
+        )
+
+    async def record_refunded(
+        self, ref: str, order_id: int, refunded_fen: int, fully: bool, tx: BaseDBAsyncClient
+    ) -> None:
+        if not fully:
+            return
+        await (
+            PaymentNotice.filter(payment_code=ref, status=NoticeStatus.PAID.value)
+            .using_db(tx)
+            .update(status=NoticeStatus.REFUNDED.value)
+        )

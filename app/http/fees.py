@@ -1,0 +1,142 @@
+"""Payment notices: agencies issue them; residents look them up by payment code."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, Field
+from sanic import Blueprint, Request
+from sanic.response import JSONResponse, json
+
+from app.errors import AgencyKindForbidden
+from app.fees.fee_items import FeeItemInput, register_fee_item
+from app.fees.models import NoticeLine, PaymentNotice
+from app.fees.notices import NoticeInput, NoticeLineInput, is_overdue
+from app.http.agency import agency_caller
+from app.http.auth import resident
+from app.http.bodies import parse
+from app.http.openapi import documented
+
+bp = Blueprint("fees", url_prefix="/api/v1")
+
+
+class Payer(BaseModel):
+    name: str = Field(min_length=1, max_length=64)
+    id_number: str = Field(min_length=15, max_length=18)
+
+
+class NoticeItem(BaseModel):
+    item_code: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=128)
+    quantity: int = Field(ge=1, le=10_000)
+    standard_fen: int = Field(ge=0, le=10**10)
+    amount_fen: int = Field(ge=1, le=10**10)
+
+
+class NoticeRequest(BaseModel):
+    payer: Payer
+    items: list[NoticeItem] = Field(min_length=1, max_length=50)
+    due_date: date
+    notice_no: str | None = Field(default=None, max_length=64)
+
+
+class FeeItemRequest(BaseModel):
+    item_code: str = Field(pattern=r"^[0-9A-Za-z-]{1,32}$")
+    name: str = Field(min_length=1, max_length=128)
+    kind_code: str = Field(pattern=r"^\d{3}$")
+    standard_fen: int | None = Field(default=None, ge=1)
+    min_fen: int | None = Field(default=None, ge=1)
+    max_fen: int | None = Field(default=None, ge=1)
+
+
+async def notice_view(notice: PaymentNotice) -> dict[str, object]:
+    lines = await NoticeLine.filter(notice_id=notice.id).order_by("position")
+    agency = await notice.agency  # type: ignore[attr-defined]
+    return {
+        "payment_code": notice.payment_code,
+        "agency": {"name": agency.name, "region_code": agency.region_code},
+        "payer": {
+            "name_masked": notice.payer_name_masked,
+            "id_number_masked": notice.payer_id_number_masked,
+        },
+        "items": [
+            {
+                "item_code": x.item_code,
+                "name": x.name,
+                "quantity": x.quantity,
+                "standard_fen": x.standard_fen,
+                "amount_fen": x.amount_fen,
+            }
+            for x in lines
+        ],
+        "total_fen": notice.total_fen,
+        "due_date": notice.due_date.isoformat(),
+        "status": notice.status,
+        "overdue": notice.status == "UNPAID" and is_overdue(notice),
+        "paid_at": notice.paid_at.isoformat() if notice.paid_at else None,
+    }
+
+
+@bp.get("/notices/<payment_code:str>")
+@documented(
+    "Look up a payment notice by its 20-digit code (a mistyped code fails the check digit).",
+    auth="resident",
+    responses={422: "PAYMENT_CODE_INVALID", 404: "NOTICE_NOT_FOUND"},
+    tag="fees",
+)
+async def get_notice(request: Request, payment_code: str) -> JSONResponse:
+    await resident(request)
+    notice = await request.app.ctx.services.notices.find(payment_code)
+    return json(await notice_view(notice))
+
+
+@bp.post("/agency/notices")
+@documented(
+    "Issue a payment notice (fee-issuing agencies); answers its payment code.",
+    body=NoticeRequest,
+    auth="agency",
+    responses={201: '{"payment_code"}'},
+    tag="agency",
+)
+async def issue_notice(request: Request) -> JSONResponse:
+    agency = await agency_caller(request)
+    if agency.kind != "fees":
+        raise AgencyKindForbidden()
+    body = parse(request, NoticeRequest)
+    notice = await request.app.ctx.services.notices.issue(
+        agency,
+        NoticeInput(
+            payer_name=body.payer.name,
+            payer_id_number=body.payer.id_number,
+            lines=tuple(NoticeLineInput(**item.model_dump()) for item in body.items),
+            due_date=body.due_date,
+            notice_no=body.notice_no,
+        ),
+    )
+    return json({"payment_code": notice.payment_code, "total_fen": notice.total_fen}, status=201)
+
+
+@bp.post("/agency/fee-items")
+@documented(
+    "Register or update a fee item (执收项目) the agency collects.",
+    body=FeeItemRequest,
+    auth="agency",
+    tag="agency",
+)
+async def put_fee_item(request: Request) -> JSONResponse:
+    agency = await agency_caller(request)
+    if agency.kind != "fees":
+        raise AgencyKindForbidden()
+    body = parse(request, FeeItemRequest)
+    item = await register_fee_item(agency, FeeItemInput(**body.model_dump()))
+    return json(
+        {
+            "item_code": item.item_code,
+            "name": item.name,
+            "kind_code": item.kind_code,
+            "standard_fen": item.standard_fen,
+            "min_fen": item.min_fen,
+            "max_fen": item.max_fen,
+        },
+        status=201,
+    )

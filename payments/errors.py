@@ -1,0 +1,71 @@
+"""Payment refusals. ``payments`` sits below ``app``, so its errors carry their own stable
+codes; app/http/errors.py maps them to statuses like every DomainError."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class PaymentError(Exception):
+    code = "PAYMENT_ERROR"
+    message = "The payment could not be completed."
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.details = details
+
+
+class OrderNotFound(PaymentError):
+    code = "ORDER_NOT_FOUND"
+    message = "No such order."
+
+
+class AlreadyPaid(PaymentError):
+    code = "ALREADY_PAID"
+    message = "This has already been paid."
+
+
+class OrderClosed(PaymentError):
+    code = "ORDER_CLOSED"
+    message = "This order has expired or was closed. Create a new one to pay."
+
+
+class OrderNotPayable(PaymentError):
+    code = "ORDER_NOT_PAYABLE"
+    message = "This order cannot be paid in its current state."
+
+
+class ChannelAccountMissing(PaymentError):
+    code = "CHANNEL_ACCOUNT_MISSING"
+    message = "Sign in on this channel first to pay with it."
+
+
+class RefundExceedsBalance(PaymentError):
+    code = "REFUND_EXCEEDS_BALANCE"
+    message = "The refund is larger than what is left to refund."
+
+
+class OrderNotRefundable(PaymentError):
+    code = "ORDER_NOT_REFUNDABLE"
+    message = "Only paid orders can be refunded."
+
+
+class PaymentChannelFailed(PaymentError):
+    code = "PAYMENT_CHANNEL_FAILED"
+    message = "The payment channel refused the request."
+
+
+class NotifySignatureInvalid(PaymentError):
+    code = "NOTIFY_SIGNATURE_INVALID"
+    message = "The notification failed verification."
+
+
+class NotifyUnknownOrder(PaymentError):
+    code = "NOTIFY_UNKNOWN_ORDER"
+    message = "The notification names an order we do not have."
+
+
+class NotifyAmountMismatch(PaymentError):
+    code = "NOTIFY_AMOUNT_MISMATCH"
+    message = "The notified amount differs from the order's."

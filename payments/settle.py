@@ -1,0 +1,224 @@
+"""Settling orders: PAID from any source (notification, query, reconciliation), and closing.
+
+``paid`` is the one place an order becomes PAID. It runs under a row lock and a
+compare-and-set, writes the consequences to the outbox in the same transaction, and sorts
+every payment it cannot accept (closed order, second payment) into the refund-review queue.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from channels.base import Channel, ChannelRejected, ChannelUnavailable, Pay
+from infra import clock, outbox
+from payments.errors import NotifyAmountMismatch
+from payments.models import ChannelTrade, Order, RefundReview
+from payments.states import OPEN, SETTLED, OrderStatus
+from payments.transitions import move_order
+
+log = logging.getLogger("yiwang.payments")
+
+ORDER_PAID = "order.paid"
+RECEIPT_ISSUE = "receipt.issue"
+
+
+class Outcome(StrEnum):
+    PAID = "paid"
+    DUPLICATE = "duplicate"
+    REVIEW = "refund_review"
+
+
+@dataclass(frozen=True)
+class PaidEvidence:
+    """What a channel says about a payment, however we learned it."""
+
+    channel: Channel
+    channel_trade_no: str
+    amount_fen: int
+    paid_at: datetime
+    source: str  # "notify", "query" or "reconcile"
+
+
+@dataclass
+class Settlement:
+    pay: Mapping[Channel, Pay]
+
+    async def paid(self, order: Order, evidence: PaidEvidence) -> Outcome:
+        if evidence.amount_fen != order.amount_fen:
+            log.error(
+                "amount mismatch on %s: channel %s says %d, order is %d",
+                order.order_no,
+                evidence.channel,
+                evidence.amount_fen,
+                order.amount_fen,
+            )
+            raise NotifyAmountMismatch(order_no=order.order_no)
+        async with in_transaction() as tx:
+            fresh = await Order.filter(id=order.id).using_db(tx).select_for_update().get()
+            status = OrderStatus(fresh.status)
+            if status in SETTLED:
+                if fresh.channel_trade_no == evidence.channel_trade_no:
+                    return Outcome.DUPLICATE
+                return await self._review(tx, fresh, evidence, "SECOND_PAYMENT")
+            if status == OrderStatus.CLOSED:
+                return await self._review(tx, fresh, evidence, "PAID_AFTER_CLOSE")
+            key = f"{fresh.payable_type}:{fresh.payable_ref}"
+            if await Order.filter(paid_key=key).using_db(tx).exists():
+                return await self._review(tx, fresh, evidence, "PAYABLE_ALREADY_PAID")
+            moved = await move_order(
+                fresh,
+                OrderStatus.PAID,
+                using=tx,
+                paid_at=evidence.paid_at,
+                channel=evidence.channel,
+                channel_trade_no=evidence.channel_trade_no,
+                open_key=None,
+                paid_key=key,
+            )
+            if not moved:  # the row lock makes this unreachable on PostgreSQL
+                return Outcome.DUPLICATE
+            payload = {
+                "order_id": fresh.id,
+                "order_no": fresh.order_no,
+                "payable_type": fresh.payable_type,
+                "payable_ref": fresh.payable_ref,
+                "channel": evidence.channel,
+                "amount_fen": fresh.amount_fen,
+                "paid_at": evidence.paid_at.isoformat(),
+            }
+            await outbox.emit(ORDER_PAID, payload, using=tx, dedupe_key=f"{ORDER_PAID}:{fresh.id}")
+            await outbox.emit(
+                RECEIPT_ISSUE,
+                {"order_id": fresh.id},
+                using=tx,
+                dedupe_key=f"{RECEIPT_ISSUE}:{fresh.id}",
+            )
+        order.status = OrderStatus.PAID.value
+        log.info("order %s PAID via %s (%s)", order.order_no, evidence.channel, evidence.source)
+        return Outcome.PAID
+
+    async def _review(
+        self, tx: BaseDBAsyncClient, order: Order, evidence: PaidEvidence, reason: str
+    ) -> Outcome:
+        """Keep money we cannot accept; the unique key makes repeats of the same payment a no-op."""
+        try:
+            async with tx._in_transaction() as savepoint:
+                await RefundReview.create(
+                    order_id=order.id,
+                    channel=evidence.channel,
+                    channel_trade_no=evidence.channel_trade_no,
+                    amount_fen=evidence.amount_fen,
+                    reason=reason,
+                    created_at=clock.now(),
+                    using_db=savepoint,
+                )
+            log.warning(
+                "payment %s for %s queued for refund review: %s",
+                evidence.channel_trade_no,
+                order.order_no,
+                reason,
+            )
+        except IntegrityError:
+            pass
+        return Outcome.REVIEW
+
+    # ------------------------------------------------------------------ closing
+
+    async def close_trade(self, order: Order, trade: ChannelTrade) -> bool:
+        """Close one channel trade. False when it cannot be closed because it was paid
+        (settled here from the channel's answer) or the channel is unreachable."""
+        pay = self.pay[trade.channel]  # type: ignore[index]
+        try:
+            await pay.close(order.order_no)
+        except ChannelUnavailable:
+            return False
+        except ChannelRejected:
+            state = await self._query(trade.channel, order.order_no)  # type: ignore[arg-type]
+            if state is not None and state.status in ("SUCCESS", "REFUNDED"):
+                await self.paid(
+                    order,
+                    PaidEvidence(
+                        trade.channel,
+                        state.channel_trade_no or "",
+                        state.amount_fen or 0,  # type: ignore[arg-type]
+                        state.paid_at or clock.now(),
+                        "query",
+                    ),
+                )
+                return False
+            if state is None or state.status not in ("CLOSED", "NOT_FOUND", "NOTPAY"):
+                return False
+        await ChannelTrade.filter(id=trade.id).update(closed_at=clock.now())
+        return True
+
+    async def close(self, order: Order, *, reason: str) -> bool:
+        """Close an open order here and at every channel it reached. False if it got paid."""
+        if OrderStatus(order.status) not in OPEN:
+            return False
+        for trade in await ChannelTrade.filter(order_id=order.id, closed_at=None):
+            if not await self.close_trade(order, trade):
+                return False
+        fresh = await Order.get(id=order.id)
+        if OrderStatus(fresh.status) not in OPEN:
+            return False
+        moved = await move_order(fresh, OrderStatus.CLOSED, closed_at=clock.now(), open_key=None)
+        if moved:
+            order.status = fresh.status
+            log.info("order %s closed (%s)", order.order_no, reason)
+        return moved
+
+    async def _query(self, channel: Channel, order_no: str):  # type: ignore[no-untyped-def]
+        try:
+            return await self.pay[channel].query(order_no)
+        except (ChannelRejected, ChannelUnavailable) as exc:
+            log.warning("query of %s at %s failed: %s", order_no, channel, exc)
+            return None
+
+    # ------------------------------------------------------------------ sweeps
+
+    async def expire_due(self, *, limit: int = 200) -> int:
+        due = (
+            await Order.filter(status__in=[s.value for s in OPEN], expires_at__lte=clock.now())
+            .order_by("expires_at")
+            .limit(limit)
+        )
+        closed = 0
+        for order in due:
+            closed += await self.close(order, reason="expired")
+        return closed
+
+    async def poll_paying(self, *, older_than: timedelta, limit: int = 200) -> int:
+        """Ask the channel about orders still PAYING after ``older_than`` (lost notifications)."""
+        stale = (
+            await Order.filter(
+                status=OrderStatus.PAYING.value, payment_started_at__lte=clock.now() - older_than
+            )
+            .order_by("payment_started_at")
+            .limit(limit)
+        )
+        settled = 0
+        for order in stale:
+            for trade in await ChannelTrade.filter(order_id=order.id):
+                state = await self._query(trade.channel, order.order_no)  # type: ignore[arg-type]
+                if state is None or state.status not in ("SUCCESS", "REFUNDED"):
+                    continue
+                outcome = await self.paid(
+                    order,
+                    PaidEvidence(
+                        trade.channel,
+                        state.channel_trade_no or "",
+                        state.amount_fen or 0,  # type: ignore[arg-type]
+                        state.paid_at or clock.now(),
+                        "query",
+                    ),
+                )
+                settled += outcome == Outcome.PAID
+        return settled

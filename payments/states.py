@@ -1,0 +1,55 @@
+"""Order and refund states, and the ONE transition table for each.
+
+Every status change is persisted by :func:`payments.transitions.move`, a compare-and-set
+that must change exactly one row; a transition not listed here is refused.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class OrderStatus(StrEnum):
+    CREATED = "CREATED"
+    PAYING = "PAYING"
+    PAID = "PAID"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+    REFUNDED = "REFUNDED"
+    CLOSED = "CLOSED"
+
+
+class RefundStatus(StrEnum):
+    PENDING = "PENDING"
+    SUCCESS = "SUCCESS"
+    FAILED = "FAILED"
+
+
+ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    # CREATED -> PAID: the channel trade was opened but we crashed before recording PAYING.
+    OrderStatus.CREATED: frozenset({OrderStatus.PAYING, OrderStatus.PAID, OrderStatus.CLOSED}),
+    OrderStatus.PAYING: frozenset({OrderStatus.PAID, OrderStatus.CLOSED}),
+    OrderStatus.PAID: frozenset({OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED}),
+    OrderStatus.PARTIALLY_REFUNDED: frozenset(
+        {OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED}
+    ),
+    OrderStatus.REFUNDED: frozenset(),
+    OrderStatus.CLOSED: frozenset(),
+}
+
+REFUND_TRANSITIONS: dict[RefundStatus, frozenset[RefundStatus]] = {
+    RefundStatus.PENDING: frozenset({RefundStatus.SUCCESS, RefundStatus.FAILED}),
+    RefundStatus.SUCCESS: frozenset(),
+    RefundStatus.FAILED: frozenset(),
+}
+
+OPEN = frozenset({OrderStatus.CREATED, OrderStatus.PAYING})
+SETTLED = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED})
+REFUNDABLE = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED})
+
+
+def order_may_move(src: OrderStatus, dst: OrderStatus) -> bool:
+    return dst in ORDER_TRANSITIONS[src]
+
+
+def refund_may_move(src: RefundStatus, dst: RefundStatus) -> bool:
+    return dst in REFUND_TRANSITIONS[src]
