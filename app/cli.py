@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import sys
+from datetime import date
 
 from app.config import Settings, SettingsError, load_settings
 
@@ -18,7 +19,7 @@ def _settings(args: argparse.Namespace, *, demo: bool = False) -> Settings:
             demo=demo,
             host=getattr(args, "host", "127.0.0.1"),
             port=getattr(args, "port", 8000),
-            sandbox_port=getattr(args, "sandbox_port", 8001),
+            sandbox_port=getattr(args, "sandbox_port", None),
             workers=getattr(args, "workers", 1),
         )
     except SettingsError as exc:
@@ -47,6 +48,73 @@ def cmd_migrate(args: argparse.Namespace) -> None:
     print("migrations applied")
 
 
+def cmd_makemigrations(args: argparse.Namespace) -> None:
+    from app import schema_migrations
+
+    if args.check:
+        rooms = asyncio.run(schema_migrations.pending())
+        if rooms:
+            sys.exit(f"models changed without a migration in: {', '.join(rooms)}")
+        print("migrations are up to date")
+        return
+    for path in asyncio.run(schema_migrations.make(args.rooms)):
+        print(f"wrote {path}")
+
+
+def cmd_reconcile(args: argparse.Namespace) -> None:
+    from app.serving import with_services
+
+    settings = _settings(args, demo=args.demo or "DATABASE_URL" not in os.environ)
+
+    async def run(services):  # type: ignore[no-untyped-def]
+        report = await services.reconciler.run(args.channel, date.fromisoformat(args.date))
+        return report.as_dict()
+
+    report = asyncio.run(with_services(settings, run))
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    if any(not d["fixed"] for d in report["discrepancies"]):
+        sys.exit(1)
+
+
+def cmd_refund(args: argparse.Namespace) -> None:
+    from app.serving import with_services
+
+    settings = _settings(args, demo=args.demo or "DATABASE_URL" not in os.environ)
+
+    async def run(services):  # type: ignore[no-untyped-def]
+        refund = await services.refunds.request(
+            args.order, args.amount_fen, reason=args.reason, requested_by=args.operator
+        )
+        return {"refund_no": refund.refund_no, "status": refund.status,
+                "amount_fen": refund.amount_fen}
+
+    print(json.dumps(asyncio.run(with_services(settings, run))))
+
+
+def cmd_appointments(args: argparse.Namespace) -> None:
+    """Operator commands of the appointments room: gate drift, gate rebuild, lifting a ban."""
+    import uuid
+
+    from app.appointments.noshows import lift_ban
+    from app.serving import with_services
+
+    settings = _settings(args)
+
+    async def run(services):  # type: ignore[no-untyped-def]
+        if args.appointments_command == "drift":
+            return (await services.appointments.drift()).as_dict()
+        if args.appointments_command == "rebuild-gate":
+            return {"groups_rebuilt": await services.appointments.rebuild_gate()}
+        lifted = await lift_ban(uuid.UUID(args.citizen), args.reason)
+        return {"citizen": str(lifted.citizen_id), "was_banned_until": lifted.was_until.isoformat(),
+                "reason": lifted.reason}
+
+    result = asyncio.run(with_services(settings, run))
+    print(json.dumps(result, ensure_ascii=False))
+    if args.appointments_command == "drift" and result["drifted"]:
+        sys.exit(1)
+
+
 def cmd_agency_create(args: argparse.Namespace) -> None:
     from app.agency.signing import create_agency
     from app.serving import with_database
@@ -69,6 +137,72 @@ def cmd_agency_create(args: argparse.Namespace) -> None:
     print(json.dumps(asyncio.run(with_database(settings, create))))
 
 
+def cmd_catalog(args: argparse.Namespace) -> None:
+    """yiwang miniapp validate|submit, yiwang catalog parity|seed, yiwang operator create."""
+    import getpass
+
+    from app.catalog import commands
+    from app.serving import with_database
+
+    settings = _settings(args, demo=args.demo or "DATABASE_URL" not in os.environ)
+    action = args.catalog_action
+    try:
+        if action == "submit":
+            password = os.environ.get("YIWANG_OPERATOR_PASSWORD") or getpass.getpass()
+            result = commands.submit_file(args.manifest, args.api, args.username, password)
+        elif action == "validate":
+            check = commands.validate_file
+            result = asyncio.run(with_database(settings, lambda: check(args.manifest)))
+        elif action == "parity":
+            result = asyncio.run(with_database(settings, lambda: commands.parity(args.region)))
+        elif action == "seed":
+            from app.catalog.demo import seed_catalog
+
+            result = {"items_created": asyncio.run(with_database(settings, seed_catalog))}
+        else:
+            result = asyncio.run(
+                with_database(
+                    settings,
+                    lambda: commands.create_operator_account(
+                        args.username, args.role, args.department, args.region, os.environ
+                    ),
+                )
+            )
+    except commands.CommandFailed as exc:
+        sys.exit(f"yiwang: {exc}")
+    print(json.dumps(result, ensure_ascii=False))
+
+
+def _catalog_parsers(sub: argparse._SubParsersAction) -> None:
+    miniapp = sub.add_parser("miniapp", help="mini-app manifests: validate, submit for review")
+    miniapp_sub = miniapp.add_subparsers(dest="catalog_action", required=True)
+    validate = miniapp_sub.add_parser("validate", help="check a manifest.yaml (exit 1 + problems)")
+    validate.add_argument("manifest")
+    submit = miniapp_sub.add_parser(
+        "submit", help="submit a manifest.yaml for review (password: YIWANG_OPERATOR_PASSWORD)"
+    )
+    submit.add_argument("manifest")
+    submit.add_argument("--api", default="http://127.0.0.1:8000")
+    submit.add_argument("--username", required=True)
+    catalog = sub.add_parser("catalog", help="the catalog: channel parity report, seed data")
+    catalog_sub = catalog.add_subparsers(dest="catalog_action", required=True)
+    parity = catalog_sub.add_parser("parity", help="every channel difference with its reason")
+    parity.add_argument("--region", default=None, help="one region (default: all)")
+    catalog_sub.add_parser("seed", help="load themes, regions, departments and items")
+    operator = sub.add_parser("operator", help="operator accounts")
+    operator_sub = operator.add_subparsers(dest="catalog_action", required=True)
+    create = operator_sub.add_parser("create", help="create an operator; prints the password once")
+    create.add_argument("--username", required=True)
+    create.add_argument(
+        "--role", required=True, choices=["platform_admin", "department_operator", "reviewer"]
+    )
+    create.add_argument("--department", action="append", default=[], help="repeatable")
+    create.add_argument("--region", action="append", default=[], help="repeatable")
+    for command in (miniapp, catalog, operator):
+        command.add_argument("--demo", action="store_true", help="use the demo's database")
+        command.set_defaults(func=cmd_catalog)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="yiwang", description="Yiwang (一网) backend")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -81,7 +215,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--sandbox-port", type=int, default=8001)
+    serve.add_argument("--sandbox-port", type=int, default=None, help="default 8001")
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(func=cmd_serve)
 
@@ -92,6 +226,36 @@ def _parser() -> argparse.ArgumentParser:
     migrate.add_argument("--demo", action="store_true", help="the demo's SQLite database")
     migrate.set_defaults(func=cmd_migrate)
 
+    makemigrations = sub.add_parser(
+        "makemigrations", help="write migrations for the named rooms (app labels)"
+    )
+    makemigrations.add_argument("rooms", nargs="*")
+    makemigrations.add_argument("--check", action="store_true", help="fail if any are missing")
+    makemigrations.set_defaults(func=cmd_makemigrations)
+
+    reconcile = sub.add_parser("reconcile", help="reconcile one channel's bill for a day")
+    reconcile.add_argument("--channel", required=True, choices=["wechat", "alipay", "app"])
+    reconcile.add_argument("--date", required=True, help="the bill's Shanghai date, YYYY-MM-DD")
+    reconcile.add_argument("--demo", action="store_true")
+    reconcile.set_defaults(func=cmd_reconcile)
+
+    refund = sub.add_parser("refund", help="refund (part of) a paid order, with a reason")
+    refund.add_argument("--order", required=True, help="the order number (YW…)")
+    refund.add_argument("--amount-fen", type=int, required=True)
+    refund.add_argument("--reason", required=True)
+    refund.add_argument("--operator", required=True, help="who asks for it (audited)")
+    refund.add_argument("--demo", action="store_true")
+    refund.set_defaults(func=cmd_refund)
+
+    appts = sub.add_parser("appointments", help="appointments: gate drift and rebuild, bans")
+    appts_sub = appts.add_subparsers(dest="appointments_command", required=True)
+    appts_sub.add_parser("drift", help="compare the Redis gate with PostgreSQL (exit 1 on drift)")
+    appts_sub.add_parser("rebuild-gate", help="reload every upcoming gate group from PostgreSQL")
+    lift = appts_sub.add_parser("lift-ban", help="lift a citizen's booking ban, with a reason")
+    lift.add_argument("--citizen", required=True, help="citizen id (UUID)")
+    lift.add_argument("--reason", required=True)
+    appts.set_defaults(func=cmd_appointments)
+
     agency = sub.add_parser("agency", help="manage agencies")
     agency_sub = agency.add_subparsers(dest="agency_command", required=True)
     create = agency_sub.add_parser("create", help='register an agency; prints {"key","secret"}')
@@ -101,9 +265,18 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--region", default=None, help="6-digit region code")
     create.add_argument("--demo", action="store_true", help="use the demo's database")
     create.set_defaults(func=cmd_agency_create)
+    _catalog_parsers(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
+    from app.errors import DomainError
+    from payments.errors import PaymentError
+
     args = _parser().parse_args(argv)
-    args.func(args)
+    try:
+        args.func(args)
+    except (DomainError, PaymentError) as exc:
+        print(json.dumps({"code": exc.code, "message": exc.message}, ensure_ascii=False),
+              file=sys.stderr)
+        sys.exit(1)

@@ -17,6 +17,123 @@ from pathlib import Path
 from channels.sandbox.credentials import SandboxCredentials, load_or_create
 
 
+# Online levels (星级) of a service item, 1-5; level 5 is fully online (零登门).
+ONLINE_LEVELS: dict[int, str] = {
+    1: "信息公开: the guide is published online; everything is done at the counter",
+    2: "在线预约/下载: forms can be downloaded or a visit booked online",
+    3: "在线预审: materials are submitted and pre-checked online; one visit to finish",
+    4: "在线办理: applied for and decided online; one visit to collect the result",
+    5: "全程网办: fully online from application to result, no visit (零登门)",
+}
+
+
+@dataclass(frozen=True)
+class AppointmentRules:
+    """The appointment rules marked * in DESIGN.md; times are Asia/Shanghai wall-clock."""
+
+    release_time: str = "07:00"
+    horizon_days: int = 7
+    cutoff_time: str = "15:00"
+    cancel_time: str = "14:00"
+    per_department_session: int = 1
+    per_week: int = 8
+    per_month: int = 12
+    no_show_limit: int = 3
+    no_show_window_days: int = 90
+    ban_days: int = 90
+    offer_minutes: int = 30
+    payment_hold_minutes: int = 15
+    reminder_time: str = "09:00"
+    reminder_template: str = "APPT_REMINDER"
+    offer_template: str = "APPT_WAITLIST_OFFER"
+    # HMAC-SHA256 key for check-in QR codes (APPOINTMENT_CHECKIN_KEY, 32 bytes base64).
+    checkin_key: bytes = b""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], fallback_key: bytes) -> AppointmentRules:
+        """Integers and times from APPOINTMENT_* variables; the key falls back to one
+        derived from ``fallback_key`` so the demo and tests need no extra secret."""
+        import hashlib
+        import hmac
+
+        ints = {
+            name: int(env[f"APPOINTMENT_{name.upper()}"])
+            for name in (
+                "horizon_days", "per_department_session", "per_week", "per_month",
+                "no_show_limit", "no_show_window_days", "ban_days", "offer_minutes",
+                "payment_hold_minutes",
+            )
+            if f"APPOINTMENT_{name.upper()}" in env
+        }
+        times = {
+            name: env[f"APPOINTMENT_{name.upper()}"]
+            for name in ("release_time", "cutoff_time", "cancel_time", "reminder_time")
+            if f"APPOINTMENT_{name.upper()}" in env
+        }
+        key = (
+            _key(env, "APPOINTMENT_CHECKIN_KEY")
+            if env.get("APPOINTMENT_CHECKIN_KEY")
+            else hmac.new(fallback_key, b"yiwang/appointments/check-in", hashlib.sha256).digest()
+        )
+        return cls(**ints, **times, checkin_key=key)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ReceiptKeys:
+    """The Ed25519 key that signs receipt QR codes now, and the public keys of retired ones.
+
+    RECEIPT_SIGNING_KEY is ``<key_id>:<base64 32-byte private seed>``. Rotating means a new
+    key id and seed here, and the old key's public half moving to RECEIPT_RETIRED_PUBLIC_KEYS
+    (``<key_id>:<base64 32-byte public key>,…``) so receipts it signed keep verifying.
+    """
+
+    signing_kid: str = ""
+    signing_seed: bytes = b""
+    retired: Mapping[str, bytes] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ReceiptKeys:
+        import re
+
+        raw = env.get("RECEIPT_SIGNING_KEY", "").strip()
+        if not raw:
+            raise SettingsError(
+                "RECEIPT_SIGNING_KEY is required (<key_id>:<base64 32-byte Ed25519 seed>)"
+            )
+        kid, _, seed_b64 = raw.partition(":")
+        if not re.fullmatch(r"[a-z0-9]{1,16}", kid):
+            raise SettingsError("RECEIPT_SIGNING_KEY key id must be 1-16 of a-z, 0-9")
+        seed = _key({"RECEIPT_SIGNING_KEY": seed_b64}, "RECEIPT_SIGNING_KEY")
+        retired: dict[str, bytes] = {}
+        for item in filter(None, env.get("RECEIPT_RETIRED_PUBLIC_KEYS", "").split(",")):
+            old_kid, _, public_b64 = item.strip().partition(":")
+            try:
+                public = base64.b64decode(public_b64, validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise SettingsError("RECEIPT_RETIRED_PUBLIC_KEYS must be base64") from exc
+            if not re.fullmatch(r"[a-z0-9]{1,16}", old_kid) or len(public) != 32:
+                raise SettingsError(
+                    "RECEIPT_RETIRED_PUBLIC_KEYS entries are <key_id>:<base64 32-byte key>"
+                )
+            if old_kid == kid:
+                raise SettingsError("a retired receipt key id may not be the signing key id")
+            retired[old_kid] = public
+        return cls(kid, seed, retired)
+
+    @classmethod
+    def demo(cls, var_dir: Path) -> ReceiptKeys:
+        """The demo makes one key once and keeps it, so its receipts keep verifying."""
+        path = var_dir / "demo-receipt-key.json"
+        if path.exists():
+            data = json.loads(path.read_text())
+        else:
+            data = {"key_id": "demo1", "seed": base64.b64encode(secrets.token_bytes(32)).decode()}
+            var_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(data))
+            path.chmod(0o600)
+        return cls(data["key_id"], base64.b64decode(data["seed"]))
+
+
 class SettingsError(ValueError):
     """A setting is missing or unsafe; the message names the environment variable."""
 
@@ -84,7 +201,26 @@ class Settings:
     # Start an embedded Redis (fakeredis over TCP) shared by every worker process.
     embedded_redis: bool = False
     session_ttl_seconds: int = 7 * 24 * 3600
+    # Unpaid orders expire (and are closed at the channel) after this many minutes.
+    order_ttl_minutes: int = 30
+    # Orders still PAYING this long after the payment started are queried at the channel.
+    paying_query_after_minutes: int = 5
     login_rate_per_minute: int = 30
+    # --- catalog: what each online level (星级) means; docs/catalog.md repeats it.
+    online_levels: Mapping[int, str] = field(default_factory=lambda: dict(ONLINE_LEVELS))
+    catalog_cache_seconds: int = 600
+    operator_session_ttl_seconds: int = 8 * 3600
+    operator_max_failed_logins: int = 5
+    operator_lockout_seconds: int = 15 * 60
+    # --- appointments: release, limits, bans, waitlist, holds (DESIGN.md *).
+    appointments: AppointmentRules = field(default_factory=AppointmentRules)
+    # --- violations: lookup limits per minute (anti-enumeration) and cache lifetime.
+    violation_lookups_per_minute_citizen: int = 30
+    violation_lookups_per_minute_client: int = 300
+    violation_cache_seconds: int = 300
+    # --- receipts: the QR signing keys, and verifications per client per minute.
+    receipt_keys: ReceiptKeys = field(default_factory=ReceiptKeys)
+    receipt_verifications_per_minute: int = 60
     log_json: bool = True
     var_dir: Path = Path("var")
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -156,10 +292,16 @@ def load_settings(
     demo: bool = False,
     host: str = "127.0.0.1",
     port: int = 8000,
-    sandbox_port: int = 8001,
+    sandbox_port: int | None = None,
     workers: int = 1,
 ) -> Settings:
-    """Build settings from an environment mapping; raises SettingsError naming what is wrong."""
+    """Build settings from an environment mapping; raises SettingsError naming what is wrong.
+
+    The sandbox port comes from the argument, else YIWANG_SANDBOX_PORT, else 8001, so
+    one-off commands (refund, reconcile) reach the same sandbox as the running server.
+    """
+    if sandbox_port is None:
+        sandbox_port = int(env.get("YIWANG_SANDBOX_PORT", "8001"))
     var_dir = Path(env.get("YIWANG_VAR_DIR", "var"))
     use_sandbox = demo or env.get("YIWANG_SANDBOX", "") == "1"
     public_base = env.get("PUBLIC_BASE_URL", f"http://{host}:{port}")
@@ -201,6 +343,15 @@ def load_settings(
         embedded_redis=demo and not redis_url,
         log_json=env.get("YIWANG_LOG_FORMAT", "json") == "json",
         var_dir=var_dir,
+        appointments=AppointmentRules.from_env(env, pii_hash_key),
+        receipt_keys=ReceiptKeys.demo(var_dir) if demo else ReceiptKeys.from_env(env),
+        receipt_verifications_per_minute=int(env.get("RECEIPT_VERIFICATIONS_PER_MINUTE", "60")),
+        violation_lookups_per_minute_citizen=int(
+            env.get("VIOLATION_LOOKUPS_PER_MINUTE_CITIZEN", "30")
+        ),
+        violation_lookups_per_minute_client=int(
+            env.get("VIOLATION_LOOKUPS_PER_MINUTE_CLIENT", "300")
+        ),
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from app.identity.models import ChannelAccount
+from app.identity.sessions import Principal
 from app.payables import PayableRegistry
 from channels.base import Channel
 from payments.errors import ChannelAccountMissing
@@ -31,13 +32,27 @@ class Ordering:
         return await self.orders.open(citizen_id, quote)
 
     async def pay(
-        self, order_no: str, citizen_id: uuid.UUID, channel: Channel, mode: str
+        self, order_no: str, principal: Principal, channel: Channel, mode: str
     ) -> dict[str, str]:
-        order = await self.orders.owned(order_no, citizen_id)
-        account = await ChannelAccount.get_or_none(citizen_id=citizen_id, channel=channel)
+        order = await self.orders.owned(order_no, principal.citizen_id)
+        account = await self._paying_account(principal, channel)
+        return await self.orders.start_payment(order, channel, account.subject, mode=mode)
+
+    async def _paying_account(self, principal: Principal, channel: Channel) -> ChannelAccount:
+        """The account signed in now when it is on ``channel``; else the latest one there
+        (a person may hold several accounts on one channel)."""
+        if principal.channel == channel:
+            current = await ChannelAccount.get_or_none(id=principal.account_id)
+            if current is not None:
+                return current
+        account = (
+            await ChannelAccount.filter(citizen_id=principal.citizen_id, channel=channel)
+            .order_by("-last_login_at")
+            .first()
+        )
         if account is None:
             raise ChannelAccountMissing()
-        return await self.orders.start_payment(order, channel, account.subject, mode=mode)
+        return account
 
     async def on_paid(self, payload: dict[str, Any]) -> None:
         source = self.registry.source(payload["payable_type"])

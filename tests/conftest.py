@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import asyncpg
@@ -99,6 +100,7 @@ def env(database_url: str, redis_url: str, workdir: Path, ports: Ports) -> dict[
         "YIWANG_EMBEDDED_WORKER": "1",
         "YIWANG_VAR_DIR": str(workdir),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports.api}",
+        "YIWANG_SANDBOX_PORT": str(ports.sandbox),
     }
 
 
@@ -164,7 +166,7 @@ def live_server(
 ) -> Iterator[LiveServer]:
     """``yiwang serve --workers 2`` with the sandbox and worker managed beside it."""
     ARTIFACTS.mkdir(exist_ok=True)
-    log = (ARTIFACTS / "live-server.log").open("wb")
+    log = (ARTIFACTS / f"live-server-{ports.api}.log").open("wb")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -208,3 +210,14 @@ async def api(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
 async def sandbox(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=live_server.sandbox, timeout=20) as client:
         yield client
+
+
+@pytest.fixture
+async def services(settings: Settings, database: None, live_server: LiveServer) -> AsyncIterator[Any]:
+    """The server's services, built in the test process (for jobs a test runs by hand)."""
+    from app.services import build_services
+
+    built = await build_services(settings)
+    yield built
+    await built.jobs.pool.aclose()
+    await built.redis.aclose()

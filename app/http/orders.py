@@ -82,7 +82,7 @@ async def start_payment(request: Request, order_no: str) -> JSONResponse:
     principal = await resident(request)
     body = parse(request, PaymentRequest)
     params = await request.app.ctx.services.ordering.pay(
-        order_no, principal.citizen_id, body.channel, body.mode
+        order_no, principal, body.channel, body.mode
     )
     return json({"channel": body.channel, "channel_params": params})
 
