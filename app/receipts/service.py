@@ -1,0 +1,156 @@
+"""The receipts room as the rest of the process sees it: event handlers, rendering,
+the owner's reads and the wallet."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from app.config import Settings
+from app.errors import ReceiptNotFound
+from app.receipts import storage
+from app.receipts.codes import RECEIPT_NO
+from app.receipts.issuing import Issuer
+from app.receipts.models import Receipt, ReceiptLine
+from app.receipts.rendering import FaceLine, ReceiptFace, render_all
+from app.receipts.signing import KeyRing
+from app.receipts.states import ReceiptKind
+from app.receipts.verification import Verifier
+from app.receipts.views import owner_view, wallet_item
+from infra.pii import PiiVault
+from payments.models import Order
+
+MAX_PAGE_SIZE = 100
+
+
+@dataclass
+class Receipts:
+    vault: PiiVault
+    keys: KeyRing
+    public_base_url: str
+
+    def __post_init__(self) -> None:
+        self.issuer = Issuer(self.vault, self.keys)
+        self.verifier = Verifier(self.keys)
+
+    def qr_text(self, receipt: Receipt) -> str:
+        """What the QR holds: the public verification link carrying the signed payload."""
+        return f"{self.public_base_url}/verify?q={receipt.qr_payload}"
+
+    # ------------------------------------------------------------ outbox handlers
+
+    async def on_issue(self, payload: dict[str, Any]) -> None:
+        receipt = await self.issuer.for_order(int(payload["order_id"]))
+        await self.render(receipt)
+
+    async def on_red_letter(self, payload: dict[str, Any]) -> None:
+        red = await self.issuer.red_letter(
+            int(payload["order_id"]),
+            int(payload["refund_id"]),
+            int(payload["refund_fen"]),
+            fully=bool(payload["fully"]),
+        )
+        await self.render(red)
+        original = await Receipt.get(id=red.original_id)  # type: ignore[attr-defined]
+        await self.render(original)
+
+    async def order_view_extension(self, order: Order) -> dict[str, Any]:
+        receipt = await Receipt.get_or_none(source_key=f"order:{order.id}")
+        return {"receipt_no": receipt.receipt_no if receipt else None}
+
+    # ------------------------------------------------------------ rendering
+
+    async def face(self, receipt: Receipt) -> ReceiptFace:
+        lines = await ReceiptLine.filter(receipt_id=receipt.id).order_by("position")
+        order = await Order.get(id=receipt.order_id)  # type: ignore[attr-defined]
+        remark = f"订单号 {order.order_no}"
+        if receipt.original_id is not None:  # type: ignore[attr-defined]
+            original = await Receipt.get(id=receipt.original_id)  # type: ignore[attr-defined]
+            remark = f"红冲 原票据 {original.code}-{original.number:010d}；{remark}"
+        return ReceiptFace(
+            code=receipt.code,
+            number=f"{receipt.number:010d}",
+            check_code=receipt.check_code,
+            red_letter=receipt.kind == ReceiptKind.RED_LETTER.value,
+            payer=self.vault.decrypt("receipt_payer", receipt.payer_name_enc),
+            lines=tuple(
+                FaceLine(x.item_code, x.name, x.quantity, x.standard_fen, x.amount_fen)
+                for x in lines
+            ),
+            amount_fen=receipt.amount_fen,
+            agency_name=receipt.agency_name,
+            issue_date=receipt.issue_date,
+            remark=remark,
+        )
+
+    async def render(self, receipt: Receipt) -> None:
+        """Render once, in a thread (PDF drawing is ~50 ms of CPU), and keep the result."""
+        if receipt.rendered_at is not None:
+            return
+        face = await self.face(receipt)
+        files = await asyncio.to_thread(render_all, face, self.qr_text(receipt))
+        await storage.store(self.vault, receipt, files)
+
+    # ------------------------------------------------------------ the owner's reads
+
+    async def owned(self, citizen_id: uuid.UUID, receipt_no: str) -> Receipt:
+        if not RECEIPT_NO.match(receipt_no):
+            raise ReceiptNotFound()
+        receipt = await Receipt.get_or_none(receipt_no=receipt_no, citizen_id=citizen_id)
+        if receipt is None:
+            raise ReceiptNotFound()
+        return receipt
+
+    async def detail(self, citizen_id: uuid.UUID, receipt_no: str) -> dict[str, Any]:
+        receipt = await self.owned(citizen_id, receipt_no)
+        lines = await ReceiptLine.filter(receipt_id=receipt.id).order_by("position")
+        reds = await Receipt.filter(original_id=receipt.id).order_by("number")
+        order = await Order.get(id=receipt.order_id)  # type: ignore[attr-defined]
+        original_no = None
+        if receipt.original_id is not None:  # type: ignore[attr-defined]
+            original_no = (await Receipt.get(id=receipt.original_id)).receipt_no  # type: ignore[attr-defined]
+        return owner_view(
+            receipt,
+            lines,
+            order_no=order.order_no,
+            original_no=original_no,
+            red_letters=reds,
+            qr_text=self.qr_text(receipt),
+        )
+
+    async def file(self, citizen_id: uuid.UUID, receipt_no: str, fmt: str) -> bytes:
+        """Served from storage; a receipt requested before its render finished is rendered
+        now (once: the stored copy wins any race)."""
+        receipt = await self.owned(citizen_id, receipt_no)
+        content = await storage.load(self.vault, receipt, fmt)
+        if content is None:
+            await self.render(receipt)
+            content = await storage.load(self.vault, receipt, fmt)
+        if content is None:
+            raise ReceiptNotFound()
+        return content
+
+    async def wallet(self, citizen_id: uuid.UUID, *, page: int, page_size: int) -> dict[str, Any]:
+        """Every receipt of the citizen, whatever channel paid it, newest first."""
+        page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+        page = max(1, page)
+        mine = Receipt.filter(citizen_id=citizen_id)
+        total = await mine.count()
+        rows = (
+            await mine.order_by("-issued_at", "-id").offset((page - 1) * page_size).limit(page_size)
+        )
+        return {
+            "items": [wallet_item(r) for r in rows],
+            "page": page,
+            "page_size": page_size,
+            "total": total,
+            "has_more": page * page_size < total,
+        }
+
+
+def build_receipts(vault: PiiVault, settings: Settings) -> Receipts:
+    keys = settings.receipt_keys
+    ring = KeyRing.from_seeds(keys.signing_kid, keys.signing_seed, keys.retired)
+    return Receipts(vault, ring, settings.public_base_url)

@@ -1,0 +1,29 @@
+"""Receipt states and the ONE transition table.
+
+A blue (normal) receipt is ISSUED and becomes VOIDED when a full refund is red-lettered
+(红冲). A red-letter receipt is ISSUED and stays so: it is never voided itself.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ReceiptStatus(StrEnum):
+    ISSUED = "ISSUED"
+    VOIDED = "VOIDED"
+
+
+class ReceiptKind(StrEnum):
+    NORMAL = "normal"
+    RED_LETTER = "red_letter"
+
+
+RECEIPT_TRANSITIONS: dict[ReceiptStatus, frozenset[ReceiptStatus]] = {
+    ReceiptStatus.ISSUED: frozenset({ReceiptStatus.VOIDED}),
+    ReceiptStatus.VOIDED: frozenset(),
+}
+
+
+def receipt_may_move(src: ReceiptStatus, dst: ReceiptStatus) -> bool:
+    return dst in RECEIPT_TRANSITIONS[src]
