@@ -10,7 +10,12 @@ import json
 
 from app.agency.models import Agency
 from app.agency.signing import create_agency
+from app.appointments.demo import seed as seed_appointments_demo
+from app.catalog.demo import seed as seed_catalog_demo
 from app.config import Settings
+from channels.sandbox.config import DEMO_PEOPLE
+from app.fees.demo import seed as seed_fees_demo
+from app.violations.demo import seed as seed_violations_demo
 from infra.pii import PiiVault
 
 DEMO_AGENCIES = (
@@ -21,13 +26,21 @@ DEMO_AGENCIES = (
 
 
 async def seed(settings: Settings) -> None:
+    await seed_catalog_demo(settings.var_dir)
     vault = PiiVault(settings.pii_key, settings.pii_hash_key)
     path = settings.var_dir / "demo-agencies.json"
     known = json.loads(path.read_text()) if path.exists() else {}
     for name, kind, region in DEMO_AGENCIES:
-        if name in known and await Agency.exists(key=known[name]["key"]):
-            continue
-        agency, secret = await create_agency(vault, name=name, kind=kind, region_code=region)
-        known[name] = {"key": agency.key, "secret": secret, "kind": kind}
+        if not (name in known and await Agency.exists(key=known[name]["key"])):
+            agency, secret = await create_agency(vault, name=name, kind=kind, region_code=region)
+            known[name] = {"key": agency.key, "secret": secret, "kind": kind}
+        # The sandbox stands in for each agency's own system and records our webhooks.
+        inbox = f"{settings.sandbox_url}/sandbox/agency-webhooks/{known[name]['key']}"
+        await Agency.filter(key=known[name]["key"]).update(webhook_url=inbox)
+        known[name]["webhook_inbox"] = inbox
     path.write_text(json.dumps(known, ensure_ascii=False, indent=2))
     path.chmod(0o600)
+    await seed_appointments_demo(vault, settings.var_dir)
+    await seed_violations_demo(vault)
+    people = [(p.name, p.id_number) for p in DEMO_PEOPLE]
+    await seed_fees_demo(vault, settings.var_dir, people)

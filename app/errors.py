@@ -121,3 +121,261 @@ class ChannelUnavailableError(DomainError):
 class ServiceUnavailable(DomainError):
     code = "SERVICE_UNAVAILABLE"
     message = "A backing service is unavailable."
+
+
+# --------------------------------------------------------------------------- catalog
+
+
+class UnknownRegion(InvalidInput):
+    code = "UNKNOWN_REGION"
+    message = "No such region code."
+
+
+class InvalidItemCode(InvalidInput):
+    code = "INVALID_ITEM_CODE"
+    message = "An item code is a type prefix, a 6-digit region, a 5-digit main and a 3-digit sub."
+
+
+class ItemCodeTaken(DomainError):
+    code = "ITEM_CODE_TAKEN"
+    message = "This item code is in use or was retired; codes are never reused."
+
+
+class ManifestInvalid(InvalidInput):
+    code = "MANIFEST_INVALID"
+    message = "The mini-app manifest has problems; see details.problems."
+
+
+class SelfReview(Forbidden):
+    code = "SELF_REVIEW"
+    message = "A reviewer may not review a version they submitted."
+
+
+class WorkflowConflict(DomainError):
+    code = "WORKFLOW_CONFLICT"
+    message = "The mini-app is not in a state that allows this step."
+
+
+class OperatorLoginFailed(Unauthenticated):
+    code = "OPERATOR_LOGIN_FAILED"
+    message = "Wrong username or password."
+
+
+class OperatorLocked(DomainError):
+    code = "OPERATOR_LOCKED"
+    message = "Too many failed sign-ins; the account is locked for a while."
+
+
+# --------------------------------------------------------------------------- violations
+
+
+class PlateTypeUnknown(InvalidInput):
+    code = "PLATE_TYPE_UNKNOWN"
+    message = "Unknown plate type: use a GA 24.7 code such as 01, 02, 51 or 52."
+
+
+class PlateNoInvalid(InvalidInput):
+    code = "PLATE_NO_INVALID"
+    message = "The plate number does not follow GA 36."
+
+
+class VinInvalid(InvalidInput):
+    code = "VIN_INVALID"
+    message = "A VIN is 17 characters: digits and letters except I, O and Q."
+
+
+class VinTailInvalid(InvalidInput):
+    code = "VIN_TAIL_INVALID"
+    message = "Give the last 6 characters of the VIN (digits and letters except I, O and Q)."
+
+
+class LicenceNoInvalid(InvalidInput):
+    code = "LICENCE_NO_INVALID"
+    message = "A driving licence number is 18 characters, like a resident ID number."
+
+
+class FileNoInvalid(InvalidInput):
+    code = "FILE_NO_INVALID"
+    message = "A driving licence file number (档案编号) is 12 digits."
+
+
+class OwnershipProofRequired(InvalidInput):
+    code = "OWNERSHIP_PROOF_REQUIRED"
+    message = "Give the last 6 characters of the VIN, or bind this vehicle first."
+
+
+class VehicleNotFound(NotFound):
+    code = "VEHICLE_NOT_FOUND"
+    message = "No vehicle matches this plate and VIN."
+
+
+class DriverNotFound(NotFound):
+    code = "DRIVER_NOT_FOUND"
+    message = "No driving licence matches this licence number and file number."
+
+
+class ViolationNotFound(NotFound):
+    code = "VIOLATION_NOT_FOUND"
+    message = "No such violation among your vehicles and licences."
+
+
+class ViolationNotDecided(DomainError):
+    code = "VIOLATION_NOT_DECIDED"
+    message = (
+        "This violation has no penalty decision yet: handle it first (交管12123 or a traffic "
+        "police counter), then pay the decided fine."
+    )
+
+
+# --------------------------------------------------------------------------- appointments
+
+
+class SlotNotFound(NotFound):
+    code = "SLOT_NOT_FOUND"
+    message = "No such appointment slot."
+
+
+class AppointmentNotFound(NotFound):
+    code = "APPOINTMENT_NOT_FOUND"
+    message = "No such appointment among yours."
+
+
+class SlotFull(DomainError):
+    code = "SLOT_FULL"
+    message = "This time is fully booked. Pick another time, or join the waitlist (候补)."
+
+
+class AlreadyBooked(DomainError):
+    code = "ALREADY_BOOKED"
+    message = "You already have an appointment with this doctor or window in this session."
+
+
+class BookingBanned(DomainError):
+    code = "BOOKING_BANNED"
+    message = "After repeated missed appointments (爽约), booking is suspended until the date shown."
+
+
+class LimitReached(DomainError):
+    code = "LIMIT_REACHED"
+    message = "You have reached the number of appointments allowed for this period."
+
+
+class NotYetReleased(DomainError):
+    code = "NOT_YET_RELEASED"
+    message = "These appointments are not open yet (放号). They open at the time shown."
+
+
+class BookingClosed(DomainError):
+    code = "BOOKING_CLOSED"
+    message = "Booking for this time has closed."
+
+
+class CancellationClosed(DomainError):
+    code = "CANCELLATION_CLOSED"
+    message = "This appointment can no longer be cancelled online; the deadline has passed."
+
+
+class AppointmentNotActive(DomainError):
+    code = "APPOINTMENT_NOT_ACTIVE"
+    message = "This appointment is no longer active."
+
+
+class PaymentHoldExpired(DomainError):
+    code = "PAYMENT_HOLD_EXPIRED"
+    message = "The seat was held for payment and the time ran out. Book again."
+
+
+class WaitlistNotNeeded(DomainError):
+    code = "WAITLIST_NOT_NEEDED"
+    message = "This time still has free places: book it directly."
+
+
+class WaitlistAlreadyJoined(DomainError):
+    code = "WAITLIST_ALREADY_JOINED"
+    message = "You are already on the waitlist for this time."
+
+
+class WaitlistEntryNotFound(NotFound):
+    code = "WAITLIST_ENTRY_NOT_FOUND"
+    message = "No such waitlist entry among yours."
+
+
+class WaitlistNotOffered(DomainError):
+    code = "WAITLIST_NOT_OFFERED"
+    message = "No place has been offered to you for this time yet."
+
+
+class WaitlistOfferExpired(DomainError):
+    code = "WAITLIST_OFFER_EXPIRED"
+    message = "The place offered to you was not taken in time and has passed to the next person."
+
+
+class CheckInCodeInvalid(DomainError):
+    code = "CHECKIN_CODE_INVALID"
+    message = "This check-in code is not genuine."
+
+
+class CheckInCodeUsed(DomainError):
+    code = "CHECKIN_CODE_USED"
+    message = "This check-in code was already used."
+
+
+class CheckInNotAllowed(DomainError):
+    code = "CHECKIN_NOT_ALLOWED"
+    message = "This appointment cannot be checked in now."
+
+
+class CapacityBelowBooked(DomainError):
+    code = "CAPACITY_BELOW_BOOKED"
+    message = "A slot's capacity cannot drop below the places already booked."
+
+
+# --- fees
+
+
+class NoticeNotFound(NotFound):
+    code = "NOTICE_NOT_FOUND"
+    message = "No payment notice has this code."
+
+
+class NoticeOverdue(DomainError):
+    code = "NOTICE_OVERDUE"
+    message = "This payment notice is past its due date. Contact the issuing agency."
+
+
+class NoticePaid(DomainError):
+    code = "ALREADY_PAID"
+    message = "This payment notice has already been paid."
+
+
+class NoticeNotYours(Forbidden):
+    code = "NOTICE_NOT_YOURS"
+    message = "This payment notice is addressed to another person."
+
+
+class FeeItemUnknown(InvalidInput):
+    code = "FEE_ITEM_UNKNOWN"
+    message = "A line names a fee item this agency does not collect."
+
+
+class FeeAmountInvalid(InvalidInput):
+    code = "FEE_AMOUNT_INVALID"
+    message = "A line's amount does not match the fee item's standard or allowed range."
+
+
+class AgencyKindForbidden(Forbidden):
+    code = "AGENCY_KIND_FORBIDDEN"
+    message = "This agency may not call this endpoint."
+
+
+# --------------------------------------------------------------------------- receipts
+
+
+class ReceiptNotFound(NotFound):
+    code = "RECEIPT_NOT_FOUND"
+    message = "No such receipt among yours."
+
+
+class ReceiptNotIssuable(DomainError):
+    code = "RECEIPT_NOT_ISSUABLE"
+    message = "A receipt is issued only for a paid order."

@@ -5,7 +5,22 @@ from __future__ import annotations
 from sanic import Sanic
 
 from app.config import Settings
-from app.http import agency, errors, health, identity, middleware, openapi
+from app.http import (
+    agency,
+    catalog,
+    errors,
+    fees,
+    health,
+    identity,
+    middleware,
+    notify,
+    openapi,
+    operators,
+    orders,
+)
+from app.http import appointments as appointments_http
+from app.http import receipts as receipts_http
+from app.http import violations as violations_http
 from app.services import open_services
 from infra import logs
 
@@ -20,7 +35,22 @@ def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
     app.ctx.access_log = not settings.demo or settings.log_json
     errors.install(app)
     middleware.install(app)
-    for blueprint in (health.bp, openapi.bp, identity.bp, agency.bp):
+    blueprints = (
+        health.bp,
+        openapi.bp,
+        identity.bp,
+        agency.bp,
+        fees.bp,
+        orders.bp,
+        notify.bp,
+        catalog.bp,
+        operators.bp,
+        operators.console,
+        violations_http.bp,
+        appointments_http.bp,
+        receipts_http.bp,
+    )
+    for blueprint in blueprints:
         app.blueprint(blueprint)
 
     @app.before_server_start

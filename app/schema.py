@@ -13,6 +13,16 @@ APPS: dict[str, dict[str, str]] = {
     "infra": {"models": "infra.outbox.models", "migrations": "infra.migrations"},
     "identity": {"models": "app.identity.models", "migrations": "app.identity.migrations"},
     "agency": {"models": "app.agency.models", "migrations": "app.agency.migrations"},
+    "appointments": {"models": "app.appointments.models", "migrations": "app.appointments.migrations"},
+    "catalog": {"models": "app.catalog.models", "migrations": "app.catalog.migrations"},
+    "operators": {
+        "models": "app.identity.operator_models",
+        "migrations": "app.identity.operator_migrations",
+    },
+    "payments": {"models": "payments.models", "migrations": "payments.migrations"},
+    "fees": {"models": "app.fees.models", "migrations": "app.fees.migrations"},
+    "violations": {"models": "app.violations.models", "migrations": "app.violations.migrations"},
+    "receipts": {"models": "app.receipts.models", "migrations": "app.receipts.migrations"},
 }
 
 

@@ -2,21 +2,40 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import redis.asyncio as aioredis
 
 from app import schema
+from app.agency.outbox_webhook import AGENCY_WEBHOOK, agency_webhook_handler
 from app.agency.signing import AgencyGate
+from app.appointments.service import Appointments, build_appointments
+from app.catalog.service import Catalog
 from app.channel_set import ChannelSet, build_channels
 from app.config import Settings
+from app.fees.notices import NoticePayables, Notices
 from app.identity.accounts import Accounts
+from app.identity.operators import OperatorAuth
 from app.identity.sessions import SessionStore
+from app.ordering import Ordering
+from app.payables import PayableRegistry, PayableSource
+from app.receipts.service import Receipts, build_receipts
+from app.violations.service import Violations, build_violations
 from infra import db, outbox
 from infra.jobs import JobQueue, open_queue
 from infra.pii import PiiVault
 from infra.redis import connect
+from payments.models import Order
+from payments.notify import Notifications
+from payments.orders import NotifyUrls, Orders
+from payments.reconcile import Reconciler
+from payments.refunds import Refunds
+from payments.settle import Settlement
+
+OrderViewHook = Callable[[Order], Awaitable[dict[str, Any]]]
 
 
 @dataclass
@@ -29,6 +48,21 @@ class Services:
     sessions: SessionStore
     accounts: Accounts
     agency_gate: AgencyGate
+    catalog: Catalog
+    operators: OperatorAuth
+    notices: Notices
+    orders: Orders
+    settlement: Settlement
+    refunds: Refunds
+    notifications: Notifications
+    reconciler: Reconciler
+    payables: dict[str, PayableSource]
+    ordering: Ordering
+    violations: Violations
+    appointments: Appointments
+    receipts: Receipts
+    # Rooms add fields to GET /orders/{id} (e.g. the receipt number once issued).
+    order_view_extensions: list[OrderViewHook] = field(default_factory=list)
 
     async def kick_outbox(self, event_id: int) -> None:
         """Ask a worker to deliver an event now (the sweep would find it anyway)."""
@@ -41,11 +75,27 @@ class Services:
 
 
 async def open_services(settings: Settings) -> Services:
+    """Open the database for this process, then build the services on it."""
     await db.open_database(schema.config(settings.database_url))
+    return await build_services(settings)
+
+
+async def build_services(settings: Settings) -> Services:
+    """The services over an already-open database (tests share the test process's ORM)."""
     redis = connect(settings.redis_url)
     vault = PiiVault(settings.pii_key, settings.pii_hash_key)
     channels = build_channels(settings)
     sessions = SessionStore(redis, timedelta(seconds=settings.session_ttl_seconds))
+    pay = channels.pay
+    notify_urls = NotifyUrls.under(settings.public_base_url)
+    settlement = Settlement(pay)
+    refunds = Refunds(pay, {ch: notify_urls.refund(ch) for ch in pay})
+    orders = Orders(vault, pay, notify_urls, timedelta(minutes=settings.order_ttl_minutes))
+    violations = build_violations(settings, redis, vault, channels.messages)
+    payables: dict[str, PayableSource] = {"notice": NoticePayables(vault)}
+    payables["violation"] = violations.payables
+    appointments = build_appointments(settings.appointments, redis, vault, channels.messages)
+    payables["appointment"] = appointments.payable
     services = Services(
         settings=settings,
         redis=redis,
@@ -55,11 +105,37 @@ async def open_services(settings: Settings) -> Services:
         sessions=sessions,
         accounts=Accounts(vault, sessions, channels.logins, channels.face),
         agency_gate=AgencyGate(vault, redis),
+        catalog=Catalog(redis, dict(settings.online_levels)),
+        operators=OperatorAuth(
+            redis,
+            timedelta(seconds=settings.operator_session_ttl_seconds),
+            settings.operator_max_failed_logins,
+            timedelta(seconds=settings.operator_lockout_seconds),
+        ),
+        notices=Notices(vault),
+        orders=orders,
+        settlement=settlement,
+        refunds=refunds,
+        notifications=Notifications(pay, settlement, refunds),
+        reconciler=Reconciler(pay, settlement, refunds),
+        payables=payables,
+        ordering=Ordering(PayableRegistry(payables), orders),
+        violations=violations,
+        appointments=appointments,
+        receipts=build_receipts(vault, settings),
     )
+    appointments.connect(services.jobs, services.refunds)
+    services.order_view_extensions.append(services.receipts.order_view_extension)
     register_outbox_handlers(services)
     return services
 
 
 def register_outbox_handlers(services: Services) -> None:
     """Each room adds its event kinds here; handlers must be idempotent."""
-    _ = (services, outbox)
+    outbox.register_handler(AGENCY_WEBHOOK, agency_webhook_handler(services.vault))
+    outbox.register_handler("order.paid", services.ordering.on_paid)
+    outbox.register_handler("order.refunded", services.ordering.on_refunded)
+    outbox.register_handler("receipt.issue", services.receipts.on_issue)
+    outbox.register_handler("receipt.red_letter", services.receipts.on_red_letter)
+    for kind, handler in services.violations.notices.handlers().items():
+        outbox.register_handler(kind, handler)

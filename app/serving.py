@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sanic import Sanic
 from sanic.worker.loader import AppLoader
@@ -52,6 +52,19 @@ async def with_database(settings: Settings, action: Callable[[], Awaitable[T]]) 
         return await action()
     finally:
         await db.close_database()
+
+
+async def with_services(settings: Settings, action: Callable[[Any], Awaitable[T]]) -> T:
+    """Run a one-off command with the same services a server worker has."""
+    from app.services import open_services
+
+    config = schema.config(settings.database_url)
+    await db.migrate(config)
+    services = await open_services(settings)
+    try:
+        return await action(services)
+    finally:
+        await services.close()
 
 
 def sandbox_config(settings: Settings) -> SandboxConfig:

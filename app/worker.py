@@ -9,10 +9,12 @@ import asyncio
 import contextlib
 from typing import Any
 
+from app import payment_jobs
+from app.appointments import jobs as appointment_jobs
 from app.config import Settings
 from app.services import Services, open_services
 from infra import outbox
-from infra.jobs import WorkerSpec, build_worker, every
+from infra.jobs import Schedule, WorkerSpec, build_worker, every
 
 
 async def deliver_outbox_event(ctx: dict[str, Any], event_id: int) -> bool:
@@ -38,8 +40,24 @@ def worker_spec(settings: Settings) -> WorkerSpec:
             await services.close()
 
     return WorkerSpec(
-        functions=[deliver_outbox_event, sweep_outbox],
-        schedules=[every(sweep_outbox, seconds=5)],
+        functions=[
+            deliver_outbox_event,
+            sweep_outbox,
+            payment_jobs.expire_orders,
+            payment_jobs.query_paying_orders,
+            payment_jobs.query_pending_refunds,
+            payment_jobs.reconcile_yesterday,
+            *appointment_jobs.FUNCTIONS,
+        ],
+        schedules=[
+            every(sweep_outbox, seconds=5),
+            every(payment_jobs.expire_orders, seconds=30),
+            every(payment_jobs.query_paying_orders, seconds=60),
+            every(payment_jobs.query_pending_refunds, seconds=60),
+            # 10:30 Shanghai (02:30 UTC): the channels publish yesterday's bill by 10:00.
+            Schedule(payment_jobs.reconcile_yesterday, seconds={0}, minutes={30}, hours={2}),
+            *(every(f, seconds=s) for f, s in appointment_jobs.EVERY_SECONDS.items()),
+        ],
         on_startup=startup,
         on_shutdown=shutdown,
     )

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-COMPOSITION = {"app/main.py", "app/serving.py", "app/channel_set.py", "app/config.py", "app/cli.py"}
+COMPOSITION = {
+    "app/main.py",
+    "app/serving.py",
+    "app/channel_set.py",
+    "app/config.py",
+    "app/cli.py",
+    # The demo data set names the sandbox's demo residents.
+    "app/demo.py",
+}
 SDKS = ("wechatpy", "alipay")
 ADAPTERS = ("channels.wechat", "channels.alipay", "channels.app", "channels.sandbox")
 

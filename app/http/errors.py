@@ -13,11 +13,12 @@ from sanic.exceptions import SanicException
 from sanic.response import JSONResponse, json
 
 from app import errors as e
+from payments import errors as pe
 
 log = logging.getLogger("yiwang.http")
 
 # Most specific first: the first class in the MRO that appears here decides the status.
-STATUS: dict[type[e.DomainError], int] = {
+STATUS: dict[type[Exception], int] = {
     e.InvalidInput: 422,
     e.MalformedJson: 400,
     e.InvalidIdNumber: 422,
@@ -36,6 +37,72 @@ STATUS: dict[type[e.DomainError], int] = {
     e.RateLimited: 429,
     e.ChannelUnavailableError: 503,
     e.ServiceUnavailable: 503,
+    # --- fees
+    e.NoticeNotFound: 404,
+    e.NoticeOverdue: 409,
+    e.NoticePaid: 409,
+    e.NoticeNotYours: 403,
+    e.FeeItemUnknown: 422,
+    e.FeeAmountInvalid: 422,
+    e.AgencyKindForbidden: 403,
+    # --- payments (payments sits below app, so its errors are their own tree)
+    pe.PaymentError: 400,
+    pe.OrderNotFound: 404,
+    pe.AlreadyPaid: 409,
+    pe.OrderClosed: 409,
+    pe.OrderNotPayable: 409,
+    pe.ChannelAccountMissing: 422,
+    pe.RefundExceedsBalance: 409,
+    pe.OrderNotRefundable: 409,
+    pe.PaymentChannelFailed: 502,
+    pe.NotifySignatureInvalid: 400,
+    pe.NotifyUnknownOrder: 404,
+    pe.NotifyAmountMismatch: 400,
+    # --- appointments
+    e.SlotNotFound: 404,
+    e.AppointmentNotFound: 404,
+    e.SlotFull: 409,
+    e.AlreadyBooked: 409,
+    e.BookingBanned: 403,
+    e.LimitReached: 409,
+    e.NotYetReleased: 409,
+    e.BookingClosed: 409,
+    e.CancellationClosed: 409,
+    e.AppointmentNotActive: 409,
+    e.PaymentHoldExpired: 409,
+    e.WaitlistNotNeeded: 409,
+    e.WaitlistAlreadyJoined: 409,
+    e.WaitlistEntryNotFound: 404,
+    e.WaitlistNotOffered: 409,
+    e.WaitlistOfferExpired: 410,
+    e.CheckInCodeInvalid: 422,
+    e.CheckInCodeUsed: 409,
+    e.CheckInNotAllowed: 409,
+    e.CapacityBelowBooked: 409,
+    # catalog
+    e.UnknownRegion: 422,
+    e.InvalidItemCode: 422,
+    e.ItemCodeTaken: 409,
+    e.ManifestInvalid: 422,
+    e.SelfReview: 403,
+    e.WorkflowConflict: 409,
+    e.OperatorLoginFailed: 401,
+    e.OperatorLocked: 423,
+    # violations
+    e.PlateTypeUnknown: 422,
+    e.PlateNoInvalid: 422,
+    e.VinInvalid: 422,
+    e.VinTailInvalid: 422,
+    e.LicenceNoInvalid: 422,
+    e.FileNoInvalid: 422,
+    e.OwnershipProofRequired: 422,
+    e.VehicleNotFound: 404,
+    e.DriverNotFound: 404,
+    e.ViolationNotFound: 404,
+    e.ViolationNotDecided: 409,
+    # receipts
+    e.ReceiptNotFound: 404,
+    e.ReceiptNotIssuable: 409,
 }
 
 # Sanic's own exceptions (routing, method, body size) by status, with our stable codes.
@@ -52,7 +119,7 @@ SANIC_CODES: dict[int, str] = {
 }
 
 
-def status_for(error: e.DomainError) -> int:
+def status_for(error: e.DomainError | pe.PaymentError) -> int:
     for cls in type(error).__mro__:
         if cls in STATUS:
             return STATUS[cls]  # type: ignore[index]
@@ -72,7 +139,9 @@ def _request_id(request: Request) -> str | None:
     return getattr(request.ctx, "request_id", None)
 
 
-async def on_domain_error(request: Request, error: e.DomainError) -> JSONResponse:
+async def on_domain_error(
+    request: Request, error: e.DomainError | pe.PaymentError
+) -> JSONResponse:
     status = status_for(error)
     headers = {"Retry-After": "60"} if isinstance(error, e.RateLimited) else None
     return json(
@@ -99,5 +168,6 @@ async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
 
 def install(app: Sanic) -> None:
     app.error_handler.add(e.DomainError, on_domain_error)
+    app.error_handler.add(pe.PaymentError, on_domain_error)
     app.error_handler.add(SanicException, on_sanic_error)
     app.error_handler.add(Exception, on_unexpected)

@@ -20,6 +20,7 @@ H = TypeVar("H", bound=Callable[..., Any])
 SECURITY = {
     "resident": [{"bearer": []}],
     "agency": [{"agencySignature": []}],
+    "operator": [{"operatorBearer": []}],
 }
 
 
@@ -72,6 +73,11 @@ def build(app: Sanic) -> dict[str, Any]:
             "schemas": schemas,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
+                "operatorBearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "an operator token from POST /api/v1/operator/sessions",
+                },
                 "agencySignature": {
                     "type": "apiKey",
                     "in": "header",

@@ -66,5 +66,24 @@ async def issue_login_code(request: Request, channel: str) -> JSONResponse:
     return json({"code": request.app.ctx.people.issue_code(channel, person)}, status=201)
 
 
+@bp.post("/agency-webhooks/<agency:str>")
+async def agency_webhook_inbox(request: Request, agency: str) -> JSONResponse:
+    """Stands in for an agency's own system in the demo: records every webhook it gets."""
+    inbox = request.app.ctx.agency_inbox.setdefault(agency, [])
+    inbox.append(
+        {
+            "headers": {k.lower(): v for k, v in request.headers.items() if k.lower().startswith("x-")},
+            "body": (request.body or b"").decode("utf-8", errors="replace"),
+        }
+    )
+    return json({"received": len(inbox)})
+
+
+@bp.get("/agency-webhooks/<agency:str>")
+async def agency_webhook_list(request: Request, agency: str) -> JSONResponse:
+    return json({"webhooks": request.app.ctx.agency_inbox.get(agency, [])})
+
+
 def install(app: Sanic) -> None:
+    app.ctx.agency_inbox = {}
     app.blueprint(bp)

@@ -158,4 +158,8 @@ class Migration(migrations.Migration):
             options={'table': 'payment_refund_review', 'app': 'payments', 'unique_together': (('channel', 'channel_trade_no'),), 'pk_attr': 'id', 'table_description': 'Money that arrived for an order we could not accept (closed, or already paid).'},
             bases=['Model'],
         ),
+            # CreateModel does not create CHECK constraints (tortoise 1.1); AddConstraint does.
+        ops.AddConstraint(model_name='Order', constraint=CheckConstraint(check='amount_fen > 0', name='order_amount_positive')),
+        ops.AddConstraint(model_name='Order', constraint=CheckConstraint(check='refunded_fen >= 0 AND refunded_fen <= amount_fen', name='order_refunds_within_amount')),
+        ops.AddConstraint(model_name='Refund', constraint=CheckConstraint(check='amount_fen > 0', name='refund_amount_positive')),
     ]

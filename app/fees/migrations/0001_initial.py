@@ -74,4 +74,6 @@ class Migration(migrations.Migration):
             options={'table': 'payment_notice_line', 'app': 'fees', 'pk_attr': 'id'},
             bases=['Model'],
         ),
+            # CreateModel does not create CHECK constraints (tortoise 1.1); AddConstraint does.
+        ops.AddConstraint(model_name='PaymentNotice', constraint=CheckConstraint(check='total_fen > 0', name='notice_total_positive')),
     ]

@@ -1,0 +1,115 @@
+"""The journeys against ``yiwang serve --demo`` itself: SQLite, embedded Redis, sandbox, worker.
+
+The server runs in a fresh directory, exactly as a new user would start it from the README.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.journeys import bearer, eventually, face_verify, sign_in
+from tests.sandbox_process import free_port, wait_until_up
+
+
+@dataclass(frozen=True)
+class Demo:
+    api: str
+    sandbox: str
+    var: Path
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    home = tmp_path_factory.mktemp("demo")
+    api_port, sandbox_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "REDIS_URL", "YIWANG_VAR_DIR", "YIWANG_SANDBOX_PORT")}
+    log = (home / "demo.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--demo", "--port", str(api_port),
+         "--sandbox-port", str(sandbox_port)],
+        cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    demo = Demo(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{sandbox_port}", home / "var")
+    try:
+        wait_until_up(demo.api + "/healthz", timeout=90)
+        wait_until_up(demo.sandbox + "/sandbox/health", timeout=30)
+        yield demo
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+        printed = (home / "demo.log").read_text(errors="replace")
+        assert "Traceback" not in printed, printed[-4000:]
+
+
+@pytest.fixture
+async def clients(demo: Demo) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    async with httpx.AsyncClient(base_url=demo.api, timeout=20) as api, httpx.AsyncClient(
+        base_url=demo.sandbox, timeout=20
+    ) as sandbox:
+        yield api, sandbox
+
+
+async def test_the_demo_prints_its_urls_and_is_healthy(demo: Demo) -> None:
+    health = httpx.get(demo.api + "/healthz").json()
+    assert health["status"] == "ok"
+    assert (demo.var / "yiwang.sqlite3").exists()
+    assert json.loads((demo.var / "demo-agencies.json").read_text())
+
+
+async def test_zhangsan_is_one_citizen_on_wechat_alipay_and_the_app(
+    clients: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    api, sandbox = clients
+    wechat = await sign_in(api, sandbox, "wechat", "o-demo-zhangsan")
+    verified = await face_verify(api, sandbox, wechat["token"], "o-demo-zhangsan")
+    assert verified.status_code == 200 and verified.json()["verified"] is True
+    alipay = await sign_in(api, sandbox, "alipay", "2088000000000001")
+    app = await sign_in(api, sandbox, "app", "zlb-demo-zhangsan")
+    assert verified.json()["id"] == alipay["citizen"]["id"] == app["citizen"]["id"]
+    assert app["citizen"]["id_number_masked"] == "330106********1236"
+
+
+async def test_zhangsan_pays_his_exam_notice_and_the_agency_is_told_once(
+    demo: Demo, clients: tuple[httpx.AsyncClient, httpx.AsyncClient]
+) -> None:
+    api, sandbox = clients
+    code = json.loads((demo.var / "demo-notices.json").read_text())["张三"]["payment_code"]
+    session = await sign_in(api, sandbox, "alipay", "2088000000000001")
+    token = session["token"]
+    notice = (await api.get(f"/api/v1/notices/{code}", headers=bearer(token))).json()
+    assert notice["status"] == "UNPAID" and notice["total_fen"] == 12000
+    order = (await api.post("/api/v1/orders", json={"payable": {"type": "notice", "payment_code": code}},
+                            headers=bearer(token))).json()
+    params = (await api.post(f"/api/v1/orders/{order['id']}/payments", json={"channel": "alipay"},
+                             headers=bearer(token))).json()["channel_params"]
+    paid = await sandbox.post("/sandbox/alipay/payments", json={"trade_no": params["trade_no"]})
+    assert paid.status_code in (200, 201), paid.text
+
+    async def order_paid() -> bool:
+        body = (await api.get(f"/api/v1/orders/{order['id']}", headers=bearer(token))).json()
+        return body["status"] == "PAID"
+
+    await eventually(order_paid, timeout=20)
+    agencies = json.loads((demo.var / "demo-agencies.json").read_text())
+    key = agencies["浙江省教育考试院"]["key"]
+
+    async def webhooks() -> list:
+        return (await sandbox.get(f"/sandbox/agency-webhooks/{key}")).json()["webhooks"]
+
+    received = await eventually(webhooks, timeout=30)
+    assert len(received) == 1
+    assert json.loads(received[0]["body"])["data"]["payment_code"] == code
