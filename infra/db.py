@@ -13,7 +13,7 @@ def tortoise_config(database_url: str, apps: Mapping[str, Mapping[str, str]]) ->
     """``apps`` maps a label to {"models": module, "migrations": module}."""
     url = database_url
     if url.startswith(("postgres://", "postgresql://")) and "maxsize" not in url:
-        url += ("&" if "?" in url else "?") + "minsize=1&maxsize=20"
+        url += ("&" if "?" in url else "?") + "minsize=1&maxsize=10"
     return {
         "connections": {"default": url},
         "apps": {
