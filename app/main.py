@@ -17,6 +17,7 @@ from app.http import (
     openapi,
     operators,
     orders,
+    payments_ops,
 )
 from app.http import appointments as appointments_http
 from app.http import receipts as receipts_http
@@ -43,6 +44,7 @@ def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
         fees.bp,
         orders.bp,
         notify.bp,
+        payments_ops.bp,
         catalog.bp,
         operators.bp,
         operators.console,

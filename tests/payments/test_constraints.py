@@ -38,6 +38,10 @@ async def test_refunds_beyond_the_amount_are_refused_by_the_database() -> None:
         " '330000', now(), now(), now())"
     )
     with pytest.raises((IntegrityError, OperationalError)):
-        await conn.execute_script("UPDATE payment_order SET refunded_fen = 101 WHERE order_no = 'YWTEST'")
+        await conn.execute_script(
+            "UPDATE payment_order SET refunded_fen = 101 WHERE order_no = 'YWTEST'"
+        )
     with pytest.raises((IntegrityError, OperationalError)):
-        await conn.execute_script("UPDATE payment_order SET amount_fen = 0 WHERE order_no = 'YWTEST'")
+        await conn.execute_script(
+            "UPDATE payment_order SET amount_fen = 0 WHERE order_no = 'YWTEST'"
+        )

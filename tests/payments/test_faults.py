@@ -39,23 +39,38 @@ def wechat_xml(fields: dict[str, str]) -> bytes:
     return f"<xml>{inner}</xml>".encode()
 
 
-def wechat_notification(settings: Settings, order_no: str, total_fee: int, *, sign: bool = True) -> dict[str, str]:
+def wechat_notification(
+    settings: Settings, order_no: str, total_fee: int, *, sign: bool = True
+) -> dict[str, str]:
     c = settings.channels
     fields = {
-        "appid": c.wechat_appid, "mch_id": c.wechat_mch_id, "nonce_str": secrets.token_hex(8),
-        "result_code": "SUCCESS", "return_code": "SUCCESS", "openid": "o-test",
-        "trade_type": "JSAPI", "bank_type": "CMB_DEBIT", "total_fee": str(total_fee),
-        "cash_fee": str(total_fee), "fee_type": "CNY",
+        "appid": c.wechat_appid,
+        "mch_id": c.wechat_mch_id,
+        "nonce_str": secrets.token_hex(8),
+        "result_code": "SUCCESS",
+        "return_code": "SUCCESS",
+        "openid": "o-test",
+        "trade_type": "JSAPI",
+        "bank_type": "CMB_DEBIT",
+        "total_fee": str(total_fee),
+        "cash_fee": str(total_fee),
+        "fee_type": "CNY",
         "transaction_id": "4200" + secrets.token_hex(12)[:24],
-        "out_trade_no": order_no, "time_end": clock.shanghai_now().strftime("%Y%m%d%H%M%S"),
+        "out_trade_no": order_no,
+        "time_end": clock.shanghai_now().strftime("%Y%m%d%H%M%S"),
     }
     if sign:
         fields["sign"] = wechat_sign(fields, c.wechat_api_key)
     return fields
 
 
-async def paying_order(api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str],
-                       channel: str, hooks_url: str) -> tuple[str, dict, dict]:
+async def paying_order(
+    api: httpx.AsyncClient,
+    sandbox: httpx.AsyncClient,
+    env: dict[str, str],
+    channel: str,
+    hooks_url: str,
+) -> tuple[str, dict, dict]:
     """A verified resident with a notice order whose payment has started on ``channel``."""
     from tests.receivers import Receiver
 
@@ -63,8 +78,9 @@ async def paying_order(api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: 
     code = await issue_notice(api, creds)
     _, token = await verified_resident(api, sandbox, channel)
     order = await order_for(api, token, code)
-    r = await api.post(f"/api/v1/orders/{order['id']}/payments", json={"channel": channel},
-                       headers=bearer(token))
+    r = await api.post(
+        f"/api/v1/orders/{order['id']}/payments", json={"channel": channel}, headers=bearer(token)
+    )
     assert r.status_code == 200, r.text
     return token, order, r.json()["channel_params"]
 
@@ -116,8 +132,12 @@ async def test_forged_mismatched_unknown_and_replayed_notifications(
 
 
 def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app", *args], env={**os.environ, **env},
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+    )
 
 
 async def test_partial_then_full_refund_and_never_beyond_the_balance(
@@ -129,8 +149,18 @@ async def test_partial_then_full_refund_and_never_beyond_the_balance(
         await sandbox.post("/sandbox/wechat/payments", json={"prepay_id": prepay})
         await wait_paid(api, token, order["id"])
 
-        first = run_cli(env, "refund", "--order", order["id"], "--amount-fen", "5000",
-                        "--reason", "考生放弃报名，退一部分", "--operator", "op-finance")
+        first = run_cli(
+            env,
+            "refund",
+            "--order",
+            order["id"],
+            "--amount-fen",
+            "5000",
+            "--reason",
+            "考生放弃报名，退一部分",
+            "--operator",
+            "op-finance",
+        )
         assert first.returncode == 0, first.stderr
         assert json.loads(first.stdout)["amount_fen"] == 5000
 
@@ -138,11 +168,31 @@ async def test_partial_then_full_refund_and_never_beyond_the_balance(
             return (await Order.get(order_no=order["id"])).status == want
 
         await eventually(lambda: status_is("PARTIALLY_REFUNDED"))
-        too_much = run_cli(env, "refund", "--order", order["id"], "--amount-fen", "7001",
-                           "--reason", "多退", "--operator", "op-finance")
+        too_much = run_cli(
+            env,
+            "refund",
+            "--order",
+            order["id"],
+            "--amount-fen",
+            "7001",
+            "--reason",
+            "多退",
+            "--operator",
+            "op-finance",
+        )
         assert too_much.returncode != 0 and "REFUND_EXCEEDS_BALANCE" in too_much.stderr
-        rest = run_cli(env, "refund", "--order", order["id"], "--amount-fen", "7000",
-                       "--reason", "全部退还", "--operator", "op-finance")
+        rest = run_cli(
+            env,
+            "refund",
+            "--order",
+            order["id"],
+            "--amount-fen",
+            "7000",
+            "--reason",
+            "全部退还",
+            "--operator",
+            "op-finance",
+        )
         assert rest.returncode == 0, rest.stderr
         await eventually(lambda: status_is("REFUNDED"))
         db_order = await Order.get(order_no=order["id"])
@@ -162,8 +212,10 @@ async def test_two_refunds_racing_cannot_exceed_the_amount(
         await sandbox.post("/sandbox/alipay/payments", json={"trade_no": params["trade_no"]})
         await wait_paid(api, token, order["id"])
         results = await asyncio.gather(
-            *[services.refunds.request(order["id"], 7000, reason="重复申请", requested_by="op")
-              for _ in range(2)],
+            *[
+                services.refunds.request(order["id"], 7000, reason="重复申请", requested_by="op")
+                for _ in range(2)
+            ],
             return_exceptions=True,
         )
         refused = [r for r in results if isinstance(r, RefundExceedsBalance)]
@@ -178,13 +230,17 @@ async def test_reconciliation_finds_and_settles_a_payment_whose_notification_was
 ) -> None:
     with receiver() as hooks:
         token, normal, params = await paying_order(api, sandbox, env, "wechat", hooks.url)
-        await sandbox.post("/sandbox/wechat/payments",
-                           json={"prepay_id": params["package"].removeprefix("prepay_id=")})
+        await sandbox.post(
+            "/sandbox/wechat/payments",
+            json={"prepay_id": params["package"].removeprefix("prepay_id=")},
+        )
         await wait_paid(api, token, normal["id"])
 
         token2, silent, params2 = await paying_order(api, sandbox, env, "wechat", hooks.url)
-        r = await sandbox.post("/sandbox/wechat/payments", json={
-            "prepay_id": params2["package"].removeprefix("prepay_id="), "notify": False})
+        r = await sandbox.post(
+            "/sandbox/wechat/payments",
+            json={"prepay_id": params2["package"].removeprefix("prepay_id="), "notify": False},
+        )
         assert r.status_code == 201
         await asyncio.sleep(0.3)
         assert (await Order.get(order_no=silent["id"])).status == "PAYING"
@@ -222,8 +278,9 @@ async def test_a_payment_arriving_for_a_closed_order_is_kept_for_refund_review(
         db_order = await Order.get(order_no=order["id"])
         assert await services.settlement.close(db_order, reason="abandoned")
         assert (await Order.get(order_no=order["id"])).status == "CLOSED"
-        r = await sandbox.post("/sandbox/app/payments",
-                               json={"out_trade_no": order["id"], "force": True})
+        r = await sandbox.post(
+            "/sandbox/app/payments", json={"out_trade_no": order["id"], "force": True}
+        )
         assert r.status_code == 201, r.text
         review = await eventually(lambda: RefundReview.filter(order_id=db_order.id).first())
         assert review.reason == "PAID_AFTER_CLOSE" and review.amount_fen == 12000
@@ -236,7 +293,9 @@ async def test_orders_still_paying_are_settled_by_querying_the_channel(
 ) -> None:
     with receiver() as hooks:
         token, order, params = await paying_order(api, sandbox, env, "alipay", hooks.url)
-        await sandbox.post("/sandbox/alipay/payments", json={"trade_no": params["trade_no"], "notify": False})
+        await sandbox.post(
+            "/sandbox/alipay/payments", json={"trade_no": params["trade_no"], "notify": False}
+        )
         assert await services.settlement.poll_paying(older_than=timedelta(minutes=5)) == 0
         assert await services.settlement.poll_paying(older_than=timedelta(0)) == 1
         paid = await wait_paid(api, token, order["id"])
@@ -253,8 +312,10 @@ async def test_a_redis_flush_mid_payment_loses_nothing(
         await flusher.aclose()
         # Sessions come back from PostgreSQL; queued jobs come back from the outbox sweep.
         assert (await api.get("/api/v1/me", headers=bearer(token))).status_code == 200
-        await sandbox.post("/sandbox/wechat/payments",
-                           json={"prepay_id": params["package"].removeprefix("prepay_id=")})
+        await sandbox.post(
+            "/sandbox/wechat/payments",
+            json={"prepay_id": params["package"].removeprefix("prepay_id=")},
+        )
         await wait_paid(api, token, order["id"])
         await eventually(lambda: _hooks_at_least(hooks, 1), timeout=30)
         await asyncio.sleep(1)
@@ -266,14 +327,21 @@ async def test_expired_orders_are_closed_here_and_at_the_channel(
 ) -> None:
     with receiver() as hooks:
         token, order, params = await paying_order(api, sandbox, env, "wechat", hooks.url)
-        await Order.filter(order_no=order["id"]).update(expires_at=clock.now() - timedelta(seconds=1))
+        await Order.filter(order_no=order["id"]).update(
+            expires_at=clock.now() - timedelta(seconds=1)
+        )
         assert await services.settlement.expire_due() == 1
         assert (await Order.get(order_no=order["id"])).status == "CLOSED"
-        late = await sandbox.post("/sandbox/wechat/payments",
-                                  json={"prepay_id": params["package"].removeprefix("prepay_id=")})
+        late = await sandbox.post(
+            "/sandbox/wechat/payments",
+            json={"prepay_id": params["package"].removeprefix("prepay_id=")},
+        )
         assert late.status_code == 409
-        r = await api.post(f"/api/v1/orders/{order['id']}/payments", json={"channel": "wechat"},
-                           headers=bearer(token))
+        r = await api.post(
+            f"/api/v1/orders/{order['id']}/payments",
+            json={"channel": "wechat"},
+            headers=bearer(token),
+        )
         assert r.status_code == 409 and r.json()["code"] == "ORDER_CLOSED"
         payable = (await Order.get(order_no=order["id"])).payable_ref
         fresh = await order_for(api, token, payable)
@@ -285,15 +353,20 @@ async def test_switching_channel_closes_the_first_trade(
 ) -> None:
     with receiver() as hooks:
         token, order, wechat_params = await paying_order(api, sandbox, env, "wechat", hooks.url)
-        r = await api.post(f"/api/v1/orders/{order['id']}/payments", json={"channel": "alipay"},
-                           headers=bearer(token))
+        r = await api.post(
+            f"/api/v1/orders/{order['id']}/payments",
+            json={"channel": "alipay"},
+            headers=bearer(token),
+        )
         assert r.status_code == 422 and r.json()["code"] == "CHANNEL_ACCOUNT_MISSING"
-        r = await api.post(f"/api/v1/orders/{order['id']}/payments", json={"channel": "app"},
-                           headers=bearer(token))
+        r = await api.post(
+            f"/api/v1/orders/{order['id']}/payments", json={"channel": "app"}, headers=bearer(token)
+        )
         assert r.status_code == 422
         # Other person's order id looks like no order at all.
-        _, other = await verified_resident(api, sandbox, "app", id_number="330102198511224569",
-                                           name="李四")
+        _, other = await verified_resident(
+            api, sandbox, "app", id_number="330102198511224569", name="李四"
+        )
         r = await api.get(f"/api/v1/orders/{order['id']}", headers=bearer(other))
         assert r.status_code == 404 and r.json()["code"] == "ORDER_NOT_FOUND"
         assert wechat_params["package"].startswith("prepay_id=")

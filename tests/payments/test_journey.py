@@ -29,8 +29,12 @@ from tests.receivers import Receiver, receiver
 
 pytestmark = pytest.mark.usefixtures("clean")
 
-EXAM_FEE = {"item_code": "103001", "name": "普通高考报名考试费", "kind_code": "103",
-            "standard_fen": 12000}
+EXAM_FEE = {
+    "item_code": "103001",
+    "name": "普通高考报名考试费",
+    "kind_code": "103",
+    "standard_fen": 12000,
+}
 
 
 async def fees_agency(api: httpx.AsyncClient, env: dict[str, str], hooks: Receiver) -> dict:
@@ -43,19 +47,34 @@ async def fees_agency(api: httpx.AsyncClient, env: dict[str, str], hooks: Receiv
 async def issue_notice(
     api: httpx.AsyncClient, creds: dict, id_number: str = ID_NUMBER, quantity: int = 1
 ) -> str:
-    r = await agency_post(api, creds, "/api/v1/agency/notices", {
-        "payer": {"name": "张三", "id_number": id_number},
-        "items": [{"item_code": "103001", "name": "普通高考报名考试费", "quantity": quantity,
-                   "standard_fen": 12000, "amount_fen": 12000 * quantity}],
-        "due_date": (clock.shanghai_date() + timedelta(days=7)).isoformat(),
-    })
+    r = await agency_post(
+        api,
+        creds,
+        "/api/v1/agency/notices",
+        {
+            "payer": {"name": "张三", "id_number": id_number},
+            "items": [
+                {
+                    "item_code": "103001",
+                    "name": "普通高考报名考试费",
+                    "quantity": quantity,
+                    "standard_fen": 12000,
+                    "amount_fen": 12000 * quantity,
+                }
+            ],
+            "due_date": (clock.shanghai_date() + timedelta(days=7)).isoformat(),
+        },
+    )
     assert r.status_code == 201, r.text
     return r.json()["payment_code"]
 
 
 async def order_for(api: httpx.AsyncClient, token: str, code: str) -> dict:
-    r = await api.post("/api/v1/orders", json={"payable": {"type": "notice", "payment_code": code}},
-                       headers=bearer(token))
+    r = await api.post(
+        "/api/v1/orders",
+        json={"payable": {"type": "notice", "payment_code": code}},
+        headers=bearer(token),
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -83,13 +102,23 @@ async def test_a_notice_is_paid_once_and_the_agency_is_told_once(
 
         order = await order_for(api, token, code)
         assert order["status"] == "CREATED" and order["amount_fen"] == 24000
-        assert order["items"] == [{"item_code": "103001", "name": "普通高考报名考试费",
-                                   "quantity": 2, "standard_fen": 12000, "amount_fen": 24000}]
+        assert order["items"] == [
+            {
+                "item_code": "103001",
+                "name": "普通高考报名考试费",
+                "quantity": 2,
+                "standard_fen": 12000,
+                "amount_fen": 24000,
+            }
+        ]
         again = await order_for(api, token, code)
         assert again["id"] == order["id"]
 
-        r = await api.post(f"/api/v1/orders/{order['id']}/payments", json={"channel": channel},
-                           headers=bearer(token))
+        r = await api.post(
+            f"/api/v1/orders/{order['id']}/payments",
+            json={"channel": channel},
+            headers=bearer(token),
+        )
         assert r.status_code == 200, r.text
         params = r.json()["channel_params"]
         if channel == "wechat":
@@ -97,7 +126,10 @@ async def test_a_notice_is_paid_once_and_the_agency_is_told_once(
             paying = {"prepay_id": params["package"].removeprefix("prepay_id=")}
         else:
             paying = {"trade_no": params["trade_no"]}
-        assert (await sandbox.post(f"/sandbox/{channel}/payments", json=paying)).status_code in (200, 201)
+        assert (await sandbox.post(f"/sandbox/{channel}/payments", json=paying)).status_code in (
+            200,
+            201,
+        )
 
         paid = await wait_paid(api, token, order["id"])
         assert paid["paid_at"] and paid["channel"] == channel
@@ -111,8 +143,11 @@ async def test_a_notice_is_paid_once_and_the_agency_is_told_once(
         assert event["event"] == "notice.paid"
         assert event["data"]["payment_code"] == code and event["data"]["amount_fen"] == 24000
 
-        after = await api.post("/api/v1/orders", json={"payable": {"type": "notice", "payment_code": code}},
-                               headers=bearer(token))
+        after = await api.post(
+            "/api/v1/orders",
+            json={"payable": {"type": "notice", "payment_code": code}},
+            headers=bearer(token),
+        )
         assert after.status_code == 409 and after.json()["code"] == "ALREADY_PAID"
 
 
@@ -132,17 +167,31 @@ async def test_triplicate_parallel_notifications_settle_once(
         code = await issue_notice(api, creds)
         _, token = await verified_resident(api, sandbox, "wechat")
         order = await order_for(api, token, code)
-        params = (await api.post(f"/api/v1/orders/{order['id']}/payments", json={"channel": "wechat"},
-                                 headers=bearer(token))).json()["channel_params"]
+        params = (
+            await api.post(
+                f"/api/v1/orders/{order['id']}/payments",
+                json={"channel": "wechat"},
+                headers=bearer(token),
+            )
+        ).json()["channel_params"]
         prepay_id = params["package"].removeprefix("prepay_id=")
-        r = await sandbox.post("/sandbox/wechat/payments", json={"prepay_id": prepay_id, "copies": 3})
+        r = await sandbox.post(
+            "/sandbox/wechat/payments", json={"prepay_id": prepay_id, "copies": 3}
+        )
         assert r.status_code in (200, 201), r.text
         await wait_paid(api, token, order["id"])
 
         async def all_acked() -> bool:
-            deliveries = (await sandbox.get("/sandbox/wechat/notifications",
-                                            params={"out_trade_no": order["id"]})).json()
-            items = deliveries.get("deliveries", deliveries) if isinstance(deliveries, dict) else deliveries
+            deliveries = (
+                await sandbox.get(
+                    "/sandbox/wechat/notifications", params={"out_trade_no": order["id"]}
+                )
+            ).json()
+            items = (
+                deliveries.get("deliveries", deliveries)
+                if isinstance(deliveries, dict)
+                else deliveries
+            )
             return len(items) == 3 and all(d["acknowledged"] for d in items)
 
         await eventually(all_acked)
@@ -150,7 +199,12 @@ async def test_triplicate_parallel_notifications_settle_once(
         await asyncio.sleep(0.5)
         db_order = await Order.get(order_no=order["id"])
         assert await Notification.filter(kind="payment").count() == 3
-        assert await OutboxEvent.filter(kind="order.paid", payload__contains={"order_id": db_order.id}).count() == 1
+        assert (
+            await OutboxEvent.filter(
+                kind="order.paid", payload__contains={"order_id": db_order.id}
+            ).count()
+            == 1
+        )
         assert await OutboxEvent.filter(kind="agency.webhook").count() == 1
         assert len(hooks.received) == 1
         assert await RefundReview.all().count() == 0
@@ -169,11 +223,17 @@ async def test_bad_codes_and_someone_elses_notice_change_nothing(
         for bad in (typo, "123", "abcdefghijklmnopqrst"):
             r = await api.get(f"/api/v1/notices/{bad}", headers=bearer(stranger))
             assert r.status_code == 422 and r.json()["code"] == "PAYMENT_CODE_INVALID"
-            r = await api.post("/api/v1/orders", json={"payable": {"type": "notice", "payment_code": bad}},
-                               headers=bearer(stranger))
+            r = await api.post(
+                "/api/v1/orders",
+                json={"payable": {"type": "notice", "payment_code": bad}},
+                headers=bearer(stranger),
+            )
             assert r.status_code == 422 and r.json()["code"] == "PAYMENT_CODE_INVALID"
-        r = await api.post("/api/v1/orders", json={"payable": {"type": "notice", "payment_code": code}},
-                           headers=bearer(stranger))
+        r = await api.post(
+            "/api/v1/orders",
+            json={"payable": {"type": "notice", "payment_code": code}},
+            headers=bearer(stranger),
+        )
         assert r.status_code == 403 and r.json()["code"] == "NOTICE_NOT_YOURS"
         assert await Order.all().count() == 0
 
@@ -181,8 +241,11 @@ async def test_bad_codes_and_someone_elses_notice_change_nothing(
         await PaymentNotice.filter(payment_code=code).update(
             due_date=clock.shanghai_date() - timedelta(days=1)
         )
-        r = await api.post("/api/v1/orders", json={"payable": {"type": "notice", "payment_code": code}},
-                           headers=bearer(owner))
+        r = await api.post(
+            "/api/v1/orders",
+            json={"payable": {"type": "notice", "payment_code": code}},
+            headers=bearer(owner),
+        )
         assert r.status_code == 409 and r.json()["code"] == "NOTICE_OVERDUE"
         assert await Order.all().count() == 0
 
@@ -192,15 +255,25 @@ async def test_agency_notice_input_is_checked_against_the_fee_catalog(
 ) -> None:
     with receiver() as hooks:
         creds = await fees_agency(api, env, hooks)
-        base = {"payer": {"name": "张三", "id_number": ID_NUMBER},
-                "due_date": (clock.shanghai_date() + timedelta(days=3)).isoformat()}
-        line = {"item_code": "103001", "name": "x", "quantity": 1, "standard_fen": 12000,
-                "amount_fen": 12000}
+        base = {
+            "payer": {"name": "张三", "id_number": ID_NUMBER},
+            "due_date": (clock.shanghai_date() + timedelta(days=3)).isoformat(),
+        }
+        line = {
+            "item_code": "103001",
+            "name": "x",
+            "quantity": 1,
+            "standard_fen": 12000,
+            "amount_fen": 12000,
+        }
         cases = {
             "FEE_ITEM_UNKNOWN": {**base, "items": [{**line, "item_code": "999999"}]},
             "FEE_AMOUNT_INVALID": {**base, "items": [{**line, "amount_fen": 11000}]},
-            "INVALID_ID_NUMBER": {**base, "payer": {"name": "张三", "id_number": ID_NUMBER[:-1] + "0"},
-                                  "items": [line]},
+            "INVALID_ID_NUMBER": {
+                **base,
+                "payer": {"name": "张三", "id_number": ID_NUMBER[:-1] + "0"},
+                "items": [line],
+            },
             "INVALID_INPUT": {**base, "items": []},
         }
         for expected, payload in cases.items():
