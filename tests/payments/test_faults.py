@@ -236,7 +236,7 @@ async def test_reconciliation_finds_and_settles_a_payment_whose_notification_was
         )
         await wait_paid(api, token, normal["id"])
 
-        token2, silent, params2 = await paying_order(api, sandbox, env, "wechat", hooks.url)
+        _, silent, params2 = await paying_order(api, sandbox, env, "wechat", hooks.url)
         r = await sandbox.post(
             "/sandbox/wechat/payments",
             json={"prepay_id": params2["package"].removeprefix("prepay_id="), "notify": False},
