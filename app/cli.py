@@ -34,10 +34,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
-    from app.worker import run_worker
+    from app.worker import run_worker_process
 
-    settings = _settings(args)
-    asyncio.run(run_worker(settings))
+    run_worker_process(_settings(args))
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from app import payment_jobs
 from app.appointments import jobs as appointment_jobs
 from app.config import Settings
+from app.supervision import jobs as supervision_jobs
 from app.services import Services, open_services
 from infra import outbox
 from infra.jobs import Schedule, WorkerSpec, build_worker, every
@@ -24,8 +25,8 @@ async def deliver_outbox_event(ctx: dict[str, Any], event_id: int) -> bool:
 async def sweep_outbox(ctx: dict[str, Any]) -> int:
     services: Services = ctx["services"]
 
-    async def enqueue(event_id: int) -> None:
-        await services.jobs.enqueue("deliver_outbox_event", event_id, job_id=f"outbox:{event_id}")
+    async def enqueue(event_id: int, job_id: str) -> None:
+        await services.jobs.enqueue("deliver_outbox_event", event_id, job_id=job_id)
 
     return await outbox.sweep(enqueue)
 
@@ -48,15 +49,17 @@ def worker_spec(settings: Settings) -> WorkerSpec:
             payment_jobs.query_pending_refunds,
             payment_jobs.reconcile_yesterday,
             *appointment_jobs.FUNCTIONS,
+            *supervision_jobs.FUNCTIONS,
         ],
         schedules=[
-            every(sweep_outbox, seconds=5),
+            every(sweep_outbox, seconds=1),
             every(payment_jobs.expire_orders, seconds=30),
             every(payment_jobs.query_paying_orders, seconds=60),
             every(payment_jobs.query_pending_refunds, seconds=60),
             # 10:30 Shanghai (02:30 UTC): the channels publish yesterday's bill by 10:00.
             Schedule(payment_jobs.reconcile_yesterday, seconds={0}, minutes={30}, hours={2}),
             *(every(f, seconds=s) for f, s in appointment_jobs.EVERY_SECONDS.items()),
+            *supervision_jobs.SCHEDULES,
         ],
         on_startup=startup,
         on_shutdown=shutdown,

@@ -108,6 +108,7 @@ def build_worker(spec: WorkerSpec, redis_url: str) -> Worker:
         on_startup=spec.on_startup,
         on_shutdown=spec.on_shutdown,
         max_tries=10,
+        max_jobs=10,
         job_timeout=120,
         keep_result=60,
         poll_delay=0.2,

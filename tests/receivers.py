@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,7 +26,8 @@ class Receiver:
 
 
 @contextmanager
-def receiver(path: str = "/hooks") -> Iterator[Receiver]:
+def receiver(path: str = "/hooks", *, delay: float = 0.0) -> Iterator[Receiver]:
+    """``delay`` seconds before each answer: a slow agency system."""
     state: dict[str, Receiver] = {}
 
     class Handler(BaseHTTPRequestHandler):
@@ -33,7 +35,11 @@ def receiver(path: str = "/hooks") -> Iterator[Receiver]:
             rec = state["r"]
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
-            rec.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+            if delay:
+                time.sleep(delay)
+            rec.received.append(
+                Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+            )
             status = rec.statuses[min(len(rec.received), len(rec.statuses)) - 1]
             self.send_response(status)
             self.send_header("Content-Length", "2")

@@ -78,14 +78,19 @@ async def deliver(event_id: int, handlers: Mapping[str, EventHandler] | None = N
     return True
 
 
-async def sweep(enqueue: Callable[[int], Awaitable[None]], *, limit: int = 500) -> int:
-    """Hand every due event to the job runner; the safety net behind the post-commit kick."""
+async def sweep(enqueue: Callable[[int, str], Awaitable[None]], *, limit: int = 500) -> int:
+    """Hand every due event to the job runner; the safety net behind the post-commit kick.
+
+    ``enqueue`` gets the event id and a job id that is unique per due time: repeated sweeps
+    of the same due event collapse into one job, while an event whose lease ran out (its
+    deliverer died) gets a fresh job instead of waiting behind the dead one's.
+    """
     due = (
         await OutboxEvent.filter(status=PENDING, next_attempt_at__lte=clock.now())
         .order_by("next_attempt_at")
         .limit(limit)
-        .values_list("id", flat=True)
+        .values_list("id", "next_attempt_at")
     )
-    for event_id in due:
-        await enqueue(int(event_id))
+    for event_id, due_at in due:
+        await enqueue(int(event_id), f"outbox:{event_id}:{int(due_at.timestamp() * 1000)}")
     return len(due)

@@ -120,10 +120,16 @@ async def test_the_sweep_hands_over_only_due_pending_events() -> None:
     assert due and later and done
     await OutboxEvent.filter(id=later.id).update(next_attempt_at=clock.now() + timedelta(hours=1))
     await OutboxEvent.filter(id=done.id).update(status=DELIVERED)
-    seen: list[int] = []
+    seen: list[tuple[int, str]] = []
 
-    async def enqueue(event_id: int) -> None:
-        seen.append(event_id)
+    async def enqueue(event_id: int, job_id: str) -> None:
+        seen.append((event_id, job_id))
 
     assert await outbox.sweep(enqueue) == 1
-    assert seen == [due.id]
+    assert [event_id for event_id, _ in seen] == [due.id]
+    # The same due event swept again gets the same job id (one job), a re-leased one a new id.
+    assert await outbox.sweep(enqueue) == 1
+    assert seen[0][1] == seen[1][1]
+    await OutboxEvent.filter(id=due.id).update(next_attempt_at=clock.now() - timedelta(seconds=2))
+    await outbox.sweep(enqueue)
+    assert seen[2][1] != seen[0][1]
