@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import logging
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sanic import Request, Sanic
 from sanic.exceptions import SanicException
 from sanic.response import JSONResponse, json
+from tortoise.exceptions import DBConnectionError
 
 from app import errors as e
 from payments import errors as pe
@@ -103,6 +106,22 @@ STATUS: dict[type[Exception], int] = {
     # receipts
     e.ReceiptNotFound: 404,
     e.ReceiptNotIssuable: 409,
+    # cases, evaluations, interactions
+    e.FormInvalid: 422,
+    e.UploadTooLarge: 413,
+    e.UploadTypeNotAllowed: 415,
+    e.MaterialNotFound: 404,
+    e.ItemNotApplicable: 409,
+    e.CaseNotFound: 404,
+    e.CaseTransitionForbidden: 409,
+    e.NotRateable: 409,
+    e.AlreadyRated: 409,
+    e.RectificationNotFound: 404,
+    e.RectificationStepForbidden: 409,
+    e.TicketNotFound: 404,
+    e.TicketStepForbidden: 409,
+    e.ReopenWindowClosed: 409,
+    e.CategoryUnknown: 422,
 }
 
 # Sanic's own exceptions (routing, method, body size) by status, with our stable codes.
@@ -158,7 +177,22 @@ async def on_sanic_error(request: Request, error: SanicException) -> JSONRespons
     return json(error_body(code, message, _request_id(request)), status=status)
 
 
+# A backing service that is down or saturated is a 503 the client may retry, not a bug.
+UNAVAILABLE = (DBConnectionError, RedisConnectionError, RedisTimeoutError, ConnectionError)
+
+
 async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
+    if isinstance(error, UNAVAILABLE) or "too many clients" in str(error):
+        log.error("backing service unavailable on %s %s: %s", request.method, request.path, error)
+        return json(
+            error_body(
+                "SERVICE_UNAVAILABLE",
+                "A backing service is busy or unavailable. Try again shortly.",
+                _request_id(request),
+            ),
+            status=503,
+            headers={"Retry-After": "5"},
+        )
     log.exception("unhandled error on %s %s", request.method, request.path)
     return json(
         error_body("INTERNAL_ERROR", "Something went wrong on our side.", _request_id(request)),

@@ -1,0 +1,200 @@
+"""Institutions, their departments and resources, slots, bookings, waitlist and standing.
+
+PostgreSQL is the truth about seats: ``Slot.remaining`` never drops below zero (a CHECK),
+and a person holds at most one live booking per slot and per resource-session (unique keys
+on the ``active_*`` columns, which are cleared when a booking stops holding its seat, so
+the person may book again later).
+"""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.migrations.constraints import CheckConstraint
+from tortoise.models import Model
+
+
+class Institution(Model):
+    """A clinic or a service hall, published by one agency under the agency's own ``ref``."""
+
+    id = fields.BigIntField(primary_key=True)
+    agency_id = fields.BigIntField(db_index=True)
+    ref = fields.CharField(max_length=64)
+    name = fields.CharField(max_length=128)
+    kind = fields.CharField(max_length=8)
+    region_code = fields.CharField(max_length=6, db_index=True)
+    address = fields.CharField(max_length=256, default="")
+    # Per-institution release rules; NULL means the platform default from settings.
+    release_time = fields.CharField(max_length=5, null=True)
+    horizon_days = fields.IntField(null=True)
+    cutoff_time = fields.CharField(max_length=5, null=True)
+    cancel_time = fields.CharField(max_length=5, null=True)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "appt_institution"
+        unique_together = (("agency_id", "ref"),)
+        constraints = (
+            CheckConstraint(check="kind IN ('clinic', 'hall')", name="appt_institution_kind"),
+        )
+
+
+class Department(Model):
+    id = fields.BigIntField(primary_key=True)
+    institution: fields.ForeignKeyRelation[Institution] = fields.ForeignKeyField(
+        "appointments.Institution", related_name="departments", on_delete=fields.CASCADE
+    )
+    code = fields.CharField(max_length=32)
+    name = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "appt_department"
+        unique_together = (("institution_id", "code"),)
+
+
+class Resource(Model):
+    """What is booked: a doctor in a clinic, a window in a service hall."""
+
+    id = fields.BigIntField(primary_key=True)
+    department: fields.ForeignKeyRelation[Department] = fields.ForeignKeyField(
+        "appointments.Department", related_name="resources", on_delete=fields.CASCADE
+    )
+    code = fields.CharField(max_length=32)
+    name = fields.CharField(max_length=64)
+    title = fields.CharField(max_length=64, default="")
+
+    class Meta:
+        table = "appt_resource"
+        unique_together = (("department_id", "code"),)
+
+
+class Slot(Model):
+    """One bookable time of one resource. ``group_key`` names its resource-session."""
+
+    id = fields.BigIntField(primary_key=True)
+    resource: fields.ForeignKeyRelation[Resource] = fields.ForeignKeyField(
+        "appointments.Resource", related_name="slots", on_delete=fields.CASCADE
+    )
+    department_id = fields.BigIntField()
+    institution_id = fields.BigIntField(db_index=True)
+    date = fields.DateField()
+    session = fields.CharField(max_length=10)
+    group_key = fields.CharField(max_length=64, db_index=True)
+    starts_at = fields.DatetimeField()
+    ends_at = fields.DatetimeField()
+    capacity = fields.IntField()
+    remaining = fields.IntField()
+    fee_fen = fields.IntField(default=0)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "appt_slot"
+        unique_together = (("resource_id", "starts_at"),)
+        indexes = (("institution_id", "date"),)
+        constraints = (
+            CheckConstraint(check="remaining >= 0", name="appt_slot_remaining_nonnegative"),
+            CheckConstraint(check="remaining <= capacity", name="appt_slot_remaining_le_capacity"),
+            CheckConstraint(check="fee_fen >= 0", name="appt_slot_fee_nonnegative"),
+            CheckConstraint(
+                check="session IN ('morning', 'afternoon', 'evening')", name="appt_slot_session"
+            ),
+        )
+
+
+class Booking(Model):
+    """A person's seat in a slot. Status moves only through ``states.BOOKING``."""
+
+    id = fields.BigIntField(primary_key=True)
+    slot: fields.ForeignKeyRelation[Slot] = fields.ForeignKeyField(
+        "appointments.Slot", related_name="bookings", on_delete=fields.RESTRICT
+    )
+    citizen_id = fields.UUIDField(db_index=True)
+    # The channel account it was booked from: reminders go back through that channel.
+    account_id = fields.BigIntField()
+    channel = fields.CharField(max_length=8)
+    institution_id = fields.BigIntField()
+    department_id = fields.BigIntField()
+    resource_id = fields.BigIntField()
+    date = fields.DateField()
+    session = fields.CharField(max_length=10)
+    starts_at = fields.DatetimeField()
+    session_ends_at = fields.DatetimeField()
+    fee_fen = fields.IntField(default=0)
+    status = fields.CharField(max_length=16, db_index=True)
+    # Set while the booking holds its seat; NULL afterwards (unique keys skip NULLs).
+    active_slot_id = fields.BigIntField(null=True)
+    active_group_key = fields.CharField(max_length=64, null=True)
+    hold_expires_at = fields.DatetimeField(null=True)
+    paid_order_id = fields.BigIntField(null=True)
+    paid_at = fields.DatetimeField(null=True)
+    checkin_nonce = fields.CharField(max_length=32)
+    checked_in_at = fields.DatetimeField(null=True)
+    cancelled_at = fields.DatetimeField(null=True)
+    no_show_at = fields.DatetimeField(null=True)
+    reminder_queued = fields.BooleanField(default=False)
+    reminded_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "appt_booking"
+        unique_together = (("active_slot_id", "citizen_id"), ("citizen_id", "active_group_key"))
+        indexes = (("status", "hold_expires_at"), ("status", "session_ends_at"), ("status", "date"))
+        constraints = (
+            CheckConstraint(
+                check="status IN ('pending_payment', 'booked', 'checked_in', 'cancelled',"
+                " 'released', 'no_show')",
+                name="appt_booking_status",
+            ),
+        )
+
+
+class WaitlistEntry(Model):
+    """A person waiting for a full slot. Status moves only through ``states.WAITLIST``."""
+
+    id = fields.BigIntField(primary_key=True)
+    slot: fields.ForeignKeyRelation[Slot] = fields.ForeignKeyField(
+        "appointments.Slot", related_name="waitlist", on_delete=fields.CASCADE
+    )
+    citizen_id = fields.UUIDField(db_index=True)
+    account_id = fields.BigIntField()
+    channel = fields.CharField(max_length=8)
+    status = fields.CharField(max_length=10)
+    # Set while waiting or offered, so one person waits once per slot.
+    active_slot_id = fields.BigIntField(null=True)
+    offered_at = fields.DatetimeField(null=True)
+    offer_expires_at = fields.DatetimeField(null=True)
+    booking_id = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "appt_waitlist"
+        unique_together = (("active_slot_id", "citizen_id"),)
+        indexes = (("slot_id", "status", "id"), ("status", "offer_expires_at"))
+
+
+class Standing(Model):
+    """A person's booking standing: the row locked to serialise their own bookings."""
+
+    citizen_id = fields.UUIDField(primary_key=True)
+    banned_until = fields.DatetimeField(null=True)
+    # No-shows before this instant no longer count towards a new ban.
+    strikes_since = fields.DatetimeField(null=True)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "appt_standing"
+
+
+class BanRecord(Model):
+    """The history of bans and their lifting, for operators and for the resident's appeal."""
+
+    id = fields.BigIntField(primary_key=True)
+    citizen_id = fields.UUIDField(db_index=True)
+    starts_at = fields.DatetimeField()
+    ends_at = fields.DatetimeField()
+    no_shows = fields.IntField()
+    lifted_at = fields.DatetimeField(null=True)
+    lift_reason = fields.TextField(null=True)
+
+    class Meta:
+        table = "appt_ban"

@@ -1,0 +1,351 @@
+"""Appointments: residents list, book, cancel, wait; agencies publish and check in."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+from sanic import Blueprint, Request
+from sanic.response import JSONResponse, json
+
+from app.appointments import publishing as pub
+from app.appointments.models import Booking, Institution, WaitlistEntry
+from app.appointments.rules import valid_wall_clock
+from app.appointments.service import Appointments
+from app.appointments.views import (
+    booking_view,
+    list_institutions,
+    list_slots,
+    waitlist_view,
+)
+from app.errors import AppointmentNotActive, InvalidInput, NotFound
+from app.http.agency import agency_caller
+from app.http.auth import resident
+from app.http.bodies import parse
+from app.http.openapi import documented
+from infra import clock
+
+bp = Blueprint("appointments", url_prefix="/api/v1")
+
+REGION = r"^\d{6}$"
+CODE = r"^[A-Za-z0-9_-]{1,32}$"
+
+
+def _appointments(request: Request) -> Appointments:
+    appointments: Appointments = request.app.ctx.services.appointments
+    return appointments
+
+
+# ----------------------------------------------------------------------------- residents
+
+
+class BookRequest(BaseModel):
+    slot_id: int = Field(gt=0)
+
+
+@bp.get("/institutions")
+@documented("Clinics and service halls, by kind and region.", tag="appointments")
+async def institutions(request: Request) -> JSONResponse:
+    kind = request.args.get("kind")
+    if kind not in (None, "clinic", "hall"):
+        raise InvalidInput("kind is clinic or hall.", field="kind")
+    region = request.args.get("region")
+    if region is not None and not (len(region) == 6 and region.isdigit()):
+        raise InvalidInput("region is a 6-digit region code.", field="region")
+    return json({"institutions": await list_institutions(kind, region)})
+
+
+@bp.get("/institutions/<institution_id:int>/slots")
+@documented(
+    "Slots of one day: id, starts_at, capacity, remaining, bookable (and the rules' times).",
+    tag="appointments",
+)
+async def slots(request: Request, institution_id: int) -> JSONResponse:
+    institution = await Institution.get_or_none(id=institution_id)
+    if institution is None:
+        raise NotFound("No such institution.")
+    raw = request.args.get("date")
+    try:
+        day = date.fromisoformat(raw) if raw else clock.shanghai_date()
+    except ValueError as exc:
+        raise InvalidInput("date is YYYY-MM-DD.", field="date") from exc
+    return json(await list_slots(institution, day, _appointments(request).rules))
+
+
+@bp.post("/appointments")
+@documented(
+    "Book a slot. Fee-bearing slots are held for payment (pay_before); pay with "
+    'POST /orders {"payable":{"type":"appointment","appointment_id"}}.',
+    body=BookRequest,
+    auth="resident",
+    responses={
+        201: "the appointment",
+        403: "NOT_VERIFIED, BOOKING_BANNED (details.banned_until)",
+        409: "SLOT_FULL, ALREADY_BOOKED, LIMIT_REACHED, NOT_YET_RELEASED, BOOKING_CLOSED",
+    },
+    tag="appointments",
+)
+async def book(request: Request) -> JSONResponse:
+    principal = await resident(request)
+    body = parse(request, BookRequest)
+    appointments = _appointments(request)
+    booking = await appointments.booker.book(principal, body.slot_id)
+    return json(booking_view(booking, appointments.check_in_code(booking)), status=201)
+
+
+@bp.get("/me/appointments")
+@documented("My appointments, newest first.", auth="resident", tag="appointments")
+async def my_appointments(request: Request) -> JSONResponse:
+    principal = await resident(request)
+    bookings = await Booking.filter(citizen_id=principal.citizen_id).order_by("-id").limit(200)
+    return json({"appointments": [booking_view(b) for b in bookings]})
+
+
+@bp.get("/appointments/<booking_id:int>")
+@documented(
+    "One of my appointments, with its check-in code when booked.",
+    auth="resident",
+    tag="appointments",
+)
+async def appointment(request: Request, booking_id: int) -> JSONResponse:
+    principal = await resident(request)
+    appointments = _appointments(request)
+    booking = await appointments.mine(principal.citizen_id, booking_id)
+    return json(booking_view(booking, appointments.check_in_code(booking)))
+
+
+@bp.get("/appointments/<booking_id:int>/check-in-code")
+@documented(
+    "The signed check-in code to show as a QR at the institution.",
+    auth="resident",
+    responses={409: "APPOINTMENT_NOT_ACTIVE"},
+    tag="appointments",
+)
+async def check_in_code(request: Request, booking_id: int) -> JSONResponse:
+    principal = await resident(request)
+    appointments = _appointments(request)
+    booking = await appointments.mine(principal.citizen_id, booking_id)
+    code = appointments.check_in_code(booking)
+    if code is None:
+        raise AppointmentNotActive(status=booking.status)
+    return json({"appointment_id": booking.id, "code": code, "date": booking.date.isoformat()})
+
+
+@bp.delete("/appointments/<booking_id:int>")
+@documented(
+    "Cancel until the deadline (14:00 the day before by default); a paid fee is refunded.",
+    auth="resident",
+    responses={200: "the cancelled appointment", 409: "CANCELLATION_CLOSED"},
+    tag="appointments",
+)
+async def cancel(request: Request, booking_id: int) -> JSONResponse:
+    principal = await resident(request)
+    booking = await _appointments(request).booker.cancel(principal, booking_id)
+    return json(booking_view(booking))
+
+
+@bp.post("/slots/<slot_id:int>/waitlist")
+@documented(
+    "Join the waitlist (候补) of a full slot.",
+    auth="resident",
+    responses={
+        201: "the waitlist entry",
+        409: "WAITLIST_NOT_NEEDED, ALREADY_BOOKED, WAITLIST_ALREADY_JOINED",
+    },
+    tag="appointments",
+)
+async def join_waitlist(request: Request, slot_id: int) -> JSONResponse:
+    principal = await resident(request)
+    entry = await _appointments(request).waitlist.join(principal, slot_id)
+    return json(waitlist_view(entry), status=201)
+
+
+@bp.get("/me/waitlist")
+@documented("My waitlist entries.", auth="resident", tag="appointments")
+async def my_waitlist(request: Request) -> JSONResponse:
+    principal = await resident(request)
+    entries = await WaitlistEntry.filter(citizen_id=principal.citizen_id).order_by("-id").limit(100)
+    return json({"waitlist": [waitlist_view(e) for e in entries]})
+
+
+@bp.post("/waitlist/<entry_id:int>/accept")
+@documented(
+    "Take the place offered to me.",
+    auth="resident",
+    responses={201: "the appointment", 409: "WAITLIST_NOT_OFFERED", 410: "WAITLIST_OFFER_EXPIRED"},
+    tag="appointments",
+)
+async def accept_offer(request: Request, entry_id: int) -> JSONResponse:
+    principal = await resident(request)
+    appointments = _appointments(request)
+    booking = await appointments.waitlist.accept(principal, entry_id)
+    return json(booking_view(booking, appointments.check_in_code(booking)), status=201)
+
+
+@bp.delete("/waitlist/<entry_id:int>")
+@documented("Leave the waitlist, or decline an offer.", auth="resident", tag="appointments")
+async def leave_waitlist(request: Request, entry_id: int) -> JSONResponse:
+    principal = await resident(request)
+    entry = await _appointments(request).waitlist.leave(principal, entry_id)
+    return json(waitlist_view(entry))
+
+
+# ----------------------------------------------------------------------------- agencies
+
+
+class ResourceBody(BaseModel):
+    code: str = Field(pattern=CODE)
+    name: str = Field(min_length=1, max_length=64)
+    title: str = Field(default="", max_length=64)
+
+
+class DepartmentBody(BaseModel):
+    code: str = Field(pattern=CODE)
+    name: str = Field(min_length=1, max_length=64)
+    resources: list[ResourceBody] = Field(min_length=1, max_length=200)
+
+
+def _wall_clock(value: str | None) -> str | None:
+    if value is not None and not valid_wall_clock(value):
+        raise ValueError("a time is HH:MM (Asia/Shanghai)")
+    return value
+
+
+class InstitutionBody(BaseModel):
+    ref: str = Field(pattern=CODE, description="the agency's own code for it")
+    name: str = Field(min_length=1, max_length=128)
+    kind: Literal["clinic", "hall"]
+    region_code: str = Field(pattern=REGION)
+    address: str = Field(default="", max_length=256)
+    departments: list[DepartmentBody] = Field(min_length=1, max_length=100)
+    release_time: str | None = Field(default=None, description="HH:MM, default 07:00")
+    horizon_days: int | None = Field(default=None, ge=1, le=60)
+    cutoff_time: str | None = Field(default=None, description="HH:MM the day before")
+    cancel_time: str | None = Field(default=None, description="HH:MM the day before")
+
+    _times = field_validator("release_time", "cutoff_time", "cancel_time")(_wall_clock)
+
+
+class SlotBody(BaseModel):
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int = Field(ge=0, le=10000)
+    fee_fen: int = Field(default=0, ge=0, le=10_000_000)
+
+    @model_validator(mode="after")
+    def _order(self) -> SlotBody:
+        if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
+            raise ValueError("times carry a UTC offset")
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+class ScheduleBody(BaseModel):
+    department_code: str = Field(pattern=CODE)
+    resource_code: str = Field(pattern=CODE)
+    date: date
+    session: Literal["morning", "afternoon", "evening"]
+    slots: list[SlotBody] = Field(min_length=1, max_length=200)
+
+
+class SchedulesBody(BaseModel):
+    schedules: list[ScheduleBody] = Field(min_length=1, max_length=500)
+
+
+class CheckInBody(BaseModel):
+    code: str = Field(min_length=1, max_length=256)
+
+
+@bp.post("/agency/institutions")
+@documented(
+    "Publish (upsert by ref) a clinic or hall with departments and doctors/windows.",
+    body=InstitutionBody,
+    auth="agency",
+    responses={201: "the institution"},
+    tag="agency",
+)
+async def publish_institution(request: Request) -> JSONResponse:
+    agency = await agency_caller(request)
+    body = parse(request, InstitutionBody)
+    spec = pub.InstitutionSpec(
+        ref=body.ref,
+        name=body.name,
+        kind=body.kind,
+        region_code=body.region_code,
+        address=body.address,
+        departments=tuple(
+            pub.DepartmentSpec(
+                d.code,
+                d.name,
+                tuple(pub.ResourceSpec(r.code, r.name, r.title) for r in d.resources),
+            )
+            for d in body.departments
+        ),
+        release_time=body.release_time,
+        horizon_days=body.horizon_days,
+        cutoff_time=body.cutoff_time,
+        cancel_time=body.cancel_time,
+    )
+    institution = await pub.publish_institution(agency, spec)
+    listed = [i for i in await list_institutions(None, None) if i["id"] == institution.id]
+    return json(listed[0], status=201)
+
+
+@bp.post("/agency/institutions/<institution_id:int>/schedules")
+@documented(
+    "Publish (upsert by resource and start) schedules and their slots.",
+    body=SchedulesBody,
+    auth="agency",
+    responses={201: "created and updated counts", 409: "CAPACITY_BELOW_BOOKED"},
+    tag="agency",
+)
+async def publish_schedules(request: Request, institution_id: int) -> JSONResponse:
+    agency = await agency_caller(request)
+    body = parse(request, SchedulesBody)
+    institution = await pub.owned_institution(agency, institution_id)
+    appointments = _appointments(request)
+    published = await pub.publish_schedules(
+        appointments.gate,
+        institution,
+        [
+            pub.ScheduleSpec(
+                s.department_code,
+                s.resource_code,
+                s.date,
+                s.session,
+                tuple(pub.SlotSpec(x.starts_at, x.ends_at, x.capacity, x.fee_fen) for x in s.slots),
+            )
+            for s in body.schedules
+        ],
+    )
+    appointments.booker.slots.forget(list(published.slot_ids))
+    return json(
+        {
+            "created": published.created,
+            "updated": published.updated,
+            "slot_ids": list(published.slot_ids),
+        },
+        status=201,
+    )
+
+
+@bp.post("/agency/institutions/<institution_id:int>/check-ins")
+@documented(
+    "Check in a resident by the code in their QR; forged or reused codes are refused.",
+    body=CheckInBody,
+    auth="agency",
+    responses={
+        200: "the appointment, checked in",
+        409: "CHECKIN_CODE_USED",
+        422: "CHECKIN_CODE_INVALID",
+    },
+    tag="agency",
+)
+async def check_in(request: Request, institution_id: int) -> JSONResponse:
+    agency = await agency_caller(request)
+    body = parse(request, CheckInBody)
+    await pub.owned_institution(agency, institution_id)
+    booking = await _appointments(request).check_in(body.code, institution_id)
+    return json(booking_view(booking))

@@ -1,0 +1,122 @@
+"""Building blocks for appointment tests: agencies, published schedules, verified people."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from app.agency.models import Agency
+from app.agency.signing import create_agency
+from app.appointments import publishing as pub
+from app.appointments.gate import AdmissionGate
+from app.appointments.models import Institution, Slot
+from app.identity.models import ChannelAccount, Citizen
+from app.identity.sessions import Principal, SessionStore
+from infra import clock
+from infra.clock import SHANGHAI
+from infra.pii import PiiVault
+
+
+@dataclass(frozen=True)
+class Person:
+    principal: Principal
+    token: str
+
+    @property
+    def citizen_id(self) -> uuid.UUID:
+        return self.principal.citizen_id
+
+
+async def agency(vault: PiiVault, name: str = "杭州市第一人民医院") -> tuple[Agency, str]:
+    return await create_agency(vault, name=name, kind="health", region_code="330100")
+
+
+def institution_spec(
+    ref: str = "HZ1H", kind: str = "clinic", **rules: object
+) -> pub.InstitutionSpec:
+    return pub.InstitutionSpec(
+        ref=ref,
+        name="杭州市第一人民医院",
+        kind=kind,
+        region_code="330100",
+        address="浣纱路261号",
+        departments=(
+            pub.DepartmentSpec(
+                "NK",
+                "内科",
+                (
+                    pub.ResourceSpec("D1", "王建国", "主任医师"),
+                    pub.ResourceSpec("D2", "李芳", "主治医师"),
+                ),
+            ),
+            pub.DepartmentSpec("EK", "儿科", (pub.ResourceSpec("D3", "陈晓", "副主任医师"),)),
+        ),
+        **rules,  # type: ignore[arg-type]
+    )
+
+
+def morning(
+    dept: str,
+    res: str,
+    day: date,
+    *,
+    count: int = 4,
+    capacity: int = 1,
+    fee_fen: int = 0,
+    session: str = "morning",
+    start: time = time(8, 0),
+) -> pub.ScheduleSpec:
+    first = datetime.combine(day, start, tzinfo=SHANGHAI)
+    return pub.ScheduleSpec(
+        dept,
+        res,
+        day,
+        session,
+        tuple(
+            pub.SlotSpec(
+                first + timedelta(minutes=30 * i),
+                first + timedelta(minutes=30 * (i + 1)),
+                capacity,
+                fee_fen,
+            )
+            for i in range(count)
+        ),
+    )
+
+
+async def publish(
+    gate: AdmissionGate | None, owner: Agency, schedules: list[pub.ScheduleSpec], **rules: object
+) -> tuple[Institution, list[Slot]]:
+    institution = await pub.publish_institution(owner, institution_spec(**rules))  # type: ignore[arg-type]
+    published = await pub.publish_schedules(gate, institution, schedules)
+    slots = await Slot.filter(id__in=list(published.slot_ids)).order_by("resource_id", "starts_at")
+    return institution, slots
+
+
+async def person(
+    sessions: SessionStore, *, verified: bool = True, channel: str = "wechat"
+) -> Person:
+    now = clock.now()
+    citizen = await Citizen.create(
+        id=uuid.uuid4(),
+        verified=verified,
+        name_masked="张*",
+        created_at=now,
+        verified_at=now if verified else None,
+    )
+    account = await ChannelAccount.create(
+        channel=channel,
+        subject=f"o-{uuid.uuid4().hex[:20]}",
+        citizen=citizen,
+        created_at=now,
+        last_login_at=now,
+    )
+    token, session = await sessions.issue(account)
+    return Person(
+        Principal(citizen.id, account.id, channel, session.token_hash, session.expires_at), token
+    )
+
+
+def in_days(n: int) -> date:
+    return clock.shanghai_date() + timedelta(days=n)
