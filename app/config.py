@@ -79,6 +79,31 @@ class AppointmentRules:
 
 
 @dataclass(frozen=True)
+class ServiceRules:
+    """Cases, ratings, 12345 tickets and the electronic supervisor (docs/cases.md).
+
+    Deadlines count working days: Monday to Friday unless ``weekend_days`` says otherwise
+    (0 = Monday), with holidays and make-up working days held as data (supervision_holiday).
+    """
+
+    upload_max_bytes: int = 5 * 1024 * 1024
+    materials_per_case: int = 10
+    photos_per_ticket: int = 6
+    accept_working_days: int = 1
+    deliver_working_days: int = 2
+    rating_invite_after_days: int = 3
+    rectify_reply_working_days: int = 1
+    rectify_fix_working_days: int = 15
+    ticket_reply_working_days: int = 5
+    ticket_reopen_days: int = 10
+    weekend_days: tuple[int, ...] = (5, 6)
+    # A warning this many working days before the due day; a red card this many after it.
+    warn_working_days: int = 1
+    red_after_working_days: int = 3
+    digest_time: str = "08:30"
+
+
+@dataclass(frozen=True)
 class ReceiptKeys:
     """The Ed25519 key that signs receipt QR codes now, and the public keys of retired ones.
 
@@ -221,6 +246,8 @@ class Settings:
     # --- receipts: the QR signing keys, and verifications per client per minute.
     receipt_keys: ReceiptKeys = field(default_factory=ReceiptKeys)
     receipt_verifications_per_minute: int = 60
+    # --- cases, evaluations, 12345 interactions, supervision (docs/cases.md).
+    service_rules: ServiceRules = field(default_factory=ServiceRules)
     log_json: bool = True
     var_dir: Path = Path("var")
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -342,6 +369,7 @@ def load_settings(
         embedded_worker=demo or env.get("YIWANG_EMBEDDED_WORKER", "") == "1",
         embedded_redis=demo and not redis_url,
         log_json=env.get("YIWANG_LOG_FORMAT", "json") == "json",
+        login_rate_per_minute=int(env.get("LOGIN_RATE_PER_MINUTE", "30")),
         var_dir=var_dir,
         appointments=AppointmentRules.from_env(env, pii_hash_key),
         receipt_keys=ReceiptKeys.demo(var_dir) if demo else ReceiptKeys.from_env(env),

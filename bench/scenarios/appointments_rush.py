@@ -141,6 +141,7 @@ async def setup(ctx: BenchContext) -> Request:
         script=SCRIPT,
         script_env={"BENCH_RUSH_FILE": str(rush_file)},
         expect_status=201,
+        refusals_expected=True,
     )
 
 
