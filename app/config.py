@@ -16,7 +16,6 @@ from pathlib import Path
 
 from channels.sandbox.credentials import SandboxCredentials, load_or_create
 
-
 # Online levels (星级) of a service item, 1-5; level 5 is fully online (零登门).
 ONLINE_LEVELS: dict[int, str] = {
     1: "信息公开: the guide is published online; everything is done at the counter",
@@ -59,8 +58,14 @@ class AppointmentRules:
         ints = {
             name: int(env[f"APPOINTMENT_{name.upper()}"])
             for name in (
-                "horizon_days", "per_department_session", "per_week", "per_month",
-                "no_show_limit", "no_show_window_days", "ban_days", "offer_minutes",
+                "horizon_days",
+                "per_department_session",
+                "per_week",
+                "per_month",
+                "no_show_limit",
+                "no_show_window_days",
+                "ban_days",
+                "offer_minutes",
                 "payment_hold_minutes",
             )
             if f"APPOINTMENT_{name.upper()}" in env

@@ -11,11 +11,12 @@ import json
 from app.agency.models import Agency
 from app.agency.signing import create_agency
 from app.appointments.demo import seed as seed_appointments_demo
+from app.cases.demo import seed as seed_cases_demo
 from app.catalog.demo import seed as seed_catalog_demo
 from app.config import Settings
-from channels.sandbox.config import DEMO_PEOPLE
 from app.fees.demo import seed as seed_fees_demo
 from app.violations.demo import seed as seed_violations_demo
+from channels.sandbox.config import DEMO_PEOPLE
 from infra.pii import PiiVault
 
 DEMO_AGENCIES = (
@@ -44,3 +45,4 @@ async def seed(settings: Settings) -> None:
     await seed_violations_demo(vault)
     people = [(p.name, p.id_number) for p in DEMO_PEOPLE]
     await seed_fees_demo(vault, settings.var_dir, people)
+    await seed_cases_demo(vault, settings.var_dir)

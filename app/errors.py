@@ -252,7 +252,9 @@ class AlreadyBooked(DomainError):
 
 class BookingBanned(DomainError):
     code = "BOOKING_BANNED"
-    message = "After repeated missed appointments (爽约), booking is suspended until the date shown."
+    message = (
+        "After repeated missed appointments (爽约), booking is suspended until the date shown."
+    )
 
 
 class LimitReached(DomainError):
@@ -379,3 +381,81 @@ class ReceiptNotFound(NotFound):
 class ReceiptNotIssuable(DomainError):
     code = "RECEIPT_NOT_ISSUABLE"
     message = "A receipt is issued only for a paid order."
+
+
+# --- cases, evaluations, interactions, supervision
+
+
+class FormInvalid(InvalidInput):
+    code = "FORM_INVALID"
+    message = "The application form does not match the item's form."
+
+
+class UploadTooLarge(InvalidInput):
+    code = "UPLOAD_TOO_LARGE"
+    message = "The file is larger than uploads may be."
+
+
+class UploadTypeNotAllowed(InvalidInput):
+    code = "UPLOAD_TYPE_NOT_ALLOWED"
+    message = "Only PDF, JPEG and PNG files are accepted (checked by their content)."
+
+
+class MaterialNotFound(NotFound):
+    code = "MATERIAL_NOT_FOUND"
+    message = "No such material or e-licence on file for you."
+
+
+class ItemNotApplicable(DomainError):
+    code = "ITEM_NOT_APPLICABLE"
+    message = "This service item cannot be applied for online."
+
+
+class CaseNotFound(NotFound):
+    code = "CASE_NOT_FOUND"
+    message = "No such case."
+
+
+class CaseTransitionForbidden(DomainError):
+    code = "CASE_TRANSITION_FORBIDDEN"
+    message = "The case is not in a state that allows this step."
+
+
+class NotRateable(DomainError):
+    code = "NOT_RATEABLE"
+    message = "You can rate only a service you used and that is finished."
+
+
+class AlreadyRated(DomainError):
+    code = "ALREADY_RATED"
+    message = "This service has already been rated."
+
+
+class RectificationNotFound(NotFound):
+    code = "RECTIFICATION_NOT_FOUND"
+    message = "No such rectification ticket."
+
+
+class RectificationStepForbidden(DomainError):
+    code = "RECTIFICATION_STEP_FORBIDDEN"
+    message = "The rectification ticket is not in a state that allows this step."
+
+
+class TicketNotFound(NotFound):
+    code = "TICKET_NOT_FOUND"
+    message = "No such consultation, complaint or report."
+
+
+class TicketStepForbidden(DomainError):
+    code = "TICKET_STEP_FORBIDDEN"
+    message = "The ticket is not in a state that allows this step."
+
+
+class ReopenWindowClosed(DomainError):
+    code = "REOPEN_WINDOW_CLOSED"
+    message = "A reply can be reopened only within 10 days."
+
+
+class CategoryUnknown(InvalidInput):
+    code = "CATEGORY_UNKNOWN"
+    message = "No such 12345 category (service_code)."

@@ -10,6 +10,7 @@ from app.http import (
     catalog,
     errors,
     fees,
+    h5,
     health,
     identity,
     middleware,
@@ -20,7 +21,11 @@ from app.http import (
     payments_ops,
 )
 from app.http import appointments as appointments_http
+from app.http import cases as cases_http
+from app.http import evaluations as evaluations_http
+from app.http import interactions as interactions_http
 from app.http import receipts as receipts_http
+from app.http import supervision as supervision_http
 from app.http import violations as violations_http
 from app.services import open_services
 from infra import logs
@@ -51,6 +56,12 @@ def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
         violations_http.bp,
         appointments_http.bp,
         receipts_http.bp,
+        cases_http.bp,
+        evaluations_http.bp,
+        interactions_http.bp,
+        interactions_http.geo,
+        supervision_http.bp,
+        h5.bp,
     )
     for blueprint in blueprints:
         app.blueprint(blueprint)

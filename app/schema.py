@@ -13,7 +13,10 @@ APPS: dict[str, dict[str, str]] = {
     "infra": {"models": "infra.outbox.models", "migrations": "infra.migrations"},
     "identity": {"models": "app.identity.models", "migrations": "app.identity.migrations"},
     "agency": {"models": "app.agency.models", "migrations": "app.agency.migrations"},
-    "appointments": {"models": "app.appointments.models", "migrations": "app.appointments.migrations"},
+    "appointments": {
+        "models": "app.appointments.models",
+        "migrations": "app.appointments.migrations",
+    },
     "catalog": {"models": "app.catalog.models", "migrations": "app.catalog.migrations"},
     "operators": {
         "models": "app.identity.operator_models",
@@ -23,6 +26,13 @@ APPS: dict[str, dict[str, str]] = {
     "fees": {"models": "app.fees.models", "migrations": "app.fees.migrations"},
     "violations": {"models": "app.violations.models", "migrations": "app.violations.migrations"},
     "receipts": {"models": "app.receipts.models", "migrations": "app.receipts.migrations"},
+    "supervision": {"models": "app.supervision.models", "migrations": "app.supervision.migrations"},
+    "cases": {"models": "app.cases.models", "migrations": "app.cases.migrations"},
+    "evaluations": {"models": "app.evaluations.models", "migrations": "app.evaluations.migrations"},
+    "interactions": {
+        "models": "app.interactions.models",
+        "migrations": "app.interactions.migrations",
+    },
 }
 
 

@@ -12,8 +12,8 @@ from typing import Any
 from app import payment_jobs
 from app.appointments import jobs as appointment_jobs
 from app.config import Settings
-from app.supervision import jobs as supervision_jobs
 from app.services import Services, open_services
+from app.supervision import jobs as supervision_jobs
 from infra import outbox
 from infra.jobs import Schedule, WorkerSpec, build_worker, every
 

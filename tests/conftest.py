@@ -14,8 +14,8 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -213,7 +213,9 @@ async def sandbox(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def services(settings: Settings, database: None, live_server: LiveServer) -> AsyncIterator[Any]:
+async def services(
+    settings: Settings, database: None, live_server: LiveServer
+) -> AsyncIterator[Any]:
     """The server's services, built in the test process (for jobs a test runs by hand)."""
     from app.services import build_services
 

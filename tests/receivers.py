@@ -31,7 +31,7 @@ def receiver(path: str = "/hooks", *, delay: float = 0.0) -> Iterator[Receiver]:
     state: dict[str, Receiver] = {}
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_POST(self) -> None:
             rec = state["r"]
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)

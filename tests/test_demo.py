@@ -31,13 +31,28 @@ class Demo:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     home = tmp_path_factory.mktemp("demo")
     api_port, sandbox_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "REDIS_URL", "YIWANG_VAR_DIR", "YIWANG_SANDBOX_PORT")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "YIWANG_VAR_DIR", "YIWANG_SANDBOX_PORT")
+    }
     log = (home / "demo.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--demo", "--port", str(api_port),
-         "--sandbox-port", str(sandbox_port)],
-        cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "serve",
+            "--demo",
+            "--port",
+            str(api_port),
+            "--sandbox-port",
+            str(sandbox_port),
+        ],
+        cwd=home,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     demo = Demo(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{sandbox_port}", home / "var")
     try:
@@ -57,9 +72,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 
 @pytest.fixture
 async def clients(demo: Demo) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
-    async with httpx.AsyncClient(base_url=demo.api, timeout=20) as api, httpx.AsyncClient(
-        base_url=demo.sandbox, timeout=20
-    ) as sandbox:
+    async with (
+        httpx.AsyncClient(base_url=demo.api, timeout=20) as api,
+        httpx.AsyncClient(base_url=demo.sandbox, timeout=20) as sandbox,
+    ):
         yield api, sandbox
 
 
@@ -92,10 +108,20 @@ async def test_zhangsan_pays_his_exam_notice_and_the_agency_is_told_once(
     token = session["token"]
     notice = (await api.get(f"/api/v1/notices/{code}", headers=bearer(token))).json()
     assert notice["status"] == "UNPAID" and notice["total_fen"] == 12000
-    order = (await api.post("/api/v1/orders", json={"payable": {"type": "notice", "payment_code": code}},
-                            headers=bearer(token))).json()
-    params = (await api.post(f"/api/v1/orders/{order['id']}/payments", json={"channel": "alipay"},
-                             headers=bearer(token))).json()["channel_params"]
+    order = (
+        await api.post(
+            "/api/v1/orders",
+            json={"payable": {"type": "notice", "payment_code": code}},
+            headers=bearer(token),
+        )
+    ).json()
+    params = (
+        await api.post(
+            f"/api/v1/orders/{order['id']}/payments",
+            json={"channel": "alipay"},
+            headers=bearer(token),
+        )
+    ).json()["channel_params"]
     paid = await sandbox.post("/sandbox/alipay/payments", json={"trade_no": params["trade_no"]})
     assert paid.status_code in (200, 201), paid.text
 

@@ -33,7 +33,6 @@ from infra.pii import PiiVault, mask_id_number, mask_name
 from payments.models import Order
 
 
-
 @dataclass(frozen=True)
 class NoticeLineInput:
     item_code: str

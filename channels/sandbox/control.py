@@ -72,7 +72,9 @@ async def agency_webhook_inbox(request: Request, agency: str) -> JSONResponse:
     inbox = request.app.ctx.agency_inbox.setdefault(agency, [])
     inbox.append(
         {
-            "headers": {k.lower(): v for k, v in request.headers.items() if k.lower().startswith("x-")},
+            "headers": {
+                k.lower(): v for k, v in request.headers.items() if k.lower().startswith("x-")
+            },
             "body": (request.body or b"").decode("utf-8", errors="replace"),
         }
     )
