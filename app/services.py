@@ -13,6 +13,7 @@ from app import schema
 from app.agency.outbox_webhook import AGENCY_WEBHOOK, agency_webhook_handler
 from app.agency.signing import AgencyGate
 from app.appointments.service import Appointments, build_appointments
+from app.cases.wiring import PublicServices, build_public_services
 from app.catalog.service import Catalog
 from app.channel_set import ChannelSet, build_channels
 from app.config import Settings
@@ -61,6 +62,8 @@ class Services:
     violations: Violations
     appointments: Appointments
     receipts: Receipts
+    # Cases, evaluations, 12345 interactions (app/cases/wiring.py).
+    public: PublicServices
     # Rooms add fields to GET /orders/{id} (e.g. the receipt number once issued).
     order_view_extensions: list[OrderViewHook] = field(default_factory=list)
 
@@ -123,6 +126,7 @@ async def build_services(settings: Settings) -> Services:
         violations=violations,
         appointments=appointments,
         receipts=build_receipts(vault, settings),
+        public=build_public_services(settings, vault, channels.messages),
     )
     appointments.connect(services.jobs, services.refunds)
     services.order_view_extensions.append(services.receipts.order_view_extension)
@@ -138,4 +142,6 @@ def register_outbox_handlers(services: Services) -> None:
     outbox.register_handler("receipt.issue", services.receipts.on_issue)
     outbox.register_handler("receipt.red_letter", services.receipts.on_red_letter)
     for kind, handler in services.violations.notices.handlers().items():
+        outbox.register_handler(kind, handler)
+    for kind, handler in services.public.handlers.items():
         outbox.register_handler(kind, handler)

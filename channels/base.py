@@ -9,7 +9,7 @@ app, its documented HTTP protocol). SDK calls are synchronous, so adapters run t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal, Protocol, TypeVar
@@ -217,11 +217,19 @@ class Pay(Protocol):
 
     async def query_refund(self, out_trade_no: str, out_refund_no: str) -> RefundState: ...
 
-    def parse_payment_notification(self, body: bytes, content_type: str) -> PaymentNotification:
-        """Verify signature, app id, merchant id and format. Raises NotificationRejected."""
+    def parse_payment_notification(
+        self, body: bytes, content_type: str, *, headers: Mapping[str, str] | None = None
+    ) -> PaymentNotification:
+        """Verify signature, app id, merchant id and format. Raises NotificationRejected.
+
+        ``headers`` are the request's (lower-cased names); channels that sign in headers
+        (the provincial app) need them, the others ignore them.
+        """
         ...
 
-    def parse_refund_notification(self, body: bytes, content_type: str) -> RefundState:
+    def parse_refund_notification(
+        self, body: bytes, content_type: str, *, headers: Mapping[str, str] | None = None
+    ) -> RefundState:
         """Verify and decode a refund notification. Raises NotificationRejected."""
         ...
 

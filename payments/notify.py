@@ -72,10 +72,7 @@ class Notifications:
         entry = await self._log(channel, "payment", body, content_type)
         adapter = self.pay[channel]
         try:
-            if headers is not None:
-                notice = adapter.parse_payment_notification(body, content_type, headers=headers)  # type: ignore[call-arg]
-            else:
-                notice = adapter.parse_payment_notification(body, content_type)
+            notice = adapter.parse_payment_notification(body, content_type, headers=headers)
         except NotificationRejected as exc:
             await self._outcome(entry, "rejected", None, str(exc))
             log.warning("rejected %s payment notification %s: %s", channel, entry.id, exc)
@@ -117,10 +114,7 @@ class Notifications:
         entry = await self._log(channel, "refund", body, content_type)
         adapter = self.pay[channel]
         try:
-            if headers is not None:
-                state = adapter.parse_refund_notification(body, content_type, headers=headers)  # type: ignore[call-arg]
-            else:
-                state = adapter.parse_refund_notification(body, content_type)
+            state = adapter.parse_refund_notification(body, content_type, headers=headers)
         except NotificationRejected as exc:
             await self._outcome(entry, "rejected", None, str(exc))
             return self._refuse(channel, "NOTIFY_SIGNATURE_INVALID", 400)

@@ -7,6 +7,7 @@ signed by the SDK. Everything after that — query, close, refund, bills — is 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 import httpx
@@ -179,7 +180,9 @@ class AlipayPayGateway:
 
     # ------------------------------------------------------------------ notifications
 
-    def parse_payment_notification(self, body: bytes, content_type: str) -> PaymentNotification:
+    def parse_payment_notification(
+        self, body: bytes, content_type: str, *, headers: Mapping[str, str] | None = None
+    ) -> PaymentNotification:
         form = decode_form(body, content_type)
         return self.verify_notification_form(form, raw=body.decode("utf-8"))
 
@@ -187,7 +190,9 @@ class AlipayPayGateway:
         """Verify an already-decoded form; ``form`` itself is never modified."""
         return verify_form(form, sdk=self._client.sdk, settings=self._settings, raw=raw)
 
-    def parse_refund_notification(self, body: bytes, content_type: str) -> RefundState:
+    def parse_refund_notification(
+        self, body: bytes, content_type: str, *, headers: Mapping[str, str] | None = None
+    ) -> RefundState:
         raise NotificationRejected(
             "Alipay refunds are confirmed synchronously and by alipay.trade.fastpay.refund.query;"
             " this integration takes no refund notifications"

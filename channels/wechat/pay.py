@@ -6,7 +6,7 @@ does not check signatures), and amounts are compared with what we asked for.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -184,10 +184,14 @@ class WeChatPayGateway:
             )
         return RefundState(out_trade_no, out_refund_no, "NOT_FOUND")
 
-    def parse_payment_notification(self, body: bytes, content_type: str) -> PaymentNotification:
+    def parse_payment_notification(
+        self, body: bytes, content_type: str, *, headers: Mapping[str, str] | None = None
+    ) -> PaymentNotification:
         return parse_payment(body, self._settings)
 
-    def parse_refund_notification(self, body: bytes, content_type: str) -> RefundState:
+    def parse_refund_notification(
+        self, body: bytes, content_type: str, *, headers: Mapping[str, str] | None = None
+    ) -> RefundState:
         return parse_refund(body, self._settings)
 
     def ack_success(self) -> Acknowledgement:

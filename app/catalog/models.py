@@ -1,0 +1,178 @@
+"""Catalog tables. Rows of items and mini-app versions are never deleted: a retired item code
+stays taken forever, and the audit trail can always point at what it describes."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.migrations.constraints import CheckConstraint
+from tortoise.models import Model
+
+
+class Region(Model):
+    """A node of the province / city / county tree, keyed by its 6-digit division code."""
+
+    code = fields.CharField(max_length=6, primary_key=True)
+    name = fields.CharField(max_length=32)
+    parent_code = fields.CharField(max_length=6, null=True, db_index=True)
+    level = fields.CharField(max_length=8)  # province | city | county
+
+    class Meta:
+        table = "catalog_region"
+
+
+class Department(Model):
+    """An agency that owns service items and mini-apps (operators are scoped by its code)."""
+
+    code = fields.CharField(max_length=32, primary_key=True)
+    name = fields.CharField(max_length=64)
+    region_code = fields.CharField(max_length=6)
+
+    class Meta:
+        table = "catalog_department"
+
+
+class Theme(Model):
+    """One of the province's 16 life-event themes (主题)."""
+
+    code = fields.CharField(max_length=16, primary_key=True)
+    name = fields.CharField(max_length=16, unique=True)
+    position = fields.SmallIntField()
+
+    class Meta:
+        table = "catalog_theme"
+
+
+class ServiceItem(Model):
+    """One implementation of a service item in one region (同一事项、同一编码)."""
+
+    id = fields.BigIntField(primary_key=True)
+    # e.g. CF-330100-00012-001: type prefix, region, 5-digit main, 3-digit sub.
+    code = fields.CharField(max_length=19, unique=True)
+    basic_code = fields.CharField(max_length=12, db_index=True)  # CF-00012-001, same everywhere
+    name = fields.CharField(max_length=64)
+    audience = fields.CharField(max_length=8)  # personal | legal
+    theme_code = fields.CharField(max_length=16)
+    department_code = fields.CharField(max_length=32, db_index=True)
+    region_code = fields.CharField(max_length=6, db_index=True)
+    online_level = fields.SmallIntField()
+    # Channel capabilities the item's online path needs (payment, location, scan, nfc, face).
+    needs = fields.JSONField(default=list)
+    keywords = fields.JSONField(default=list)
+    # 办事指南: materials, fees, time_limit_days, legal_basis, offline (where to go).
+    guide = fields.JSONField(default=dict)
+    status = fields.CharField(max_length=8, default="active")  # active | retired
+    created_at = fields.DatetimeField()
+    retired_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "catalog_item"
+        constraints = (
+            CheckConstraint(
+                check="online_level BETWEEN 1 AND 5", name="catalog_item_online_level_1_5"
+            ),
+            CheckConstraint(
+                check="status IN ('active', 'retired')", name="catalog_item_status_known"
+            ),
+        )
+
+
+class Synonym(Model):
+    """A word residents type and the official words it means (罚款 → 交通违法)."""
+
+    id = fields.BigIntField(primary_key=True)
+    term = fields.CharField(max_length=32, db_index=True)
+    means = fields.CharField(max_length=32)
+
+    class Meta:
+        table = "catalog_synonym"
+        unique_together = (("term", "means"),)
+
+
+class SearchGram(Model):
+    """The portable Chinese index: one row per (item, field, character bigram)."""
+
+    id = fields.BigIntField(primary_key=True)
+    item_id = fields.BigIntField(db_index=True)
+    field = fields.CharField(max_length=8)  # name | keyword | guide
+    gram = fields.CharField(max_length=32, db_index=True)
+
+    class Meta:
+        table = "catalog_search_gram"
+        unique_together = (("item_id", "field", "gram"),)
+
+
+class SearchLog(Model):
+    """One resident search, for operators' analytics (no personal data: keyword only)."""
+
+    id = fields.BigIntField(primary_key=True)
+    keyword = fields.CharField(max_length=64, db_index=True)
+    hits = fields.IntField()
+    channel = fields.CharField(max_length=8, null=True)
+    region_code = fields.CharField(max_length=6, null=True)
+    at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "catalog_search_log"
+
+
+class MiniApp(Model):
+    """A published entry and its release state (the versions hold the manifests)."""
+
+    id = fields.CharField(max_length=48, primary_key=True)
+    department_code = fields.CharField(max_length=32, db_index=True)
+    name = fields.CharField(max_length=64)
+    # none -> grey -> full; any -> disabled (states.RELEASE_TRANSITIONS).
+    release = fields.CharField(max_length=8, default="none")
+    live_version = fields.IntField(null=True)
+    # The version that keeps serving outside the grey regions, and the rollback target.
+    stable_version = fields.IntField(null=True)
+    grey_regions = fields.JSONField(default=list)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "catalog_miniapp"
+        constraints = (
+            CheckConstraint(
+                check="release IN ('none', 'grey', 'full', 'disabled')",
+                name="catalog_miniapp_release_known",
+            ),
+        )
+
+
+class MiniAppVersion(Model):
+    """One submitted manifest and its review (states.VERSION_TRANSITIONS)."""
+
+    id = fields.BigIntField(primary_key=True)
+    miniapp_id = fields.CharField(max_length=48, db_index=True)
+    number = fields.IntField()
+    manifest = fields.JSONField()
+    status = fields.CharField(max_length=12)
+    submitted_by = fields.BigIntField()
+    submitted_at = fields.DatetimeField()
+    reviewed_by = fields.BigIntField(null=True)
+    reviewed_at = fields.DatetimeField(null=True)
+    review_reason = fields.TextField(null=True)
+
+    class Meta:
+        table = "catalog_miniapp_version"
+        unique_together = (("miniapp_id", "number"),)
+
+
+class AuditEntry(Model):
+    """Who did what, when, and what changed. Append-only, written with the change."""
+
+    id = fields.BigIntField(primary_key=True)
+    at = fields.DatetimeField(db_index=True)
+    operator_id = fields.BigIntField(null=True)
+    operator_name = fields.CharField(max_length=64)
+    action = fields.CharField(max_length=32)
+    subject_type = fields.CharField(max_length=16)
+    subject_id = fields.CharField(max_length=48)
+    department_code = fields.CharField(max_length=32, null=True, db_index=True)
+    before = fields.JSONField(null=True)
+    after = fields.JSONField(null=True)
+    reason = fields.TextField(null=True)
+
+    class Meta:
+        table = "catalog_audit"

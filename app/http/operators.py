@@ -1,0 +1,340 @@
+"""The operator API (/api/v1/operator/...) and the operator console (/console).
+
+Operators authenticate with their own bearer tokens (``OperatorAuth``), never resident ones.
+Every query is scoped to the operator's departments and regions in the domain layer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, JSONResponse, empty, file, json
+
+from app.catalog import audit as audit_view
+from app.catalog import items as catalog_items
+from app.catalog import search as catalog_search
+from app.catalog.models import AuditEntry
+from app.catalog.parity import parity_report
+from app.errors import NotFound, RateLimited
+from app.http.auth import bearer_token
+from app.http.bodies import parse
+from app.http.identity import client_address
+from app.http.openapi import documented
+from app.identity.operators import OperatorPrincipal
+from infra.ratelimit import allow
+
+bp = Blueprint("operators", url_prefix="/api/v1/operator")
+console = Blueprint("console")
+CONSOLE_DIR = Path(__file__).parent / "console"
+CONSOLE_FILES = {
+    "index.html": "text/html",
+    "console.js": "text/javascript",
+    "console.css": "text/css",
+}
+
+
+async def operator(request: Request) -> OperatorPrincipal:
+    """The signed-in operator, or 401. A resident token is simply unknown here."""
+    principal: OperatorPrincipal = await request.app.ctx.services.operators.resolve(
+        bearer_token(request)
+    )
+    request.ctx.operator = principal
+    return principal
+
+
+def _dump(body: Any, status: int = 200) -> JSONResponse:
+    return json(body, status=status, ensure_ascii=False)
+
+
+class LoginRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=32)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class ManifestRequest(BaseModel):
+    manifest: dict[str, Any]
+
+
+class ReviewRequest(BaseModel):
+    decision: str = Field(pattern="^(approve|reject)$")
+    reason: str = Field(default="", max_length=500)
+
+
+class PublishRequest(BaseModel):
+    # None: everywhere the manifest allows; a list: grey release to those regions first.
+    regions: list[str] | None = Field(default=None, max_length=100)
+
+
+class DisableRequest(BaseModel):
+    reason: str = Field(default="", max_length=500)
+
+
+class RetireRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@bp.post("/sessions")
+@documented(
+    "Operator sign-in (username + password). Five failures lock the account for a while.",
+    body=LoginRequest,
+    responses={201: "token", 401: "OPERATOR_LOGIN_FAILED", 423: "OPERATOR_LOCKED"},
+    tag="operator",
+)
+async def sign_in(request: Request) -> JSONResponse:
+    services = request.app.ctx.services
+    if not await allow(
+        services.redis,
+        f"oplogin:{client_address(request)}",
+        limit=services.settings.login_rate_per_minute,
+        window_seconds=60,
+    ):
+        raise RateLimited()
+    body = parse(request, LoginRequest)
+    token, principal = await services.operators.sign_in(body.username, body.password)
+    return _dump(
+        {
+            "token": token,
+            "expires_at": principal.expires_at.isoformat() if principal.expires_at else None,
+            "operator": principal.as_dict(),
+        },
+        201,
+    )
+
+
+@bp.delete("/sessions/current")
+@documented("Operator sign-out; the token stops working at once.", auth="operator", tag="operator")
+async def sign_out(request: Request) -> HTTPResponse:
+    principal = await operator(request)
+    await request.app.ctx.services.operators.revoke(principal)
+    return empty(status=204)
+
+
+@bp.get("/me")
+@documented("The signed-in operator and their scope.", auth="operator", tag="operator")
+async def me(request: Request) -> JSONResponse:
+    return _dump((await operator(request)).as_dict())
+
+
+@bp.get("/items")
+@documented(
+    "Service items in the operator's scope; q= searches them.", auth="operator", tag="operator"
+)
+async def list_items(request: Request) -> JSONResponse:
+    actor = await operator(request)
+    items = await catalog_items.items_in_scope(actor)
+    query = (request.args.get("q") or "").strip()
+    if query:
+        by_id = {i.id: i for i in items}
+        hits = await catalog_search.rank(query, set(by_id))
+        items = [by_id[h.item_id] for h in hits]
+    return _dump({"items": [catalog_items.item_dict(i) for i in items]})
+
+
+@bp.get("/items/<code>")
+@documented("One item with its guide (404 outside the scope).", auth="operator", tag="operator")
+async def get_item(request: Request, code: str) -> JSONResponse:
+    actor = await operator(request)
+    return _dump(catalog_items.item_dict(await catalog_items.item_in_scope(actor, code)))
+
+
+@bp.post("/items/<code>/retire")
+@documented(
+    "Retire an item; its code is never reused.", body=RetireRequest, auth="operator", tag="operator"
+)
+async def retire_item(request: Request, code: str) -> JSONResponse:
+    actor = await operator(request)
+    body = parse(request, RetireRequest)
+    item = await catalog_items.retire_item(actor, code, body.reason)
+    await request.app.ctx.services.catalog.bump()
+    return _dump(catalog_items.item_dict(item))
+
+
+@bp.post("/miniapps/validate")
+@documented(
+    "Validate a manifest; 422 MANIFEST_INVALID lists every problem.",
+    body=ManifestRequest,
+    auth="operator",
+    tag="operator",
+)
+async def validate(request: Request) -> JSONResponse:
+    actor = await operator(request)
+    body = parse(request, ManifestRequest)
+    manifest = await request.app.ctx.services.catalog.publishing.validate(actor, body.manifest)
+    return _dump({"valid": True, "manifest": manifest})
+
+
+@bp.post("/miniapps")
+@documented(
+    "Submit a manifest as a new version for review.",
+    body=ManifestRequest,
+    auth="operator",
+    responses={201: "the submitted version", 422: "MANIFEST_INVALID"},
+    tag="operator",
+)
+async def submit(request: Request) -> JSONResponse:
+    actor = await operator(request)
+    body = parse(request, ManifestRequest)
+    publishing = request.app.ctx.services.catalog.publishing
+    version = await publishing.submit(actor, body.manifest)
+    return _dump(
+        {"miniapp_id": version.miniapp_id, "number": version.number, "status": "submitted"}, 201
+    )
+
+
+@bp.get("/miniapps")
+@documented("Mini-apps in the operator's scope.", auth="operator", tag="operator")
+async def list_miniapps(request: Request) -> JSONResponse:
+    actor = await operator(request)
+    return _dump({"miniapps": await request.app.ctx.services.catalog.publishing.list(actor)})
+
+
+@bp.get("/miniapps/<miniapp_id>")
+@documented(
+    "A mini-app with its versions (404 outside the scope).", auth="operator", tag="operator"
+)
+async def get_miniapp(request: Request, miniapp_id: str) -> JSONResponse:
+    actor = await operator(request)
+    return _dump(await request.app.ctx.services.catalog.publishing.get(actor, miniapp_id))
+
+
+@bp.get("/reviews")
+@documented("Versions waiting for review in the scope.", auth="operator", tag="operator")
+async def reviews(request: Request) -> JSONResponse:
+    actor = await operator(request)
+    pending = await request.app.ctx.services.catalog.publishing.pending_reviews(actor)
+    return _dump({"pending": pending})
+
+
+def _number(raw: str) -> int:
+    if not raw.isdigit():
+        raise NotFound(f"No version {raw}.")
+    return int(raw)
+
+
+@bp.post("/miniapps/<miniapp_id>/versions/<number>/review")
+@documented(
+    "Approve or reject a submitted version (not your own).",
+    body=ReviewRequest,
+    auth="operator",
+    responses={403: "SELF_REVIEW", 409: "WORKFLOW_CONFLICT"},
+    tag="operator",
+)
+async def review(request: Request, miniapp_id: str, number: str) -> JSONResponse:
+    actor = await operator(request)
+    body = parse(request, ReviewRequest)
+    publishing = request.app.ctx.services.catalog.publishing
+    version = await publishing.review(
+        actor, miniapp_id, _number(number), body.decision == "approve", body.reason
+    )
+    return _dump({"miniapp_id": miniapp_id, "number": version.number, "status": version.status})
+
+
+@bp.post("/miniapps/<miniapp_id>/versions/<number>/publish")
+@documented(
+    "Publish an approved version: to the given regions first (grey) or everywhere.",
+    body=PublishRequest,
+    auth="operator",
+    tag="operator",
+)
+async def publish(request: Request, miniapp_id: str, number: str) -> JSONResponse:
+    actor = await operator(request)
+    body = parse(request, PublishRequest)
+    publishing = request.app.ctx.services.catalog.publishing
+    app = await publishing.publish(actor, miniapp_id, _number(number), body.regions)
+    return _dump(await publishing.get(actor, app.id))
+
+
+@bp.post("/miniapps/<miniapp_id>/release")
+@documented(
+    "Change the grey regions of the live version, or (regions null) release it everywhere.",
+    body=PublishRequest,
+    auth="operator",
+    tag="operator",
+)
+async def release(request: Request, miniapp_id: str) -> JSONResponse:
+    actor = await operator(request)
+    body = parse(request, PublishRequest)
+    publishing = request.app.ctx.services.catalog.publishing
+    app = await publishing.release(actor, miniapp_id, body.regions)
+    return _dump(await publishing.get(actor, app.id))
+
+
+@bp.post("/miniapps/<miniapp_id>/rollback")
+@documented("Roll back to the previous version in one step.", auth="operator", tag="operator")
+async def rollback(request: Request, miniapp_id: str) -> JSONResponse:
+    actor = await operator(request)
+    publishing = request.app.ctx.services.catalog.publishing
+    app = await publishing.rollback(actor, miniapp_id)
+    return _dump(await publishing.get(actor, app.id))
+
+
+@bp.post("/miniapps/<miniapp_id>/disable")
+@documented(
+    "Take the mini-app off every channel.", body=DisableRequest, auth="operator", tag="operator"
+)
+async def disable(request: Request, miniapp_id: str) -> JSONResponse:
+    actor = await operator(request)
+    body = parse(request, DisableRequest) if request.body else DisableRequest()
+    publishing = request.app.ctx.services.catalog.publishing
+    app = await publishing.disable(actor, miniapp_id, body.reason)
+    return _dump(await publishing.get(actor, app.id))
+
+
+@bp.get("/audit")
+@documented(
+    "The audit log in the operator's scope, newest first (limit=, subject=).",
+    auth="operator",
+    tag="operator",
+)
+async def audit_log(request: Request) -> JSONResponse:
+    actor = await operator(request)
+    query = AuditEntry.all().order_by("-id")
+    if not actor.is_admin:
+        query = query.filter(department_code__in=list(actor.departments))
+    if subject := request.args.get("subject"):
+        query = query.filter(subject_id=subject)
+    limit = min(int(request.args.get("limit", "100") or 100), 500)
+    entries = await query.limit(limit)
+    return _dump({"entries": [audit_view.entry_dict(e) for e in entries]})
+
+
+@bp.get("/search-analytics")
+@documented("What residents search for, and what finds nothing.", auth="operator", tag="operator")
+async def search_analytics(request: Request) -> JSONResponse:
+    await operator(request)
+    return _dump(await catalog_search.analytics())
+
+
+@bp.get("/parity")
+@documented(
+    "Every difference between the channels with its reason (region= for one region).",
+    auth="operator",
+    tag="operator",
+)
+async def parity(request: Request) -> JSONResponse:
+    await operator(request)
+    return _dump(await parity_report(request.args.get("region") or None))
+
+
+@console.get("/console")
+async def console_index(request: Request) -> HTTPResponse:
+    return await console_file(request, "index.html")
+
+
+@console.get("/console/<name>")
+async def console_file(request: Request, name: str) -> HTTPResponse:
+    """The console's three static files, from the package (nothing fetched at run time)."""
+    if name not in CONSOLE_FILES:
+        raise NotFound()
+    return await file(
+        CONSOLE_DIR / name,
+        mime_type=CONSOLE_FILES[name] + "; charset=utf-8",
+        headers={
+            "Cache-Control": "no-cache",
+            "Content-Security-Policy": "default-src 'self'; img-src 'self' https: data:",
+            "X-Frame-Options": "DENY",
+        },
+    )
