@@ -1,0 +1,79 @@
+"""Demo data of cases and 12345: one item applied for online, its form, an agency that works
+its department's cases, 12345 categories, and this year's holidays (idempotent).
+
+The case agency's key and secret are written to ``var/demo-case-agency.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from app.agency.models import Agency
+from app.agency.signing import create_agency
+from app.cases.setup import bind_desk, define_form
+from app.catalog.items import create_item
+from app.catalog.models import Department, ServiceItem
+from app.interactions.models import Category
+from app.supervision.calendar import set_holiday
+from infra.pii import PiiVault
+
+DEPARTMENT = ("hz-mzj", "杭州市民政局", "330100")
+ITEM_CODE = "JF-330100-00111-001"
+FIELDS = [
+    {"name": "applicant_phone", "label": "联系电话", "type": "phone", "required": True},
+    {"name": "birth_date", "label": "出生日期", "type": "date", "required": True},
+    {"name": "bank", "label": "收款银行", "type": "choice",
+     "choices": ["农业银行", "工商银行", "杭州银行"], "required": True},
+    {"name": "address", "label": "居住地址", "type": "text", "max_length": 100,
+     "required": True},
+]
+MATERIALS = [
+    {"name": "身份证", "required": True},
+    {"name": "银行卡", "required": False},
+]
+CATEGORIES = (
+    ("road", "道路设施", "路灯、井盖、道路破损", "城市管理", "hz-jj"),
+    ("noise", "噪声扰民", "施工、娱乐场所噪声", "环境", "hz-mzj"),
+    ("service", "政务服务", "办事咨询与投诉", "政务", "hz-mzj"),
+)
+# 2025 official holidays falling on weekdays, and the make-up working weekend days.
+HOLIDAYS = (
+    (date(2025, 10, 1), "国庆节", False), (date(2025, 10, 2), "国庆节", False),
+    (date(2025, 10, 3), "国庆节", False), (date(2025, 10, 6), "中秋节", False),
+    (date(2025, 10, 7), "国庆节", False), (date(2025, 10, 8), "国庆节", False),
+    (date(2025, 9, 28), "国庆调休", True), (date(2025, 10, 11), "国庆调休", True),
+)
+
+
+async def seed(vault: PiiVault, var_dir: Path) -> None:
+    code, name, region = DEPARTMENT
+    await Department.get_or_create(code=code, defaults={"name": name, "region_code": region})
+    if not await ServiceItem.exists(code=ITEM_CODE):
+        await create_item(
+            None, code=ITEM_CODE, name="高龄津贴申领", audience="personal", theme="youdai",
+            department=code, online_level=4,
+            guide={"materials": ["居民身份证"], "fees": "不收费", "time_limit_days": 10,
+                   "legal_basis": "《浙江省高龄津贴制度》", "offline": "各区民政局窗口"},
+            keywords=["高龄", "津贴", "老人"],
+        )
+    await define_form(ITEM_CODE, FIELDS, MATERIALS)
+    path = var_dir / "demo-case-agency.json"
+    known = json.loads(path.read_text()) if path.exists() else {}
+    if not (known and await Agency.exists(key=known["key"])):
+        agency, secret = await create_agency(vault, name=name, kind="fees", region_code=region)
+        known = {"key": agency.key, "secret": secret, "department_code": code,
+                 "item_code": ITEM_CODE}
+        path.write_text(json.dumps(known, ensure_ascii=False, indent=2))
+        path.chmod(0o600)
+    agency_row = await Agency.get(key=known["key"])
+    await bind_desk(agency_row.id, code)
+    for c_code, c_name, desc, group, dept in CATEGORIES:
+        await Category.update_or_create(
+            code=c_code,
+            defaults={"name": c_name, "description": desc, "group": group,
+                      "keywords": "", "department_code": dept},
+        )
+    for day, holiday, workday in HOLIDAYS:
+        await set_holiday(day, holiday, workday=workday)

@@ -1,0 +1,320 @@
+"""Applying, supplementing and working cases: every move through states.TRANSITIONS.
+
+Each move is one transaction: the compare-and-set on the case, its timeline step, the
+supervisor's deadlines and the outbox event that tells the resident.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from app.cases import states
+from app.cases.forms import check_form
+from app.cases.materials import owned_licence, owned_material
+from app.cases.models import Case, CaseDesk, CaseForm, CaseStep, ELicence
+from app.catalog.models import ServiceItem
+from app.config import ServiceRules
+from app.errors import (
+    CaseNotFound,
+    CaseTransitionForbidden,
+    FormInvalid,
+    ItemNotApplicable,
+    NotVerified,
+)
+from app.fees.payment_codes import mod11_10_check_digit
+from app.identity.models import Citizen
+from app.identity.sessions import Principal
+from app.supervision.deadlines import meet_deadline, open_deadline
+from infra import clock
+from infra.outbox import emit
+from infra.pii import PiiVault, mask_id_number, mask_phone
+
+CASE_NOTICE = "case.notice"
+# Online levels from 3 (在线预审) up take applications online.
+MIN_ONLINE_LEVEL = 3
+SEALED_TYPES = {"id_number": mask_id_number, "phone": mask_phone}
+
+
+def case_number(case_id: int, day: Any) -> str:
+    """16 digits: Shanghai date, 7-digit serial, MOD 11-10 check digit (catches mistypes)."""
+    body = f"{day:%Y%m%d}{case_id % 10_000_000:07d}"
+    return body + mod11_10_check_digit(body)
+
+
+@dataclass
+class Cases:
+    vault: PiiVault
+    rules: ServiceRules
+
+    # ------------------------------------------------------------------ resident side
+
+    async def apply(
+        self,
+        who: Principal,
+        item_code: str,
+        form: dict[str, Any],
+        attachments: list[dict[str, Any]],
+    ) -> Case:
+        citizen = await Citizen.get(id=who.citizen_id)
+        if not citizen.verified:
+            raise NotVerified()
+        item = await ServiceItem.get_or_none(code=item_code, status="active")
+        spec = await CaseForm.get_or_none(item_code=item_code)
+        if item is None or spec is None or item.online_level < MIN_ONLINE_LEVEL:
+            raise ItemNotApplicable(item_code=item_code)
+        cleaned = self._seal(spec, check_form(spec.fields_spec, form))
+        refs = await self._attachments(who.citizen_id, spec, attachments, required=True)
+        now = clock.now()
+        async with in_transaction() as tx:
+            case = await Case.create(
+                case_no=f"pending-{uuid.uuid4().hex[:12]}",
+                citizen_id=who.citizen_id,
+                item_code=item.code,
+                item_name=item.name,
+                department_code=item.department_code,
+                channel=who.channel,
+                notify_account_id=who.account_id,
+                status=states.SUBMITTED,
+                form=cleaned,
+                materials=refs,
+                created_at=now,
+                updated_at=now,
+                using_db=tx,
+            )
+            case.case_no = case_number(case.id, clock.shanghai_date(now))
+            await Case.filter(id=case.id).using_db(tx).update(case_no=case.case_no)
+            step = await CaseStep.create(
+                case_id=case.id,
+                action="apply",
+                from_status="",
+                to_status=states.SUBMITTED,
+                actor="resident",
+                at=now,
+                using_db=tx,
+            )
+            await self._supervise(tx, case, None, states.SUBMITTED, spec)
+            await self._notify(tx, case, step)
+        return case
+
+    async def supplement(
+        self,
+        who: Principal,
+        case_no: str,
+        form: dict[str, Any],
+        attachments: list[dict[str, Any]],
+    ) -> Case:
+        """补正: the sent-back case resumes with its number, history and earlier materials."""
+        case = await self.owned(who, case_no)
+        states.next_status(case.status, "supplement")
+        spec = await CaseForm.get(item_code=case.item_code)
+        merged = {**self._unsealed_for_check(spec, case.form), **form}
+        cleaned = self._seal(spec, check_form(spec.fields_spec, merged))
+        added = await self._attachments(who.citizen_id, spec, attachments, required=False)
+        names = {a["name"] for a in added}
+        materials = [m for m in case.materials if m["name"] not in names] + added
+        if len(materials) > self.rules.materials_per_case:
+            raise FormInvalid(
+                "Too many materials for one case.", limit=self.rules.materials_per_case
+            )
+        return await self._move(
+            case,
+            "supplement",
+            "resident",
+            note=None,
+            spec=spec,
+            changes={"form": cleaned, "materials": materials, "notify_account_id": who.account_id},
+        )
+
+    async def owned(self, who: Principal, case_no: str) -> Case:
+        """Someone else's case number looks exactly like an unknown one."""
+        case = await Case.get_or_none(case_no=case_no, citizen_id=who.citizen_id)
+        if case is None:
+            raise CaseNotFound(case_no=case_no)
+        return case
+
+    # ------------------------------------------------------------------ agency side
+
+    async def for_agency(self, agency_id: int, case_no: str) -> Case:
+        case = await Case.get_or_none(case_no=case_no)
+        if case is None or not await CaseDesk.exists(
+            agency_id=agency_id, department_code=case.department_code
+        ):
+            raise CaseNotFound(case_no=case_no)
+        return case
+
+    async def act(
+        self,
+        agency_id: int,
+        case_no: str,
+        action: str,
+        *,
+        note: str | None = None,
+        result: dict[str, Any] | None = None,
+        express_no: str | None = None,
+    ) -> Case:
+        if action not in states.AGENCY_ACTIONS:
+            raise CaseTransitionForbidden(f"Agencies cannot {action} a case.", action=action)
+        case = await self.for_agency(agency_id, case_no)
+        changes: dict[str, Any] = {}
+        if action == "complete":
+            changes = {"result": result or {}, "express_no": express_no}
+        if states.next_status(case.status, action) in states.FINISHED:
+            changes["finished_at"] = clock.now()
+        spec = await CaseForm.get(item_code=case.item_code)
+        return await self._move(case, action, "agency", note=note, spec=spec, changes=changes)
+
+    # ------------------------------------------------------------------ the one mover
+
+    async def _move(
+        self,
+        case: Case,
+        action: str,
+        actor: str,
+        *,
+        note: str | None,
+        spec: CaseForm,
+        changes: dict[str, Any],
+    ) -> Case:
+        src = case.status
+        dst = states.next_status(src, action)
+        now = clock.now()
+        async with in_transaction() as tx:
+            moved = (
+                await Case.filter(id=case.id, status=src)
+                .using_db(tx)
+                .update(status=dst, updated_at=now, **changes)
+            )
+            if moved != 1:
+                raise CaseTransitionForbidden("The case moved on meanwhile; reload it.")
+            step = await CaseStep.create(
+                case_id=case.id,
+                action=action,
+                from_status=src,
+                to_status=dst,
+                actor=actor,
+                note=note,
+                at=now,
+                using_db=tx,
+            )
+            fresh = await Case.get(id=case.id).using_db(tx)
+            await self._supervise(tx, fresh, src, dst, spec)
+            if action == "complete":
+                await self._issue_licence(tx, fresh)
+            await self._notify(tx, fresh, step)
+        return fresh
+
+    async def _supervise(
+        self, tx: BaseDBAsyncClient, case: Case, src: str | None, dst: str, spec: CaseForm
+    ) -> None:
+        if src in states.WAITING_STEP:
+            await meet_deadline(
+                tx, subject_type="case", subject_ref=case.case_no, step=states.WAITING_STEP[src]
+            )
+        step = states.WAITING_STEP.get(dst)
+        if step is None:
+            return
+        days = {
+            "accept": self.rules.accept_working_days,
+            "decide": spec.time_limit_days,
+            "deliver": self.rules.deliver_working_days,
+        }[step]
+        await open_deadline(
+            tx,
+            subject_type="case",
+            subject_ref=case.case_no,
+            step=step,
+            department_code=case.department_code,
+            working_days=days,
+            weekend_days=self.rules.weekend_days,
+        )
+
+    async def _issue_licence(self, tx: BaseDBAsyncClient, case: Case) -> None:
+        licence = (case.result or {}).get("licence")
+        if not isinstance(licence, dict):
+            return
+        await ELicence.create(
+            citizen_id=case.citizen_id,
+            kind=str(licence.get("kind", case.item_code))[:32],
+            title=str(licence.get("title", case.item_name))[:64],
+            number=str(licence.get("number", case.case_no))[:64],
+            department_code=case.department_code,
+            case_id=case.id,
+            issued_at=clock.now(),
+            using_db=tx,
+        )
+
+    async def _notify(self, tx: BaseDBAsyncClient, case: Case, step: CaseStep) -> None:
+        await emit(
+            CASE_NOTICE,
+            {"case_id": case.id, "step_id": step.id},
+            using=tx,
+            dedupe_key=f"case-notice:{step.id}",
+        )
+
+    # ------------------------------------------------------------------ forms and materials
+
+    def _seal(self, spec: CaseForm, cleaned: dict[str, Any]) -> dict[str, Any]:
+        """ID numbers and phones in forms are personal data: sealed at rest, shown masked."""
+        kinds = {f["name"]: f["type"] for f in spec.fields_spec}
+        sealed: dict[str, Any] = {}
+        for name, value in cleaned.items():
+            kind = kinds[name]
+            if kind in SEALED_TYPES:
+                sealed[name] = {
+                    "enc": self.vault.encrypt(f"case_form:{kind}", value),
+                    "masked": SEALED_TYPES[kind](value),
+                }
+            else:
+                sealed[name] = value
+        return sealed
+
+    def _unsealed_for_check(self, spec: CaseForm, form: dict[str, Any]) -> dict[str, Any]:
+        kinds = {f["name"]: f["type"] for f in spec.fields_spec}
+        return {
+            name: self.vault.decrypt(f"case_form:{kinds[name]}", value["enc"])
+            if isinstance(value, dict) and "enc" in value
+            else value
+            for name, value in form.items()
+        }
+
+    async def _attachments(
+        self,
+        citizen_id: uuid.UUID,
+        spec: CaseForm,
+        attachments: list[dict[str, Any]],
+        *,
+        required: bool,
+    ) -> list[dict[str, Any]]:
+        wanted = {m["name"]: m for m in spec.materials_spec}
+        problems: dict[str, str] = {}
+        refs: list[dict[str, Any]] = []
+        if len(attachments) > self.rules.materials_per_case:
+            raise FormInvalid(
+                "Too many materials for one case.", limit=self.rules.materials_per_case
+            )
+        for a in attachments:
+            name = a.get("name")
+            if name not in wanted:
+                problems[str(name)] = "is not a material of this item"
+            elif a.get("licence_id") is not None:
+                lic = await owned_licence(citizen_id, a["licence_id"])
+                refs.append({"name": name, "licence_id": lic.id})
+            else:
+                m = await owned_material(citizen_id, a.get("material_id"))
+                refs.append({"name": name, "material_id": m.id})
+        given = {r["name"] for r in refs}
+        if required:
+            for name, m in wanted.items():
+                if m.get("required", True) and name not in given:
+                    problems[name] = "is required"
+        if problems:
+            raise FormInvalid(
+                "Materials have problems: " + ", ".join(sorted(problems)) + ".",
+                materials=problems,
+            )
+        return refs

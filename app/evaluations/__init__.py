@@ -1,0 +1,1 @@
+"""好差评: ratings of used services, invitations, rectification of bad reviews, statistics."""

@@ -1,0 +1,191 @@
+"""统一申报 / 统一查询 over HTTP: uploads, applications, supplements, progress, e-licences,
+and the signed agency API that works cases (accept, request material, approve, reject,
+complete)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, JSONResponse, json, raw
+
+from app.cases.materials import licence_view, material_view, owned_material
+from app.cases.models import Case, ELicence
+from app.cases.views import case_summary, case_view
+from app.errors import InvalidInput, MaterialNotFound
+from app.http.agency import agency_caller
+from app.http.auth import resident
+from app.http.bodies import parse
+from app.http.openapi import documented
+
+bp = Blueprint("cases", url_prefix="/api/v1")
+
+
+class Attachment(BaseModel):
+    name: str = Field(min_length=1, max_length=64)
+    material_id: int | None = None
+    licence_id: int | None = None
+
+
+class ApplyRequest(BaseModel):
+    item_code: str = Field(min_length=1, max_length=19)
+    form: dict[str, Any] = Field(default_factory=dict)
+    materials: list[Attachment] = Field(default_factory=list, max_length=20)
+
+
+class SupplementRequest(BaseModel):
+    form: dict[str, Any] = Field(default_factory=dict)
+    materials: list[Attachment] = Field(default_factory=list, max_length=20)
+
+
+class AgencyActRequest(BaseModel):
+    note: str | None = Field(default=None, max_length=500)
+    # complete only: the result (e.g. {"licence": {"kind", "title", "number"}}) and 快递单号.
+    result: dict[str, Any] | None = None
+    express_no: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]{6,32}$")
+
+
+def _public(request: Request) -> Any:
+    return request.app.ctx.services.public
+
+
+def _dump(body: Any, status: int = 200) -> JSONResponse:
+    return json(body, status=status, ensure_ascii=False)
+
+
+@bp.post("/materials")
+@documented(
+    "Upload a material (multipart field `file`): PDF, JPEG or PNG by content, 5 MB at most.",
+    auth="resident",
+    responses={201: "stored", 413: "UPLOAD_TOO_LARGE", 415: "UPLOAD_TYPE_NOT_ALLOWED"},
+    tag="cases",
+)
+async def upload(request: Request) -> JSONResponse:
+    who = await resident(request)
+    upload = request.files.get("file") if request.files else None
+    if upload is None:
+        raise InvalidInput(
+            "Send the file as multipart/form-data field 'file'.", fields={"file": "is required"}
+        )
+    material = await _public(request).materials.store(
+        who.citizen_id, upload.name or "", upload.body
+    )
+    return _dump(material_view(material), 201)
+
+
+@bp.get("/materials/<material_id:int>")
+@documented("A material's content, to its owner only.", auth="resident", tag="cases")
+async def material_content(request: Request, material_id: int) -> HTTPResponse:
+    who = await resident(request)
+    material = await owned_material(who.citizen_id, material_id)
+    data = await _public(request).materials.content(material)
+    return raw(
+        data,
+        content_type=material.content_type,
+        headers={"X-Content-Type-Options": "nosniff", "Content-Disposition": "attachment"},
+    )
+
+
+@bp.get("/me/licences")
+@documented(
+    "The e-licences the platform holds for me (attach them by licence_id).",
+    auth="resident",
+    tag="cases",
+)
+async def my_licences(request: Request) -> JSONResponse:
+    who = await resident(request)
+    found = await ELicence.filter(citizen_id=who.citizen_id).order_by("-id")
+    return _dump({"licences": [licence_view(x) for x in found]})
+
+
+@bp.post("/cases")
+@documented(
+    "Apply for a service item online: form + materials → a case number.",
+    body=ApplyRequest,
+    auth="resident",
+    responses={201: "case", 422: "FORM_INVALID", 409: "ITEM_NOT_APPLICABLE"},
+    tag="cases",
+)
+async def apply(request: Request) -> JSONResponse:
+    who = await resident(request)
+    body = parse(request, ApplyRequest)
+    case = await _public(request).cases.apply(
+        who, body.item_code, body.form, [a.model_dump() for a in body.materials]
+    )
+    return _dump(await case_view(case), 201)
+
+
+@bp.get("/me/cases")
+@documented("My cases, newest first.", auth="resident", tag="cases")
+async def my_cases(request: Request) -> JSONResponse:
+    who = await resident(request)
+    found = await Case.filter(citizen_id=who.citizen_id).order_by("-id").limit(100)
+    return _dump({"cases": [case_summary(c) for c in found]})
+
+
+@bp.get("/cases/<case_no:str>")
+@documented(
+    "A case and its timeline (owner only; others get CASE_NOT_FOUND).", auth="resident", tag="cases"
+)
+async def get_case(request: Request, case_no: str) -> JSONResponse:
+    who = await resident(request)
+    return _dump(await case_view(await _public(request).cases.owned(who, case_no)))
+
+
+@bp.post("/cases/<case_no:str>/supplement")
+@documented(
+    "Supplement a sent-back case (补正): it resumes with the same number.",
+    body=SupplementRequest,
+    auth="resident",
+    tag="cases",
+)
+async def supplement(request: Request, case_no: str) -> JSONResponse:
+    who = await resident(request)
+    body = parse(request, SupplementRequest)
+    case = await _public(request).cases.supplement(
+        who, case_no, body.form, [a.model_dump() for a in body.materials]
+    )
+    return _dump(await case_view(case))
+
+
+# --------------------------------------------------------------------------- agencies
+
+
+@bp.get("/agency/cases/<case_no:str>")
+@documented("A case of the agency's departments, with its timeline.", auth="agency", tag="agency")
+async def agency_case(request: Request, case_no: str) -> JSONResponse:
+    agency = await agency_caller(request)
+    case = await _public(request).cases.for_agency(agency.id, case_no)
+    return _dump(await case_view(case))
+
+
+@bp.get("/agency/cases/<case_no:str>/materials/<material_id:int>")
+@documented("A material attached to a case of the agency.", auth="agency", tag="agency")
+async def agency_material(request: Request, case_no: str, material_id: int) -> HTTPResponse:
+    agency = await agency_caller(request)
+    case = await _public(request).cases.for_agency(agency.id, case_no)
+    if not any(m.get("material_id") == material_id for m in case.materials):
+        raise MaterialNotFound(material_id=material_id)
+    material = await owned_material(case.citizen_id, material_id)
+    data = await _public(request).materials.content(material)
+    return raw(
+        data, content_type=material.content_type, headers={"X-Content-Type-Options": "nosniff"}
+    )
+
+
+@bp.post("/agency/cases/<case_no:str>/<action:str>")
+@documented(
+    "Work a case: accept, request_material (补正), approve, reject, complete.",
+    body=AgencyActRequest,
+    auth="agency",
+    responses={409: "CASE_TRANSITION_FORBIDDEN"},
+    tag="agency",
+)
+async def agency_act(request: Request, case_no: str, action: str) -> JSONResponse:
+    agency = await agency_caller(request)
+    body = parse(request, AgencyActRequest)
+    case = await _public(request).cases.act(
+        agency.id, case_no, action, note=body.note, result=body.result, express_no=body.express_no
+    )
+    return _dump(await case_view(case))

@@ -1,0 +1,233 @@
+"""统一互动 (12345) over HTTP: residents file, reopen and rate; departments dispatch and
+reply; and the Open311 GeoReport v2 endpoints under /open311/v2 for other tools."""
+
+from __future__ import annotations
+
+import json as jsonlib
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sanic import Blueprint, Request
+from sanic.response import JSONResponse, json
+
+from app.errors import DomainError, InvalidInput
+from app.http.auth import resident
+from app.http.bodies import parse
+from app.http.errors import status_for
+from app.http.evaluations import scope
+from app.http.openapi import documented
+from app.http.operators import operator
+from app.interactions import open311
+from app.interactions.models import Category
+from app.interactions.service import ticket_view
+
+bp = Blueprint("interactions", url_prefix="/api/v1")
+geo = Blueprint("open311", url_prefix="/open311/v2")
+
+
+class FileRequest(BaseModel):
+    kind: str = Field(pattern="^(consult|complaint|report)$")
+    category_code: str = Field(min_length=1, max_length=32)
+    text: str = Field(min_length=1, max_length=4000)
+    address: str | None = Field(default=None, max_length=200)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    long: float | None = Field(default=None, ge=-180, le=180)
+    photo_ids: list[int] = Field(default_factory=list, max_length=20)
+
+
+class RateTicketRequest(BaseModel):
+    rating: int = Field(ge=1, le=5)
+
+
+class ReplyRequest(BaseModel):
+    reply: str = Field(min_length=1, max_length=4000)
+
+
+class DispatchRequest(BaseModel):
+    department_code: str = Field(min_length=1, max_length=32)
+
+
+def _svc(request: Request) -> Any:
+    return request.app.ctx.services.public.interactions
+
+
+def _dump(body: Any, status: int = 200) -> JSONResponse:
+    return json(body, status=status, ensure_ascii=False)
+
+
+@bp.post("/interactions")
+@documented(
+    "File a consultation, complaint or report (12345) with photos (material ids).",
+    body=FileRequest,
+    auth="resident",
+    tag="interactions",
+)
+async def file_ticket(request: Request) -> JSONResponse:
+    who = await resident(request)
+    body = parse(request, FileRequest)
+    ticket = await _svc(request).file(who, **body.model_dump())
+    return _dump(ticket_view(ticket), 201)
+
+
+@bp.get("/interactions/<ticket_id:int>")
+@documented("One of my 12345 tickets.", auth="resident", tag="interactions")
+async def get_ticket(request: Request, ticket_id: int) -> JSONResponse:
+    who = await resident(request)
+    return _dump(ticket_view(await _svc(request).owned(who, ticket_id)))
+
+
+@bp.post("/interactions/<ticket_id:int>/reopen")
+@documented(
+    "Reopen a replied ticket (within 10 days of the reply).", auth="resident", tag="interactions"
+)
+async def reopen(request: Request, ticket_id: int) -> JSONResponse:
+    who = await resident(request)
+    svc = _svc(request)
+    return _dump(ticket_view(await svc.reopen(await svc.owned(who, ticket_id))))
+
+
+@bp.post("/interactions/<ticket_id:int>/rating")
+@documented(
+    "Rate the answer 1–5; this closes the ticket.",
+    body=RateTicketRequest,
+    auth="resident",
+    tag="interactions",
+)
+async def rate_answer(request: Request, ticket_id: int) -> JSONResponse:
+    who = await resident(request)
+    body = parse(request, RateTicketRequest)
+    svc = _svc(request)
+    return _dump(ticket_view(await svc.rate(await svc.owned(who, ticket_id), body.rating)))
+
+
+@bp.post("/operator/interactions/<ticket_id:int>/reply")
+@documented("The department's reply.", body=ReplyRequest, auth="operator", tag="interactions")
+async def reply(request: Request, ticket_id: int) -> JSONResponse:
+    actor = await operator(request)
+    body = parse(request, ReplyRequest)
+    svc = _svc(request)
+    ticket = await svc.for_department(ticket_id, scope(actor))
+    return _dump(ticket_view(await svc.reply(ticket, body.reply)))
+
+
+@bp.post("/operator/interactions/<ticket_id:int>/dispatch")
+@documented(
+    "Send a ticket to another department.",
+    body=DispatchRequest,
+    auth="operator",
+    tag="interactions",
+)
+async def dispatch(request: Request, ticket_id: int) -> JSONResponse:
+    actor = await operator(request)
+    body = parse(request, DispatchRequest)
+    svc = _svc(request)
+    ticket = await svc.for_department(ticket_id, scope(actor))
+    return _dump(ticket_view(await svc.dispatch(ticket, body.department_code)))
+
+
+# --------------------------------------------------------------------------- Open311 v2
+
+Handler = Callable[..., Awaitable[JSONResponse]]
+
+
+def georeport(handler: Handler) -> Handler:
+    """GeoReport v2 errors are a JSON array of {code, description}; statuses from our table."""
+
+    @wraps(handler)
+    async def wrapped(request: Request, *args: Any, **kwargs: Any) -> JSONResponse:
+        try:
+            return await handler(request, *args, **kwargs)
+        except DomainError as exc:
+            status = status_for(exc)
+            return json(
+                [{"code": status, "description": exc.message}], status=status, ensure_ascii=False
+            )
+
+    return wrapped
+
+
+@geo.get("/services.json")
+@documented("Open311 GeoReport v2: the 12345 categories as services.", tag="open311")
+@georeport
+async def services(request: Request) -> JSONResponse:
+    found = await Category.all().order_by("code")
+    return _dump([open311.service_view(c) for c in found])
+
+
+def _fields(request: Request) -> dict[str, Any]:
+    """POST requests takes form-encoded fields (the spec) or a JSON object."""
+    if (request.content_type or "").startswith("application/json"):
+        try:
+            body = jsonlib.loads(request.body or b"")
+        except ValueError as exc:
+            raise InvalidInput("The body is not valid JSON.") from exc
+        if not isinstance(body, dict):
+            raise InvalidInput("The body must be an object.")
+        return body
+    return {k: v[0] for k, v in (request.form or {}).items()}
+
+
+def _float(raw: Any, name: str) -> float | None:
+    if raw in (None, ""):
+        return None
+    try:
+        return float(raw)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"{name} must be a number.", fields={name: str(raw)}) from exc
+
+
+@geo.post("/requests.json")
+@documented(
+    "Open311 GeoReport v2: file a request (resident bearer token instead of api_key;"
+    " `kind` extension: report (default), complaint or consult).",
+    auth="resident",
+    tag="open311",
+)
+@georeport
+async def post_request(request: Request) -> JSONResponse:
+    who = await resident(request)
+    f = _fields(request)
+    description = str(f.get("description") or "")
+    ticket = await _svc(request).file(
+        who,
+        kind=str(f.get("kind") or "report"),
+        category_code=str(f.get("service_code") or ""),
+        text=description[:4000],
+        address=(str(f["address_string"])[:200] if f.get("address_string") else None),
+        lat=_float(f.get("lat"), "lat"),
+        long=_float(f.get("long"), "long"),
+    )
+    return _dump(
+        [{"service_request_id": str(ticket.id), "service_notice": None, "account_id": None}], 201
+    )
+
+
+@geo.get("/requests.json")
+@documented(
+    "Open311 GeoReport v2: requests by service_request_id, or by service_code,"
+    " status, start_date, end_date.",
+    tag="open311",
+)
+@georeport
+async def get_requests(request: Request) -> JSONResponse:
+    args = {
+        k: request.args.get(k)
+        for k in ("service_request_id", "service_code", "status", "start_date", "end_date")
+    }
+    found = await open311.search(args)
+    names = await open311.service_names()
+    return _dump([open311.request_view(t, names) for t in found])
+
+
+@geo.get("/requests/<request_file:str>")
+@documented("Open311 GeoReport v2: one request's status.", tag="open311")
+@georeport
+async def get_request(request: Request, request_file: str) -> JSONResponse:
+    request_id = request_file.removesuffix(".json")
+    found = await open311.search({"service_request_id": request_id}) if request_id.isdigit() else []
+    if not found:
+        return _dump([{"code": 404, "description": "No such service request."}], 404)
+    names = await open311.service_names()
+    return _dump([open311.request_view(t, names) for t in found])

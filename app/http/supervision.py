@@ -1,0 +1,42 @@
+"""电子监察 over HTTP: the operator dashboard (cards by department) and the daily digests."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sanic import Blueprint, Request
+from sanic.response import JSONResponse, json
+
+from app.errors import InvalidInput
+from app.http.evaluations import scope
+from app.http.openapi import documented
+from app.http.operators import operator
+from app.supervision.dashboard import by_department, digests
+from infra import clock
+
+bp = Blueprint("supervision", url_prefix="/api/v1/operator/supervision")
+
+
+@bp.get("/dashboard")
+@documented(
+    "Open deadlines with warning / yellow / red cards, by department.",
+    auth="operator",
+    tag="supervision",
+)
+async def dashboard(request: Request) -> JSONResponse:
+    actor = await operator(request)
+    return json(await by_department(scope(actor)), ensure_ascii=False)
+
+
+@bp.get("/digests")
+@documented(
+    "The daily digest of a day (day=YYYY-MM-DD, default today).", auth="operator", tag="supervision"
+)
+async def daily(request: Request) -> JSONResponse:
+    actor = await operator(request)
+    raw = request.args.get("day")
+    try:
+        day = date.fromisoformat(raw) if raw else clock.shanghai_date()
+    except ValueError as exc:
+        raise InvalidInput("day is YYYY-MM-DD.", fields={"day": raw}) from exc
+    return json({"day": day.isoformat(), "digests": await digests(day, scope(actor))})

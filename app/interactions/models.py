@@ -1,0 +1,61 @@
+"""12345 tickets: categories (Open311 services) and the consultations, complaints and reports."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.migrations.constraints import CheckConstraint
+from tortoise.models import Model
+
+
+class Category(Model):
+    """A 12345 category: an Open311 service that names the department it goes to."""
+
+    code = fields.CharField(max_length=32, primary_key=True)
+    name = fields.CharField(max_length=64)
+    description = fields.TextField(default="")
+    group = fields.CharField(max_length=32, default="")
+    keywords = fields.CharField(max_length=128, default="")
+    department_code = fields.CharField(max_length=32)
+
+    class Meta:
+        table = "interaction_category"
+
+
+class Ticket(Model):
+    """One consultation, complaint or report. Status moves only through states.TRANSITIONS."""
+
+    id = fields.BigIntField(primary_key=True)
+    citizen_id = fields.UUIDField(db_index=True)
+    account_id = fields.BigIntField()
+    channel = fields.CharField(max_length=8)
+    kind = fields.CharField(max_length=12)  # consult | complaint | report
+    category_code = fields.CharField(max_length=32, db_index=True)
+    department_code = fields.CharField(max_length=32, db_index=True)
+    text = fields.TextField()
+    address = fields.CharField(max_length=200, null=True)
+    lat = fields.FloatField(null=True)
+    long = fields.FloatField(null=True)
+    photo_ids = fields.JSONField(default=list)
+    status = fields.CharField(max_length=10, db_index=True)
+    reply = fields.TextField(null=True)
+    replied_at = fields.DatetimeField(null=True)
+    reopen_count = fields.SmallIntField(default=0)
+    rating = fields.SmallIntField(null=True)
+    created_at = fields.DatetimeField(db_index=True)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "interaction_ticket"
+        constraints = (
+            CheckConstraint(
+                check="status IN ('dispatched', 'replied', 'reopened', 'closed')",
+                name="interaction_ticket_status",
+            ),
+            CheckConstraint(
+                check="kind IN ('consult', 'complaint', 'report')",
+                name="interaction_ticket_kind",
+            ),
+            CheckConstraint(
+                check="rating IS NULL OR rating BETWEEN 1 AND 5", name="interaction_rating_1_5"
+            ),
+        )

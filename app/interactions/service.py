@@ -1,0 +1,183 @@
+"""Filing, dispatching, replying, reopening (within 10 days) and rating 12345 tickets.
+
+Filing dispatches at once to the category's department; the reply is supervised in working
+days from dispatch (and again from each reopening).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from app.cases.materials import owned_material
+from app.config import ServiceRules
+from app.errors import (
+    CategoryUnknown,
+    InvalidInput,
+    ReopenWindowClosed,
+    TicketNotFound,
+    TicketStepForbidden,
+)
+from app.identity.sessions import Principal
+from app.interactions import states
+from app.interactions.models import Category, Ticket
+from app.supervision.deadlines import meet_deadline, open_deadline
+from infra import clock
+
+KINDS = ("consult", "complaint", "report")
+
+
+@dataclass
+class Interactions:
+    rules: ServiceRules
+
+    async def file(
+        self,
+        who: Principal,
+        *,
+        kind: str,
+        category_code: str,
+        text: str,
+        address: str | None = None,
+        lat: float | None = None,
+        long: float | None = None,
+        photo_ids: list[Any] | None = None,
+    ) -> Ticket:
+        if kind not in KINDS:
+            raise InvalidInput("kind is consult, complaint or report.", fields={"kind": kind})
+        category = await Category.get_or_none(code=category_code)
+        if category is None:
+            raise CategoryUnknown(service_code=category_code)
+        if not text.strip():
+            raise InvalidInput("Describe the matter.", fields={"text": "is required"})
+        if kind != "consult" and not (address or (lat is not None and long is not None)):
+            raise InvalidInput(
+                "A complaint or report needs an address or a location.",
+                fields={"address": "is required"},
+            )
+        photos = list(photo_ids or [])
+        if len(photos) > self.rules.photos_per_ticket:
+            raise InvalidInput(f"At most {self.rules.photos_per_ticket} photos.")
+        checked = [(await owned_material(who.citizen_id, p)) for p in photos]
+        if any(m.content_type not in ("image/jpeg", "image/png") for m in checked):
+            raise InvalidInput("Photos are JPEG or PNG images.", fields={"photos": "not images"})
+        now = clock.now()
+        async with in_transaction() as tx:
+            ticket = await Ticket.create(
+                citizen_id=who.citizen_id,
+                account_id=who.account_id,
+                channel=who.channel,
+                kind=kind,
+                category_code=category.code,
+                department_code=category.department_code,
+                text=text.strip(),
+                address=address,
+                lat=lat,
+                long=long,
+                photo_ids=[m.id for m in checked],
+                status="dispatched",
+                created_at=now,
+                updated_at=now,
+                using_db=tx,
+            )
+            await self._await_reply(tx, ticket)
+        return ticket
+
+    async def _await_reply(self, tx: Any, ticket: Ticket) -> None:
+        await open_deadline(
+            tx,
+            subject_type="ticket",
+            subject_ref=str(ticket.id),
+            step="reply",
+            department_code=ticket.department_code,
+            working_days=self.rules.ticket_reply_working_days,
+            weekend_days=self.rules.weekend_days,
+        )
+
+    async def _move(self, ticket: Ticket, step: str, **changes: Any) -> Ticket:
+        dst = states.next_status(ticket.status, step)
+        async with in_transaction() as tx:
+            moved = (
+                await Ticket.filter(id=ticket.id, status=ticket.status)
+                .using_db(tx)
+                .update(status=dst, updated_at=clock.now(), **changes)
+            )
+            if moved != 1:
+                raise TicketStepForbidden("The ticket moved on meanwhile; reload it.")
+            fresh = await Ticket.get(id=ticket.id).using_db(tx)
+            if ticket.status in states.AWAITING_REPLY:
+                await meet_deadline(
+                    tx, subject_type="ticket", subject_ref=str(ticket.id), step="reply"
+                )
+            if dst in states.AWAITING_REPLY:
+                await self._await_reply(tx, fresh)
+        return fresh
+
+    async def owned(self, who: Principal, ticket_id: Any) -> Ticket:
+        ticket = await _get(ticket_id)
+        if ticket is None or ticket.citizen_id != who.citizen_id:
+            raise TicketNotFound(id=ticket_id)
+        return ticket
+
+    async def for_department(self, ticket_id: Any, departments: tuple[str, ...] | None) -> Ticket:
+        ticket = await _get(ticket_id)
+        if ticket is None or (
+            departments is not None and ticket.department_code not in departments
+        ):
+            raise TicketNotFound(id=ticket_id)
+        return ticket
+
+    async def dispatch(self, ticket: Ticket, department_code: str) -> Ticket:
+        return await self._move(ticket, "dispatch", department_code=department_code)
+
+    async def reply(self, ticket: Ticket, text: str) -> Ticket:
+        if not text.strip():
+            raise InvalidInput("The reply is empty.", fields={"reply": "is required"})
+        return await self._move(ticket, "reply", reply=text.strip(), replied_at=clock.now())
+
+    async def reopen(self, ticket: Ticket) -> Ticket:
+        states.next_status(ticket.status, "reopen")
+        window = timedelta(days=self.rules.ticket_reopen_days)
+        if ticket.replied_at is None or clock.now() > ticket.replied_at + window:
+            raise ReopenWindowClosed(days=self.rules.ticket_reopen_days)
+        return await self._move(ticket, "reopen", reopen_count=ticket.reopen_count + 1)
+
+    async def rate(self, ticket: Ticket, rating: int) -> Ticket:
+        if not 1 <= rating <= 5:
+            raise InvalidInput("A rating is 1 to 5.", fields={"rating": str(rating)})
+        return await self._move(ticket, "rate", rating=rating)
+
+
+async def _get(ticket_id: Any) -> Ticket | None:
+    try:
+        return await Ticket.get_or_none(id=int(ticket_id))
+    except (TypeError, ValueError):
+        return None
+
+
+def _local(at: Any) -> str | None:
+    return at.astimezone(clock.SHANGHAI).isoformat() if at else None
+
+
+def ticket_view(t: Ticket) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "kind": t.kind,
+        "category_code": t.category_code,
+        "department_code": t.department_code,
+        "text": t.text,
+        "address": t.address,
+        "lat": t.lat,
+        "long": t.long,
+        "photo_ids": t.photo_ids,
+        "status": t.status,
+        "reply": t.reply,
+        "replied_at": _local(t.replied_at),
+        "reopen_count": t.reopen_count,
+        "rating": t.rating,
+        "created_at": _local(t.created_at),
+        "updated_at": _local(t.updated_at),
+    }

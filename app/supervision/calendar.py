@@ -1,0 +1,59 @@
+"""The work calendar: weekends from config, holidays and make-up working days from data.
+
+Deadlines are counted in Shanghai working days. A step started on day D with a limit of n
+working days is on time through the n-th working day after D (D itself never counts, so a
+request filed on Friday evening gets the same limit as one filed on Friday morning).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from app.supervision.models import Holiday
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    weekend_days: tuple[int, ...] = (5, 6)
+    days_off: frozenset[date] = field(default_factory=frozenset)
+    make_up_days: frozenset[date] = field(default_factory=frozenset)
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.make_up_days:
+            return True
+        if day in self.days_off:
+            return False
+        return day.weekday() not in self.weekend_days
+
+    def add_working_days(self, start: date, n: int) -> date:
+        day = start
+        counted = 0
+        while counted < n:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                counted += 1
+        return day
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days after ``start`` up to and including ``end`` (negative if end < start)."""
+        if end < start:
+            return -self.working_days_between(end, start)
+        return sum(
+            1
+            for k in range(1, (end - start).days + 1)
+            if self.is_working_day(start + timedelta(days=k))
+        )
+
+
+async def load_calendar(weekend_days: tuple[int, ...]) -> WorkCalendar:
+    rows = await Holiday.all().values_list("day", "workday")
+    return WorkCalendar(
+        weekend_days,
+        frozenset(d for d, workday in rows if not workday),
+        frozenset(d for d, workday in rows if workday),
+    )
+
+
+async def set_holiday(day: date, name: str, *, workday: bool = False) -> None:
+    await Holiday.update_or_create(day=day, defaults={"name": name, "workday": workday})
