@@ -172,6 +172,28 @@ def cmd_catalog(args: argparse.Namespace) -> None:
     print(json.dumps(result, ensure_ascii=False))
 
 
+def cmd_miniprogram_build(args: argparse.Namespace) -> None:
+    """Build an uploadable mini-program package with the API base and app id from settings."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    settings = _settings(args, demo=args.env == "demo")
+    source = Path(__file__).resolve().parent.parent / "miniprogram"
+    node = shutil.which("node")
+    if node is None or not (source / "build.mjs").exists():
+        sys.exit("yiwang: the mini-program build needs node and the miniprogram/ sources")
+    channels = settings.channels
+    app_id = channels.wechat_appid if args.channel == "wechat" else channels.alipay_app_id
+    out = Path(args.out or source / "dist" / args.channel).resolve()
+    command = [node, str(source / "build.mjs"), "--channel", args.channel, "--env", args.env,
+               "--api-base", settings.public_base_url, "--app-id", app_id, "--out", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.exit(f"yiwang: {done.stderr.strip()}")
+    print(done.stdout.strip())
+
+
 def _catalog_parsers(sub: argparse._SubParsersAction) -> None:
     miniapp = sub.add_parser("miniapp", help="mini-app manifests: validate, submit for review")
     miniapp_sub = miniapp.add_subparsers(dest="catalog_action", required=True)
@@ -265,6 +287,13 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--demo", action="store_true", help="use the demo's database")
     create.set_defaults(func=cmd_agency_create)
     _catalog_parsers(sub)
+    miniprogram = sub.add_parser("miniprogram", help="the WeChat and Alipay mini-programs")
+    miniprogram_sub = miniprogram.add_subparsers(dest="miniprogram_command", required=True)
+    mp_build = miniprogram_sub.add_parser("build", help="write an uploadable package")
+    mp_build.add_argument("--channel", required=True, choices=["wechat", "alipay"])
+    mp_build.add_argument("--env", required=True, choices=["demo", "prod"])
+    mp_build.add_argument("--out", default=None, help="default miniprogram/dist/<channel>")
+    mp_build.set_defaults(func=cmd_miniprogram_build)
     return parser
 
 

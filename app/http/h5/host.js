@@ -1,0 +1,56 @@
+// The H5 shell's platform: fetch, localStorage and the provincial app's cashier.
+// The mini-programs have their own hosts (wx., my.); the page logic sees only this shape.
+
+export const host = {
+  channel: "app",
+  payMode: undefined,
+  transport: async function (req) {
+    const response = await fetch(req.url, {
+      method: req.method,
+      headers: req.headers,
+      body: req.body === undefined ? undefined : JSON.stringify(req.body),
+      credentials: "omit",
+    });
+    const text = response.status === 204 || response.status === 304 ? "" : await response.text();
+    let data = null;
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch (e) {
+        data = null;
+      }
+    }
+    return { status: response.status, data: data, headers: { etag: response.headers.get("ETag") } };
+  },
+  store: {
+    get: function (key) {
+      try {
+        return localStorage.getItem(key);
+      } catch (e) {
+        return null;
+      }
+    },
+    set: function (key, value) {
+      try {
+        localStorage.setItem(key, value);
+      } catch (e) {
+        /* private mode: the session lasts as long as the page */
+      }
+    },
+    remove: function (key) {
+      try {
+        localStorage.removeItem(key);
+      } catch (e) {
+        /* nothing stored */
+      }
+    },
+  },
+  // The province's unified cashier is a page of its own. The resident pays there and comes
+  // back; the order page this leaves in history then waits for the result.
+  pay: async function (params, order) {
+    if (!params || !params.cashier_url) return "failed";
+    history.replaceState(null, "", "#/order/" + encodeURIComponent(order.id));
+    location.assign(params.cashier_url);
+    return "redirected";
+  },
+};

@@ -1,0 +1,137 @@
+// The one client of the public contract (/api/v1). Each shell hands it a transport
+// (the WeChat or Alipay request API, or fetch) and a token store; nothing here knows the
+// platform.
+
+import { ApiError, errorFromResponse } from "./errors.js";
+
+const TOKEN_KEY = "yiwang.token";
+
+function query(params) {
+  const parts = [];
+  Object.keys(params).forEach(function (key) {
+    const value = params[key];
+    if (value !== undefined && value !== null && value !== "") {
+      parts.push(encodeURIComponent(key) + "=" + encodeURIComponent(String(value)));
+    }
+  });
+  return parts.length ? "?" + parts.join("&") : "";
+}
+
+export function createApi(options) {
+  const base = options.base.replace(/\/+$/, "");
+  const transport = options.transport;
+  const store = options.store;
+  const catalogCache = {};
+
+  async function call(method, path, body, extraHeaders) {
+    const headers = Object.assign({ Accept: "application/json" }, extraHeaders || {});
+    const token = store.get(TOKEN_KEY);
+    if (token) headers.Authorization = "Bearer " + token;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    let answer;
+    try {
+      answer = await transport({ method: method, url: base + path, headers: headers, body: body });
+    } catch (cause) {
+      throw new ApiError("NETWORK_ERROR", 0, null, null);
+    }
+    if (answer.status === 401) store.remove(TOKEN_KEY);
+    if (answer.status >= 400) throw errorFromResponse(answer.status, answer.data);
+    return answer;
+  }
+
+  async function json(method, path, body) {
+    return (await call(method, path, body)).data;
+  }
+
+  return {
+    signedIn: function () {
+      return Boolean(store.get(TOKEN_KEY));
+    },
+    signIn: async function (channel, code) {
+      const session = await json("POST", "/api/v1/sessions", { channel: channel, code: code });
+      store.set(TOKEN_KEY, session.token);
+      return session;
+    },
+    signOut: async function () {
+      try {
+        await call("DELETE", "/api/v1/sessions/current");
+      } finally {
+        store.remove(TOKEN_KEY);
+      }
+    },
+    me: function () {
+      return json("GET", "/api/v1/me");
+    },
+    verifyWithFace: function (verifyResult) {
+      return json("POST", "/api/v1/me/verification", { channel: "wechat", verify_result: verifyResult });
+    },
+    // The catalog answers a strong ETag; a 304 reuses what this client already holds.
+    catalog: async function (channel, region) {
+      const path = "/api/v1/catalog" + query({ channel: channel, region: region });
+      const cached = catalogCache[path];
+      const answer = await call("GET", path, undefined, cached ? { "If-None-Match": cached.etag } : {});
+      if (answer.status === 304 && cached) return cached.data;
+      const etag = answer.headers && (answer.headers.etag || answer.headers.ETag);
+      if (etag) catalogCache[path] = { etag: etag, data: answer.data };
+      return answer.data;
+    },
+    search: function (q, channel, region) {
+      return json("GET", "/api/v1/catalog/search" + query({ q: q, channel: channel, region: region }));
+    },
+    institutions: function (kind, region) {
+      return json("GET", "/api/v1/institutions" + query({ kind: kind, region: region }));
+    },
+    slots: function (institutionId, date) {
+      return json("GET", "/api/v1/institutions/" + encodeURIComponent(institutionId) + "/slots" + query({ date: date }));
+    },
+    book: function (slotId) {
+      return json("POST", "/api/v1/appointments", { slot_id: slotId });
+    },
+    myAppointments: function () {
+      return json("GET", "/api/v1/me/appointments");
+    },
+    cancelAppointment: function (id) {
+      return json("DELETE", "/api/v1/appointments/" + encodeURIComponent(id));
+    },
+    checkInCode: function (id) {
+      return json("GET", "/api/v1/appointments/" + encodeURIComponent(id) + "/check-in-code");
+    },
+    violations: function (lookup) {
+      return json("GET", "/api/v1/violations" + query(lookup));
+    },
+    bindVehicle: function (vehicle) {
+      return json("POST", "/api/v1/me/vehicles", vehicle);
+    },
+    myVehicles: function () {
+      return json("GET", "/api/v1/me/vehicles");
+    },
+    notice: function (paymentCode) {
+      return json("GET", "/api/v1/notices/" + encodeURIComponent(paymentCode));
+    },
+    openOrder: function (payable) {
+      return json("POST", "/api/v1/orders", { payable: payable });
+    },
+    startPayment: function (orderNo, channel, mode) {
+      const body = mode ? { channel: channel, mode: mode } : { channel: channel };
+      return json("POST", "/api/v1/orders/" + encodeURIComponent(orderNo) + "/payments", body);
+    },
+    order: function (orderNo) {
+      return json("GET", "/api/v1/orders/" + encodeURIComponent(orderNo));
+    },
+    myReceipts: function () {
+      return json("GET", "/api/v1/me/receipts");
+    },
+    receipt: function (receiptNo) {
+      return json("GET", "/api/v1/receipts/" + encodeURIComponent(receiptNo));
+    },
+    verifyReceipt: function (proof) {
+      return json("POST", "/api/v1/receipts/verify", proof);
+    },
+    url: function (path) {
+      return base + path;
+    },
+    token: function () {
+      return store.get(TOKEN_KEY);
+    },
+  };
+}

@@ -1,0 +1,148 @@
+// Every code the API can answer, as a resident would understand it. One table for the
+// WeChat and Alipay mini-programs and the app's H5 shell. tests/shells/test_error_messages.py
+// fails when the backend gains a code that is missing here.
+
+export const MESSAGES = {
+  // general
+  DOMAIN_ERROR: "办理没有成功，请稍后再试。",
+  INVALID_INPUT: "填写的信息有误，请检查后重新提交。",
+  MALFORMED_JSON: "提交的内容无法识别，请刷新页面后重试。",
+  BAD_REQUEST: "请求有误，请刷新页面后重试。",
+  INVALID_ID_NUMBER: "身份证号码有误，请核对后重新输入。",
+  NOT_FOUND: "没有找到相关信息。",
+  METHOD_NOT_ALLOWED: "暂不支持此操作，请更新到最新版本。",
+  REQUEST_TIMEOUT: "网络较慢，请求超时，请稍后再试。",
+  PAYLOAD_TOO_LARGE: "提交的内容过大，请精简后再试。",
+  UNSUPPORTED_MEDIA_TYPE: "提交的格式不受支持，请更新到最新版本。",
+  INTERNAL_ERROR: "系统开小差了，请稍后再试。",
+  SERVICE_UNAVAILABLE: "服务正在维护，请稍后再试。",
+  CHANNEL_UNAVAILABLE: "微信、支付宝或浙里办暂时无法连接，请稍后再试。",
+  RATE_LIMITED: "操作太频繁了，请稍等一分钟再试。",
+  // identity
+  UNAUTHENTICATED: "请先登录。",
+  TOKEN_INVALID: "登录已过期，请重新登录。",
+  LOGIN_CODE_INVALID: "登录凭证已失效，请重新登录。",
+  VERIFICATION_FAILED: "实名认证没有通过，请本人重新进行刷脸认证。",
+  VERIFICATION_NOT_YOURS: "刷脸认证的不是当前登录的本人，请本人重新认证。",
+  NOT_VERIFIED: "此事项需要实名认证，请先完成实名认证。",
+  IDENTITY_CONFLICT: "该身份已绑定其他账号，请联系客服 12345 处理。",
+  FORBIDDEN: "您没有权限办理此事项。",
+  // agencies and operators (not shown to residents, named so nothing falls through)
+  AGENCY_SIGNATURE_INVALID: "部门接口签名无效。",
+  AGENCY_TIMESTAMP_SKEWED: "部门接口时间不同步。",
+  AGENCY_REQUEST_REPLAYED: "部门接口请求重复。",
+  AGENCY_KIND_FORBIDDEN: "该部门无权办理此类业务。",
+  UNKNOWN_REGION: "所选地区暂未开通，请选择其他地区。",
+  INVALID_ITEM_CODE: "事项编码有误。",
+  ITEM_CODE_TAKEN: "事项编码已被使用。",
+  MANIFEST_INVALID: "应用配置有误，请检查后重新提交。",
+  SELF_REVIEW: "不能审核自己提交的版本。",
+  WORKFLOW_CONFLICT: "状态已变化，请刷新后再操作。",
+  OPERATOR_LOGIN_FAILED: "用户名或密码错误。",
+  OPERATOR_LOCKED: "账号已临时锁定，请 15 分钟后再试。",
+  // violations
+  PLATE_TYPE_UNKNOWN: "请选择正确的号牌种类。",
+  PLATE_NO_INVALID: "车牌号格式不对，例如：浙A12345。",
+  VIN_INVALID: "车辆识别代号（车架号）格式不对。",
+  VIN_TAIL_INVALID: "请输入车架号后 6 位。",
+  LICENCE_NO_INVALID: "驾驶证号格式不对。",
+  FILE_NO_INVALID: "驾驶证档案编号应为 12 位数字。",
+  OWNERSHIP_PROOF_REQUIRED: "请输入车架号后 6 位，证明是您的车辆。",
+  VEHICLE_NOT_FOUND: "没有查到这辆车，请核对车牌号和车架号后 6 位。",
+  DRIVER_NOT_FOUND: "没有查到该驾驶证，请核对驾驶证号和档案编号。",
+  VIOLATION_NOT_FOUND: "没有查到这条违法记录。",
+  VIOLATION_NOT_DECIDED: "这条违法还未处理，请先到交警窗口或“交管12123”处理后再缴款。",
+  // appointments
+  SLOT_NOT_FOUND: "这个号源已不存在，请重新选择。",
+  APPOINTMENT_NOT_FOUND: "没有找到这条预约。",
+  SLOT_FULL: "这个时段已约满，请选择其他时段，或加入候补。",
+  ALREADY_BOOKED: "您已预约过这个时段，不能重复预约。",
+  BOOKING_BANNED: "您近期多次预约后未按时到场，暂时不能预约。",
+  LIMIT_REACHED: "您的预约次数已达上限，请下次再约。",
+  NOT_YET_RELEASED: "这天的号源还没有开放，每天 7:00 放号。",
+  BOOKING_CLOSED: "这个时段已停止预约（就诊前一天 15:00 截止）。",
+  CANCELLATION_CLOSED: "已过取消时间（前一天 14:00），不能在线取消了。",
+  APPOINTMENT_NOT_ACTIVE: "这条预约已取消或已结束。",
+  PAYMENT_HOLD_EXPIRED: "超时未支付，号源已释放，请重新预约。",
+  WAITLIST_NOT_NEEDED: "这个时段还有余号，可以直接预约。",
+  WAITLIST_ALREADY_JOINED: "您已在这个时段的候补队列中。",
+  WAITLIST_ENTRY_NOT_FOUND: "没有找到这条候补记录。",
+  WAITLIST_NOT_OFFERED: "还没有轮到您，有空位时会通知您。",
+  WAITLIST_OFFER_EXPIRED: "候补名额已过期（30 分钟内未确认）。",
+  CHECKIN_CODE_INVALID: "签到码无效，请刷新后重新出示。",
+  CHECKIN_CODE_USED: "这个签到码已经用过了。",
+  CHECKIN_NOT_ALLOWED: "现在还不能签到，请在预约时段前后签到。",
+  CAPACITY_BELOW_BOOKED: "号源数量不能少于已预约人数。",
+  // fees and payment notices
+  PAYMENT_CODE_INVALID: "缴款码有误，请核对 20 位缴款码（最后一位是校验位）。",
+  NOTICE_NOT_FOUND: "没有查到这张缴款通知书，请核对缴款码。",
+  NOTICE_OVERDUE: "这张缴款通知书已过缴款期限，请联系开票单位。",
+  NOTICE_NOT_YOURS: "这张缴款通知书不是您的，不能代缴。",
+  FEE_ITEM_UNKNOWN: "收费项目不存在。",
+  FEE_AMOUNT_INVALID: "收费金额有误。",
+  ALREADY_PAID: "这笔款项已经缴过了，无需重复缴纳。",
+  // payments
+  PAYMENT_ERROR: "支付没有成功，请稍后再试。",
+  ORDER_NOT_FOUND: "没有找到这笔订单。",
+  ORDER_CLOSED: "订单已关闭（超过 30 分钟未支付），请重新发起缴费。",
+  ORDER_NOT_PAYABLE: "这笔订单当前不能支付，请刷新后查看状态。",
+  CHANNEL_ACCOUNT_MISSING: "请先用当前渠道的账号登录后再支付。",
+  REFUND_EXCEEDS_BALANCE: "退款金额超过可退金额。",
+  ORDER_NOT_REFUNDABLE: "这笔订单不能退款。",
+  PAYMENT_CHANNEL_FAILED: "支付渠道暂时不可用，请稍后再试。",
+  NOTIFY_SIGNATURE_INVALID: "支付通知签名无效。",
+  NOTIFY_UNKNOWN_ORDER: "支付通知对应的订单不存在。",
+  NOTIFY_AMOUNT_MISMATCH: "支付金额与订单不符。",
+  // receipts
+  RECEIPT_NOT_FOUND: "没有找到这张票据。",
+  RECEIPT_NOT_ISSUABLE: "这笔款项暂时不能开具电子票据。",
+  // cases (办件), evaluations (好差评), 12345 interactions, supervision
+  CASE_NOT_FOUND: "没有找到这件办件。",
+  CASE_TRANSITION_FORBIDDEN: "办件当前的状态不能进行这一步，请刷新后查看进度。",
+  FORM_INVALID: "申请表填写有误，请按提示修改后重新提交。",
+  ITEM_NOT_APPLICABLE: "这个事项暂不支持网上申请，请到窗口办理。",
+  MATERIAL_NOT_FOUND: "没有找到这份材料或电子证照。",
+  UPLOAD_TOO_LARGE: "上传的文件太大了，请压缩后再上传。",
+  UPLOAD_TYPE_NOT_ALLOWED: "只能上传 PDF、JPG 或 PNG 文件。",
+  ALREADY_RATED: "您已经评价过这次服务了。",
+  NOT_RATEABLE: "只能评价您办理过、且已办结的服务。",
+  CATEGORY_UNKNOWN: "请选择正确的诉求类别。",
+  TICKET_NOT_FOUND: "没有找到这条咨询、投诉或举报。",
+  TICKET_STEP_FORBIDDEN: "这条诉求当前的状态不能进行这一步，请刷新后查看。",
+  REOPEN_WINDOW_CLOSED: "答复超过 10 天，不能再申请重新办理了。",
+  RECTIFICATION_NOT_FOUND: "没有找到这条整改工单。",
+  RECTIFICATION_STEP_FORBIDDEN: "整改工单当前的状态不能进行这一步。",
+  // on the phone, before or after the API
+  NETWORK_ERROR: "网络连接失败，请检查网络后重试。",
+  PAY_CANCELLED: "您已取消支付，可以稍后在订单中继续支付。",
+  PAY_FAILED: "支付没有完成，请稍后再试。",
+  PAY_PENDING: "正在确认支付结果，请稍后在“我的票据”中查看。",
+};
+
+const FALLBACK = "办理没有成功，请稍后再试。";
+
+export function messageFor(code) {
+  return Object.prototype.hasOwnProperty.call(MESSAGES, code) ? MESSAGES[code] : FALLBACK;
+}
+
+// An API refusal as the shells handle it: the stable code, and words for the resident.
+export class ApiError extends Error {
+  constructor(code, status, requestId, details) {
+    super(messageFor(code));
+    this.name = "ApiError";
+    this.code = code;
+    this.status = status;
+    this.requestId = requestId || null;
+    this.details = details || null;
+  }
+}
+
+export function errorFromResponse(status, body) {
+  const code = body && typeof body.code === "string" ? body.code : status >= 500 ? "INTERNAL_ERROR" : "BAD_REQUEST";
+  return new ApiError(code, status, body && body.request_id, body && body.details);
+}
+
+export function residentMessage(error) {
+  if (error && typeof error.code === "string") return messageFor(error.code);
+  return messageFor("NETWORK_ERROR");
+}

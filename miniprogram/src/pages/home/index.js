@@ -1,0 +1,52 @@
+import { residentMessage } from "../../core/errors.js";
+import { homeModel } from "../../core/logic.js";
+import { config } from "../../config.js";
+import { host } from "../../host.js";
+import { api } from "../../session.js";
+
+Page({
+  data: {
+    model: { region: "", miniapps: [], themes: [] },
+    error: "",
+    shortcuts: [
+      { name: "预约办事", url: "/pages/appointments/index" },
+      { name: "交通违法", url: "/pages/violations/index" },
+      { name: "缴款通知书", url: "/pages/notices/index" },
+      { name: "我的票据", url: "/pages/receipts/index" },
+      { name: "登录与实名", url: "/pages/login/index" },
+    ],
+  },
+  // Reloaded on every show: the catalog answers 304 when nothing changed, and a mini-app an
+  // operator has just published appears without a new release of this package.
+  onShow: function () {
+    return this.load();
+  },
+  load: async function () {
+    try {
+      const model = homeModel(await api.catalog(host.channel, config.region));
+      this.setData({ model: model, error: "" });
+    } catch (error) {
+      this.setData({ error: residentMessage(error) });
+    }
+  },
+  onSearch: function (e) {
+    const q = String(e.detail.value || "").trim();
+    if (q) host.navigate("/pages/search/index?q=" + encodeURIComponent(q));
+  },
+  onTapShortcut: function (e) {
+    host.navigate(e.currentTarget.dataset.url);
+  },
+  onTapMiniapp: function (e) {
+    const app = this.data.model.miniapps.find(function (m) {
+      return m.id === e.currentTarget.dataset.id;
+    });
+    if (!app) return;
+    if (!app.available) {
+      host.toast(app.reason || "该应用暂不可用");
+    } else if (app.target.kind === "h5") {
+      host.navigate("/pages/webview/index?url=" + encodeURIComponent(app.target.url));
+    } else {
+      host.navigate("/pages/" + app.target.page + "/index" + (app.target.query ? "?" + app.target.query : ""));
+    }
+  },
+});

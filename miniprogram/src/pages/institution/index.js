@@ -1,0 +1,46 @@
+import { residentMessage } from "../../core/errors.js";
+import { upcomingDates } from "../../core/format.js";
+import { bookingRefusal, pay, slotRows } from "../../core/logic.js";
+import { host } from "../../host.js";
+import { api, ensureSignedIn } from "../../session.js";
+
+Page({
+  data: { id: "", name: "", dates: [], date: "", slots: [], error: "", notice: "" },
+  onLoad: function (query) {
+    const dates = upcomingDates(Date.now(), 7);
+    this.setData({ id: query.id, dates: dates });
+    return this.load(query.date || dates[0].date);
+  },
+  load: async function (date) {
+    try {
+      const answer = await api.slots(this.data.id, date);
+      this.setData({ date: date, name: answer.institution.name, slots: slotRows(answer), error: "" });
+    } catch (error) {
+      this.setData({ date: date, error: residentMessage(error) });
+    }
+  },
+  onDate: function (e) {
+    return this.load(e.currentTarget.dataset.date);
+  },
+  onBook: async function (e) {
+    if (!e.currentTarget.dataset.bookable) return;
+    this.setData({ error: "", notice: "" });
+    try {
+      await ensureSignedIn();
+      const booking = await api.book(Number(e.currentTarget.dataset.id));
+      if (booking.payable) {
+        const result = await pay(api, host, booking.payable);
+        if (result.status !== "paid") {
+          this.setData({ error: result.message });
+          return;
+        }
+      }
+      this.setData({ notice: "预约成功！请按时到场，凭签到码签到。" });
+      await this.load(this.data.date);
+    } catch (error) {
+      const message = bookingRefusal(error);
+      this.setData({ error: message });
+      host.alert(message);
+    }
+  },
+});

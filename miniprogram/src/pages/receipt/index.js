@@ -1,0 +1,23 @@
+import { residentMessage } from "../../core/errors.js";
+import { receiptModel, verificationLabel } from "../../core/logic.js";
+import { host } from "../../host.js";
+import { api } from "../../session.js";
+
+Page({
+  data: { receipt: null, verdict: { label: "正在验真…", tone: "" }, qrPath: "", error: "" },
+  onLoad: async function (query) {
+    try {
+      const receipt = receiptModel(await api.receipt(query.no));
+      this.setData({ receipt: receipt });
+      const verdict = verificationLabel(await api.verifyReceipt({ qr: receipt.qr }));
+      this.setData({ verdict: verdict });
+      const qrPath = await host.download(
+        api.url("/api/v1/receipts/" + encodeURIComponent(receipt.receiptNo) + "/qr.png"),
+        { Authorization: "Bearer " + api.token() }
+      );
+      this.setData({ qrPath: qrPath });
+    } catch (error) {
+      this.setData({ error: residentMessage(error) });
+    }
+  },
+});

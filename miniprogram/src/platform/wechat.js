@@ -1,0 +1,107 @@
+// WeChat's side of the shells: wx.request, wx.login, face verification, wx.requestPayment.
+// Everything else the pages do is in ../core/, shared with Alipay and the app's H5 shell.
+
+export const host = {
+  channel: "wechat",
+  payMode: undefined,
+  loginLabel: "微信一键登录",
+  canFaceVerify: true,
+  transport: function (req) {
+    return new Promise(function (resolve, reject) {
+      wx.request({
+        url: req.url,
+        method: req.method,
+        header: req.headers,
+        data: req.body,
+        dataType: "json",
+        success: function (res) {
+          resolve({ status: res.statusCode, data: res.data, headers: res.header || {} });
+        },
+        fail: reject,
+      });
+    });
+  },
+  store: {
+    get: function (key) {
+      return wx.getStorageSync(key) || null;
+    },
+    set: function (key, value) {
+      wx.setStorageSync(key, value);
+    },
+    remove: function (key) {
+      wx.removeStorageSync(key);
+    },
+  },
+  login: function () {
+    return new Promise(function (resolve, reject) {
+      wx.login({
+        success: function (res) {
+          resolve(res.code);
+        },
+        fail: reject,
+      });
+    });
+  },
+  // City-service face verification (城市服务刷脸): its verifyResult proves the real name.
+  faceVerify: function (name, idNumber) {
+    return new Promise(function (resolve, reject) {
+      wx.startFacialRecognitionVerify({
+        name: name,
+        idCardNumber: idNumber,
+        success: function (res) {
+          resolve(res.verifyResult);
+        },
+        fail: reject,
+      });
+    });
+  },
+  pay: function (params) {
+    return new Promise(function (resolve) {
+      wx.requestPayment({
+        timeStamp: params.timeStamp,
+        nonceStr: params.nonceStr,
+        package: params.package,
+        signType: params.signType,
+        paySign: params.paySign,
+        success: function () {
+          resolve("paid");
+        },
+        fail: function (err) {
+          resolve(err && /cancel/.test(err.errMsg || "") ? "cancelled" : "failed");
+        },
+      });
+    });
+  },
+  download: function (url, headers) {
+    return new Promise(function (resolve, reject) {
+      wx.downloadFile({
+        url: url,
+        header: headers,
+        success: function (res) {
+          if (res.statusCode === 200) resolve(res.tempFilePath);
+          else reject(new Error("download " + res.statusCode));
+        },
+        fail: reject,
+      });
+    });
+  },
+  scan: function () {
+    return new Promise(function (resolve, reject) {
+      wx.scanCode({
+        success: function (res) {
+          resolve(res.result);
+        },
+        fail: reject,
+      });
+    });
+  },
+  navigate: function (url) {
+    wx.navigateTo({ url: url });
+  },
+  toast: function (message) {
+    wx.showToast({ title: message, icon: "none", duration: 2500 });
+  },
+  alert: function (message) {
+    wx.showModal({ title: "提示", content: message, showCancel: false });
+  },
+};
