@@ -18,7 +18,10 @@ def test_the_readme_opens_with_exactly_two_commands_demo_then_tests() -> None:
     commands = readme_commands()
     assert len(commands) == 2
     assert commands[0].strip().endswith("yiwang serve --demo")
-    assert "pytest" in commands[1]
+    script = ROOT / commands[1].split()[-1]
+    assert commands[1].strip() == "bash scripts/test.sh" and script.exists()
+    text = script.read_text(encoding="utf-8")
+    assert "pip install -q -e '.[test]'" in text and "pytest" in text
 
 
 def test_ci_runs_the_readme_test_command_verbatim() -> None:

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Everything the tests need, on a fresh machine of this kind, then the tests themselves:
+# PostgreSQL and Redis up (started when down), Chromium, node and a CJK font for the shells'
+# tests, the virtualenv with the project, ruff, pytest. Safe to run again: each step is
+# skipped when its result is already there. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  echo "test: starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
+fi
+for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+pg_isready -h 127.0.0.1 -p 5432
+
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  echo "test: starting Redis"
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+fi
+for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done
+redis-cli -h 127.0.0.1 -p 6379 ping
+
+# The catalog console's browser test drives Debian's Chromium (never `playwright install`).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "test: installing chromium"
+  apt-get update -q && apt-get install -y -q chromium
+fi
+
+# The shells: the mini-programs' node tests (npm test, run from tests/shells by the README's
+# command) and Chinese glyphs for the H5 journey's screenshots.
+if ! command -v npm >/dev/null 2>&1; then
+  echo "test: installing node"
+  apt-get update -q && apt-get install -y -q nodejs npm
+fi
+if [ ! -d miniprogram/node_modules ]; then
+  echo "test: installing the mini-programs' node packages"
+  (cd miniprogram && npm ci --no-audit --no-fund)
+fi
+if [ -z "$(fc-list :lang=zh 2>/dev/null)" ]; then
+  echo "test: installing a CJK font"
+  apt-get update -q && apt-get install -y -q fonts-wqy-microhei
+fi
+
+# Python: the project and its test tools, the linter, then every test.
+python3 -m venv .venv
+.venv/bin/pip install -q -e '.[test]'
+.venv/bin/ruff check .
+exec .venv/bin/pytest "$@"
