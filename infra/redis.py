@@ -4,12 +4,57 @@ from __future__ import annotations
 
 import socket
 import threading
+from typing import Any
 
 import redis.asyncio as aioredis
+from redis._parsers import _AsyncHiredisParser
+
+
+class ReadyConnectionPool(aioredis.ConnectionPool):
+    """A pool that hands out an idle, clean connection without waiting on the event loop.
+
+    redis-py 5.3 checks every connection it hands out by reading its socket under a zero
+    timeout, while holding a pool-wide lock (redis/redis-py#3692): per command one extra
+    loop iteration, a cancelled read and a caught TimeoutError, and every command of the
+    worker queued behind that lock. We cannot move to a redis-py without it (arq pins
+    ``redis<6``). Whatever the server sent to an idle connection (a stray reply, or EOF when
+    it closed it) has already been delivered to the connection's stream reader by the event
+    loop, so looking there answers the same question without a read. Anything unusual (not
+    connected, data or EOF waiting, another parser) takes the library's own checked path.
+    """
+
+    async def get_connection(self, command_name: Any = None, *keys: Any, **options: Any) -> Any:
+        connection = self.get_available_connection()
+        if _idle_and_clean(connection):
+            return connection
+        try:
+            await self.ensure_connection(connection)
+        except BaseException:
+            await self.release(connection)
+            raise
+        return connection
+
+
+def _idle_and_clean(connection: Any) -> bool:
+    reader, writer, parser = connection._reader, connection._writer, connection._parser
+    if reader is None or writer is None or not isinstance(parser, _AsyncHiredisParser):
+        return False
+    pending = getattr(reader, "_buffer", None)
+    return (
+        pending is not None
+        and not pending
+        and not reader.at_eof()
+        and reader.exception() is None
+        and not writer.transport.is_closing()
+        and parser._connected
+        and parser._reader is not None
+        and not parser._reader.has_data()
+    )
 
 
 def connect(url: str) -> aioredis.Redis:
-    return aioredis.from_url(url, decode_responses=False, health_check_interval=30)
+    pool = ReadyConnectionPool.from_url(url, decode_responses=False, health_check_interval=30)
+    return aioredis.Redis.from_pool(pool)
 
 
 class EmbeddedRedis:

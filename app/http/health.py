@@ -11,9 +11,12 @@ from app.http.openapi import documented
 bp = Blueprint("health")
 
 
+# asyncio.timeout rather than wait_for: wait_for wraps its awaitable in one more task, and
+# gather below already runs each check as a task of its own.
 async def _database_ok() -> bool:
     try:
-        await asyncio.wait_for(connections.get("default").execute_query("SELECT 1"), timeout=2)
+        async with asyncio.timeout(2):
+            await connections.get("default").execute_query("SELECT 1")
         return True
     except Exception:
         return False
@@ -21,7 +24,8 @@ async def _database_ok() -> bool:
 
 async def _redis_ok(request: Request) -> bool:
     try:
-        return bool(await asyncio.wait_for(request.app.ctx.services.redis.ping(), timeout=2))
+        async with asyncio.timeout(2):
+            return bool(await request.app.ctx.services.redis.ping())
     except Exception:
         return False
 

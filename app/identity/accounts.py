@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -31,6 +32,7 @@ from app.identity.id_numbers import normalise_id_number
 from app.identity.merge import merge_citizens
 from app.identity.models import ChannelAccount, Citizen
 from app.identity.sessions import Principal, SessionStore
+from app.identity.view_cache import CitizenViewCache
 from channels.base import (
     Channel,
     ChannelLogin,
@@ -64,6 +66,16 @@ class CitizenView:
             citizen.phone_masked,
         )
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CitizenView:
+        return cls(
+            uuid.UUID(data["id"]),
+            data["verified"],
+            data["name_masked"],
+            data["id_number_masked"],
+            data["phone_masked"],
+        )
+
     def as_dict(self) -> dict[str, object]:
         return {
             "id": str(self.id),
@@ -87,6 +99,10 @@ class Accounts:
     sessions: SessionStore
     logins: Mapping[Channel, Login]
     face: FaceVerifier
+    views: CitizenViewCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.views = CitizenViewCache(self.sessions.redis)
 
     # ------------------------------------------------------------------ sign-in
 
@@ -103,6 +119,8 @@ class Accounts:
         real_name = self._checked_real_name(login.real_name)
         account, moved = await self._settle_account(login, real_name)
         await self.sessions.forget(moved)
+        if real_name is not None:  # the citizen may have just been verified
+            await self.views.changed(account.citizen_id)  # type: ignore[attr-defined]
         token, session = await self.sessions.issue(account)
         citizen = await Citizen.get(id=account.citizen_id)  # type: ignore[attr-defined]
         return SignedIn(token, session.expires_at, CitizenView.of(citizen))
@@ -242,6 +260,7 @@ class Accounts:
             citizen = await Citizen.get(id=principal.citizen_id).using_db(tx).select_for_update()
             holder, moved = await self._prove(tx, citizen, real_name)
         await self.sessions.forget(moved)
+        await self.views.changed(principal.citizen_id, holder.id)
         return CitizenView.of(holder)
 
     def _face_real_name(
@@ -274,10 +293,24 @@ class Accounts:
     # ------------------------------------------------------------------ reading
 
     async def view(self, citizen_id: uuid.UUID) -> CitizenView:
-        citizen = await Citizen.get_or_none(id=citizen_id)
-        if citizen is None:
+        """Served from Redis; see view_cache for why it is never stale after verification."""
+        data = await self.views.get(citizen_id, _load_view)
+        if data is None:
             raise NotFound()
-        return CitizenView.of(citizen)
+        return CitizenView.from_dict(data)
+
+
+async def _load_view(citizen_id: uuid.UUID) -> dict[str, Any] | None:
+    rows = await Citizen.filter(id=citizen_id).values(
+        "id", "verified", "name_masked", "id_number_masked", "phone_masked"
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    view = CitizenView(
+        row["id"], row["verified"], row["name_masked"], row["id_number_masked"], row["phone_masked"]
+    )
+    return view.as_dict()
 
 
 def _md5(value: str) -> str:

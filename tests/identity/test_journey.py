@@ -95,6 +95,24 @@ async def test_one_person_is_one_citizen_on_wechat_alipay_and_the_app(
     assert ID_NUMBER not in (stored.id_number_enc or "") and stored.id_number_hash
 
 
+async def test_the_signed_in_view_shows_a_verification_at_once_on_every_worker(
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient
+) -> None:
+    person = await new_person(sandbox)
+    wechat = await sign_in(api, sandbox, "wechat", person["wechat"]["openid"])
+    for _ in range(4):  # both workers read (and cache) the unverified view
+        before = await api.get("/api/v1/me", headers=bearer(wechat["token"]))
+        assert before.status_code == 200 and before.json()["verified"] is False
+        assert before.json()["id_number_masked"] is None
+    verified = await face_verify(api, sandbox, wechat["token"], person["wechat"]["openid"])
+    assert verified.status_code == 200, verified.text
+    for _ in range(4):
+        me = (await api.get("/api/v1/me", headers=bearer(wechat["token"]))).json()
+        assert me == verified.json()
+        assert me["verified"] is True and me["name_masked"] == "张*"
+        assert me["id_number_masked"] == ID_NUMBER[:6] + "********" + ID_NUMBER[-4:]
+
+
 async def test_an_unverified_wechat_citizen_folds_into_the_verified_person_with_everything_they_own(
     api: httpx.AsyncClient, sandbox: httpx.AsyncClient
 ) -> None:
