@@ -100,7 +100,7 @@ def serve(settings: Settings) -> None:
     if settings.embedded_redis:
         # One embedded server in this (main) process; every worker connects over TCP, so
         # nothing lives in one worker's memory that another needs.
-        embedded = EmbeddedRedis().start()
+        embedded = EmbeddedRedis(avoid=frozenset({settings.port, settings.sandbox_port})).start()
         settings = with_redis(settings, embedded.url)
     asyncio.run(prepare_database(settings, seed_demo=settings.demo))
 

@@ -8,6 +8,9 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis._parsers import _AsyncHiredisParser
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 
 class ReadyConnectionPool(aioredis.ConnectionPool):
@@ -53,7 +56,15 @@ def _idle_and_clean(connection: Any) -> bool:
 
 
 def connect(url: str) -> aioredis.Redis:
-    pool = ReadyConnectionPool.from_url(url, decode_responses=False, health_check_interval=30)
+    """A client that retries a command once on a fresh connection when the server closed
+    the old one (a Redis restart, an idle timeout): callers see the outage only if it lasts."""
+    pool = ReadyConnectionPool.from_url(
+        url,
+        decode_responses=False,
+        health_check_interval=30,
+        retry=AsyncRetry(NoBackoff(), 1),
+        retry_on_error=[RedisConnectionError],
+    )
     return aioredis.Redis.from_pool(pool)
 
 
@@ -64,10 +75,21 @@ class EmbeddedRedis:
     it with an ordinary ``redis://`` URL, exactly as they would to a real server.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", *, avoid: frozenset[int] = frozenset()) -> None:
+        """Listen on a free port that is none of ``avoid``: the server's own ports, which
+        the kernel may otherwise hand out again when they were only reserved, not yet bound
+        (Sanic binds with SO_REUSEPORT, so both would listen and split the connections)."""
         from fakeredis import TcpFakeServer
 
-        self._server = TcpFakeServer((host, port), server_type="redis")
+        taken = []
+        while True:
+            server = TcpFakeServer((host, 0), server_type="redis")
+            if server.server_address[1] not in avoid:
+                break
+            taken.append(server)  # hold it so the next bind gets another port
+        for spare in taken:
+            spare.server_close()
+        self._server = server
         self.host, self.port = self._server.server_address[:2]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +57,14 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     )
     demo = Demo(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{sandbox_port}", home / "var")
     try:
-        wait_until_up(demo.api + "/healthz", timeout=90)
+        # Sanic's workers import the whole app before they accept; polling a socket that is
+        # bound but not yet served only queues abandoned requests, so wait for the workers.
+        deadline = time.monotonic() + 120
+        while b"Worker ready" not in (home / "demo.log").read_bytes():
+            assert process.poll() is None, (home / "demo.log").read_text(errors="replace")[-4000:]
+            assert time.monotonic() < deadline, "the demo did not start within 120 s"
+            time.sleep(0.2)
+        assert httpx.get(demo.api + "/healthz", timeout=10).status_code == 200
         wait_until_up(demo.sandbox + "/sandbox/health", timeout=30)
         yield demo
     finally:

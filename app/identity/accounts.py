@@ -9,6 +9,7 @@ another citizen record, the two are merged and everything follows the person.
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -44,6 +45,8 @@ from channels.base import (
 )
 from infra import clock
 from infra.pii import PiiVault, mask_id_number, mask_name, mask_phone
+
+log = logging.getLogger("yiwang.identity")
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,7 @@ class Accounts:
         except ChannelRejected as exc:
             raise LoginCodeInvalid() from exc
         except ChannelUnavailable as exc:
+            log.warning("%s sign-in: channel unavailable: %s", channel, exc)
             raise ChannelUnavailableError() from exc
         real_name = self._checked_real_name(login.real_name)
         account, moved = await self._settle_account(login, real_name)

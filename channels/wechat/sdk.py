@@ -13,6 +13,8 @@ from typing import Any
 
 import redis
 import requests
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.pay import WeChatPay
@@ -105,6 +107,9 @@ def build_client(settings: WeChatSettings) -> SharedTokenWeChatClient:
         settings.redis_url,
         socket_timeout=settings.timeout_seconds,
         socket_connect_timeout=settings.timeout_seconds,
+        # One retry on a fresh connection when the server closed the old one.
+        retry=Retry(NoBackoff(), 1),
+        retry_on_error=[redis.ConnectionError],
     )
     return SharedTokenWeChatClient(settings, redis_client)
 
