@@ -76,9 +76,9 @@ class EmbeddedRedis:
     """
 
     def __init__(self, host: str = "127.0.0.1", *, avoid: frozenset[int] = frozenset()) -> None:
-        """Listen on a free port that is none of ``avoid``: the server's own ports, which
+        """Bind a free port that is none of ``avoid``: the server's own ports, which
         the kernel may otherwise hand out again when they were only reserved, not yet bound
-        (Sanic binds with SO_REUSEPORT, so both would listen and split the connections)."""
+        (Sanic binds with SO_REUSEPORT, so both would accept and split the connections)."""
         from fakeredis import TcpFakeServer
 
         taken = []

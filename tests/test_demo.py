@@ -5,6 +5,7 @@ The server runs in a fresh directory, exactly as a new user would start it from 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -147,3 +148,101 @@ async def test_zhangsan_pays_his_exam_notice_and_the_agency_is_told_once(
     received = await eventually(webhooks, timeout=30)
     assert len(received) == 1
     assert json.loads(received[0]["body"])["data"]["payment_code"] == code
+
+
+async def _paid(api: httpx.AsyncClient, token: str, order_id: str) -> bool:
+    body = (await api.get(f"/api/v1/orders/{order_id}", headers=bearer(token))).json()
+    return body["status"] == "PAID"
+
+
+async def test_lisi_pays_his_notice_on_wechat_after_face_verification(
+    demo: Demo, clients: tuple[httpx.AsyncClient, httpx.AsyncClient]
+) -> None:
+    api, sandbox = clients
+    code = json.loads((demo.var / "demo-notices.json").read_text())["李四"]["payment_code"]
+    session = await sign_in(api, sandbox, "wechat", "o-demo-lisi")
+    verified = await face_verify(api, sandbox, session["token"], "o-demo-lisi")
+    assert verified.status_code == 200, verified.text
+    token = session["token"]
+    order = (
+        await api.post(
+            "/api/v1/orders",
+            headers=bearer(token),
+            json={"payable": {"type": "notice", "payment_code": code}},
+        )
+    ).json()
+    assert order["amount_fen"] == 6000
+    params = (
+        await api.post(
+            f"/api/v1/orders/{order['id']}/payments",
+            json={"channel": "wechat"},
+            headers=bearer(token),
+        )
+    ).json()["channel_params"]
+    prepay_id = params["package"].removeprefix("prepay_id=")
+    assert (
+        await sandbox.post("/sandbox/wechat/payments", json={"prepay_id": prepay_id})
+    ).status_code == 201
+    await eventually(lambda: _paid(api, token, order["id"]), timeout=20)
+
+
+async def test_zhangsan_pays_his_overdue_fine_on_alipay_and_the_police_are_told_once(
+    demo: Demo, clients: tuple[httpx.AsyncClient, httpx.AsyncClient]
+) -> None:
+    api, sandbox = clients
+    token = (await sign_in(api, sandbox, "alipay", "2088000000000001"))["token"]
+    bound = await api.post(
+        "/api/v1/me/vehicles",
+        headers=bearer(token),
+        json={"plate_type": "02", "plate_no": "浙A12345", "vin_tail": "123456"},
+    )
+    assert bound.status_code in (200, 201), bound.text
+    lookup = await api.get(
+        "/api/v1/violations",
+        headers=bearer(token),
+        params={"plate_type": "02", "plate_no": "浙A12345"},
+    )
+    assert lookup.status_code == 200, lookup.text
+    overdue = next(v for v in lookup.json()["violations"] if v["violation_id"] == "DEMO-OVERDUE")
+    assert overdue["late_fee_fen"] == 3000 and overdue["total_fen"] == 23000 and overdue["payable"]
+
+    order = (
+        await api.post(
+            "/api/v1/orders",
+            headers=bearer(token),
+            json={"payable": {"type": "violation", "decision_no": "330100DEMO0001"}},
+        )
+    ).json()
+    assert order["amount_fen"] == 23000 and len(order["items"]) == 2
+    params = (
+        await api.post(
+            f"/api/v1/orders/{order['id']}/payments",
+            json={"channel": "alipay"},
+            headers=bearer(token),
+        )
+    ).json()["channel_params"]
+    assert (
+        await sandbox.post("/sandbox/alipay/payments", json={"trade_no": params["trade_no"]})
+    ).status_code == 201
+    await eventually(lambda: _paid(api, token, order["id"]), timeout=20)
+
+    async def shown_paid() -> bool:
+        again = await api.get(
+            "/api/v1/violations",
+            headers=bearer(token),
+            params={"plate_type": "02", "plate_no": "浙A12345"},
+        )
+        fine = next(v for v in again.json()["violations"] if v["violation_id"] == "DEMO-OVERDUE")
+        return fine["payment_status"] == "paid"
+
+    await eventually(shown_paid, timeout=20)
+    agencies = json.loads((demo.var / "demo-agencies.json").read_text())
+    key = agencies["杭州市公安局交通警察支队"]["key"]
+
+    async def police_webhooks() -> list:
+        return (await sandbox.get(f"/sandbox/agency-webhooks/{key}")).json()["webhooks"]
+
+    received = await eventually(police_webhooks, timeout=30)
+    await asyncio.sleep(2)
+    assert len(await police_webhooks()) == 1
+    assert "330100DEMO0001" in received[0]["body"]
