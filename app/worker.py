@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import Any
+
+from redis.exceptions import RedisError
 
 from app import payment_jobs
 from app.appointments import jobs as appointment_jobs
@@ -16,6 +19,9 @@ from app.services import Services, open_services
 from app.supervision import jobs as supervision_jobs
 from infra import outbox
 from infra.jobs import Schedule, WorkerSpec, build_worker, every
+
+log = logging.getLogger("yiwang.worker")
+RESTART_DELAY = 2.0
 
 
 async def deliver_outbox_event(ctx: dict[str, Any], event_id: int) -> bool:
@@ -67,11 +73,20 @@ def worker_spec(settings: Settings) -> WorkerSpec:
 
 
 async def run_worker(settings: Settings) -> None:
-    worker = build_worker(worker_spec(settings), settings.redis_url)
-    try:
-        await worker.async_run()
-    finally:
-        await worker.close()
+    """Run the arq worker; if it dies of a lost Redis connection, start a new one.
+
+    Nothing is lost meanwhile: the outbox keeps every event, and the next sweep re-sends it.
+    """
+    while True:
+        worker = build_worker(worker_spec(settings), settings.redis_url)
+        try:
+            await worker.async_run()
+            return
+        except RedisError as exc:
+            log.error("worker lost Redis (%s); restarting in %.0f s", exc, RESTART_DELAY)
+        finally:
+            await worker.close()
+        await asyncio.sleep(RESTART_DELAY)
 
 
 def run_worker_process(settings: Settings) -> None:

@@ -18,6 +18,9 @@ from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 from arq.cron import CronJob, cron
 from arq.worker import Worker
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 QUEUE_NAME = "yiwang:jobs"
@@ -40,7 +43,11 @@ JobFunction = Callable[..., Awaitable[Any]]
 
 
 def redis_settings(url: str) -> RedisSettings:
-    return RedisSettings.from_dsn(url)
+    """A command whose connection the server closed is retried on a fresh one."""
+    settings = RedisSettings.from_dsn(url)
+    settings.retry = AsyncRetry(ExponentialBackoff(cap=1.0, base=0.05), 3)
+    settings.retry_on_error = [RedisConnectionError]
+    return settings
 
 
 async def open_queue(url: str) -> ArqRedis:

@@ -150,10 +150,12 @@ async def test_a_booking_refusal_is_shown_in_chinese(demo: Demo, phone: Page) ->
     await expect(page.locator("#verified")).to_be_visible()
     # Today's slots have closed (booking ends 15:00 the day before): a refusal, in words.
     await page.goto(demo.api + "/h5/#/institution/3")
-    button = page.locator("button.book:not([disabled])").first
-    await button.click()
-    await button.click()
-    await expect(page.locator("#status")).to_have_text("您已预约过这个时段，不能重复预约。")
+    # The first bookable slot is taken; the next bookable one is in the same department and
+    # session, which the one-per-department-per-session rule refuses.
+    await page.locator("button.book:not([disabled])").first.click()
+    await expect(page.locator("#status")).to_have_text("预约成功！请按时到场，凭签到码签到。")
+    await page.locator("button.book:not([disabled])").first.click()
+    await expect(page.locator("#status")).to_have_text("您的预约次数已达上限，请下次再约。")
     await shot(page, "8-refusal")
 
 
