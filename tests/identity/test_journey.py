@@ -15,51 +15,9 @@ import pytest
 from app.identity.id_numbers import with_check_digit
 from app.identity.models import ChannelAccount, Citizen, Session
 from infra import clock
+from tests.journeys import ID_NUMBER, bearer, face_verify, login_code, new_person, sign_in
 
 pytestmark = pytest.mark.usefixtures("clean")
-
-ID_NUMBER = with_check_digit("33010619900307123")
-
-
-async def new_person(
-    sandbox: httpx.AsyncClient, id_number: str = ID_NUMBER, name: str = "张三"
-) -> dict:
-    r = await sandbox.post(
-        "/sandbox/users", json={"name": name, "id_number": id_number, "phone": "13800138000"}
-    )
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-async def login_code(sandbox: httpx.AsyncClient, channel: str, user: str) -> str:
-    r = await sandbox.post(f"/sandbox/{channel}/login-codes", json={"user": user})
-    assert r.status_code == 201, r.text
-    return r.json()["code"]
-
-
-async def sign_in(
-    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, channel: str, user: str
-) -> dict:
-    code = await login_code(sandbox, channel, user)
-    r = await api.post("/api/v1/sessions", json={"channel": channel, "code": code})
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def face_verify(
-    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, token: str, openid: str
-) -> httpx.Response:
-    r = await sandbox.post("/sandbox/wechat/face-verifications", json={"openid": openid})
-    assert r.status_code == 201, r.text
-    return await api.post(
-        "/api/v1/me/verification",
-        json={"channel": "wechat", "verify_result": r.json()["verify_result"]},
-        headers=bearer(token),
-    )
 
 
 async def test_one_person_is_one_citizen_on_wechat_alipay_and_the_app(
