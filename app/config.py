@@ -255,7 +255,6 @@ class Settings:
     service_rules: ServiceRules = field(default_factory=ServiceRules)
     log_json: bool = True
     var_dir: Path = Path("var")
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def sandbox_url(self) -> str:

@@ -8,6 +8,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw
 
 from app.http.openapi import documented
+from channels.base import Channel
 from payments.notify import Reply
 
 bp = Blueprint("notify", url_prefix="/notify")
@@ -39,47 +40,36 @@ def _headers(request: Request) -> dict[str, str]:
     return {k.lower(): v for k, v in request.headers.items()}
 
 
+async def _receive(request: Request, channel: Channel, kind: str) -> HTTPResponse:
+    notifications = request.app.ctx.services.notifications
+    receive = notifications.payment if kind == "payment" else notifications.refund
+    return _answer(
+        await receive(channel, request.body or b"", _content_type(request), _headers(request))
+    )
+
+
 @bp.post("/wechat/pay")
 @documented("WeChat Pay v2 payment notification (XML, MD5-signed).", tag="callbacks")
 async def wechat_pay(request: Request) -> HTTPResponse:
-    notifications = request.app.ctx.services.notifications
-    return _answer(
-        await notifications.payment(
-            "wechat", request.body, _content_type(request), _headers(request)
-        )
-    )
+    return await _receive(request, "wechat", "payment")
 
 
 @bp.post("/wechat/refund")
 @documented("WeChat Pay v2 refund notification (AES-encrypted req_info).", tag="callbacks")
 async def wechat_refund(request: Request) -> HTTPResponse:
-    notifications = request.app.ctx.services.notifications
-    return _answer(
-        await notifications.refund(
-            "wechat", request.body, _content_type(request), _headers(request)
-        )
-    )
+    return await _receive(request, "wechat", "refund")
 
 
 @bp.post("/alipay")
 @documented("Alipay asynchronous notification (form, RSA2-signed).", tag="callbacks")
 async def alipay(request: Request) -> HTTPResponse:
-    notifications = request.app.ctx.services.notifications
-    return _answer(
-        await notifications.payment(
-            "alipay", request.body, _content_type(request), _headers(request)
-        )
-    )
+    return await _receive(request, "alipay", "payment")
 
 
 @bp.post("/app")
 @documented("Provincial cashier notification (JSON, HMAC-signed headers).", tag="callbacks")
 async def provincial_app(request: Request) -> HTTPResponse:
-    notifications = request.app.ctx.services.notifications
-    headers = _headers(request)
-    body = request.body or b""
     # The province sends payments and refunds to one URL; the event name routes it, and the
     # parser then verifies the signature and that the event is the expected one.
-    if _event_name(body).startswith("refund."):
-        return _answer(await notifications.refund("app", body, _content_type(request), headers))
-    return _answer(await notifications.payment("app", body, _content_type(request), headers))
+    refund = _event_name(request.body or b"").startswith("refund.")
+    return await _receive(request, "app", "refund" if refund else "payment")

@@ -28,10 +28,6 @@ def register_handler(kind: str, handler: EventHandler) -> None:
     _handlers[kind] = handler
 
 
-def handler_for(kind: str) -> EventHandler | None:
-    return _handlers.get(kind)
-
-
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS)) - 1])
 
