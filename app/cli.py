@@ -209,7 +209,7 @@ def _catalog_parsers(sub: argparse._SubParsersAction) -> None:
     catalog_sub = catalog.add_subparsers(dest="catalog_action", required=True)
     parity = catalog_sub.add_parser("parity", help="every channel difference with its reason")
     parity.add_argument("--region", default=None, help="one region (default: all)")
-    catalog_sub.add_parser("seed", help="load themes, regions, departments and items")
+    seed = catalog_sub.add_parser("seed", help="load themes, regions, departments and items")
     operator = sub.add_parser("operator", help="operator accounts")
     operator_sub = operator.add_subparsers(dest="catalog_action", required=True)
     create = operator_sub.add_parser("create", help="create an operator; prints the password once")
@@ -220,8 +220,10 @@ def _catalog_parsers(sub: argparse._SubParsersAction) -> None:
     create.add_argument("--department", action="append", default=[], help="repeatable")
     create.add_argument("--region", action="append", default=[], help="repeatable")
     for command in (miniapp, catalog, operator):
-        command.add_argument("--demo", action="store_true", help="use the demo's database")
         command.set_defaults(func=cmd_catalog)
+    # On each leaf, so `yiwang operator create --demo …` reads as it is typed.
+    for leaf in (validate, submit, parity, seed, create):
+        leaf.add_argument("--demo", action="store_true", help="use the demo's database")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -107,6 +107,38 @@ class ServiceRules:
     red_after_working_days: int = 3
     digest_time: str = "08:30"
 
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ServiceRules:
+        """SERVICE_<FIELD> overrides a default: SERVICE_WEEKEND_DAYS=5,6 (0 = Monday),
+        SERVICE_UPLOAD_MAX_BYTES=5242880, SERVICE_DIGEST_TIME=08:30, …"""
+        import re
+        from dataclasses import fields as dataclass_fields
+
+        values: dict[str, object] = {}
+        for f in dataclass_fields(cls):
+            raw = env.get(f"SERVICE_{f.name.upper()}")
+            if raw is None:
+                continue
+            name = f"SERVICE_{f.name.upper()}"
+            try:
+                if f.name == "weekend_days":
+                    days = tuple(sorted({int(x) for x in raw.split(",") if x.strip()}))
+                    if any(not 0 <= d <= 6 for d in days) or len(days) > 6:
+                        raise ValueError
+                    values[f.name] = days
+                elif f.name == "digest_time":
+                    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", raw):
+                        raise ValueError
+                    values[f.name] = raw
+                else:
+                    number = int(raw)
+                    if number < 0 or (number == 0 and f.name.endswith(("_bytes", "_case"))):
+                        raise ValueError
+                    values[f.name] = number
+            except ValueError as exc:
+                raise SettingsError(f"{name} has an impossible value: {raw!r}") from exc
+        return cls(**values)  # type: ignore[arg-type]
+
 
 @dataclass(frozen=True)
 class ReceiptKeys:
@@ -376,6 +408,7 @@ def load_settings(
         login_rate_per_minute=int(env.get("LOGIN_RATE_PER_MINUTE", "30")),
         var_dir=var_dir,
         appointments=AppointmentRules.from_env(env, pii_hash_key),
+        service_rules=ServiceRules.from_env(env),
         receipt_keys=ReceiptKeys.demo(var_dir) if demo else ReceiptKeys.from_env(env),
         receipt_verifications_per_minute=int(env.get("RECEIPT_VERIFICATIONS_PER_MINUTE", "60")),
         violation_lookups_per_minute_citizen=int(

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.journeys import bearer, eventually, face_verify, sign_in
+from tests.journeys import agency_post, bearer, eventually, face_verify, sign_in
 from tests.sandbox_process import free_port, wait_until_up
 
 
@@ -245,3 +245,127 @@ async def test_zhangsan_pays_his_overdue_fine_on_alipay_and_the_police_are_told_
     await asyncio.sleep(2)
     assert len(await police_webhooks()) == 1
     assert "330100DEMO0001" in received[0]["body"]
+
+
+async def test_wangfang_applies_on_wechat_supplements_on_the_app_and_her_bad_review_is_tracked(
+    demo: Demo, clients: tuple[httpx.AsyncClient, httpx.AsyncClient]
+) -> None:
+    """统一申报 → 补正 → 办结 → 差评 → 整改, as the README's demo serves it."""
+    api, sandbox = clients
+    desk = json.loads((demo.var / "demo-case-agency.json").read_text())
+    wechat = await sign_in(api, sandbox, "wechat", "o-demo-wangfang")
+    assert (await face_verify(api, sandbox, wechat["token"], "o-demo-wangfang")).status_code == 200
+    wx = bearer(wechat["token"])
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    upload = await api.post(
+        "/api/v1/materials", headers=wx, files={"file": ("id.png", png, "image/png")}
+    )
+    assert upload.status_code == 201, upload.text
+    applied = await api.post(
+        "/api/v1/cases",
+        headers=wx,
+        json={
+            "item_code": desk["item_code"],
+            "form": {
+                "applicant_phone": "13700137000",
+                "birth_date": "1940-08-15",
+                "bank": "杭州银行",
+                "address": "杭州市上城区解放路 1 号",
+            },
+            "materials": [{"name": "身份证", "material_id": upload.json()["id"]}],
+        },
+    )
+    assert applied.status_code == 201, applied.text
+    case_no = applied.json()["case_no"]
+    assert applied.json()["channel"] == "wechat"
+
+    sent_back = await agency_post(
+        api, desk, f"/api/v1/agency/cases/{case_no}/request_material", {"note": "请补充银行卡"}
+    )
+    assert sent_back.status_code == 200 and sent_back.json()["status"] == "returned"
+
+    app = bearer((await sign_in(api, sandbox, "app", "zlb-demo-wangfang"))["token"])
+    card = await api.post(
+        "/api/v1/materials",
+        headers=app,
+        files={"file": ("card.jpg", b"\xff\xd8\xff\xe0" + b"1" * 40, "image/jpeg")},
+    )
+    resumed = await api.post(
+        f"/api/v1/cases/{case_no}/supplement",
+        headers=app,
+        json={"materials": [{"name": "银行卡", "material_id": card.json()["id"]}]},
+    )
+    assert resumed.status_code == 200 and resumed.json()["status"] == "submitted", resumed.text
+
+    for step, action in enumerate(("accept", "approve", "complete")):
+        moved = await agency_post(
+            api,
+            desk,
+            f"/api/v1/agency/cases/{case_no}/{action}",
+            {},
+            ts=int(time.time()) + step,
+        )
+        assert moved.status_code == 200, (action, moved.text)
+    done = (await api.get(f"/api/v1/cases/{case_no}", headers=wx)).json()
+    assert done["status"] == "completed"
+    assert [s["action"] for s in done["timeline"]] == [
+        "apply",
+        "request_material",
+        "supplement",
+        "accept",
+        "approve",
+        "complete",
+    ]
+
+    rated = await api.post(
+        "/api/v1/evaluations",
+        headers=app,
+        json={
+            "subject_type": "case",
+            "subject_ref": case_no,
+            "overall": 2,
+            "efficiency": 2,
+            "guide_accuracy": 3,
+            "convenience": 2,
+            "ease_of_use": 3,
+            "comment": "等太久",
+        },
+    )
+    assert rated.status_code == 201 and rated.json()["bad"] is True, rated.text
+    ticket = str(rated.json()["rectification_id"])
+
+    # The department's operator is created with the README's command, beside the demo.
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "operator",
+            "create",
+            "--demo",
+            "--username",
+            "mzj-demo",
+            "--role",
+            "department_operator",
+            "--department",
+            desk["department_code"],
+        ],
+        cwd=demo.var.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+    )
+    password = json.loads(made.stdout.strip().splitlines()[-1])["password"]
+    signed = await api.post(
+        "/api/v1/operator/sessions", json={"username": "mzj-demo", "password": password}
+    )
+    assert signed.status_code in (200, 201), signed.text
+    board = (
+        await api.get(
+            "/api/v1/operator/supervision/dashboard", headers=bearer(signed.json()["token"])
+        )
+    ).json()
+    cards = [d for d in board["open"] if d["subject_type"] == "rectification"]
+    assert {d["subject_ref"] for d in cards} == {ticket}
+    assert {d["step"] for d in cards} == {"reply", "fix"}
