@@ -99,7 +99,45 @@ def slot_view(
     }
 
 
-def booking_view(booking: Booking, check_in_code: str | None = None) -> dict[str, Any]:
+async def places_of(bookings: list[Booking]) -> dict[int, dict[str, Any]]:
+    """Where each booking is, by booking id: institution (name, address), department and
+    resource names, read with three queries whatever the number of bookings."""
+    if not bookings:
+        return {}
+    institutions = {
+        i["id"]: i
+        for i in await Institution.filter(id__in={b.institution_id for b in bookings}).values(
+            "id", "name", "address"
+        )
+    }
+    departments = dict(
+        await Department.filter(id__in={b.department_id for b in bookings}).values_list(
+            "id", "name"
+        )
+    )
+    resources = {
+        r["id"]: r
+        for r in await Resource.filter(id__in={b.resource_id for b in bookings}).values(
+            "id", "name", "title"
+        )
+    }
+    places: dict[int, dict[str, Any]] = {}
+    for b in bookings:
+        institution = institutions.get(b.institution_id, {})
+        resource = resources.get(b.resource_id, {})
+        places[b.id] = {
+            "institution_name": institution.get("name"),
+            "address": institution.get("address"),
+            "department_name": departments.get(b.department_id),
+            "resource_name": resource.get("name"),
+            "resource_title": resource.get("title") or None,
+        }
+    return places
+
+
+def booking_view(
+    booking: Booking, check_in_code: str | None = None, place: dict[str, Any] | None = None
+) -> dict[str, Any]:
     view: dict[str, Any] = {
         "id": booking.id,
         "slot_id": booking.slot_id,  # type: ignore[attr-defined]
@@ -123,6 +161,8 @@ def booking_view(booking: Booking, check_in_code: str | None = None) -> dict[str
         view["cancelled_at"] = booking.cancelled_at.isoformat()
     if check_in_code is not None:
         view["check_in_code"] = check_in_code
+    if place is not None:
+        view.update(place)
     return view
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 from sanic import Blueprint, Request
-from sanic.response import JSONResponse, json
+from sanic.response import HTTPResponse, JSONResponse, json, raw
 
 from app.appointments import publishing as pub
+from app.appointments.checkin_qr import check_in_png
 from app.appointments.models import Booking, Institution, WaitlistEntry
 from app.appointments.rules import valid_wall_clock
 from app.appointments.service import Appointments
@@ -17,6 +19,7 @@ from app.appointments.views import (
     booking_view,
     list_institutions,
     list_slots,
+    places_of,
     waitlist_view,
 )
 from app.errors import AppointmentNotActive, InvalidInput, NotFound
@@ -99,7 +102,8 @@ async def book(request: Request) -> JSONResponse:
 async def my_appointments(request: Request) -> JSONResponse:
     principal = await resident(request)
     bookings = await Booking.filter(citizen_id=principal.citizen_id).order_by("-id").limit(200)
-    return json({"appointments": [booking_view(b) for b in bookings]})
+    places = await places_of(bookings)
+    return json({"appointments": [booking_view(b, place=places[b.id]) for b in bookings]})
 
 
 @bp.get("/appointments/<booking_id:int>")
@@ -112,7 +116,8 @@ async def appointment(request: Request, booking_id: int) -> JSONResponse:
     principal = await resident(request)
     appointments = _appointments(request)
     booking = await appointments.mine(principal.citizen_id, booking_id)
-    return json(booking_view(booking, appointments.check_in_code(booking)))
+    places = await places_of([booking])
+    return json(booking_view(booking, appointments.check_in_code(booking), places[booking.id]))
 
 
 @bp.get("/appointments/<booking_id:int>/check-in-code")
@@ -130,6 +135,25 @@ async def check_in_code(request: Request, booking_id: int) -> JSONResponse:
     if code is None:
         raise AppointmentNotActive(status=booking.status)
     return json({"appointment_id": booking.id, "code": code, "date": booking.date.isoformat()})
+
+
+@bp.get("/appointments/<booking_id:int>/check-in-qr.png")
+@documented(
+    "The check-in code as a QR image, to show at the institution's scanner.",
+    auth="resident",
+    responses={200: "image/png", 409: "APPOINTMENT_NOT_ACTIVE"},
+    tag="appointments",
+)
+async def check_in_qr(request: Request, booking_id: int) -> HTTPResponse:
+    principal = await resident(request)
+    appointments = _appointments(request)
+    booking = await appointments.mine(principal.citizen_id, booking_id)
+    code = appointments.check_in_code(booking)
+    if code is None:
+        raise AppointmentNotActive(status=booking.status)
+    png = await asyncio.to_thread(check_in_png, code)
+    # Private to the resident: never kept by a shared cache.
+    return raw(png, content_type="image/png", headers={"Cache-Control": "private, no-store"})
 
 
 @bp.delete("/appointments/<booking_id:int>")

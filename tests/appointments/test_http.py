@@ -3,6 +3,7 @@ check in with signed requests; residents list, book, see their QR, cancel, wait.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -11,6 +12,8 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
+import zxingcpp
+from PIL import Image
 
 from app.agency.signing import create_agency
 from app.appointments.models import Booking, Slot, Standing
@@ -158,6 +161,24 @@ async def test_agency_publishes_and_residents_book_see_their_qr_and_cancel(
     assert code["code"] == booking["check_in_code"]
     mine = (await api.get("/api/v1/me/appointments", headers=auth)).json()["appointments"]
     assert [m["id"] for m in mine] == [booking["id"]]
+    # The list says where to go, not only ids.
+    assert (mine[0]["institution_name"], mine[0]["department_name"]) == (
+        "杭州市第一人民医院",
+        "内科",
+    )
+    assert (mine[0]["resource_name"], mine[0]["resource_title"]) == ("王建国", "主任医师")
+    assert mine[0]["address"] == "浣纱路261号"
+    # The check-in QR image carries exactly the signed code, readable by a real decoder.
+    qr = await api.get(f"/api/v1/appointments/{booking['id']}/check-in-qr.png", headers=auth)
+    assert qr.status_code == 200 and qr.headers["content-type"] == "image/png"
+    assert "no-store" in qr.headers["cache-control"]
+    [read] = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.content)))
+    assert read.text == code["code"]
+    stranger_qr = await api.get(
+        f"/api/v1/appointments/{booking['id']}/check-in-qr.png",
+        headers={"Authorization": f"Bearer {bob.token}"},
+    )
+    assert (stranger_qr.status_code, stranger_qr.json()["code"]) == (404, "APPOINTMENT_NOT_FOUND")
     other = await api.get(
         f"/api/v1/appointments/{booking['id']}", headers={"Authorization": f"Bearer {bob.token}"}
     )
@@ -185,6 +206,8 @@ async def test_agency_publishes_and_residents_book_see_their_qr_and_cancel(
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
     assert (await Slot.get(id=first["id"])).remaining == 1
     r = await api.delete(f"/api/v1/appointments/{booking['id']}", headers=auth)
+    assert (r.status_code, r.json()["code"]) == (409, "APPOINTMENT_NOT_ACTIVE")
+    r = await api.get(f"/api/v1/appointments/{booking['id']}/check-in-qr.png", headers=auth)
     assert (r.status_code, r.json()["code"]) == (409, "APPOINTMENT_NOT_ACTIVE")
 
 
