@@ -30,7 +30,7 @@ from app.violations.models import DriverAccess, VehicleAccess
 from app.violations.views import summary, vehicle_view, violation_view
 from infra import clock
 from infra.pii import PiiVault
-from infra.ratelimit import allow
+from infra.ratelimit import queue_hits, within
 
 VIN_TAIL = "vin_tail"
 LICENCE_NO = "licence_no"
@@ -96,12 +96,12 @@ class ViolationLookup:
         kind = plates.plate_type(plate_type)
         number = plates.plate_no(kind, plate_no)
         tail = plates.vin_tail(vin_tail) if vin_tail or bind else None
-        await self._admit(who, client)
         key = plate_key(kind.code, number)
         data, access = await self._read(
             cache.plate_tag(kind.code, number),
             lambda: snapshot.load_plate(kind.code, number),
             who.citizen_id,
+            admit=(who, client),
         )
         owner = data["owner"]
         proven = access["vehicles"].get(key)
@@ -122,10 +122,12 @@ class ViolationLookup:
     ) -> dict[str, Any]:
         licence = plates.licence_no(licence_no)
         file_number = plates.file_no(file_no)
-        await self._admit(who, client)
         licence_hash = self.vault.lookup_hash(LICENCE_NO, licence)
         data, access = await self._read(
-            driver_tag(licence_hash), lambda: snapshot.load_driver(licence_hash), who.citizen_id
+            driver_tag(licence_hash),
+            lambda: snapshot.load_driver(licence_hash),
+            who.citizen_id,
+            admit=(who, client),
         )
         owner = data["owner"]
         if not self._proof_matches(owner, self.vault.lookup_hash(FILE_NO, file_number)):
@@ -162,30 +164,34 @@ class ViolationLookup:
 
     # ------------------------------------------------------------------ the steps
 
-    async def _admit(self, who: Principal, client: str) -> None:
-        window = self.limits.window_seconds
-        citizen_ok = await allow(
-            self.redis,
-            f"vio:citizen:{who.citizen_id}",
-            limit=self.limits.per_citizen,
-            window_seconds=window,
-        )
-        client_ok = await allow(
-            self.redis, f"vio:client:{client}", limit=self.limits.per_client, window_seconds=window
-        )
-        if not (citizen_ok and client_ok):
-            raise RateLimited("Too many violation lookups. Try again in a minute.")
-
     async def _read(
-        self, tag: str | None, load: Any, citizen_id: uuid.UUID | None
+        self,
+        tag: str | None,
+        load: Any,
+        citizen_id: uuid.UUID | None,
+        *,
+        admit: tuple[Principal, str] | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The owner's entry and the citizen's proofs: one Redis round trip when both are hot."""
+        """The owner's entry and the citizen's proofs, and with ``admit`` the lookup's rate
+        limits (per citizen and per client) counted: one Redis round trip when all is hot.
+        A refused lookup is refused before anything is loaded from the database."""
         async with self.redis.pipeline(transaction=False) as pipe:
+            if admit is not None:
+                who, client = admit
+                queue_hits(
+                    pipe,
+                    [f"vio:citizen:{who.citizen_id}", f"vio:client:{client}"],
+                    window_seconds=self.limits.window_seconds,
+                )
             if tag is not None:
                 cache.read_command(pipe, tag)
             if citizen_id is not None:
                 cache.read_command(pipe, cache.citizen_tag(str(citizen_id)))
             replies = await pipe.execute()
+        if admit is not None and not within(
+            replies.pop(0), [self.limits.per_citizen, self.limits.per_client]
+        ):
+            raise RateLimited("Too many violation lookups. Try again in a minute.")
         data: dict[str, Any] = {}
         access: dict[str, Any] = {}
         if tag is not None:
