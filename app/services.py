@@ -125,7 +125,7 @@ async def build_services(settings: Settings) -> Services:
         ordering=Ordering(PayableRegistry(payables), orders),
         violations=violations,
         appointments=appointments,
-        receipts=build_receipts(vault, settings),
+        receipts=build_receipts(vault, settings, redis),
         public=build_public_services(settings, vault, channels.messages),
     )
     appointments.connect(services.jobs, services.refunds)

@@ -8,6 +8,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import redis.asyncio as aioredis
+
 from app.config import Settings
 from app.errors import ReceiptNotFound
 from app.receipts import storage
@@ -30,10 +32,11 @@ class Receipts:
     vault: PiiVault
     keys: KeyRing
     public_base_url: str
+    redis: aioredis.Redis
 
     def __post_init__(self) -> None:
         self.issuer = Issuer(self.vault, self.keys)
-        self.verifier = Verifier(self.keys)
+        self.verifier = Verifier(self.keys, self.redis)
 
     def qr_text(self, receipt: Receipt) -> str:
         """What the QR holds: the public verification link carrying the signed payload."""
@@ -52,8 +55,10 @@ class Receipts:
             int(payload["refund_fen"]),
             fully=bool(payload["fully"]),
         )
-        await self.render(red)
         original = await Receipt.get(id=red.original_id)  # type: ignore[attr-defined]
+        # On every delivery, not only the first: a crash after the commit is retried here.
+        await self.verifier.changed(original.receipt_no)
+        await self.render(red)
         await self.render(original)
 
     async def order_view_extension(self, order: Order) -> dict[str, Any]:
@@ -150,7 +155,7 @@ class Receipts:
         }
 
 
-def build_receipts(vault: PiiVault, settings: Settings) -> Receipts:
+def build_receipts(vault: PiiVault, settings: Settings, redis: aioredis.Redis) -> Receipts:
     keys = settings.receipt_keys
     ring = KeyRing.from_seeds(keys.signing_kid, keys.signing_seed, keys.retired)
-    return Receipts(vault, ring, settings.public_base_url)
+    return Receipts(vault, ring, settings.public_base_url, redis)

@@ -8,6 +8,7 @@ import statistics
 import uuid
 
 import pytest
+import redis.asyncio as aioredis
 
 from app.config import Settings
 from app.receipts.models import Receipt, ReceiptCounter
@@ -23,7 +24,7 @@ ORDERS = 500
 
 
 async def test_500_orders_paid_at_once_get_500_consecutive_numbers(
-    live_server: LiveServer, settings: Settings
+    live_server: LiveServer, settings: Settings, redis: aioredis.Redis
 ) -> None:
     vault = PiiVault(settings.pii_key, settings.pii_hash_key)
     citizen = await new_citizen()
@@ -35,7 +36,7 @@ async def test_500_orders_paid_at_once_get_500_consecutive_numbers(
     finally:
         await queue.aclose()
     # A second process issuing the same orders at the same time (a duplicate delivery).
-    here = build_receipts(vault, settings)
+    here = build_receipts(vault, settings, redis)
     order_ids = [order.id for order, _ in made]
     gate = asyncio.Semaphore(8)
 

@@ -8,6 +8,7 @@ import io
 from dataclasses import replace
 
 import pytest
+import redis.asyncio as aioredis
 import zxingcpp
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
@@ -34,8 +35,8 @@ def vault(settings: Settings) -> PiiVault:
 
 
 @pytest.fixture
-def receipts(vault: PiiVault, settings: Settings) -> Receipts:
-    return build_receipts(vault, settings)
+def receipts(vault: PiiVault, settings: Settings, redis: aioredis.Redis) -> Receipts:
+    return build_receipts(vault, settings, redis)
 
 
 def handlers(receipts: Receipts) -> dict:
@@ -164,6 +165,30 @@ async def test_partial_then_full_refund_red_letters_and_voids(
     assert (await Receipt.get(id=blue.id)).red_lettered_fen == 12345
 
 
+async def test_a_red_letter_delivered_again_after_a_crash_clears_the_cached_verification(
+    receipts: Receipts, vault: PiiVault
+) -> None:
+    """Verification is cached per receipt; the red-letter handler drops the original's entry
+    on every delivery, so a crash between its commit and that step heals on the retry."""
+    citizen = await new_citizen()
+    order, event = await paid_order(vault, citizen.id)
+    await outbox.deliver(event.id, handlers(receipts))
+    blue = await Receipt.get(order_id=order.id, kind="normal")
+    assert (await receipts.verifier.scanned(receipts.qr_text(blue)))["status"] == "genuine"
+    # The issuer commits the red letter, then the process dies before the handler goes on.
+    full = await refunded(order, order.amount_fen, refund_id=81, fully=True)
+    await receipts.issuer.red_letter(order.id, 81, order.amount_fen, fully=True)
+    assert (await Receipt.get(id=blue.id)).status == "VOIDED"
+    # The outbox delivers the event again: the cached answer is dropped and rebuilt.
+    await receipts.on_red_letter(full)
+    answer = await receipts.verifier.scanned(receipts.qr_text(blue))
+    assert answer["status"] == "voided" and answer["reason"] == "RED_LETTERED"
+    assert (await receipts.verifier.by_number(blue.receipt_no, blue.check_code))[
+        "status"
+    ] == "voided"
+    assert await Receipt.filter(source_key="refund:81").count() == 1
+
+
 async def test_full_refund_at_once_mirrors_every_line(receipts: Receipts, vault: PiiVault) -> None:
     citizen = await new_citizen()
     lines = (Line("A-1", "考试费", 1, 3000), Line("A-2", "工本费", 2, 500))
@@ -232,7 +257,7 @@ async def test_key_rotation_keeps_old_receipts_verifying(
     rotated_keys = replace(
         settings.receipt_keys, signing_kid="t2", signing_seed=new_seed, retired={"t1": old_public}
     )
-    rotated = build_receipts(vault, replace(settings, receipt_keys=rotated_keys))
+    rotated = build_receipts(vault, replace(settings, receipt_keys=rotated_keys), receipts.redis)
     new_order, _ = await paid_order(vault, citizen.id, emit=False)
     new = await rotated.issuer.for_order(new_order.id)
     assert new.key_id == "t2" and ".t2." in new.qr_payload
