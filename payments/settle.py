@@ -61,6 +61,13 @@ class Settlement:
                 order.amount_fen,
             )
             raise NotifyAmountMismatch(order_no=order.order_no)
+        if (
+            OrderStatus(order.status) in SETTLED
+            and order.channel_trade_no == evidence.channel_trade_no
+        ):
+            # A channel retry of what already settled this order: no settled order goes
+            # back to unpaid, so the row just read decides it without taking the lock.
+            return Outcome.DUPLICATE
         async with in_transaction() as tx:
             fresh = await Order.filter(id=order.id).using_db(tx).select_for_update().get()
             status = OrderStatus(fresh.status)
