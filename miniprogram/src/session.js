@@ -4,7 +4,12 @@ import { createApi } from "./core/api.js";
 import { config } from "./config.js";
 import { host } from "./host.js";
 
-export const api = createApi({ base: config.apiBase, transport: host.transport, store: host.store });
+export const api = createApi({
+  base: config.apiBase,
+  transport: host.transport,
+  download: host.download,
+  store: host.store,
+});
 
 export async function signIn() {
   const code = await host.login();

@@ -137,4 +137,87 @@ describe("Alipay page logic against my.", () => {
     assert.equal(page.data.error, "这个时段已约满，请选择其他时段，或加入候补。");
     assert.equal(stub.calls.alert[0].content, page.data.error);
   });
+  describe("my appointments: the check-in QR through my.downloadFile", () => {
+    const MINE = [200, { appointments: [
+      { id: 81, institution_id: 3, department_id: 5, date: "2030-01-02", starts_at: "2030-01-02T00:00:00+00:00", status: "booked", institution_name: "杭州市民中心行政服务大厅", address: "杭州市江干区解放东路18号", department_name: "户政", resource_name: "1号窗口", resource_title: "户籍业务" },
+    ] }];
+    const REFUSED = () => [409, { code: "APPOINTMENT_NOT_ACTIVE", message: "x", request_id: "r" }];
+
+    function routes(qr) {
+      return {
+        "POST /api/v1/sessions": () => SESSION,
+        "GET /api/v1/me/appointments": () => MINE,
+        "GET /api/v1/appointments/81/check-in-code": () => [200, { appointment_id: 81, code: "YWCI1.81.3.n.m", date: "2030-01-02" }],
+        "GET /api/v1/appointments/81/check-in-qr.png": qr,
+      };
+    }
+
+    it("downloads with the bearer token in `header` and shows apFilePath", async () => {
+      const api = scriptedApi(routes(() => [200, "\x89PNG"]));
+      const stub = myStub(api);
+      globalThis.my = stub.my;
+      const page = loadPageLogic(out, "my-appointments");
+      await page.onShow();
+      assert.equal(page.data.rows[0].institution, "杭州市民中心行政服务大厅");
+      assert.equal(page.data.rows[0].resource, "1号窗口（户籍业务）");
+      await page.onCode({ currentTarget: { dataset: { id: "81" } } });
+      const download = stub.calls.downloadFile[0];
+      assert.equal(download.url, "https://api.test/api/v1/appointments/81/check-in-qr.png");
+      assert.equal(download.header.Authorization, "Bearer t-a");
+      assert.match(page.data.qrPath, /^https:\/\/resource\/apml\d+\.png$/);
+      assert.equal(page.data.code, "YWCI1.81.3.n.m");
+      assert.equal(page.data.codeFor, 81);
+      assert.equal(page.data.error, "");
+    });
+
+    it("keeps the card when the resident comes back, until the booking is no longer active", async () => {
+      let status = "booked";
+      const r = routes(() => [200, "\x89PNG"]);
+      r["GET /api/v1/me/appointments"] = () => [200, { appointments: [{ ...MINE[1].appointments[0], status }] }];
+      r["GET /api/v1/me"] = () => [200, SESSION[1].citizen];
+      globalThis.my = myStub(scriptedApi(r)).my;
+      const page = loadPageLogic(out, "my-appointments");
+      await page.onShow();
+      await page.onCode({ currentTarget: { dataset: { id: 81 } } });
+      await page.onShow();
+      assert.equal(page.data.error, "");
+      assert.equal(page.data.codeFor, 81);
+      assert.ok(page.data.qrPath);
+      status = "checked_in";
+      await page.onShow();
+      assert.deepEqual([page.data.codeFor, page.data.code, page.data.qrPath], [null, "", ""]);
+      assert.equal(page.data.rows[0].status, "已签到");
+    });
+
+    for (const errors of ["fail", "success"]) {
+      it(`names a 409 that my.downloadFile reports through ${errors}`, async () => {
+        const api = scriptedApi(routes(REFUSED));
+        const stub = myStub(api, { downloadErrors: errors });
+        globalThis.my = stub.my;
+        const page = loadPageLogic(out, "my-appointments");
+        await page.onShow();
+        await page.onCode({ currentTarget: { dataset: { id: 81 } } });
+        assert.equal(page.data.error, "这条预约已取消或已结束。");
+        assert.equal(page.data.qrPath, "");
+        assert.equal(page.data.code, "");
+        assert.equal((stub.calls.readFile || []).length, errors === "success" ? 1 : 0);
+      });
+    }
+
+    it("the receipt's QR goes through the same download", async () => {
+      const api = scriptedApi({
+        "GET /api/v1/receipts/330103260000000002": () => [200, { receipt_no: "330103260000000002", qr: "q", amount_fen: 23000, lines: [] }],
+        "POST /api/v1/receipts/verify": () => [200, { status: "genuine" }],
+        "GET /api/v1/receipts/330103260000000002/qr.png": () => [200, "\x89PNG"],
+      });
+      const stub = myStub(api);
+      globalThis.my = stub.my;
+      stub.storage["yiwang.token"] = "t-r";
+      const page = loadPageLogic(out, "receipt");
+      await page.onLoad({ no: "330103260000000002" });
+      assert.equal(page.data.error, "");
+      assert.equal(stub.calls.downloadFile[0].header.Authorization, "Bearer t-r");
+      assert.match(page.data.qrPath, /^https:\/\/resource\/apml\d+\.png$/);
+    });
+  });
 });

@@ -16,17 +16,36 @@ export function buildChannel(channel, options = {}) {
   return build({ channel, out, apiBase: "https://api.test", appId: "wx-test", ...options });
 }
 
-// A scripted backend: routes are "METHOD /path" → (body, url) => [status, json].
+// A scripted backend: routes are "METHOD /path" → (body, url) => [status, json or text].
 export function scriptedApi(routes) {
   const calls = [];
-  async function answer(method, url, body) {
+  async function answer(method, url, body, headers) {
     const path = url.replace(/^https?:\/\/[^/]+/, "").split("?")[0];
-    calls.push({ method, path, url, body });
+    calls.push({ method, path, url, body, headers });
     const route = routes[`${method} ${path}`];
     if (!route) return [404, { code: "NOT_FOUND", message: "no route", request_id: "t" }];
     return route(body, url);
   }
   return { calls, answer };
+}
+
+// Downloads land in a fake file system: the answer's body, whatever its status (an error's
+// JSON included), as the platforms write it to a temp file.
+function fileStore(prefix) {
+  const files = {};
+  let n = 0;
+  return {
+    files,
+    write(status, data) {
+      const path = `${prefix}${++n}${status < 300 ? ".png" : ".json"}`;
+      files[path] = typeof data === "string" ? data : JSON.stringify(data);
+      return path;
+    },
+    readFile(o) {
+      if (o.filePath in files) o.success({ data: files[o.filePath] });
+      else o.fail({ errMsg: "readFile:fail no such file" });
+    },
+  };
 }
 
 function recorder() {
@@ -42,9 +61,10 @@ function recorder() {
 export function wxStub(api, behaviour = {}) {
   const storage = {};
   const { calls, record } = recorder();
+  const fs = fileStore("wxfile://tmp_");
   const wx = {
     request: record("request", (o) => {
-      api.answer(o.method, o.url, o.data).then(([status, data]) =>
+      api.answer(o.method, o.url, o.data, o.header).then(([status, data]) =>
         o.success({ statusCode: status, data, header: {} })
       );
     }),
@@ -60,22 +80,30 @@ export function wxStub(api, behaviour = {}) {
       behaviour.payment === "cancel" ? o.fail({ errMsg: "requestPayment:fail cancel" }) : o.success({})
     ),
     startFacialRecognitionVerify: record("face", (o) => o.success({ verifyResult: "vr-1" })),
-    downloadFile: record("downloadFile", (o) => o.success({ statusCode: 200, tempFilePath: "wxfile://qr.png" })),
+    // Like WeChat: success whatever the HTTP status, the body in tempFilePath.
+    downloadFile: record("downloadFile", (o) => {
+      if (behaviour.download === "offline") return void o.fail({ errMsg: "downloadFile:fail timeout" });
+      api.answer("GET", o.url, undefined, o.header).then(([status, data]) =>
+        o.success({ statusCode: status, tempFilePath: fs.write(status, data) })
+      );
+    }),
+    getFileSystemManager: () => ({ readFile: record("readFile", fs.readFile) }),
     scanCode: record("scanCode", (o) => o.success({ result: "33010026001000000123" })),
     navigateTo: record("navigateTo"),
     showToast: record("showToast"),
     showModal: record("showModal"),
   };
-  return { wx, calls, storage };
+  return { wx, calls, storage, files: fs.files };
 }
 
 export function myStub(api, behaviour = {}) {
   const storage = {};
   const { calls, record } = recorder();
+  const fs = fileStore("https://resource/apml");
   const my = {
     request: record("request", (o) => {
       const body = o.data === undefined ? undefined : JSON.parse(o.data);
-      api.answer(o.method, o.url, body).then(([status, data]) => {
+      api.answer(o.method, o.url, body, o.headers).then(([status, data]) => {
         if (status >= 400) o.fail({ error: 19, status, data, headers: {} });
         else o.success({ status, data, headers: {} });
       });
@@ -89,13 +117,25 @@ export function myStub(api, behaviour = {}) {
     },
     getAuthCode: record("getAuthCode", (o) => o.success({ authCode: "ali-code-1" })),
     tradePay: record("tradePay", (o) => o.success({ resultCode: behaviour.resultCode || "9000" })),
-    downloadFile: record("downloadFile", (o) => o.success({ apFilePath: "https://resource/qr.png" })),
+    // An HTTP error comes through fail like my.request's (status and body attached) or, with
+    // behaviour.downloadErrors = "success", as a success with statusCode and the body as file.
+    downloadFile: record("downloadFile", (o) => {
+      if (behaviour.download === "offline") return void o.fail({ error: 12, errorMessage: "下载失败" });
+      api.answer("GET", o.url, undefined, o.header).then(([status, data]) => {
+        if (status >= 400 && behaviour.downloadErrors !== "success") {
+          o.fail({ error: 19, errorMessage: "http status error", statusCode: status, data: JSON.stringify(data) });
+        } else {
+          o.success({ statusCode: status, apFilePath: fs.write(status, data) });
+        }
+      });
+    }),
+    getFileSystemManager: () => ({ readFile: record("readFile", fs.readFile) }),
     scan: record("scan", (o) => o.success({ code: "33010026001000000123" })),
     navigateTo: record("navigateTo"),
     showToast: record("showToast"),
     alert: record("alert"),
   };
-  return { my, calls, storage };
+  return { my, calls, storage, files: fs.files };
 }
 
 // Page logic without rendering: Page() hands back its definition, bound to a fake `this`.

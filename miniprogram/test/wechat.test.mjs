@@ -2,6 +2,8 @@
 // the catalog home, the booking refusals, and the payment call through wx.requestPayment.
 
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { before, describe, it } from "node:test";
 
 import { buildChannel, renderPage, scriptedApi, settle, tap, until, wxStub } from "./harness.mjs";
@@ -168,5 +170,92 @@ describe("paying a fine", () => {
     await page.instance.onPay({ currentTarget: { dataset: { decision: "330100DEMO0001" } } });
     assert.equal(page.instance.data.error, "这笔款项已经缴过了，无需重复缴纳。");
     assert.ok(!stub.calls.requestPayment);
+  });
+});
+
+describe("my appointments: the check-in QR", () => {
+  const MINE = [200, { appointments: [
+    { id: 71, institution_id: 9, department_id: 4, resource_id: 2, date: "2030-01-02", starts_at: "2030-01-02T00:30:00+00:00", status: "booked", fee_fen: 0, institution_name: "浙江大学医学院附属第一医院", address: "杭州市上城区庆春路79号", department_name: "心血管内科", resource_name: "王医生", resource_title: "主任医师" },
+    { id: 70, institution_id: 3, department_id: 5, resource_id: 6, date: "2030-01-01", starts_at: "2030-01-01T01:00:00+00:00", status: "cancelled", fee_fen: 0, institution_name: "杭州市民中心行政服务大厅", address: null, department_name: "户政", resource_name: "1号窗口", resource_title: null },
+  ] }];
+  const CODE = "YWCI1.71.9.n0nce.mac";
+  const PNG = "\x89PNG\r\n\x1a\n";
+
+  function routes(qr, code = () => [200, { appointment_id: 71, code: CODE, date: "2030-01-02" }]) {
+    return {
+      "POST /api/v1/sessions": () => SESSION,
+      "GET /api/v1/me/appointments": () => MINE,
+      "GET /api/v1/appointments/71/check-in-code": code,
+      "GET /api/v1/appointments/71/check-in-qr.png": qr,
+    };
+  }
+
+  async function open(api, behaviour) {
+    const stub = wxStub(api, behaviour);
+    globalThis.wx = stub.wx;
+    const page = renderPage(out, "my-appointments");
+    await settle(page);
+    return { page, stub };
+  }
+
+  it("names the place from the booking itself, without the institution listings", async () => {
+    const api = scriptedApi(routes(() => [200, PNG]));
+    const { page } = await open(api);
+    const text = page.dom.textContent;
+    for (const shown of ["浙江大学医学院附属第一医院 心血管内科", "王医生（主任医师）", "地址：杭州市上城区庆春路79号", "杭州市民中心行政服务大厅 户政", "1号窗口", "已取消"]) {
+      assert.ok(text.includes(shown), shown);
+    }
+    assert.ok(!api.calls.some((c) => c.path.startsWith("/api/v1/institutions")));
+    assert.equal(page.querySelectorAll(".code").length, 1);
+  });
+
+  it("downloads the QR with the bearer token and shows it above the text code", async () => {
+    const api = scriptedApi(routes(() => [200, PNG]));
+    const { page, stub } = await open(api);
+    await tap(page, ".code", 0);
+    await until(() => page.querySelector(".qr"), "the QR image");
+    const download = stub.calls.downloadFile[0];
+    assert.equal(download.url, "https://api.test/api/v1/appointments/71/check-in-qr.png");
+    assert.equal(download.header.Authorization, "Bearer t-1");
+    const path = page.instance.data.qrPath;
+    assert.match(path, /^wxfile:\/\/tmp_\d+\.png$/);
+    assert.equal(stub.files[path], PNG);
+    // miniprogram-simulate renders <image> without its attributes: the binding is checked in
+    // the built template instead.
+    assert.match(readFileSync(join(out, "pages/my-appointments/index.wxml"), "utf8"), /<image class="qr" wx:if="\{\{qrPath\}\}" src="\{\{qrPath\}\}"/);
+    assert.equal(page.querySelector(".code-text").dom.textContent.trim(), CODE);
+    assert.ok(!page.querySelector(".error"));
+  });
+
+  it("reads a refused download's JSON and says the booking is no longer active", async () => {
+    const refused = () => [409, { code: "APPOINTMENT_NOT_ACTIVE", message: "x", request_id: "r", details: { status: "checked_in" } }];
+    const api = scriptedApi(routes(refused));
+    const { page, stub } = await open(api);
+    await tap(page, ".code", 0);
+    await until(() => page.querySelector(".error"), "the refusal");
+    assert.equal(page.querySelector(".error").dom.textContent.trim(), "这条预约已取消或已结束。");
+    assert.equal(stub.calls.readFile.length, 1);
+    assert.ok(!page.querySelector(".qr"));
+    assert.ok(!page.querySelector(".checkin"), "no void code left on screen");
+  });
+
+  it("refused before any download: the code's own 409", async () => {
+    const refused = () => [409, { code: "APPOINTMENT_NOT_ACTIVE", message: "x", request_id: "r" }];
+    const api = scriptedApi(routes(refused, refused));
+    const { page } = await open(api);
+    await tap(page, ".code", 0);
+    await until(() => page.querySelector(".error"), "the refusal");
+    assert.equal(page.querySelector(".error").dom.textContent.trim(), "这条预约已取消或已结束。");
+    assert.ok(!page.querySelector(".checkin"));
+  });
+
+  it("keeps the text code when the image cannot be fetched", async () => {
+    const api = scriptedApi(routes(() => [200, PNG]));
+    const { page } = await open(api, { download: "offline" });
+    await tap(page, ".code", 0);
+    await until(() => page.querySelector(".qr-error"), "the image's failure");
+    assert.equal(page.querySelector(".code-text").dom.textContent.trim(), CODE);
+    assert.ok(!page.querySelector(".qr"));
+    assert.ok(!page.querySelector(".error"));
   });
 });

@@ -1,6 +1,13 @@
 // The one client of the public contract (/api/v1). Each shell hands it a transport
-// (the WeChat or Alipay request API, or fetch) and a token store; nothing here knows the
+// (the WeChat or Alipay request API, or fetch), a token store and, for images that need the
+// bearer token (an <image> cannot send a header), a download; nothing here knows the
 // platform.
+//
+//   transport({method, url, headers, body}) → {status, data, headers}
+//   download({url, headers})               → {status, path, data}: path is what an <image>
+//       shows (a temp file, or a blob: URL) when 2xx; otherwise data is the JSON error body
+//       when the platform could read it (null if not). Either rejects only when no answer
+//       came back at all.
 
 import { ApiError, errorFromResponse } from "./errors.js";
 
@@ -21,6 +28,7 @@ export function createApi(options) {
   const base = options.base.replace(/\/+$/, "");
   const transport = options.transport;
   const store = options.store;
+  const download = options.download;
   const catalogCache = {};
 
   async function call(method, path, body, extraHeaders) {
@@ -41,6 +49,24 @@ export function createApi(options) {
 
   async function json(method, path, body) {
     return (await call(method, path, body)).data;
+  }
+
+  // A file behind the bearer token, answered as a local path; a refusal is the same
+  // ApiError (code from the JSON body) as for any other call.
+  async function file(path) {
+    if (!download) throw new Error("this shell's host has no download");
+    const headers = {};
+    const token = store.get(TOKEN_KEY);
+    if (token) headers.Authorization = "Bearer " + token;
+    let answer;
+    try {
+      answer = await download({ url: base + path, headers: headers });
+    } catch (cause) {
+      throw new ApiError("NETWORK_ERROR", 0, null, null);
+    }
+    if (answer.status === 401) store.remove(TOKEN_KEY);
+    if (answer.status >= 400 || !answer.path) throw errorFromResponse(answer.status, answer.data);
+    return answer.path;
   }
 
   return {
@@ -96,6 +122,10 @@ export function createApi(options) {
     checkInCode: function (id) {
       return json("GET", "/api/v1/appointments/" + encodeURIComponent(id) + "/check-in-code");
     },
+    // The same code as a QR image (PNG), as a path an <image> can show.
+    checkInQr: function (id) {
+      return file("/api/v1/appointments/" + encodeURIComponent(id) + "/check-in-qr.png");
+    },
     violations: function (lookup) {
       return json("GET", "/api/v1/violations" + query(lookup));
     },
@@ -126,6 +156,9 @@ export function createApi(options) {
     },
     verifyReceipt: function (proof) {
       return json("POST", "/api/v1/receipts/verify", proof);
+    },
+    receiptQr: function (receiptNo) {
+      return file("/api/v1/receipts/" + encodeURIComponent(receiptNo) + "/qr.png");
     },
     url: function (path) {
       return base + path;

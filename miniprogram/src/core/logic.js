@@ -75,14 +75,18 @@ export function searchResults(answer) {
   });
 }
 
+// Who serves a booking or a slot: "1号窗口（户籍业务）", "王医生（主任医师）".
+function who(name, title) {
+  return name ? name + (title ? "（" + title + "）" : "") : "";
+}
+
 export function slotRows(answer) {
   return (answer.slots || []).map(function (slot) {
-    const who = slot.resource ? slot.resource.name + (slot.resource.title ? "（" + slot.resource.title + "）" : "") : "";
     return {
       id: slot.id,
       time: shanghaiTime(slot.starts_at) + (slot.ends_at ? "–" + shanghaiTime(slot.ends_at) : ""),
       department: slot.department ? slot.department.name : "",
-      resource: who,
+      resource: slot.resource ? who(slot.resource.name, slot.resource.title) : "",
       remaining: slot.remaining,
       bookable: Boolean(slot.bookable) && slot.remaining > 0,
       full: slot.remaining <= 0,
@@ -111,8 +115,9 @@ const APPOINTMENT_STATUS = {
   no_show: "未到场",
 };
 
-// My appointments. The booking carries ids only; `institutions` (from the listing the
-// page already loaded) gives their names.
+// My appointments. Each booking names its place (institution_name, address,
+// department_name, resource_name / resource_title); `institutions`, the listings older
+// servers made a shell load to look the ids up, is only a fallback and may be left out.
 export function appointmentRows(answer, institutions) {
   const names = {};
   (institutions || []).forEach(function (i) {
@@ -124,8 +129,10 @@ export function appointmentRows(answer, institutions) {
   return (answer.appointments || []).map(function (a) {
     return {
       id: a.id,
-      institution: names[a.institution_id] || "",
-      department: names["d" + a.department_id] || "",
+      institution: a.institution_name || names[a.institution_id] || "",
+      department: a.department_name || names["d" + a.department_id] || "",
+      resource: who(a.resource_name, a.resource_title),
+      address: a.address || "",
       when: a.starts_at ? shanghaiDateTime(a.starts_at) : a.date,
       status: APPOINTMENT_STATUS[a.status] || a.status,
       active: a.status === "booked",

@@ -1,6 +1,35 @@
 // Alipay's side of the shells: my.request, my.getAuthCode, my.tradePay. Alipay users are
 // certified (实名) by Alipay itself, so there is no face step here.
 
+function parseJson(data) {
+  if (data && typeof data === "object") return data;
+  try {
+    return typeof data === "string" ? JSON.parse(data) : null;
+  } catch (e) {
+    return null;
+  }
+}
+
+function readJson(path) {
+  return new Promise(function (resolve) {
+    if (!path) return resolve(null);
+    try {
+      my.getFileSystemManager().readFile({
+        filePath: path,
+        encoding: "utf8",
+        success: function (res) {
+          resolve(parseJson(res.data));
+        },
+        fail: function () {
+          resolve(null);
+        },
+      });
+    } catch (e) {
+      resolve(null);
+    }
+  });
+}
+
 export const host = {
   channel: "alipay",
   payMode: "jsapi",
@@ -69,15 +98,33 @@ export const host = {
       });
     });
   },
-  download: function (url, headers) {
+  // my.downloadFile takes `header` (my.request takes `headers`). An HTTP error arrives as a
+  // success with statusCode (base library 2.8.8+; the JSON body is then the file) or,
+  // like my.request, through fail with the status and body attached.
+  download: function (req) {
     return new Promise(function (resolve, reject) {
       my.downloadFile({
-        url: url,
-        header: headers,
+        url: req.url,
+        header: req.headers,
         success: function (res) {
-          resolve(res.apFilePath || res.tempFilePath);
+          const status = res.statusCode || 200;
+          const path = res.apFilePath || res.tempFilePath;
+          if (status < 300) {
+            resolve({ status: status, path: path, data: null });
+          } else {
+            readJson(path).then(function (data) {
+              resolve({ status: status, path: "", data: data });
+            });
+          }
         },
-        fail: reject,
+        // A body that is one of our error answers is a refusal even if no status came with it.
+        fail: function (err) {
+          const data = parseJson(err && err.data);
+          const refused = data && typeof data.code === "string";
+          const status = (err && (err.statusCode || err.status)) || (refused ? 400 : 0);
+          if (status) resolve({ status: status, path: "", data: data });
+          else reject(err);
+        },
       });
     });
   },

@@ -1,6 +1,35 @@
 // WeChat's side of the shells: wx.request, wx.login, face verification, wx.requestPayment.
 // Everything else the pages do is in ../core/, shared with Alipay and the app's H5 shell.
 
+function parseJson(data) {
+  if (data && typeof data === "object") return data;
+  try {
+    return typeof data === "string" ? JSON.parse(data) : null;
+  } catch (e) {
+    return null;
+  }
+}
+
+function readJson(path) {
+  return new Promise(function (resolve) {
+    if (!path) return resolve(null);
+    try {
+      wx.getFileSystemManager().readFile({
+        filePath: path,
+        encoding: "utf8",
+        success: function (res) {
+          resolve(parseJson(res.data));
+        },
+        fail: function () {
+          resolve(null);
+        },
+      });
+    } catch (e) {
+      resolve(null);
+    }
+  });
+}
+
 export const host = {
   channel: "wechat",
   payMode: undefined,
@@ -72,14 +101,21 @@ export const host = {
       });
     });
   },
-  download: function (url, headers) {
+  // wx.downloadFile succeeds whatever the HTTP status; an error's JSON body is then in the
+  // temp file, read back so the page can name the refusal.
+  download: function (req) {
     return new Promise(function (resolve, reject) {
       wx.downloadFile({
-        url: url,
-        header: headers,
+        url: req.url,
+        header: req.headers,
         success: function (res) {
-          if (res.statusCode === 200) resolve(res.tempFilePath);
-          else reject(new Error("download " + res.statusCode));
+          if (res.statusCode >= 200 && res.statusCode < 300) {
+            resolve({ status: res.statusCode, path: res.tempFilePath, data: null });
+          } else {
+            readJson(res.tempFilePath).then(function (data) {
+              resolve({ status: res.statusCode, path: "", data: data });
+            });
+          }
         },
         fail: reject,
       });

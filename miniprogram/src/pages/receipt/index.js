@@ -1,6 +1,5 @@
 import { residentMessage } from "../../core/errors.js";
 import { receiptModel, verificationLabel } from "../../core/logic.js";
-import { host } from "../../host.js";
 import { api } from "../../session.js";
 
 Page({
@@ -11,11 +10,7 @@ Page({
       this.setData({ receipt: receipt });
       const verdict = verificationLabel(await api.verifyReceipt({ qr: receipt.qr }));
       this.setData({ verdict: verdict });
-      const qrPath = await host.download(
-        api.url("/api/v1/receipts/" + encodeURIComponent(receipt.receiptNo) + "/qr.png"),
-        { Authorization: "Bearer " + api.token() }
-      );
-      this.setData({ qrPath: qrPath });
+      this.setData({ qrPath: await api.receiptQr(receipt.receiptNo) });
     } catch (error) {
       this.setData({ error: residentMessage(error) });
     }
