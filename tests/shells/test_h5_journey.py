@@ -111,6 +111,13 @@ async def test_a_resident_signs_in_books_pays_a_fine_and_verifies_the_receipt(
     await shot(page, "3-booked")
     await page.goto(demo.api + "/h5/#/my-appointments")
     await expect(page.locator("#my-appointments")).to_contain_text("已预约")
+    # The check-in QR is fetched with the token and shown from a blob: URL, code beneath.
+    await page.get_by_role("button", name="签到码").first.click()
+    qr = page.locator(".checkin img.qr").first
+    await expect(qr).to_be_visible()
+    assert (await qr.get_attribute("src") or "").startswith("blob:")
+    assert await qr.evaluate("img => img.complete && img.naturalWidth > 100")
+    await expect(page.locator(".checkin .code-text").first).to_contain_text("签到码：YWCI1.")
 
     # 4. Look up 张三's car and pay the overdue fine (200.00 + 30.00 late fee).
     await page.get_by_role("link", name="违法", exact=True).click()

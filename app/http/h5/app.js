@@ -9,7 +9,7 @@ const title = document.getElementById("title");
 const back = document.getElementById("back");
 const status = document.getElementById("status");
 
-const api = createApi({ base: location.origin, transport: host.transport, store: host.store });
+const api = createApi({ base: location.origin, transport: host.transport, store: host.store, download: host.download });
 let config = { channel: "app", region: "330100", demo: false };
 
 function parseHash() {

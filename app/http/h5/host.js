@@ -22,6 +22,21 @@ export const host = {
     }
     return { status: response.status, data: data, headers: { etag: response.headers.get("ETag") } };
   },
+  // Images behind the bearer token (an <img> cannot send a header): fetched, then shown
+  // from a blob: URL; the caller revokes it when the image goes away.
+  download: async function (req) {
+    const response = await fetch(req.url, { headers: req.headers, credentials: "omit" });
+    if (!response.ok) {
+      let data = null;
+      try {
+        data = await response.json();
+      } catch (e) {
+        data = null;
+      }
+      return { status: response.status, path: "", data: data };
+    }
+    return { status: response.status, path: URL.createObjectURL(await response.blob()), data: null };
+  },
   store: {
     get: function (key) {
       try {

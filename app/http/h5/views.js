@@ -189,24 +189,32 @@ async function institution(main, ctx) {
 
 async function myAppointments(main, ctx) {
   ctx.setTitle("我的预约");
-  const [mine, halls, clinics] = await Promise.all([
-    ctx.api.myAppointments(),
-    ctx.api.institutions("hall"),
-    ctx.api.institutions("clinic"),
-  ]);
-  const rows = appointmentRows(mine, (halls.institutions || []).concat(clinics.institutions || []));
+  // Each booking carries its place names: no institution lists to cross-reference.
+  const rows = appointmentRows(await ctx.api.myAppointments(), []);
   main.innerHTML = rows.length
     ? '<ul class="items" id="my-appointments">' + rows.map(function (a) {
-        return '<li><span class="name">' + esc(a.institution) + " " + esc(a.department) + "</span><small>" + esc(a.when) + " · " + esc(a.status) + "</small>" +
-          (a.active ? '<div class="row"><button type="button" class="code" data-id="' + a.id + '">签到码</button><button type="button" class="cancel" data-id="' + a.id + '">取消预约</button></div><p class="checkin" id="code-' + a.id + '"></p>' : "") + "</li>";
+        return '<li><span class="name">' + esc(a.institution) + " " + esc(a.department) + "</span><small>" + esc(a.when) + " · " + esc(a.status) +
+          (a.resource ? " · " + esc(a.resource) : "") + (a.address ? "<br>" + esc(a.address) : "") + "</small>" +
+          (a.active ? '<div class="row"><button type="button" class="code" data-id="' + a.id + '">签到码</button><button type="button" class="cancel" data-id="' + a.id + '">取消预约</button></div><div class="checkin" id="code-' + a.id + '"></div>' : "") + "</li>";
       }).join("") + "</ul>"
     : '<p class="empty">还没有预约。</p>';
   on(main, "button.code", "click", async function (e) {
     const id = e.currentTarget.dataset.id;
+    const box = main.querySelector("#code-" + id);
     try {
-      const answer = await ctx.api.checkInCode(id);
-      main.querySelector("#code-" + id).textContent = "签到码：" + answer.code;
+      const [answer, image] = await Promise.all([
+        ctx.api.checkInCode(id),
+        ctx.api.checkInQr(id).catch(function () {
+          return "";
+        }),
+      ]);
+      const old = box.querySelector("img");
+      if (old) URL.revokeObjectURL(old.src);
+      box.innerHTML =
+        (image ? '<img class="qr" alt="签到二维码" width="240" height="240" src="' + esc(image) + '">' : '<p class="meta">二维码加载失败，请向窗口出示下方签到码。</p>') +
+        '<p class="code-text">签到码：' + esc(answer.code) + "</p>";
     } catch (error) {
+      box.innerHTML = "";
       ctx.say(residentMessage(error), "error");
     }
   });
