@@ -81,11 +81,13 @@ def cmd_refund(args: argparse.Namespace) -> None:
     settings = _settings(args, demo=args.demo or "DATABASE_URL" not in os.environ)
 
     async def run(services):  # type: ignore[no-untyped-def]
-        refund = await services.refunds.request(
-            args.order, args.amount_fen, reason=args.reason, requested_by=args.operator
+        made = await services.refunds.request(
+            args.order, args.amount_fen, reason=args.reason, requested_by=args.operator,
+            request_key=args.idempotency_key,
         )
-        return {"refund_no": refund.refund_no, "status": refund.status,
-                "amount_fen": refund.amount_fen}
+        return {"refund_no": made.refund.refund_no, "status": made.refund.status,
+                "amount_fen": made.refund.amount_fen, "idempotency_key": args.idempotency_key,
+                "replayed": made.replayed}
 
     print(json.dumps(asyncio.run(with_services(settings, run))))
 
@@ -267,6 +269,11 @@ def _parser() -> argparse.ArgumentParser:
     refund.add_argument("--amount-fen", type=int, required=True)
     refund.add_argument("--reason", required=True)
     refund.add_argument("--operator", required=True, help="who asks for it (audited)")
+    refund.add_argument(
+        "--idempotency-key", required=True,
+        help="8-64 of A-Z a-z 0-9 _ -, new for each refund; re-running the same command "
+        "(same key) answers the refund it made instead of refunding twice",
+    )
     refund.add_argument("--demo", action="store_true")
     refund.set_defaults(func=cmd_refund)
 

@@ -34,6 +34,7 @@ from payments.notify import Notifications
 from payments.orders import NotifyUrls, Orders
 from payments.reconcile import Reconciler
 from payments.refunds import Refunds
+from payments.reviews import RefundReviews
 from payments.settle import Settlement
 
 OrderViewHook = Callable[[Order], Awaitable[dict[str, Any]]]
@@ -55,6 +56,7 @@ class Services:
     orders: Orders
     settlement: Settlement
     refunds: Refunds
+    refund_reviews: RefundReviews
     notifications: Notifications
     reconciler: Reconciler
     payables: dict[str, PayableSource]
@@ -119,6 +121,7 @@ async def build_services(settings: Settings) -> Services:
         orders=orders,
         settlement=settlement,
         refunds=refunds,
+        refund_reviews=RefundReviews(refunds),
         notifications=Notifications(pay, settlement, refunds),
         reconciler=Reconciler(pay, settlement, refunds),
         payables=payables,

@@ -69,3 +69,47 @@ class NotifyUnknownOrder(PaymentError):
 class NotifyAmountMismatch(PaymentError):
     code = "NOTIFY_AMOUNT_MISMATCH"
     message = "The notified amount differs from the order's."
+
+
+class PaymentChannelUnavailable(PaymentError):
+    code = "PAYMENT_CHANNEL_UNAVAILABLE"
+    message = "The payment channel did not answer. Nothing was changed; try again shortly."
+
+
+class IdempotencyKeyMissing(PaymentError):
+    code = "IDEMPOTENCY_KEY_REQUIRED"
+    message = (
+        "Send an Idempotency-Key (8-64 letters, digits, '_' or '-') so that a retry of this "
+        "request cannot refund twice."
+    )
+
+
+class IdempotencyKeyInvalid(PaymentError):
+    code = "IDEMPOTENCY_KEY_INVALID"
+    message = "An Idempotency-Key is 8-64 letters, digits, '_' or '-'."
+
+
+class IdempotencyKeyReused(PaymentError):
+    code = "IDEMPOTENCY_KEY_REUSED"
+    message = (
+        "This Idempotency-Key was already used for a different refund of this order. "
+        "Use a new key for a new refund."
+    )
+
+
+class RefundReviewNotFound(PaymentError):
+    code = "REFUND_REVIEW_NOT_FOUND"
+    message = "No such refund review."
+
+
+class RefundReviewResolved(PaymentError):
+    code = "REFUND_REVIEW_RESOLVED"
+    message = "This refund review was already resolved another way."
+
+
+class RefundReviewTradeMismatch(PaymentError):
+    code = "REFUND_REVIEW_TRADE_MISMATCH"
+    message = (
+        "The channel does not show this trade as paid under the order number, so it cannot "
+        "be refunded from here. Settle it offline."
+    )

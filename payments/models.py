@@ -126,9 +126,18 @@ class Refund(Model):
     created_at = fields.DatetimeField()
     settled_at = fields.DatetimeField(null=True)
     failure = fields.TextField(null=True)
+    # The operator's Idempotency-Key: a retried request finds this refund instead of making
+    # a second one. Unique per order, NULL for refunds that domains ask for.
+    request_key = fields.CharField(max_length=64, null=True)
+    # Set when this refund returns money from the refund-review queue: that money was never
+    # part of the order's accepted payment, so it moves neither refunded_fen nor the status.
+    review = fields.ForeignKeyField(
+        "payments.RefundReview", related_name="refunds", null=True, on_delete=fields.RESTRICT
+    )
 
     class Meta:
         table = "payment_refund"
+        unique_together = (("order", "request_key"),)
         constraints = (CheckConstraint(check="amount_fen > 0", name="refund_amount_positive"),)
 
 
@@ -147,12 +156,26 @@ class RefundReview(Model):
     amount_fen = fields.BigIntField()
     reason = fields.CharField(max_length=64)
     created_at = fields.DatetimeField()
+    # payments.states.ReviewStatus, moved only through REVIEW_TRANSITIONS.
+    status = fields.CharField(max_length=16, default="OPEN", db_index=True)
+    # "refund" or "settled_offline", with who decided it, when, and their note (resolution).
+    action = fields.CharField(max_length=16, null=True)
+    resolved_by = fields.CharField(max_length=64, null=True)
+    decided_at = fields.DatetimeField(null=True)
     resolved_at = fields.DatetimeField(null=True)
     resolution = fields.TextField(null=True)
+    # Why the last refund attempt failed (the review is open again).
+    failure = fields.TextField(null=True)
 
     class Meta:
         table = "payment_refund_review"
         unique_together = (("channel", "channel_trade_no"),)
+        constraints = (
+            CheckConstraint(
+                check="status IN ('OPEN', 'REFUNDING', 'REFUNDED', 'SETTLED_OFFLINE')",
+                name="refund_review_status_known",
+            ),
+        )
 
 
 class ReconciliationRun(Model):

@@ -1,4 +1,4 @@
-"""Order and refund states, and the ONE transition table for each.
+"""Order, refund and refund-review states, and the ONE transition table for each.
 
 Every status change is persisted by :func:`payments.transitions.move`, a compare-and-set
 that must change exactly one row; a transition not listed here is refused.
@@ -24,6 +24,15 @@ class RefundStatus(StrEnum):
     FAILED = "FAILED"
 
 
+class ReviewStatus(StrEnum):
+    """Money we could not accept, on its way back to the payer."""
+
+    OPEN = "OPEN"
+    REFUNDING = "REFUNDING"
+    REFUNDED = "REFUNDED"
+    SETTLED_OFFLINE = "SETTLED_OFFLINE"
+
+
 ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     # CREATED -> PAID: the channel trade was opened but we crashed before recording PAYING.
     OrderStatus.CREATED: frozenset({OrderStatus.PAYING, OrderStatus.PAID, OrderStatus.CLOSED}),
@@ -42,9 +51,19 @@ REFUND_TRANSITIONS: dict[RefundStatus, frozenset[RefundStatus]] = {
     RefundStatus.FAILED: frozenset(),
 }
 
+REVIEW_TRANSITIONS: dict[ReviewStatus, frozenset[ReviewStatus]] = {
+    ReviewStatus.OPEN: frozenset({ReviewStatus.REFUNDING, ReviewStatus.SETTLED_OFFLINE}),
+    # REFUNDING -> OPEN: the channel refused the refund, so an operator decides again.
+    ReviewStatus.REFUNDING: frozenset({ReviewStatus.REFUNDED, ReviewStatus.OPEN}),
+    ReviewStatus.REFUNDED: frozenset(),
+    ReviewStatus.SETTLED_OFFLINE: frozenset(),
+}
+
 OPEN = frozenset({OrderStatus.CREATED, OrderStatus.PAYING})
 SETTLED = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED})
 REFUNDABLE = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED})
+REVIEW_UNRESOLVED = frozenset({ReviewStatus.OPEN, ReviewStatus.REFUNDING})
+REVIEW_RESOLVED = frozenset({ReviewStatus.REFUNDED, ReviewStatus.SETTLED_OFFLINE})
 
 
 def order_may_move(src: OrderStatus, dst: OrderStatus) -> bool:
@@ -53,3 +72,7 @@ def order_may_move(src: OrderStatus, dst: OrderStatus) -> bool:
 
 def refund_may_move(src: RefundStatus, dst: RefundStatus) -> bool:
     return dst in REFUND_TRANSITIONS[src]
+
+
+def review_may_move(src: ReviewStatus, dst: ReviewStatus) -> bool:
+    return dst in REVIEW_TRANSITIONS[src]

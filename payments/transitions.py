@@ -7,8 +7,15 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from infra import clock
-from payments.models import Order, Refund
-from payments.states import OrderStatus, RefundStatus, order_may_move, refund_may_move
+from payments.models import Order, Refund, RefundReview
+from payments.states import (
+    OrderStatus,
+    RefundStatus,
+    ReviewStatus,
+    order_may_move,
+    refund_may_move,
+    review_may_move,
+)
 
 
 class IllegalTransition(RuntimeError):
@@ -55,4 +62,25 @@ async def move_refund(
         refund.status = dst.value
         for name, value in changes.items():
             setattr(refund, name, value)
+    return moved
+
+
+async def move_review(
+    review: RefundReview,
+    dst: ReviewStatus,
+    *,
+    using: BaseDBAsyncClient | None = None,
+    **changes: Any,
+) -> bool:
+    src = ReviewStatus(review.status)
+    if not review_may_move(src, dst):
+        raise IllegalTransition(f"refund review {review.id}: {src} -> {dst}")
+    query = RefundReview.filter(id=review.id, status=src.value)
+    if using is not None:
+        query = query.using_db(using)
+    moved = await query.update(status=dst.value, **changes) == 1
+    if moved:
+        review.status = dst.value
+        for name, value in changes.items():
+            setattr(review, name, value)
     return moved

@@ -19,8 +19,13 @@ class PlatformRefunds:
     async def refund_order(self, order_id: int, amount_fen: int, reason: str) -> None:
         order = await Order.get(id=order_id)
         try:
+            # Keyed by the order: a retried event answers the refund it already made.
             await self.refunds.request(
-                order.order_no, amount_fen, reason=reason, requested_by="appointments"
+                order.order_no,
+                amount_fen,
+                reason=reason,
+                requested_by="appointments",
+                request_key=f"appointment-cancel-{order_id}",
             )
         except (RefundExceedsBalance, OrderNotRefundable):
             # Already refunded (a retried event): the refund exists; nothing more to do.

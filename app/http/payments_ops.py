@@ -1,9 +1,14 @@
 """Operator endpoints for money: refunds with a reason, the refund-review queue, and
-reconciliation reports. Finance is a platform-level duty: platform admins only."""
+reconciliation reports. Finance is a platform-level duty: platform admins only.
+
+A refund needs an ``Idempotency-Key`` header: a retry with the same key answers the refund
+the first request made (200 and ``Idempotent-Replayed: true``) instead of refunding twice.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from sanic import Blueprint, Request
@@ -14,14 +19,22 @@ from app.http.bodies import parse
 from app.http.openapi import documented
 from app.http.operators import operator
 from app.identity.operators import OperatorPrincipal
-from payments.models import ReconciliationIssue, ReconciliationRun, RefundReview
+from payments.models import ReconciliationIssue, ReconciliationRun, Refund
+from payments.refunds import checked_request_key
+from payments.reviews import Resolution, ReviewAction
 
 bp = Blueprint("payments_ops", url_prefix="/api/v1/operator")
+IDEMPOTENCY_KEY = "Idempotency-Key"
 
 
 class RefundRequestBody(BaseModel):
     amount_fen: int = Field(ge=1, le=10**10)
     reason: str = Field(min_length=2, max_length=256)
+
+
+class ResolveReviewBody(BaseModel):
+    action: Literal["refund", "settled_offline"]
+    note: str = Field(min_length=2, max_length=500)
 
 
 async def finance_operator(request: Request) -> OperatorPrincipal:
@@ -31,59 +44,119 @@ async def finance_operator(request: Request) -> OperatorPrincipal:
     return principal
 
 
+def refund_json(refund: Refund) -> dict[str, Any]:
+    return {
+        "refund_no": refund.refund_no,
+        "status": refund.status,
+        "amount_fen": refund.amount_fen,
+        "reason": refund.reason,
+        "requested_by": refund.requested_by,
+        "channel_refund_no": refund.channel_refund_no,
+        "failure": refund.failure,
+    }
+
+
 @bp.post("/orders/<order_no:str>/refunds")
 @documented(
-    "Refund (part of) a paid order, with a reason; never beyond what is left.",
+    "Refund (part of) a paid order, with a reason; never beyond what is left. Requires an "
+    "Idempotency-Key header (8-64 of A-Z a-z 0-9 _ -): a retry with the same key answers "
+    "the same refund with 200 and Idempotent-Replayed: true.",
     body=RefundRequestBody,
     auth="operator",
-    responses={201: "the refund", 409: "REFUND_EXCEEDS_BALANCE / ORDER_NOT_REFUNDABLE"},
+    responses={
+        200: "the refund an earlier request with this Idempotency-Key made",
+        201: "the refund",
+        409: "REFUND_EXCEEDS_BALANCE / ORDER_NOT_REFUNDABLE / IDEMPOTENCY_KEY_REUSED",
+        422: "IDEMPOTENCY_KEY_REQUIRED / IDEMPOTENCY_KEY_INVALID / INVALID_INPUT",
+        502: "PAYMENT_CHANNEL_FAILED",
+    },
     tag="operator",
 )
 async def refund(request: Request, order_no: str) -> JSONResponse:
     principal = await finance_operator(request)
+    key = checked_request_key(request.headers.get(IDEMPOTENCY_KEY))
     body = parse(request, RefundRequestBody)
     made = await request.app.ctx.services.refunds.request(
-        order_no, body.amount_fen, reason=body.reason, requested_by=principal.username
+        order_no,
+        body.amount_fen,
+        reason=body.reason,
+        requested_by=principal.username,
+        request_key=key,
     )
     return json(
-        {
-            "refund_no": made.refund_no,
-            "status": made.status,
-            "amount_fen": made.amount_fen,
-            "reason": made.reason,
-            "requested_by": made.requested_by,
-        },
-        status=201,
+        {**refund_json(made.refund), "idempotency_key": key},
+        status=200 if made.replayed else 201,
+        headers={"Idempotent-Replayed": "true" if made.replayed else "false"},
+        ensure_ascii=False,
     )
+
+
+def review_json(found: Resolution) -> dict[str, Any]:
+    r = found.review
+    decided = r.action is not None
+    return {
+        "id": r.id,
+        "order_no": r.order.order_no,
+        "channel": r.channel,
+        "channel_trade_no": r.channel_trade_no,
+        "amount_fen": r.amount_fen,
+        "reason": r.reason,
+        "created_at": r.created_at.isoformat(),
+        "status": r.status,
+        "resolution": {
+            "action": r.action,
+            "note": r.resolution,
+            "by": r.resolved_by,
+            "decided_at": r.decided_at.isoformat() if r.decided_at else None,
+            "resolved_at": r.resolved_at.isoformat() if r.resolved_at else None,
+        }
+        if decided
+        else None,
+        "failure": r.failure,
+        "refund": refund_json(found.refund) if found.refund is not None else None,
+    }
 
 
 @bp.get("/refund-reviews")
 @documented(
-    "Payments we could not accept (closed or already paid), awaiting an operator.",
+    "Payments we could not accept (closed or already paid). ?status=open (default: awaiting "
+    "an operator, or REFUNDING at the channel) or ?status=resolved (REFUNDED or "
+    "SETTLED_OFFLINE, with the resolution).",
     auth="operator",
     tag="operator",
 )
 async def refund_reviews(request: Request) -> JSONResponse:
     await finance_operator(request)
-    reviews = (
-        await RefundReview.filter(resolved_at=None).order_by("created_at").prefetch_related("order")
+    wanted = request.args.get("status", "open")
+    if wanted not in ("open", "resolved"):
+        raise InvalidInput("status must be open or resolved.", field="status")
+    found = await request.app.ctx.services.refund_reviews.listed(resolved=wanted == "resolved")
+    return json({"reviews": [review_json(f) for f in found]}, ensure_ascii=False)
+
+
+@bp.post("/refund-reviews/<review_id:int>/resolve")
+@documented(
+    "Resolve a refund review: refund the trade in full at its channel (the order's own "
+    "refunds, status and receipts are untouched), or record that it was settled offline. "
+    "Resolving again with the same action answers the resolution already made.",
+    body=ResolveReviewBody,
+    auth="operator",
+    responses={
+        200: "the review with its resolution (and refund)",
+        404: "REFUND_REVIEW_NOT_FOUND",
+        409: "REFUND_REVIEW_RESOLVED / REFUND_REVIEW_TRADE_MISMATCH",
+        502: "PAYMENT_CHANNEL_FAILED (the review stays open, with the failure)",
+        503: "PAYMENT_CHANNEL_UNAVAILABLE (nothing changed)",
+    },
+    tag="operator",
+)
+async def resolve_review(request: Request, review_id: int) -> JSONResponse:
+    principal = await finance_operator(request)
+    body = parse(request, ResolveReviewBody)
+    found = await request.app.ctx.services.refund_reviews.resolve(
+        review_id, ReviewAction(body.action), note=body.note, by=principal.username
     )
-    return json(
-        {
-            "reviews": [
-                {
-                    "id": r.id,
-                    "order_no": r.order.order_no,
-                    "channel": r.channel,
-                    "channel_trade_no": r.channel_trade_no,
-                    "amount_fen": r.amount_fen,
-                    "reason": r.reason,
-                    "created_at": r.created_at.isoformat(),
-                }
-                for r in reviews
-            ]
-        }
-    )
+    return json(review_json(found), ensure_ascii=False)
 
 
 @bp.get("/reconciliation")

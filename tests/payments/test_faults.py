@@ -22,6 +22,7 @@ from infra import clock
 from infra.outbox.models import OutboxEvent
 from payments.errors import RefundExceedsBalance
 from payments.models import Notification, NotificationOutcome, Order, Refund, RefundReview
+from payments.refunds import Requested
 from tests.journeys import bearer, eventually, verified_resident
 from tests.payments.test_journey import fees_agency, issue_notice, order_for, wait_paid
 from tests.receivers import receiver
@@ -160,6 +161,8 @@ async def test_partial_then_full_refund_and_never_beyond_the_balance(
             "考生放弃报名，退一部分",
             "--operator",
             "op-finance",
+            "--idempotency-key",
+            "part-refund-1",
         )
         assert first.returncode == 0, first.stderr
         assert json.loads(first.stdout)["amount_fen"] == 5000
@@ -179,6 +182,8 @@ async def test_partial_then_full_refund_and_never_beyond_the_balance(
             "多退",
             "--operator",
             "op-finance",
+            "--idempotency-key",
+            "too-much-1",
         )
         assert too_much.returncode != 0 and "REFUND_EXCEEDS_BALANCE" in too_much.stderr
         rest = run_cli(
@@ -192,6 +197,8 @@ async def test_partial_then_full_refund_and_never_beyond_the_balance(
             "全部退还",
             "--operator",
             "op-finance",
+            "--idempotency-key",
+            "the-rest-1",
         )
         assert rest.returncode == 0, rest.stderr
         await eventually(lambda: status_is("REFUNDED"))
@@ -219,7 +226,7 @@ async def test_two_refunds_racing_cannot_exceed_the_amount(
             return_exceptions=True,
         )
         refused = [r for r in results if isinstance(r, RefundExceedsBalance)]
-        done = [r for r in results if isinstance(r, Refund)]
+        done = [r for r in results if isinstance(r, Requested)]
         assert len(refused) == 1 and len(done) == 1
         db_order = await Order.get(order_no=order["id"])
         assert db_order.refunded_fen == 7000 and db_order.status == "PARTIALLY_REFUNDED"

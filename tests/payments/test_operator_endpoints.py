@@ -45,24 +45,35 @@ async def test_an_admin_refunds_with_a_reason_and_others_cannot(
         clerk = await operator_token(api, "clerk", "department_operator")
         url = f"/api/v1/operator/orders/{order['id']}/refunds"
 
+        def keyed(who: str, key: str) -> dict[str, str]:
+            return {**bearer(who), "Idempotency-Key": key}
+
         r = await api.post(
-            url, json={"amount_fen": 2000, "reason": "重复缴费退还"}, headers=bearer(clerk)
+            url,
+            json={"amount_fen": 2000, "reason": "重复缴费退还"},
+            headers=keyed(clerk, "clerk-try-1"),
         )
         assert r.status_code == 403 and r.json()["code"] == "FORBIDDEN"
         r = await api.post(
-            url, json={"amount_fen": 2000, "reason": "重复缴费退还"}, headers=bearer(token)
+            url,
+            json={"amount_fen": 2000, "reason": "重复缴费退还"},
+            headers=keyed(token, "resident-1"),
         )
         assert r.status_code == 401
-        r = await api.post(url, json={"amount_fen": 2000}, headers=bearer(admin))
+        r = await api.post(url, json={"amount_fen": 2000}, headers=keyed(admin, "no-reason-1"))
         assert r.status_code == 422 and "reason" in r.json()["details"]["fields"]
         assert (await Order.get(order_no=order["id"])).refunded_fen == 0
 
         r = await api.post(
-            url, json={"amount_fen": 2000, "reason": "重复缴费退还"}, headers=bearer(admin)
+            url,
+            json={"amount_fen": 2000, "reason": "重复缴费退还"},
+            headers=keyed(admin, "first-refund"),
         )
         assert r.status_code == 201, r.text
         assert r.json()["requested_by"] == "finance" and r.json()["status"] == "SUCCESS"
-        r = await api.post(url, json={"amount_fen": 10001, "reason": "多退"}, headers=bearer(admin))
+        r = await api.post(
+            url, json={"amount_fen": 10001, "reason": "多退"}, headers=keyed(admin, "too-much-1")
+        )
         assert r.status_code == 409 and r.json()["code"] == "REFUND_EXCEEDS_BALANCE"
         db_order = await Order.get(order_no=order["id"])
         assert db_order.status == "PARTIALLY_REFUNDED" and db_order.refunded_fen == 2000
