@@ -7,6 +7,7 @@ and the background worker managed beside it, exactly as a deployment would run.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import secrets
@@ -139,8 +140,19 @@ async def truncate_all() -> None:
         )
     }
     quoted = ", ".join(f'"{t}"' for t in tables if t in existing)
-    if quoted:
-        await conn.execute_script(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+    if not quoted:
+        return
+    # The live server's worker keeps polling (sweeps, expiries, refund queries) and locks
+    # rows in its own order; TRUNCATE's table locks can deadlock with it. PostgreSQL
+    # picks one side to abort; when it is this side, take the locks again.
+    for attempt in range(5):
+        try:
+            await conn.execute_script(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+            return
+        except Exception as exc:
+            if "deadlock" not in str(exc).lower() or attempt == 4:
+                raise
+            await asyncio.sleep(0.05 * (attempt + 1))
 
 
 @pytest.fixture
