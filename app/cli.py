@@ -228,6 +228,91 @@ def _catalog_parsers(sub: argparse._SubParsersAction) -> None:
         leaf.add_argument("--demo", action="store_true", help="use the demo's database")
 
 
+def cmd_cases(args: argparse.Namespace) -> None:
+    """yiwang cases define-form|bind-desk: the operator API's changes, scoped to nobody
+    (whoever runs this holds the database) and audited as "system"."""
+    from pathlib import Path
+
+    from app.cases import setup
+    from app.cases.forms import spec_document
+    from app.serving import with_database
+
+    settings = _settings(args, demo=args.demo or "DATABASE_URL" not in os.environ)
+    if args.cases_command == "define-form":
+        try:
+            document = json.loads(Path(args.file).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            sys.exit(f"yiwang: cannot read {args.file} as JSON: {exc}")
+
+        async def run() -> dict:
+            fields, materials, days = spec_document(document)
+            form, changed = await setup.define_form(
+                args.item,
+                fields,
+                materials,
+                days,
+                attachments_limit=settings.service_rules.materials_per_case,
+                reason=args.reason or "yiwang cases define-form",
+            )
+            return {"item_code": form.item_code, "version": form.version, "changed": changed}
+    else:
+
+        async def run() -> dict:
+            desk, created = await setup.bind_desk(
+                args.agency_key, args.department, reason=args.reason or "yiwang cases bind-desk"
+            )
+            return {**desk, "created": created}
+
+    print(json.dumps(asyncio.run(with_database(settings, run)), ensure_ascii=False))
+
+
+def cmd_open311(args: argparse.Namespace) -> None:
+    """yiwang open311 create-client|revoke-client|list-clients."""
+    from app.interactions import clients
+    from app.serving import with_database
+
+    settings = _settings(args, demo=args.demo or "DATABASE_URL" not in os.environ)
+
+    async def run() -> object:
+        if args.open311_command == "create-client":
+            client, api_key = await clients.create_client(args.name)
+            return {**clients.client_view(client), "api_key": api_key}
+        if args.open311_command == "revoke-client":
+            return clients.client_view(await clients.revoke_client(args.id))
+        return await clients.list_clients()
+
+    print(json.dumps(asyncio.run(with_database(settings, run)), ensure_ascii=False))
+
+
+def _public_service_parsers(sub: argparse._SubParsersAction) -> None:
+    cases = sub.add_parser("cases", help="case forms and case desks")
+    cases_sub = cases.add_subparsers(dest="cases_command", required=True)
+    form = cases_sub.add_parser(
+        "define-form", help="define or change an item's case form (a new version, audited)"
+    )
+    form.add_argument("--item", required=True, help="the service item code")
+    form.add_argument(
+        "--file", required=True, help='JSON {"fields":[…],"materials":[…],"time_limit_days"?}'
+    )
+    desk = cases_sub.add_parser("bind-desk", help="let an agency work a department's cases")
+    desk.add_argument("--agency-key", required=True)
+    desk.add_argument("--department", required=True, help="the department code")
+    for command in (form, desk):
+        command.add_argument("--reason", default=None, help="kept in the audit log")
+        command.add_argument("--demo", action="store_true", help="use the demo's database")
+    cases.set_defaults(func=cmd_cases)
+    open311 = sub.add_parser("open311", help="Open311 clients (api_keys for outside tools)")
+    open311_sub = open311.add_subparsers(dest="open311_command", required=True)
+    create = open311_sub.add_parser("create-client", help="prints the api_key once")
+    create.add_argument("--name", required=True)
+    revoke = open311_sub.add_parser("revoke-client", help="the key stops working at once")
+    revoke.add_argument("--id", type=int, required=True, help="the client_id")
+    listing = open311_sub.add_parser("list-clients", help="clients without their keys")
+    for command in (create, revoke, listing):
+        command.add_argument("--demo", action="store_true", help="use the demo's database")
+    open311.set_defaults(func=cmd_open311)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="yiwang", description="Yiwang (一网) backend")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -290,12 +375,13 @@ def _parser() -> argparse.ArgumentParser:
     agency_sub = agency.add_subparsers(dest="agency_command", required=True)
     create = agency_sub.add_parser("create", help='register an agency; prints {"key","secret"}')
     create.add_argument("--name", required=True)
-    create.add_argument("--kind", required=True, choices=["traffic", "fees", "health"])
+    create.add_argument("--kind", required=True, choices=["traffic", "fees", "health", "market"])
     create.add_argument("--webhook-url", default=None)
     create.add_argument("--region", default=None, help="6-digit region code")
     create.add_argument("--demo", action="store_true", help="use the demo's database")
     create.set_defaults(func=cmd_agency_create)
     _catalog_parsers(sub)
+    _public_service_parsers(sub)
     miniprogram = sub.add_parser("miniprogram", help="the WeChat and Alipay mini-programs")
     miniprogram_sub = miniprogram.add_subparsers(dest="miniprogram_command", required=True)
     mp_build = miniprogram_sub.add_parser("build", help="write an uploadable package")

@@ -15,6 +15,7 @@ from app.cases.demo import seed as seed_cases_demo
 from app.catalog.demo import seed as seed_catalog_demo
 from app.config import Settings
 from app.fees.demo import seed as seed_fees_demo
+from app.identity.legal_demo import seed as seed_legal_persons_demo
 from app.violations.demo import seed as seed_violations_demo
 from channels.sandbox.config import DEMO_PEOPLE
 from infra.pii import PiiVault
@@ -23,6 +24,7 @@ DEMO_AGENCIES = (
     ("杭州市公安局交通警察支队", "traffic", "330100"),
     ("浙江省教育考试院", "fees", "330000"),
     ("杭州市第一人民医院", "health", "330100"),
+    ("浙江省市场监督管理局", "market", "330000"),
 )
 
 
@@ -46,3 +48,4 @@ async def seed(settings: Settings) -> None:
     people = [(p.name, p.id_number) for p in DEMO_PEOPLE]
     await seed_fees_demo(vault, settings.var_dir, people)
     await seed_cases_demo(vault, settings.var_dir)
+    await seed_legal_persons_demo(vault, people[1])  # 李四 represents the demo company

@@ -459,3 +459,99 @@ class ReopenWindowClosed(DomainError):
 class CategoryUnknown(InvalidInput):
     code = "CATEGORY_UNKNOWN"
     message = "No such 12345 category (service_code)."
+
+
+class CaseFormSpecInvalid(InvalidInput):
+    code = "CASE_FORM_SPEC_INVALID"
+    message = "The form definition has problems; nothing was changed."
+
+
+class CaseFormNotFound(NotFound):
+    code = "CASE_FORM_NOT_FOUND"
+    message = "No form is defined for this service item (or no such version)."
+
+
+class CaseFormChanged(DomainError):
+    code = "CASE_FORM_CHANGED"
+    message = "The form was changed meanwhile; reload it and apply your change again."
+
+
+class CaseDeskNotFound(NotFound):
+    code = "CASE_DESK_NOT_FOUND"
+    message = "No such case desk."
+
+
+class AgencyUnknown(InvalidInput):
+    code = "AGENCY_UNKNOWN"
+    message = "No active agency has this key."
+
+
+class DepartmentUnknown(InvalidInput):
+    code = "DEPARTMENT_UNKNOWN"
+    message = "No such department (or not one of yours)."
+
+
+class Open311KeyInvalid(Forbidden):
+    code = "OPEN311_API_KEY_INVALID"
+    message = "api_key is missing, unknown or revoked."
+
+
+class Open311ClientNotFound(NotFound):
+    code = "OPEN311_CLIENT_NOT_FOUND"
+    message = "No such Open311 client."
+
+
+# --- legal persons (identity) and cases on their behalf
+
+
+class UsccInvalid(InvalidInput):
+    code = "USCC_INVALID"
+    message = (
+        "A unified social credit code (统一社会信用代码) is 18 characters with a GB 32100 "
+        "check character."
+    )
+
+
+class LegalPersonNotFound(NotFound):
+    code = "LEGAL_PERSON_NOT_FOUND"
+    message = "No legal person is registered under this unified social credit code."
+
+
+class LegalPersonDeregistered(DomainError):
+    code = "LEGAL_PERSON_DEREGISTERED"
+    message = "This legal person is deregistered (注销) and can no longer act."
+
+
+class NotLegalRepresentative(Forbidden):
+    code = "NOT_LEGAL_REPRESENTATIVE"
+    message = "Only the legal representative may appoint, list or revoke agents."
+
+
+class NotAuthorisedForLegalPerson(Forbidden):
+    code = "NOT_AUTHORISED_FOR_LEGAL_PERSON"
+    message = "You are neither the legal representative nor a current agent of this legal person."
+
+
+class AgentNameMismatch(InvalidInput):
+    code = "AGENT_NAME_MISMATCH"
+    message = "The name does not match the verified holder of this ID number."
+
+
+class AgentAlreadyAuthorised(DomainError):
+    code = "AGENT_ALREADY_AUTHORISED"
+    message = "This person is already a current agent. Revoke the authorisation to change it."
+
+
+class AgentNotFound(NotFound):
+    code = "AGENT_NOT_FOUND"
+    message = "No such agent of this legal person."
+
+
+class LegalPersonRequired(InvalidInput):
+    code = "LEGAL_PERSON_REQUIRED"
+    message = "This item is for legal persons: say on_behalf_of which one (its USCC)."
+
+
+class OnBehalfNotAllowed(InvalidInput):
+    code = "ON_BEHALF_NOT_ALLOWED"
+    message = "This item is for individuals and cannot be applied for on behalf of a legal person."

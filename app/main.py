@@ -21,9 +21,11 @@ from app.http import (
     payments_ops,
 )
 from app.http import appointments as appointments_http
+from app.http import case_setup as case_setup_http
 from app.http import cases as cases_http
 from app.http import evaluations as evaluations_http
 from app.http import interactions as interactions_http
+from app.http import legal_persons as legal_persons_http
 from app.http import receipts as receipts_http
 from app.http import supervision as supervision_http
 from app.http import violations as violations_http
@@ -57,9 +59,11 @@ def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
         appointments_http.bp,
         receipts_http.bp,
         cases_http.bp,
+        case_setup_http.bp,
         evaluations_http.bp,
         interactions_http.bp,
         interactions_http.geo,
+        legal_persons_http.bp,
         supervision_http.bp,
         h5.bp,
     )

@@ -19,6 +19,8 @@ from app.channel_set import ChannelSet, build_channels
 from app.config import Settings
 from app.fees.notices import NoticePayables, Notices
 from app.identity.accounts import Accounts
+from app.identity.legal_agents import LegalAgents
+from app.identity.legal_registry import LegalRegistry
 from app.identity.operators import OperatorAuth
 from app.identity.sessions import SessionStore
 from app.ordering import Ordering
@@ -64,6 +66,9 @@ class Services:
     violations: Violations
     appointments: Appointments
     receipts: Receipts
+    # Legal persons: the registry's upsert and the representatives' agents.
+    legal_registry: LegalRegistry
+    legal_agents: LegalAgents
     # Cases, evaluations, 12345 interactions (app/cases/wiring.py).
     public: PublicServices
     # Rooms add fields to GET /orders/{id} (e.g. the receipt number once issued).
@@ -129,6 +134,8 @@ async def build_services(settings: Settings) -> Services:
         violations=violations,
         appointments=appointments,
         receipts=build_receipts(vault, settings, redis),
+        legal_registry=LegalRegistry(vault),
+        legal_agents=LegalAgents(vault),
         public=build_public_services(settings, vault, channels.messages),
     )
     appointments.connect(services.jobs, services.refunds)

@@ -21,7 +21,8 @@ from infra import clock
 from infra.pii import PiiVault
 
 MAX_SKEW = timedelta(minutes=5)
-KINDS = ("traffic", "fees", "health")
+# market: the market-regulation registry of legal persons (市场监管).
+KINDS = ("traffic", "fees", "health", "market")
 
 
 def signature(secret: str, method: str, path: str, timestamp: str, body: bytes) -> str:

@@ -1,5 +1,6 @@
-"""Demo data of cases and 12345: one item applied for online, its form, an agency that works
-its department's cases, 12345 categories, and this year's holidays (idempotent).
+"""Demo data of cases and 12345: an item for residents and one for legal persons, applied for
+online, their forms, an agency that works its department's cases, 12345 categories, and this
+year's holidays (idempotent).
 
 The case agency's key and secret are written to ``var/demo-case-agency.json``.
 """
@@ -33,6 +34,19 @@ MATERIALS = [
     {"name": "身份证", "required": True},
     {"name": "银行卡", "required": False},
 ]
+# Applied for on behalf of a legal person (audience legal): its representative or an agent.
+LEGAL_ITEM_CODE = "QT-330100-00112-001"
+LEGAL_FIELDS = [
+    {"name": "address", "label": "服务场所地址", "type": "text", "max_length": 100,
+     "required": True},
+    {"name": "beds", "label": "床位数", "type": "integer", "min": 1, "max": 5000,
+     "required": True},
+    {"name": "contact_phone", "label": "联系电话", "type": "phone", "required": True},
+]
+LEGAL_MATERIALS = [
+    {"name": "营业执照", "required": True},
+    {"name": "消防验收意见", "required": False},
+]
 CATEGORIES = (
     ("road", "道路设施", "路灯、井盖、道路破损", "城市管理", "hz-jj"),
     ("noise", "噪声扰民", "施工、娱乐场所噪声", "环境", "hz-mzj"),
@@ -59,6 +73,16 @@ async def seed(vault: PiiVault, var_dir: Path) -> None:
             keywords=["高龄", "津贴", "老人"],
         )
     await define_form(ITEM_CODE, FIELDS, MATERIALS)
+    if not await ServiceItem.exists(code=LEGAL_ITEM_CODE):
+        await create_item(
+            None, code=LEGAL_ITEM_CODE, name="养老机构备案", audience="legal", theme="youdai",
+            department=code, online_level=4,
+            guide={"materials": ["营业执照", "消防验收意见"], "fees": "不收费",
+                   "time_limit_days": 5, "legal_basis": "《养老机构管理办法》",
+                   "offline": "各区民政局窗口"},
+            keywords=["养老机构", "备案", "养老院"],
+        )
+    await define_form(LEGAL_ITEM_CODE, LEGAL_FIELDS, LEGAL_MATERIALS)
     path = var_dir / "demo-case-agency.json"
     known = json.loads(path.read_text()) if path.exists() else {}
     if not (known and await Agency.exists(key=known["key"])):
@@ -67,8 +91,7 @@ async def seed(vault: PiiVault, var_dir: Path) -> None:
                  "item_code": ITEM_CODE}
         path.write_text(json.dumps(known, ensure_ascii=False, indent=2))
         path.chmod(0o600)
-    agency_row = await Agency.get(key=known["key"])
-    await bind_desk(agency_row.id, code)
+    await bind_desk(known["key"], code)
     for c_code, c_name, desc, group, dept in CATEGORIES:
         await Category.update_or_create(
             code=c_code,

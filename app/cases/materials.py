@@ -17,7 +17,7 @@ from typing import Any
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from tortoise.transactions import in_transaction
 
-from app.cases.models import ELicence, Material, MaterialBlob
+from app.cases.models import Case, ELicence, Material, MaterialBlob
 from app.errors import MaterialNotFound, UploadTooLarge, UploadTypeNotAllowed
 from infra import clock
 
@@ -89,6 +89,17 @@ async def owned_material(citizen_id: uuid.UUID, material_id: Any) -> Material:
         found = await Material.get_or_none(id=int(material_id), citizen_id=citizen_id)
     except (TypeError, ValueError):
         found = None
+    if found is None:
+        raise MaterialNotFound(material_id=material_id)
+    return found
+
+
+async def attached_material(case: Case, material_id: int) -> Material:
+    """A material attached to ``case``, whoever uploaded it: a legal person's case may carry
+    files of its representative and of each agent who supplemented it."""
+    if not any(m.get("material_id") == material_id for m in case.materials):
+        raise MaterialNotFound(material_id=material_id)
+    found = await Material.get_or_none(id=material_id)
     if found is None:
         raise MaterialNotFound(material_id=material_id)
     return found

@@ -17,9 +17,28 @@ class CaseForm(Model):
     # Working days to decide once accepted (承诺时限); the item guide's limit by default.
     time_limit_days = fields.SmallIntField()
     updated_at = fields.DatetimeField()
+    # Bumped by every change (compare-and-set), each version kept in case_form_version.
+    version = fields.IntField(default=1, db_default=1)
 
     class Meta:
         table = "case_form"
+
+
+class CaseFormVersion(Model):
+    """Every version of every item's form: a case reads against the form it was filed under."""
+
+    id = fields.BigIntField(primary_key=True)
+    item_code = fields.CharField(max_length=19)
+    version = fields.IntField()
+    fields_spec = fields.JSONField()
+    materials_spec = fields.JSONField()
+    time_limit_days = fields.SmallIntField()
+    defined_at = fields.DatetimeField()
+    defined_by = fields.CharField(max_length=64)  # operator username, or "system"
+
+    class Meta:
+        table = "case_form_version"
+        unique_together = (("item_code", "version"),)
 
 
 class CaseDesk(Model):
@@ -87,7 +106,11 @@ class Case(Model):
 
     id = fields.BigIntField(primary_key=True)
     case_no = fields.CharField(max_length=20, unique=True)
+    # Who filed it. For a legal person's case this is the representative or agent who acted.
     citizen_id = fields.UUIDField(db_index=True)
+    # Set when filed on behalf of a legal person (identity.LegalPerson): the case is then
+    # the legal person's, seen by its representative and current agents only.
+    legal_person_id = fields.BigIntField(null=True, db_index=True)
     item_code = fields.CharField(max_length=19, db_index=True)
     item_name = fields.CharField(max_length=64)
     department_code = fields.CharField(max_length=32, db_index=True)
@@ -96,6 +119,8 @@ class Case(Model):
     notify_account_id = fields.BigIntField()
     status = fields.CharField(max_length=12, db_index=True)
     form = fields.JSONField()
+    # The CaseForm version it was filed under (null: filed before forms had versions).
+    form_version = fields.IntField(null=True)
     # [{"name", "material_id"} | {"name", "licence_id"}]
     materials = fields.JSONField()
     result = fields.JSONField(null=True)

@@ -16,7 +16,8 @@ from tortoise.transactions import in_transaction
 from app.cases import states
 from app.cases.forms import check_form
 from app.cases.materials import owned_licence, owned_material
-from app.cases.models import Case, CaseDesk, CaseForm, CaseStep, ELicence
+from app.cases.models import Case, CaseDesk, CaseForm, CaseFormVersion, CaseStep, ELicence
+from app.cases.setup import form_version
 from app.catalog.models import ServiceItem
 from app.config import ServiceRules
 from app.errors import (
@@ -24,10 +25,15 @@ from app.errors import (
     CaseTransitionForbidden,
     FormInvalid,
     ItemNotApplicable,
+    LegalPersonDeregistered,
+    LegalPersonRequired,
     NotVerified,
+    OnBehalfNotAllowed,
 )
 from app.fees.payment_codes import mod11_10_check_digit
-from app.identity.models import Citizen
+from app.identity import legal_states
+from app.identity.legal_standing import may_act_for, standing
+from app.identity.models import Citizen, LegalPerson
 from app.identity.sessions import Principal
 from app.supervision.deadlines import meet_deadline, open_deadline
 from infra import clock
@@ -35,8 +41,12 @@ from infra.outbox import emit
 from infra.pii import PiiVault, mask_id_number, mask_phone
 
 CASE_NOTICE = "case.notice"
+# What a case is checked and timed against: the current form, or the version it was filed under.
+FormSpec = CaseForm | CaseFormVersion
 # Online levels from 3 (在线预审) up take applications online.
 MIN_ONLINE_LEVEL = 3
+# catalog.ServiceItem.audience: who applies. A legal item is applied for on behalf of one.
+LEGAL_AUDIENCE = "legal"
 SEALED_TYPES = {"id_number": mask_id_number, "phone": mask_phone}
 
 
@@ -59,7 +69,10 @@ class Cases:
         item_code: str,
         form: dict[str, Any],
         attachments: list[dict[str, Any]],
+        on_behalf_of: str | None = None,
     ) -> Case:
+        """``on_behalf_of`` (a USCC) files the case for a legal person the caller represents
+        or is a current agent of. Every check runs before anything is written."""
         citizen = await Citizen.get(id=who.citizen_id)
         if not citizen.verified:
             raise NotVerified()
@@ -67,13 +80,21 @@ class Cases:
         spec = await CaseForm.get_or_none(item_code=item_code)
         if item is None or spec is None or item.online_level < MIN_ONLINE_LEVEL:
             raise ItemNotApplicable(item_code=item_code)
+        legal_person = await self._applicant(who, item, on_behalf_of)
         cleaned = self._seal(spec, check_form(spec.fields_spec, form))
         refs = await self._attachments(who.citizen_id, spec, attachments, required=True)
         now = clock.now()
         async with in_transaction() as tx:
+            if legal_person is not None:
+                # Again under the legal person's lock: a revocation that committed meanwhile
+                # wins, so a revoked agent never files after the representative saw it done.
+                held = await standing(who.citizen_id, legal_person.uscc, using=tx, lock=True)
+                if held.legal_person.status != legal_states.ACTIVE:
+                    raise LegalPersonDeregistered(uscc=legal_person.uscc)
             case = await Case.create(
                 case_no=f"pending-{uuid.uuid4().hex[:12]}",
                 citizen_id=who.citizen_id,
+                legal_person_id=legal_person.id if legal_person is not None else None,
                 item_code=item.code,
                 item_name=item.name,
                 department_code=item.department_code,
@@ -81,6 +102,7 @@ class Cases:
                 notify_account_id=who.account_id,
                 status=states.SUBMITTED,
                 form=cleaned,
+                form_version=spec.version,
                 materials=refs,
                 created_at=now,
                 updated_at=now,
@@ -109,9 +131,9 @@ class Cases:
         attachments: list[dict[str, Any]],
     ) -> Case:
         """补正: the sent-back case resumes with its number, history and earlier materials."""
-        case = await self.owned(who, case_no)
+        case = await self.visible(who, case_no)
         states.next_status(case.status, "supplement")
-        spec = await CaseForm.get(item_code=case.item_code)
+        spec = await self._spec_of(case)
         merged = {**self._unsealed_for_check(spec, case.form), **form}
         cleaned = self._seal(spec, check_form(spec.fields_spec, merged))
         added = await self._attachments(who.citizen_id, spec, attachments, required=False)
@@ -130,12 +152,40 @@ class Cases:
             changes={"form": cleaned, "materials": materials, "notify_account_id": who.account_id},
         )
 
-    async def owned(self, who: Principal, case_no: str) -> Case:
-        """Someone else's case number looks exactly like an unknown one."""
-        case = await Case.get_or_none(case_no=case_no, citizen_id=who.citizen_id)
+    async def visible(self, who: Principal, case_no: str) -> Case:
+        """A personal case to its owner, a legal person's case to its representative and
+        current agents (not to whoever filed it once they lost that standing). Anyone
+        else's case number looks exactly like an unknown one."""
+        case = await Case.get_or_none(case_no=case_no)
         if case is None:
             raise CaseNotFound(case_no=case_no)
+        if case.legal_person_id is None:
+            if case.citizen_id != who.citizen_id:
+                raise CaseNotFound(case_no=case_no)
+        elif not await may_act_for(who.citizen_id, case.legal_person_id):
+            raise CaseNotFound(case_no=case_no)
         return case
+
+    async def for_legal_person(self, who: Principal, uscc: str, limit: int = 100) -> list[Case]:
+        """The legal person's cases, newest first, for its representative and agents."""
+        found = await standing(who.citizen_id, uscc)
+        return await Case.filter(legal_person_id=found.legal_person.id).order_by("-id").limit(limit)
+
+    async def _applicant(
+        self, who: Principal, item: ServiceItem, on_behalf_of: str | None
+    ) -> LegalPerson | None:
+        """None for a personal item. A legal item names an active legal person the caller
+        may act for."""
+        if item.audience != LEGAL_AUDIENCE:
+            if on_behalf_of is not None:
+                raise OnBehalfNotAllowed(item_code=item.code, field="on_behalf_of")
+            return None
+        if not on_behalf_of:
+            raise LegalPersonRequired(item_code=item.code, field="on_behalf_of")
+        found = await standing(who.citizen_id, on_behalf_of)
+        if found.legal_person.status != legal_states.ACTIVE:
+            raise LegalPersonDeregistered(uscc=found.legal_person.uscc)
+        return found.legal_person
 
     # ------------------------------------------------------------------ agency side
 
@@ -165,7 +215,7 @@ class Cases:
             changes = {"result": result or {}, "express_no": express_no}
         if states.next_status(case.status, action) in states.FINISHED:
             changes["finished_at"] = clock.now()
-        spec = await CaseForm.get(item_code=case.item_code)
+        spec = await self._spec_of(case)
         return await self._move(case, action, "agency", note=note, spec=spec, changes=changes)
 
     # ------------------------------------------------------------------ the one mover
@@ -177,7 +227,7 @@ class Cases:
         actor: str,
         *,
         note: str | None,
-        spec: CaseForm,
+        spec: FormSpec,
         changes: dict[str, Any],
     ) -> Case:
         src = case.status
@@ -209,7 +259,7 @@ class Cases:
         return fresh
 
     async def _supervise(
-        self, tx: BaseDBAsyncClient, case: Case, src: str | None, dst: str, spec: CaseForm
+        self, tx: BaseDBAsyncClient, case: Case, src: str | None, dst: str, spec: FormSpec
     ) -> None:
         if src in states.WAITING_STEP:
             await meet_deadline(
@@ -258,7 +308,13 @@ class Cases:
 
     # ------------------------------------------------------------------ forms and materials
 
-    def _seal(self, spec: CaseForm, cleaned: dict[str, Any]) -> dict[str, Any]:
+    async def _spec_of(self, case: Case) -> FormSpec:
+        """The form the case was filed under: a form changed meanwhile applies to new
+        applications, never to a case already in flight (its fields may be gone)."""
+        filed = await form_version(case.item_code, case.form_version)
+        return filed if filed is not None else await CaseForm.get(item_code=case.item_code)
+
+    def _seal(self, spec: FormSpec, cleaned: dict[str, Any]) -> dict[str, Any]:
         """ID numbers and phones in forms are personal data: sealed at rest, shown masked."""
         kinds = {f["name"]: f["type"] for f in spec.fields_spec}
         sealed: dict[str, Any] = {}
@@ -273,7 +329,7 @@ class Cases:
                 sealed[name] = value
         return sealed
 
-    def _unsealed_for_check(self, spec: CaseForm, form: dict[str, Any]) -> dict[str, Any]:
+    def _unsealed_for_check(self, spec: FormSpec, form: dict[str, Any]) -> dict[str, Any]:
         kinds = {f["name"]: f["type"] for f in spec.fields_spec}
         return {
             name: self.vault.decrypt(f"case_form:{kinds[name]}", value["enc"])
@@ -285,7 +341,7 @@ class Cases:
     async def _attachments(
         self,
         citizen_id: uuid.UUID,
-        spec: CaseForm,
+        spec: FormSpec,
         attachments: list[dict[str, Any]],
         *,
         required: bool,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.cases.models import Case, CaseStep
+from app.identity.models import LegalPerson
 from app.supervision.deadlines import deadline_view
 from app.supervision.models import Deadline
 from infra import clock
@@ -18,6 +19,14 @@ def _local(at: Any) -> str:
     return at.astimezone(clock.SHANGHAI).isoformat()
 
 
+async def _legal_person(case: Case) -> dict[str, Any] | None:
+    """Whom a case was filed for. Enterprise names and codes are public, shown in full."""
+    if case.legal_person_id is None:
+        return None
+    found = await LegalPerson.get(id=case.legal_person_id)
+    return {"uscc": found.uscc, "name": found.name}
+
+
 async def case_view(case: Case) -> dict[str, Any]:
     steps = await CaseStep.filter(case_id=case.id).order_by("at", "id")
     deadlines = await Deadline.filter(subject_type="case", subject_ref=case.case_no).order_by("id")
@@ -28,6 +37,7 @@ async def case_view(case: Case) -> dict[str, Any]:
         "department_code": case.department_code,
         "channel": case.channel,
         "status": case.status,
+        "legal_person": await _legal_person(case),
         "form": _shown_form(case.form),
         "materials": case.materials,
         "result": case.result,

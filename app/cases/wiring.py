@@ -39,7 +39,7 @@ def build_public_services(
         cases=Cases(vault, rules),
         materials=MaterialStore(key, rules.upload_max_bytes),
         evaluations=Evaluations(rules),
-        interactions=Interactions(rules),
+        interactions=Interactions(rules, vault),
         handlers={
             CASE_NOTICE: CaseNotices(messages).send,
             INVITE: InvitationSender(messages).send,

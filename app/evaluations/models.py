@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Any
+
 from tortoise import fields
+from tortoise.indexes import Index
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
+
+from infra import clock
 
 INDICATORS = ("overall", "efficiency", "guide_accuracy", "convenience", "ease_of_use")
 
@@ -26,14 +32,29 @@ class Evaluation(Model):
     ease_of_use = fields.SmallIntField()
     comment = fields.TextField(null=True)
     created_at = fields.DatetimeField(db_index=True)
+    # The Shanghai day and month of created_at, so statistics group and filter in SQL.
+    local_date = fields.DateField()
+    local_month = fields.CharField(max_length=7)  # YYYY-MM
 
     class Meta:
         table = "evaluation"
         unique_together = (("subject_type", "subject_ref"),)
+        indexes = (Index(fields=("local_date", "department_code"), name="evaluation_local_day"),)
         constraints = tuple(
             CheckConstraint(check=f"{name} BETWEEN 1 AND 5", name=f"evaluation_{name}_1_5")
             for name in INDICATORS
         )
+
+    async def save(self, *args: Any, **kwargs: Any) -> None:
+        """Derive the Shanghai day and month on every save, so no writer can forget them."""
+        self.local_date, self.local_month = local_period(self.created_at)
+        await super().save(*args, **kwargs)
+
+
+def local_period(at: datetime) -> tuple[date, str]:
+    """The Shanghai calendar day of an instant and its month as YYYY-MM."""
+    day = clock.shanghai_date(at)
+    return day, day.strftime("%Y-%m")
 
 
 class Invitation(Model):

@@ -10,10 +10,10 @@ from pydantic import BaseModel, Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, JSONResponse, json, raw
 
-from app.cases.materials import licence_view, material_view, owned_material
+from app.cases.materials import attached_material, licence_view, material_view, owned_material
 from app.cases.models import Case, ELicence
 from app.cases.views import case_summary, case_view
-from app.errors import InvalidInput, MaterialNotFound
+from app.errors import InvalidInput
 from app.http.agency import agency_caller
 from app.http.auth import resident
 from app.http.bodies import parse
@@ -32,6 +32,9 @@ class ApplyRequest(BaseModel):
     item_code: str = Field(min_length=1, max_length=19)
     form: dict[str, Any] = Field(default_factory=dict)
     materials: list[Attachment] = Field(default_factory=list, max_length=20)
+    # The USCC of the legal person this is filed for: required by items whose audience is
+    # legal, refused by personal ones.
+    on_behalf_of: str | None = Field(default=None, min_length=1, max_length=32)
 
 
 class SupplementRequest(BaseModel):
@@ -101,36 +104,71 @@ async def my_licences(request: Request) -> JSONResponse:
 
 @bp.post("/cases")
 @documented(
-    "Apply for a service item online: form + materials → a case number.",
+    "Apply for a service item online: form + materials → a case number. A legal item is "
+    "filed on_behalf_of a legal person (USCC) by its representative or a current agent.",
     body=ApplyRequest,
     auth="resident",
-    responses={201: "case", 422: "FORM_INVALID", 409: "ITEM_NOT_APPLICABLE"},
+    responses={
+        201: "case",
+        422: "FORM_INVALID, LEGAL_PERSON_REQUIRED, ON_BEHALF_NOT_ALLOWED, USCC_INVALID",
+        409: "ITEM_NOT_APPLICABLE, LEGAL_PERSON_DEREGISTERED",
+        403: "NOT_AUTHORISED_FOR_LEGAL_PERSON",
+        404: "LEGAL_PERSON_NOT_FOUND",
+    },
     tag="cases",
 )
 async def apply(request: Request) -> JSONResponse:
     who = await resident(request)
     body = parse(request, ApplyRequest)
     case = await _public(request).cases.apply(
-        who, body.item_code, body.form, [a.model_dump() for a in body.materials]
+        who,
+        body.item_code,
+        body.form,
+        [a.model_dump() for a in body.materials],
+        on_behalf_of=body.on_behalf_of,
     )
     return _dump(await case_view(case), 201)
 
 
 @bp.get("/me/cases")
-@documented("My cases, newest first.", auth="resident", tag="cases")
+@documented(
+    "My personal cases, newest first (a legal person's cases are listed under it).",
+    auth="resident",
+    tag="cases",
+)
 async def my_cases(request: Request) -> JSONResponse:
     who = await resident(request)
-    found = await Case.filter(citizen_id=who.citizen_id).order_by("-id").limit(100)
+    found = (
+        await Case.filter(citizen_id=who.citizen_id, legal_person_id=None)
+        .order_by("-id")
+        .limit(100)
+    )
+    return _dump({"cases": [case_summary(c) for c in found]})
+
+
+@bp.get("/legal-persons/<uscc:str>/cases")
+@documented(
+    "A legal person's cases, newest first, for its representative and current agents.",
+    auth="resident",
+    responses={403: "NOT_AUTHORISED_FOR_LEGAL_PERSON", 404: "LEGAL_PERSON_NOT_FOUND"},
+    tag="cases",
+)
+async def legal_person_cases(request: Request, uscc: str) -> JSONResponse:
+    who = await resident(request)
+    found = await _public(request).cases.for_legal_person(who, uscc)
     return _dump({"cases": [case_summary(c) for c in found]})
 
 
 @bp.get("/cases/<case_no:str>")
 @documented(
-    "A case and its timeline (owner only; others get CASE_NOT_FOUND).", auth="resident", tag="cases"
+    "A case and its timeline: to its owner, or for a legal person's case to its "
+    "representative and current agents; anyone else gets CASE_NOT_FOUND.",
+    auth="resident",
+    tag="cases",
 )
 async def get_case(request: Request, case_no: str) -> JSONResponse:
     who = await resident(request)
-    return _dump(await case_view(await _public(request).cases.owned(who, case_no)))
+    return _dump(await case_view(await _public(request).cases.visible(who, case_no)))
 
 
 @bp.post("/cases/<case_no:str>/supplement")
@@ -165,9 +203,7 @@ async def agency_case(request: Request, case_no: str) -> JSONResponse:
 async def agency_material(request: Request, case_no: str, material_id: int) -> HTTPResponse:
     agency = await agency_caller(request)
     case = await _public(request).cases.for_agency(agency.id, case_no)
-    if not any(m.get("material_id") == material_id for m in case.materials):
-        raise MaterialNotFound(material_id=material_id)
-    material = await owned_material(case.citizen_id, material_id)
+    material = await attached_material(case, material_id)
     data = await _public(request).materials.content(material)
     return raw(
         data, content_type=material.content_type, headers={"X-Content-Type-Options": "nosniff"}

@@ -129,6 +129,25 @@ STATUS: dict[type[Exception], int] = {
     e.TicketStepForbidden: 409,
     e.ReopenWindowClosed: 409,
     e.CategoryUnknown: 422,
+    e.CaseFormSpecInvalid: 422,
+    e.CaseFormNotFound: 404,
+    e.CaseFormChanged: 409,
+    e.CaseDeskNotFound: 404,
+    e.AgencyUnknown: 422,
+    e.DepartmentUnknown: 422,
+    e.Open311KeyInvalid: 403,
+    e.Open311ClientNotFound: 404,
+    # legal persons and cases on their behalf
+    e.UsccInvalid: 422,
+    e.LegalPersonNotFound: 404,
+    e.LegalPersonDeregistered: 409,
+    e.NotLegalRepresentative: 403,
+    e.NotAuthorisedForLegalPerson: 403,
+    e.AgentNameMismatch: 422,
+    e.AgentAlreadyAuthorised: 409,
+    e.AgentNotFound: 404,
+    e.LegalPersonRequired: 422,
+    e.OnBehalfNotAllowed: 422,
 }
 
 # Sanic's own exceptions (routing, method, body size) by status, with our stable codes.

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from sanic import Blueprint, Request
-from sanic.response import JSONResponse, json
+from sanic.response import HTTPResponse, JSONResponse, json, raw
 
 from app.errors import DomainError, InvalidInput
 from app.http.auth import resident
@@ -19,7 +19,7 @@ from app.http.errors import status_for
 from app.http.evaluations import scope
 from app.http.openapi import documented
 from app.http.operators import operator
-from app.interactions import open311
+from app.interactions import clients, open311
 from app.interactions.models import Category
 from app.interactions.service import ticket_view
 
@@ -129,18 +129,19 @@ async def dispatch(request: Request, ticket_id: int) -> JSONResponse:
 
 # --------------------------------------------------------------------------- Open311 v2
 
-Handler = Callable[..., Awaitable[JSONResponse]]
+Handler = Callable[..., Awaitable[HTTPResponse]]
 
 
 def georeport(handler: Handler) -> Handler:
-    """GeoReport v2 errors are a JSON array of {code, description}; statuses from our table."""
+    """GeoReport v2 errors are a JSON array of {code, description}. Statuses come from our
+    table, except that malformed or missing fields are GeoReport's 400 (not our 422)."""
 
     @wraps(handler)
-    async def wrapped(request: Request, *args: Any, **kwargs: Any) -> JSONResponse:
+    async def wrapped(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
         try:
             return await handler(request, *args, **kwargs)
         except DomainError as exc:
-            status = status_for(exc)
+            status = 400 if isinstance(exc, InvalidInput) else status_for(exc)
             return json(
                 [{"code": status, "description": exc.message}], status=status, ensure_ascii=False
             )
@@ -169,38 +170,72 @@ def _fields(request: Request) -> dict[str, Any]:
     return {k: v[0] for k, v in (request.form or {}).items()}
 
 
-def _float(raw: Any, name: str) -> float | None:
+def _float(raw: Any, name: str, bound: float) -> float | None:
     if raw in (None, ""):
         return None
     try:
-        return float(raw)
+        value = float(raw)
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"{name} must be a number.", fields={name: str(raw)}) from exc
+    if not -bound <= value <= bound:
+        raise InvalidInput(f"{name} is between -{bound} and {bound}.", fields={name: str(raw)})
+    return value
+
+
+def _text(f: dict[str, Any], name: str, longest: int) -> str | None:
+    raw = f.get(name)
+    if raw in (None, ""):
+        return None
+    text = str(raw)
+    if len(text) > longest:
+        raise InvalidInput(f"{name} is at most {longest} characters.", fields={name: "too long"})
+    return text
+
+
+def _matter(f: dict[str, Any]) -> dict[str, Any]:
+    """The request itself, the same for a client and a resident (GeoReport field names)."""
+    if not f.get("service_code"):
+        raise InvalidInput("service_code is required.", fields={"service_code": "is required"})
+    return {
+        "kind": str(f.get("kind") or "report"),
+        "category_code": str(f["service_code"]),
+        "text": _text(f, "description", 4000) or "",
+        "address": _text(f, "address_string", 200),
+        "lat": _float(f.get("lat"), "lat", 90),
+        "long": _float(f.get("long"), "long", 180),
+        "media_url": f.get("media_url"),
+    }
 
 
 @geo.post("/requests.json")
 @documented(
-    "Open311 GeoReport v2: file a request (resident bearer token instead of api_key;"
-    " `kind` extension: report (default), complaint or consult).",
-    auth="resident",
+    "Open311 GeoReport v2: file a request. api_key (form field, JSON or query) of a client"
+    " made by `yiwang open311 create-client`; the requester's email, first_name,"
+    " last_name, phone and device_id are sealed. Extensions: a resident bearer token"
+    " instead of api_key; `kind` report (default), complaint or consult.",
+    responses={
+        201: "[{service_request_id, service_notice, account_id}]",
+        400: "missing or malformed fields",
+        403: "api_key missing, unknown or revoked",
+    },
     tag="open311",
 )
 @georeport
 async def post_request(request: Request) -> JSONResponse:
-    who = await resident(request)
     f = _fields(request)
-    description = str(f.get("description") or "")
-    ticket = await _svc(request).file(
-        who,
-        kind=str(f.get("kind") or "report"),
-        category_code=str(f.get("service_code") or ""),
-        text=description[:4000],
-        address=(str(f["address_string"])[:200] if f.get("address_string") else None),
-        lat=_float(f.get("lat"), "lat"),
-        long=_float(f.get("long"), "long"),
-    )
+    api_key = f.get("api_key") or request.args.get("api_key")
+    svc = _svc(request)
+    if api_key is None and request.headers.get("authorization"):
+        ticket = await svc.file(await resident(request), **_matter(f))
+    else:
+        client = await clients.authenticate(api_key)
+        ticket = await svc.file_for_client(client, f, **_matter(f))
+    rules = request.app.ctx.services.settings.service_rules
+    notice = await open311.service_notice(ticket, rules.ticket_reply_working_days)
+    # account_id: the requester's account in our system; requesters of clients have none.
     return _dump(
-        [{"service_request_id": str(ticket.id), "service_notice": None, "account_id": None}], 201
+        [{"service_request_id": str(ticket.id), "service_notice": notice, "account_id": None}],
+        201,
     )
 
 
@@ -218,7 +253,8 @@ async def get_requests(request: Request) -> JSONResponse:
     }
     found = await open311.search(args)
     names = await open311.service_names()
-    return _dump([open311.request_view(t, names) for t in found])
+    base = request.app.ctx.services.settings.public_base_url
+    return _dump([open311.request_view(t, names, base) for t in found])
 
 
 @geo.get("/requests/<request_file:str>")
@@ -230,4 +266,28 @@ async def get_request(request: Request, request_file: str) -> JSONResponse:
     if not found:
         return _dump([{"code": 404, "description": "No such service request."}], 404)
     names = await open311.service_names()
-    return _dump([open311.request_view(t, names) for t in found])
+    base = request.app.ctx.services.settings.public_base_url
+    return _dump([open311.request_view(t, names, base) for t in found])
+
+
+@geo.get("/media/<ticket_id:int>")
+@documented(
+    "The photo behind a report's media_url: its first photo with EXIF, XMP, comments and"
+    " PNG text removed. Complaints and consultations have none (404).",
+    tag="open311",
+)
+@georeport
+async def media(request: Request, ticket_id: int) -> HTTPResponse:
+    found = await open311.public_photo(ticket_id, request.app.ctx.services.public.materials)
+    if found is None:
+        return _dump([{"code": 404, "description": "No photo for this request."}], 404)
+    data, content_type = found
+    return raw(
+        data,
+        content_type=content_type,
+        headers={
+            "Cache-Control": "public, max-age=300",
+            "Content-Security-Policy": "default-src 'none'",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

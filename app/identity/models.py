@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from tortoise import fields
+from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
 
 
@@ -64,3 +65,94 @@ class Session(Model):
 
     class Meta:
         table = "resident_session"
+
+
+class LegalPerson(Model):
+    """A legal person (法人) as the market-regulation registry reported it, keyed by its USCC.
+
+    Enterprise names are public. The legal representative is personal data: found by the
+    keyed hash of the ID number (the same hash as ``Citizen.id_number_hash``, so no account
+    is needed yet), the name encrypted and shown masked.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    uscc = fields.CharField(max_length=18, unique=True)
+    name = fields.CharField(max_length=128)
+    status = fields.CharField(max_length=16, default="active")
+    representative_name_enc = fields.TextField()
+    representative_name_masked = fields.CharField(max_length=32)
+    representative_id_number_enc = fields.TextField()
+    representative_id_number_hash = fields.CharField(max_length=64, db_index=True)
+    representative_id_number_masked = fields.CharField(max_length=24)
+    # Keyed hash of the last record received: a record sent twice changes nothing.
+    fingerprint = fields.CharField(max_length=64)
+    registry_agency_id = fields.BigIntField()
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+    deregistered_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "legal_person"
+        constraints = (
+            CheckConstraint(
+                check="status IN ('active', 'deregistered')", name="legal_person_status_known"
+            ),
+            CheckConstraint(
+                check="(status = 'deregistered') = (deregistered_at IS NOT NULL)",
+                name="legal_person_deregistered_consistent",
+            ),
+        )
+
+
+class LegalPersonAgent(Model):
+    """An agent (经办人) the legal representative authorised to act for the legal person.
+
+    The agent is matched by the keyed hash of the ID number, so a person may be authorised
+    before they ever sign in. Rows are never deleted: revoking stamps who and when.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    legal_person: fields.ForeignKeyRelation[LegalPerson] = fields.ForeignKeyField(
+        "identity.LegalPerson", related_name="agents", on_delete=fields.RESTRICT
+    )
+    agent_name_enc = fields.TextField()
+    agent_name_masked = fields.CharField(max_length=32)
+    agent_id_number_hash = fields.CharField(max_length=64, db_index=True)
+    agent_id_number_masked = fields.CharField(max_length=24)
+    # Last Shanghai day the authorisation holds; none means until revoked.
+    expires_on = fields.DateField(null=True)
+    granted_by_citizen_id = fields.UUIDField()
+    granted_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True)
+    # None with revoked_at set: revoked by the registry's change (new representative, 注销).
+    revoked_by_citizen_id = fields.UUIDField(null=True)
+    revoked_reason = fields.CharField(max_length=24, null=True)
+
+    class Meta:
+        table = "legal_person_agent"
+        constraints = (
+            CheckConstraint(
+                check="(revoked_at IS NULL) = (revoked_reason IS NULL)",
+                name="legal_person_agent_revocation_complete",
+            ),
+        )
+
+
+class LegalPersonEvent(Model):
+    """The audit trail of a legal person: registry changes and every grant and revocation.
+
+    Append-only and written in the transaction of the change. ``details`` holds masked
+    values only.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    legal_person_id = fields.BigIntField(db_index=True)
+    action = fields.CharField(max_length=24)
+    # registry (agency id) | citizen (citizen id)
+    actor_type = fields.CharField(max_length=12)
+    actor_ref = fields.CharField(max_length=40)
+    details = fields.JSONField(default=dict)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "legal_person_event"

@@ -21,12 +21,35 @@ class Category(Model):
         table = "interaction_category"
 
 
-class Ticket(Model):
-    """One consultation, complaint or report. Status moves only through states.TRANSITIONS."""
+class Open311Client(Model):
+    """An outside tool that files 12345 requests through Open311 with its own api_key."""
 
     id = fields.BigIntField(primary_key=True)
-    citizen_id = fields.UUIDField(db_index=True)
-    account_id = fields.BigIntField()
+    name = fields.CharField(max_length=64)
+    # SHA-256 of the api_key: the key is shown once, at creation, and never stored.
+    key_hash = fields.CharField(max_length=64, unique=True)
+    key_prefix = fields.CharField(max_length=12)  # to recognise a key in a support call
+    created_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "interaction_open311_client"
+
+
+class Ticket(Model):
+    """One consultation, complaint or report. Status moves only through states.TRANSITIONS.
+
+    Filed either by a resident (citizen_id, account_id) or by an Open311 client (client_id,
+    with the requester's contact sealed in ``requester``), never both. A client-filed
+    ticket has no resident behind it, so nobody can reopen or rate it.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    citizen_id = fields.UUIDField(db_index=True, null=True)
+    account_id = fields.BigIntField(null=True)
+    client_id = fields.BigIntField(null=True, db_index=True)
+    # {"enc": AES-GCM sealed JSON of the Open311 requester fields, "masked": {...}}
+    requester = fields.JSONField(null=True)
     channel = fields.CharField(max_length=8)
     kind = fields.CharField(max_length=12)  # consult | complaint | report
     category_code = fields.CharField(max_length=32, db_index=True)
@@ -36,6 +59,8 @@ class Ticket(Model):
     lat = fields.FloatField(null=True)
     long = fields.FloatField(null=True)
     photo_ids = fields.JSONField(default=list)
+    # A link the Open311 client gave (stored as given, never fetched by us).
+    media_url = fields.CharField(max_length=500, null=True)
     status = fields.CharField(max_length=10, db_index=True)
     reply = fields.TextField(null=True)
     replied_at = fields.DatetimeField(null=True)
@@ -57,5 +82,10 @@ class Ticket(Model):
             ),
             CheckConstraint(
                 check="rating IS NULL OR rating BETWEEN 1 AND 5", name="interaction_rating_1_5"
+            ),
+            CheckConstraint(
+                check="(citizen_id IS NOT NULL AND account_id IS NOT NULL AND client_id IS NULL)"
+                " OR (citizen_id IS NULL AND account_id IS NULL AND client_id IS NOT NULL)",
+                name="interaction_ticket_one_filer",
             ),
         )

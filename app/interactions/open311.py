@@ -2,6 +2,10 @@
 
 Field names and shapes follow Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2).
 Public listings redact ID and phone numbers in descriptions and never show who filed.
+
+``media_url`` is shown for reports only: a report is about a public place (a broken lamp,
+a pothole) and its photo is part of it. Complaints and consultations are between a
+resident and a department, so their photos and links are never shown.
 """
 
 from __future__ import annotations
@@ -9,8 +13,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from app.cases.materials import IMAGE_TYPES, MaterialStore
+from app.cases.models import Material
+from app.catalog.models import Department
 from app.errors import InvalidInput
 from app.interactions.models import Category, Ticket
+from app.interactions.photos import strip_metadata
 from infra import clock
 from infra.pii import redact
 
@@ -33,7 +41,25 @@ def _iso(at: datetime | None) -> str | None:
     return at.astimezone(clock.SHANGHAI).isoformat(timespec="seconds") if at else None
 
 
-def request_view(t: Ticket, names: dict[str, str]) -> dict[str, Any]:
+MEDIA_PATH = "/open311/v2/media/{ticket_id}"
+
+
+def public_photo_id(t: Ticket) -> int | None:
+    """The material served as the request's photo: a report's first photo, else none."""
+    if t.kind != "report" or not t.photo_ids:
+        return None
+    return int(t.photo_ids[0])
+
+
+def media_url(t: Ticket, base_url: str) -> str | None:
+    if t.kind != "report":
+        return None
+    if public_photo_id(t) is not None:
+        return base_url + MEDIA_PATH.format(ticket_id=t.id)
+    return t.media_url
+
+
+def request_view(t: Ticket, names: dict[str, str], base_url: str) -> dict[str, Any]:
     return {
         "service_request_id": str(t.id),
         "status": "open" if t.status in OPEN else "closed",
@@ -51,7 +77,7 @@ def request_view(t: Ticket, names: dict[str, str]) -> dict[str, Any]:
         "zipcode": None,
         "lat": t.lat,
         "long": t.long,
-        "media_url": None,
+        "media_url": media_url(t, base_url),
     }
 
 
@@ -91,5 +117,26 @@ async def search(args: dict[str, str | None]) -> list[Ticket]:
     return await query.order_by("-created_at").limit(1000)
 
 
+async def service_notice(t: Ticket, reply_working_days: int) -> str:
+    """What happens next, as GeoReport's service_notice: who handles it and by when."""
+    department = await Department.get_or_none(code=t.department_code)
+    name = department.name if department else t.department_code
+    return f"已派发至{name}，{reply_working_days}个工作日内答复。"
+
+
 async def service_names() -> dict[str, str]:
     return dict(await Category.all().values_list("code", "name"))
+
+
+async def public_photo(ticket_id: int, store: MaterialStore) -> tuple[bytes, str] | None:
+    """A report's first photo without its metadata (photos.py), or None: not a report, no
+    photo, or nothing left of it to show."""
+    ticket = await Ticket.get_or_none(id=ticket_id)
+    photo_id = public_photo_id(ticket) if ticket is not None else None
+    if photo_id is None:
+        return None
+    material = await Material.get_or_none(id=photo_id)
+    if material is None or material.content_type not in IMAGE_TYPES:
+        return None
+    data = strip_metadata(await store.content(material), material.content_type)
+    return (data, material.content_type) if data else None

@@ -23,29 +23,31 @@ from app.errors import (
 )
 from app.identity.sessions import Principal
 from app.interactions import states
-from app.interactions.models import Category, Ticket
+from app.interactions.models import Category, Open311Client, Ticket
+from app.interactions.requesters import check_media_url, check_requester, seal
 from app.supervision.deadlines import meet_deadline, open_deadline
 from infra import clock
+from infra.pii import PiiVault
 
 KINDS = ("consult", "complaint", "report")
+OPEN311_CHANNEL = "open311"
 
 
 @dataclass
 class Interactions:
     rules: ServiceRules
+    vault: PiiVault
 
-    async def file(
+    async def _checked(
         self,
-        who: Principal,
-        *,
         kind: str,
         category_code: str,
         text: str,
-        address: str | None = None,
-        lat: float | None = None,
-        long: float | None = None,
-        photo_ids: list[Any] | None = None,
-    ) -> Ticket:
+        address: str | None,
+        lat: float | None,
+        long: float | None,
+    ) -> Category:
+        """The category, once the matter itself is well formed (same rules for every filer)."""
         if kind not in KINDS:
             raise InvalidInput("kind is consult, complaint or report.", fields={"kind": kind})
         category = await Category.get_or_none(code=category_code)
@@ -58,30 +60,85 @@ class Interactions:
                 "A complaint or report needs an address or a location.",
                 fields={"address": "is required"},
             )
+        return category
+
+    async def file(
+        self,
+        who: Principal,
+        *,
+        kind: str,
+        category_code: str,
+        text: str,
+        address: str | None = None,
+        lat: float | None = None,
+        long: float | None = None,
+        photo_ids: list[Any] | None = None,
+        media_url: str | None = None,
+    ) -> Ticket:
+        category = await self._checked(kind, category_code, text, address, lat, long)
         photos = list(photo_ids or [])
         if len(photos) > self.rules.photos_per_ticket:
             raise InvalidInput(f"At most {self.rules.photos_per_ticket} photos.")
         checked = [(await owned_material(who.citizen_id, p)) for p in photos]
         if any(m.content_type not in ("image/jpeg", "image/png") for m in checked):
             raise InvalidInput("Photos are JPEG or PNG images.", fields={"photos": "not images"})
+        return await self._create(
+            category,
+            citizen_id=who.citizen_id,
+            account_id=who.account_id,
+            channel=who.channel,
+            kind=kind,
+            text=text,
+            address=address,
+            lat=lat,
+            long=long,
+            photo_ids=[m.id for m in checked],
+            media_url=check_media_url(media_url),
+        )
+
+    async def file_for_client(
+        self,
+        client: Open311Client,
+        requester: dict[str, Any],
+        *,
+        kind: str,
+        category_code: str,
+        text: str,
+        address: str | None = None,
+        lat: float | None = None,
+        long: float | None = None,
+        media_url: str | None = None,
+    ) -> Ticket:
+        """A request an Open311 client files for someone: no resident account behind it, the
+        requester's contact sealed. Nobody can reopen or rate it (see ``_resident_only``)."""
+        category = await self._checked(kind, category_code, text, address, lat, long)
+        contact = check_requester(requester)
+        return await self._create(
+            category,
+            client_id=client.id,
+            requester=seal(self.vault, contact),
+            channel=OPEN311_CHANNEL,
+            kind=kind,
+            text=text,
+            address=address,
+            lat=lat,
+            long=long,
+            photo_ids=[],
+            media_url=check_media_url(media_url),
+        )
+
+    async def _create(self, category: Category, *, text: str, **values: Any) -> Ticket:
         now = clock.now()
         async with in_transaction() as tx:
             ticket = await Ticket.create(
-                citizen_id=who.citizen_id,
-                account_id=who.account_id,
-                channel=who.channel,
-                kind=kind,
                 category_code=category.code,
                 department_code=category.department_code,
                 text=text.strip(),
-                address=address,
-                lat=lat,
-                long=long,
-                photo_ids=[m.id for m in checked],
                 status="dispatched",
                 created_at=now,
                 updated_at=now,
                 using_db=tx,
+                **values,
             )
             await self._await_reply(tx, ticket)
         return ticket
@@ -118,7 +175,7 @@ class Interactions:
 
     async def owned(self, who: Principal, ticket_id: Any) -> Ticket:
         ticket = await _get(ticket_id)
-        if ticket is None or ticket.citizen_id != who.citizen_id:
+        if ticket is None or ticket.citizen_id is None or ticket.citizen_id != who.citizen_id:
             raise TicketNotFound(id=ticket_id)
         return ticket
 
@@ -139,6 +196,7 @@ class Interactions:
         return await self._move(ticket, "reply", reply=text.strip(), replied_at=clock.now())
 
     async def reopen(self, ticket: Ticket) -> Ticket:
+        _resident_only(ticket, "reopen")
         states.next_status(ticket.status, "reopen")
         window = timedelta(days=self.rules.ticket_reopen_days)
         if ticket.replied_at is None or clock.now() > ticket.replied_at + window:
@@ -146,9 +204,20 @@ class Interactions:
         return await self._move(ticket, "reopen", reopen_count=ticket.reopen_count + 1)
 
     async def rate(self, ticket: Ticket, rating: int) -> Ticket:
+        _resident_only(ticket, "rate")
         if not 1 <= rating <= 5:
             raise InvalidInput("A rating is 1 to 5.", fields={"rating": str(rating)})
         return await self._move(ticket, "rate", rating=rating)
+
+
+def _resident_only(ticket: Ticket, step: str) -> None:
+    """Reopening and rating are the resident's say; a client-filed ticket has no resident."""
+    if ticket.citizen_id is None:
+        raise TicketStepForbidden(
+            f"A ticket filed through an Open311 client cannot take the {step} step.",
+            status=ticket.status,
+            step=step,
+        )
 
 
 async def _get(ticket_id: Any) -> Ticket | None:
@@ -173,6 +242,9 @@ def ticket_view(t: Ticket) -> dict[str, Any]:
         "lat": t.lat,
         "long": t.long,
         "photo_ids": t.photo_ids,
+        "media_url": t.media_url,
+        "filed_by": "resident" if t.citizen_id is not None else "open311",
+        "requester": (t.requester or {}).get("masked"),
         "status": t.status,
         "reply": t.reply,
         "replied_at": _local(t.replied_at),

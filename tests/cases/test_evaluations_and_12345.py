@@ -106,7 +106,7 @@ async def test_an_unrated_case_is_invited_once_after_three_days(done_case) -> No
 
 async def test_12345_reply_reopen_within_10_days_and_rate(done_case, settings) -> None:
     who, _, store = done_case
-    svc = Interactions(settings.service_rules)
+    svc = Interactions(settings.service_rules, PiiVault(settings.pii_key, settings.pii_hash_key))
     photo = await store.store(who.citizen_id, "lamp.png", PNG)
     with pytest.raises(CategoryUnknown):
         await svc.file(who, kind="report", category_code="nope", text="x", address="y")
@@ -134,7 +134,8 @@ async def test_12345_reply_reopen_within_10_days_and_rate(done_case, settings) -
     rated = await svc.rate(replied, 4)
     assert rated.status == "closed" and rated.rating == 4
 
-    view = open311.request_view(rated, await open311.service_names())
+    view = open311.request_view(rated, await open311.service_names(), "https://yw.example")
+    assert view["media_url"] == f"https://yw.example/open311/v2/media/{rated.id}"
     assert view["service_request_id"] == str(rated.id) and view["status"] == "closed"
     assert view["service_name"] == "道路设施" and view["lat"] == 30.25
     assert view["requested_datetime"].endswith("+08:00")

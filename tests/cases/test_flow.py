@@ -143,7 +143,7 @@ async def test_bad_input_stores_nothing(world, settings) -> None:
 
     case = await cases.apply(who, ITEM_CODE, GOOD_FORM, att)
     with pytest.raises(CaseNotFound):
-        await cases.owned(stranger, case.case_no)
+        await cases.visible(stranger, case.case_no)
     other_agency = await Agency.create(
         key="k-other", secret_enc="x", name="别的部门", kind="fees", created_at=case.created_at
     )
@@ -173,3 +173,30 @@ async def test_check_constraints_exist_in_postgresql(clean: None) -> None:
         "interaction_rating_1_5",
         "supervision_deadline_card_known",
     } <= names
+
+
+async def test_a_case_in_flight_keeps_the_form_it_was_filed_under(world) -> None:
+    """An operator drops the phone field and adds a required one; the returned case is
+    still supplemented and worked against the version it was filed under."""
+    from app.cases.demo import FIELDS, MATERIALS
+    from app.cases.setup import define_form
+
+    cases, store, agency = world
+    who = await person("wechat")
+    m = await store.store(who.citizen_id, "id.png", PNG)
+    case = await cases.apply(who, ITEM_CODE, GOOD_FORM, [{"name": "身份证", "material_id": m.id}])
+    assert case.form_version == 1
+    changed = [f for f in FIELDS if f["name"] != "applicant_phone"] + [
+        {"name": "guardian", "label": "监护人", "type": "text", "required": True}
+    ]
+    form, did_change = await define_form(ITEM_CODE, changed, MATERIALS)
+    assert did_change and form.version == 2
+    await cases.act(agency.id, case.case_no, "request_material", note="请补充地址")
+    resumed = await cases.supplement(who, case.case_no, {"address": "杭州市西湖区文三路 2 号"}, [])
+    assert resumed.status == "submitted" and resumed.form_version == 1
+    assert resumed.form["applicant_phone"]["masked"] == "138****8000"
+    assert "guardian" not in resumed.form
+    # A new application meets the new form.
+    with pytest.raises(FormInvalid) as refused:
+        await cases.apply(who, ITEM_CODE, GOOD_FORM, [{"name": "身份证", "material_id": m.id}])
+    assert set(refused.value.details["fields"]) == {"applicant_phone", "guardian"}
