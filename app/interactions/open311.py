@@ -3,9 +3,10 @@
 Field names and shapes follow Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2).
 Public listings redact ID and phone numbers in descriptions and never show who filed.
 
-``media_url`` is shown for reports only: a report is about a public place (a broken lamp,
-a pothole) and its photo is part of it. Complaints and consultations are between a
-resident and a department, so their photos and links are never shown.
+A report is about a public place (a broken lamp, a pothole): its text, place, photo
+(``media_url``) and the department's reply are public. Complaints and consultations are
+between a resident and a department: they are listed, so how fast departments answer stays
+visible, but their text, reply, address, coordinates and photo are not.
 """
 
 from __future__ import annotations
@@ -60,23 +61,24 @@ def media_url(t: Ticket, base_url: str) -> str | None:
 
 
 def request_view(t: Ticket, names: dict[str, str], base_url: str) -> dict[str, Any]:
+    public = t.kind == "report"
     return {
         "service_request_id": str(t.id),
         "status": "open" if t.status in OPEN else "closed",
-        "status_notes": redact(t.reply) if t.reply else None,
+        "status_notes": redact(t.reply) if t.reply and public else None,
         "service_name": names.get(t.category_code, t.category_code),
         "service_code": t.category_code,
-        "description": redact(t.text),
+        "description": redact(t.text) if public else None,
         "agency_responsible": t.department_code,
         "service_notice": None,
         "requested_datetime": _iso(t.created_at),
         "updated_datetime": _iso(t.updated_at),
         "expected_datetime": None,
-        "address": t.address,
+        "address": t.address if public else None,
         "address_id": None,
         "zipcode": None,
-        "lat": t.lat,
-        "long": t.long,
+        "lat": t.lat if public else None,
+        "long": t.long if public else None,
         "media_url": media_url(t, base_url),
     }
 

@@ -302,6 +302,10 @@ async def test_media_url_shows_a_reports_photo_and_never_a_complaints(
 
     [complaint] = (await api.get(f"/open311/v2/requests/{filed['complaint']}.json")).json()
     assert complaint["media_url"] is None
+    # A complaint is between the resident and the department: listed, never its content.
+    assert set(complaint) == REQUEST_KEYS and complaint["service_code"] == "road"
+    assert (complaint["description"], complaint["address"], complaint["lat"]) == (None, None, None)
+    assert report["description"] == "路灯不亮" and report["address"] == "解放路 1 号"
     hidden = await api.get(f"/open311/v2/media/{filed['complaint']}")
     assert hidden.status_code == 404 and hidden.json()[0]["code"] == 404
     assert (await api.get("/open311/v2/media/999999")).status_code == 404
