@@ -100,7 +100,14 @@ async def build_services(settings: Settings) -> Services:
     notify_urls = NotifyUrls.under(settings.public_base_url)
     settlement = Settlement(pay)
     refunds = Refunds(pay, {ch: notify_urls.refund(ch) for ch in pay})
-    orders = Orders(vault, pay, notify_urls, timedelta(minutes=settings.order_ttl_minutes))
+    orders = Orders(
+        vault,
+        pay,
+        notify_urls,
+        timedelta(minutes=settings.order_ttl_minutes),
+        # The H5 shell's order page: it waits for the result after the cashier.
+        return_page=f"{settings.public_base_url}/h5/#/order/{{order_no}}",
+    )
     violations = build_violations(settings, redis, vault, channels.messages)
     payables: dict[str, PayableSource] = {"notice": NoticePayables(vault)}
     payables["violation"] = violations.payables

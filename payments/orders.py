@@ -65,6 +65,9 @@ class Orders:
     pay: Mapping[Channel, Pay]
     notify_urls: NotifyUrls
     ttl: timedelta = timedelta(minutes=30)
+    # Where a cashier page sends the resident back when done ({order_no} filled in): the
+    # provincial app's cashier and Alipay's wap page link to it; WeChat pays in place.
+    return_page: str | None = None
 
     async def open(self, citizen_id: uuid.UUID, draft: OrderDraft) -> Order:
         """The open order for this payable, or a new one. A paid payable raises AlreadyPaid."""
@@ -154,6 +157,9 @@ class Orders:
             notify_url=self.notify_urls.payment(channel),
             expires_at=order.expires_at,
             mode=mode,
+            return_url=(
+                self.return_page.format(order_no=order.order_no) if self.return_page else None
+            ),
         )
         try:
             started = await self.pay[channel].start(request)

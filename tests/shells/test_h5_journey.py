@@ -134,8 +134,8 @@ async def test_a_resident_signs_in_books_pays_a_fine_and_verifies_the_receipt(
     await shot(page, "5-cashier")
     await page.get_by_role("button", name="确认支付 / Pay").click()
     await expect(page.get_by_role("heading", name="支付成功")).to_be_visible()
-    await page.go_back()
-    await page.go_back()
+    # The cashier links back to the order page it was given (return_url).
+    await page.get_by_role("link", name="返回 / Back").click()
     await page.wait_for_url("**/h5/#/order/**")
     await expect(page.locator("#order-state")).to_have_text("支付成功", timeout=40_000)
     await shot(page, "6-paid")
