@@ -22,6 +22,26 @@ class IllegalTransition(RuntimeError):
     """A code path asked for a move the table forbids: a bug, never a user error."""
 
 
+async def _compare_and_set(
+    row: Order | Refund | RefundReview,
+    src: str,
+    dst: str,
+    using: BaseDBAsyncClient | None,
+    changes: dict[str, Any],
+) -> bool:
+    """``status`` from ``src`` to ``dst`` only if the row still holds ``src``; the instance
+    follows when it moved. False: someone moved it first."""
+    query = type(row).filter(id=row.id, status=src)
+    if using is not None:
+        query = query.using_db(using)
+    moved = await query.update(status=dst, **changes) == 1
+    if moved:
+        row.status = dst
+        for name, value in changes.items():
+            setattr(row, name, value)
+    return moved
+
+
 async def move_order(
     order: Order,
     dst: OrderStatus,
@@ -33,15 +53,9 @@ async def move_order(
     src = OrderStatus(order.status)
     if not order_may_move(src, dst):
         raise IllegalTransition(f"order {order.order_no}: {src} -> {dst}")
-    query = Order.filter(id=order.id, status=src.value)
-    if using is not None:
-        query = query.using_db(using)
-    moved = await query.update(status=dst.value, updated_at=clock.now(), **changes) == 1
-    if moved:
-        order.status = dst.value
-        for name, value in changes.items():
-            setattr(order, name, value)
-    return moved
+    return await _compare_and_set(
+        order, src.value, dst.value, using, {"updated_at": clock.now(), **changes}
+    )
 
 
 async def move_refund(
@@ -54,15 +68,7 @@ async def move_refund(
     src = RefundStatus(refund.status)
     if not refund_may_move(src, dst):
         raise IllegalTransition(f"refund {refund.refund_no}: {src} -> {dst}")
-    query = Refund.filter(id=refund.id, status=src.value)
-    if using is not None:
-        query = query.using_db(using)
-    moved = await query.update(status=dst.value, **changes) == 1
-    if moved:
-        refund.status = dst.value
-        for name, value in changes.items():
-            setattr(refund, name, value)
-    return moved
+    return await _compare_and_set(refund, src.value, dst.value, using, changes)
 
 
 async def move_review(
@@ -75,12 +81,4 @@ async def move_review(
     src = ReviewStatus(review.status)
     if not review_may_move(src, dst):
         raise IllegalTransition(f"refund review {review.id}: {src} -> {dst}")
-    query = RefundReview.filter(id=review.id, status=src.value)
-    if using is not None:
-        query = query.using_db(using)
-    moved = await query.update(status=dst.value, **changes) == 1
-    if moved:
-        review.status = dst.value
-        for name, value in changes.items():
-            setattr(review, name, value)
-    return moved
+    return await _compare_and_set(review, src.value, dst.value, using, changes)

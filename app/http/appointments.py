@@ -120,6 +120,17 @@ async def appointment(request: Request, booking_id: int) -> JSONResponse:
     return json(booking_view(booking, appointments.check_in_code(booking), places[booking.id]))
 
 
+async def _active_check_in_code(request: Request, booking_id: int) -> tuple[Booking, str]:
+    """My booking and its signed check-in code; a booking no longer active has none."""
+    principal = await resident(request)
+    appointments = _appointments(request)
+    booking = await appointments.mine(principal.citizen_id, booking_id)
+    code = appointments.check_in_code(booking)
+    if code is None:
+        raise AppointmentNotActive(status=booking.status)
+    return booking, code
+
+
 @bp.get("/appointments/<booking_id:int>/check-in-code")
 @documented(
     "The signed check-in code to show as a QR at the institution.",
@@ -128,12 +139,7 @@ async def appointment(request: Request, booking_id: int) -> JSONResponse:
     tag="appointments",
 )
 async def check_in_code(request: Request, booking_id: int) -> JSONResponse:
-    principal = await resident(request)
-    appointments = _appointments(request)
-    booking = await appointments.mine(principal.citizen_id, booking_id)
-    code = appointments.check_in_code(booking)
-    if code is None:
-        raise AppointmentNotActive(status=booking.status)
+    booking, code = await _active_check_in_code(request, booking_id)
     return json({"appointment_id": booking.id, "code": code, "date": booking.date.isoformat()})
 
 
@@ -145,12 +151,7 @@ async def check_in_code(request: Request, booking_id: int) -> JSONResponse:
     tag="appointments",
 )
 async def check_in_qr(request: Request, booking_id: int) -> HTTPResponse:
-    principal = await resident(request)
-    appointments = _appointments(request)
-    booking = await appointments.mine(principal.citizen_id, booking_id)
-    code = appointments.check_in_code(booking)
-    if code is None:
-        raise AppointmentNotActive(status=booking.status)
+    _, code = await _active_check_in_code(request, booking_id)
     png = await asyncio.to_thread(check_in_png, code)
     # Private to the resident: never kept by a shared cache.
     return raw(png, content_type="image/png", headers={"Cache-Control": "private, no-store"})
