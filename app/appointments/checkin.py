@@ -3,6 +3,11 @@
 Payload ``YWCI1.<booking>.<institution>.<nonce>.<mac>`` where mac is
 base64url(HMAC-SHA256(key, "YWCI1.<booking>.<institution>.<nonce>")). The key never leaves
 the server, so a code cannot be forged; the booking's status makes it single-use.
+
+When the scanner fails (a cracked screen, glare), staff type the 8-digit desk code (签到号)
+instead: derived from the same key and nonce, so it is nothing to store and cannot be
+guessed from the booking. It means something only at its own institution on its own day,
+where it is matched against that day's bookings; the agency API that takes it is signed.
 """
 
 from __future__ import annotations
@@ -30,6 +35,30 @@ def _mac(key: bytes, message: str) -> str:
 def sign(key: bytes, booking: Booking) -> str:
     message = f"{PREFIX}.{booking.id}.{booking.institution_id}.{booking.checkin_nonce}"
     return f"{message}.{_mac(key, message)}"
+
+
+def desk_code(key: bytes, booking: Booking) -> str:
+    message = f"YWCN1.{booking.id}.{booking.checkin_nonce}".encode()
+    digest = hmac.new(key, message, hashlib.sha256).digest()
+    return f"{int.from_bytes(digest[:8], 'big') % 10**8:08d}"
+
+
+async def by_desk_code(key: bytes, typed: str, institution_id: int) -> str:
+    """The signed code of today's booking at this institution with this desk code."""
+    typed = typed.strip()
+    if not (len(typed) == 8 and typed.isdigit()):
+        raise CheckInCodeInvalid("A desk code is 8 digits.")
+    today = clock.shanghai_date()
+    candidates = await Booking.filter(
+        institution_id=institution_id,
+        date=today,
+        status__in=(states.BOOKED, states.CHECKED_IN),
+    )
+    found = [b for b in candidates if hmac.compare_digest(desk_code(key, b), typed)]
+    if len(found) != 1:
+        # None, or (one in tens of millions) two bookings sharing digits: ask for the QR.
+        raise CheckInCodeInvalid("No appointment today has this desk code; scan the QR.")
+    return sign(key, found[0])
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,19 @@ class Appointments:
             return None
         return checkin.sign(self.rules.checkin_key, booking)
 
-    async def check_in(self, code: str, institution_id: int) -> Booking:
+    def desk_code(self, booking: Booking) -> str | None:
+        if booking.status != states.BOOKED:
+            return None
+        return checkin.desk_code(self.rules.checkin_key, booking)
+
+    async def check_in(
+        self, code: str | None, institution_id: int, *, desk_code: str | None = None
+    ) -> Booking:
+        """By the scanned QR, or by the 8-digit desk code staff type when scanning fails."""
+        if code is None:
+            code = await checkin.by_desk_code(
+                self.rules.checkin_key, desk_code or "", institution_id
+            )
         return await checkin.check_in(self.rules.checkin_key, code, institution_id)
 
     # --- scheduled work (app/worker.py)

@@ -133,14 +133,22 @@ async def _active_check_in_code(request: Request, booking_id: int) -> tuple[Book
 
 @bp.get("/appointments/<booking_id:int>/check-in-code")
 @documented(
-    "The signed check-in code to show as a QR at the institution.",
+    "The signed check-in code to show as a QR at the institution, and its 8-digit desk code"
+    " (签到号) for staff to type when scanning fails.",
     auth="resident",
     responses={409: "APPOINTMENT_NOT_ACTIVE"},
     tag="appointments",
 )
 async def check_in_code(request: Request, booking_id: int) -> JSONResponse:
     booking, code = await _active_check_in_code(request, booking_id)
-    return json({"appointment_id": booking.id, "code": code, "date": booking.date.isoformat()})
+    return json(
+        {
+            "appointment_id": booking.id,
+            "code": code,
+            "desk_code": _appointments(request).desk_code(booking),
+            "date": booking.date.isoformat(),
+        }
+    )
 
 
 @bp.get("/appointments/<booking_id:int>/check-in-qr.png")
@@ -280,7 +288,16 @@ class SchedulesBody(BaseModel):
 
 
 class CheckInBody(BaseModel):
-    code: str = Field(min_length=1, max_length=256)
+    """The scanned QR's code, or the 8-digit desk code (签到号) typed when scanning fails."""
+
+    code: str | None = Field(default=None, min_length=1, max_length=256)
+    desk_code: str | None = Field(default=None, pattern=r"^\s*\d{8}\s*$")
+
+    @model_validator(mode="after")
+    def one_of_them(self) -> CheckInBody:
+        if (self.code is None) == (self.desk_code is None):
+            raise ValueError("send code (the QR) or desk_code (8 digits), not both")
+        return self
 
 
 @bp.post("/agency/institutions")
@@ -358,7 +375,8 @@ async def publish_schedules(request: Request, institution_id: int) -> JSONRespon
 
 @bp.post("/agency/institutions/<institution_id:int>/check-ins")
 @documented(
-    "Check in a resident by the code in their QR; forged or reused codes are refused.",
+    "Check in a resident by the code in their QR, or by the 8-digit desk code staff type when"
+    " scanning fails; forged or reused codes are refused.",
     body=CheckInBody,
     auth="agency",
     responses={
@@ -372,5 +390,7 @@ async def check_in(request: Request, institution_id: int) -> JSONResponse:
     agency = await agency_caller(request)
     body = parse(request, CheckInBody)
     await pub.owned_institution(agency, institution_id)
-    booking = await _appointments(request).check_in(body.code, institution_id)
+    booking = await _appointments(request).check_in(
+        body.code, institution_id, desk_code=body.desk_code
+    )
     return json(booking_view(booking))

@@ -179,9 +179,10 @@ describe("my appointments: the check-in QR", () => {
     { id: 70, institution_id: 3, department_id: 5, resource_id: 6, date: "2030-01-01", starts_at: "2030-01-01T01:00:00+00:00", status: "cancelled", fee_fen: 0, institution_name: "杭州市民中心行政服务大厅", address: null, department_name: "户政", resource_name: "1号窗口", resource_title: null },
   ] }];
   const CODE = "YWCI1.71.9.n0nce.mac";
+  const DESK = "40517293";
   const PNG = "\x89PNG\r\n\x1a\n";
 
-  function routes(qr, code = () => [200, { appointment_id: 71, code: CODE, date: "2030-01-02" }]) {
+  function routes(qr, code = () => [200, { appointment_id: 71, code: CODE, desk_code: DESK, date: "2030-01-02" }]) {
     return {
       "POST /api/v1/sessions": () => SESSION,
       "GET /api/v1/me/appointments": () => MINE,
@@ -223,7 +224,7 @@ describe("my appointments: the check-in QR", () => {
     // miniprogram-simulate renders <image> without its attributes: the binding is checked in
     // the built template instead.
     assert.match(readFileSync(join(out, "pages/my-appointments/index.wxml"), "utf8"), /<image class="qr" wx:if="\{\{qrPath\}\}" src="\{\{qrPath\}\}"/);
-    assert.equal(page.querySelector(".code-text").dom.textContent.trim(), CODE);
+    assert.equal(page.querySelector(".code-text").dom.textContent.trim(), "签到号：" + DESK);
     assert.ok(!page.querySelector(".error"));
   });
 
@@ -254,7 +255,7 @@ describe("my appointments: the check-in QR", () => {
     const { page } = await open(api, { download: "offline" });
     await tap(page, ".code", 0);
     await until(() => page.querySelector(".qr-error"), "the image's failure");
-    assert.equal(page.querySelector(".code-text").dom.textContent.trim(), CODE);
+    assert.equal(page.querySelector(".code-text").dom.textContent.trim(), "签到号：" + DESK);
     assert.ok(!page.querySelector(".qr"));
     assert.ok(!page.querySelector(".error"));
   });

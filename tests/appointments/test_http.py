@@ -201,6 +201,12 @@ async def test_agency_publishes_and_residents_book_see_their_qr_and_cancel(
         {"code": code["code"][:-3] + "xyz"},
     )
     assert (r.status_code, r.json()["code"]) == (422, "CHECKIN_CODE_INVALID")
+    assert len(code["desk_code"]) == 8 and code["desk_code"].isdigit()
+    for bad in ({}, {"code": code["code"], "desk_code": code["desk_code"]}, {"desk_code": "12ab"}):
+        r = await signed_post(
+            api, key, secret, f"/api/v1/agency/institutions/{institution_id}/check-ins", bad
+        )
+        assert (r.status_code, r.json()["code"]) == (422, "INVALID_INPUT"), bad
 
     r = await api.delete(f"/api/v1/appointments/{booking['id']}", headers=auth)
     assert r.status_code == 200 and r.json()["status"] == "cancelled"

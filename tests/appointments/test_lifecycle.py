@@ -220,6 +220,35 @@ async def test_check_in_code_is_signed_single_use_and_bound_to_its_institution_a
         await appts.check_in(code, institution.id)
 
 
+async def test_the_desk_code_checks_in_only_today_at_its_own_institution_once(
+    appts: Appointments, sessions
+) -> None:
+    owner, _ = await agency(appts.payable.vault)
+    day = in_days(3)
+    institution, slots = await publish(appts.gate, owner, [morning("NK", "D1", day, count=2)])
+    alice, bob = await person(sessions), await person(sessions)
+    mine = await appts.booker.book(alice.principal, slots[0].id)
+    theirs = await appts.booker.book(bob.principal, slots[1].id)
+    typed = appts.desk_code(mine)
+    assert typed is not None and len(typed) == 8 and typed.isdigit()
+    assert typed != appts.desk_code(theirs)
+    with pytest.raises(CheckInCodeInvalid):  # not today yet: no booking of today has it
+        await appts.check_in(None, institution.id, desk_code=typed)
+    travel_to(at(day, "08:05"))
+    with pytest.raises(CheckInCodeInvalid):
+        await appts.check_in(None, institution.id + 1, desk_code=typed)
+    wrong = f"{(int(typed) + 1) % 10**8:08d}"
+    if wrong != appts.desk_code(theirs):
+        with pytest.raises(CheckInCodeInvalid):
+            await appts.check_in(None, institution.id, desk_code=wrong)
+    done = await appts.check_in(None, institution.id, desk_code=typed)
+    assert done.id == mine.id and done.status == states.CHECKED_IN
+    assert (await Booking.get(id=theirs.id)).status == states.BOOKED
+    with pytest.raises(CheckInCodeUsed):
+        await appts.check_in(None, institution.id, desk_code=typed)
+    assert appts.desk_code(done) is None  # a checked-in booking shows no code
+
+
 async def test_three_no_shows_in_90_days_ban_booking_for_90_days_until_lifted(
     appts: Appointments, sessions
 ) -> None:

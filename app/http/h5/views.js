@@ -212,7 +212,7 @@ async function myAppointments(main, ctx) {
       if (old) URL.revokeObjectURL(old.src);
       box.innerHTML =
         (image ? '<img class="qr" alt="签到二维码" width="240" height="240" src="' + esc(image) + '">' : '<p class="meta">二维码加载失败，请向窗口出示下方签到码。</p>') +
-        '<p class="code-text">签到码：' + esc(answer.code) + "</p>";
+        '<p class="code-text">签到号：' + esc(answer.desk_code || answer.code) + "（扫不出时，工作人员可输入）</p>";
     } catch (error) {
       box.innerHTML = "";
       ctx.say(residentMessage(error), "error");

@@ -46,7 +46,9 @@ Page({
     try {
       const answer = await api.checkInCode(id);
       if (!current()) return;
-      this.setData({ code: answer.code });
+      // Staff type the 8-digit desk code (签到号) when the scanner fails; an older server
+      // has none, and its long code stands in.
+      this.setData({ code: answer.desk_code || answer.code });
     } catch (error) {
       if (current()) this.setData(Object.assign({}, NO_CARD, { error: residentMessage(error) }));
       return;
