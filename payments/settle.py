@@ -79,6 +79,11 @@ class Settlement:
                 return await self._review(tx, fresh, evidence, "PAID_AFTER_CLOSE")
             key = f"{fresh.payable_type}:{fresh.payable_ref}"
             if await Order.filter(paid_key=key).using_db(tx).exists():
+                # Another order paid this payable: this one can never be paid, so it closes
+                # (the channel query stops chasing it) and its money waits for review.
+                await move_order(
+                    fresh, OrderStatus.CLOSED, using=tx, closed_at=clock.now(), open_key=None
+                )
                 return await self._review(tx, fresh, evidence, "PAYABLE_ALREADY_PAID")
             moved = await move_order(
                 fresh,

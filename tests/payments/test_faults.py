@@ -295,6 +295,48 @@ async def test_a_payment_arriving_for_a_closed_order_is_kept_for_refund_review(
         assert await OutboxEvent.filter(kind="order.paid").count() == 0
 
 
+async def test_a_payment_for_a_payable_another_order_paid_closes_this_order_for_review(
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str], services: Any
+) -> None:
+    from payments.settle import Outcome, PaidEvidence
+
+    with receiver() as hooks:
+        _, order, _ = await paying_order(api, sandbox, env, "wechat", hooks.url)
+    mine = await Order.get(order_no=order["id"])
+    key = f"{mine.payable_type}:{mine.payable_ref}"
+    # Another order of the same payable was paid first.
+    await Order.create(
+        order_no=f"YWX{secrets.token_hex(6)}",
+        citizen_id=mine.citizen_id,  # type: ignore[attr-defined]
+        payable_type=mine.payable_type,
+        payable_ref=mine.payable_ref,
+        paid_key=key,
+        status="PAID",
+        amount_fen=mine.amount_fen,
+        description=mine.description,
+        agency_name=mine.agency_name,
+        payer_name_enc=mine.payer_name_enc,
+        region_code=mine.region_code,
+        channel="alipay",
+        channel_trade_no=f"2088{secrets.token_hex(8)}",
+        created_at=clock.now(),
+        updated_at=clock.now(),
+        expires_at=mine.expires_at,
+        paid_at=clock.now(),
+    )
+    evidence = PaidEvidence(
+        "wechat", "4200" + secrets.token_hex(10), mine.amount_fen, clock.now(), "query"
+    )
+    assert await services.settlement.paid(mine, evidence) == Outcome.REVIEW
+    closed = await Order.get(id=mine.id)
+    assert closed.status == "CLOSED" and closed.open_key is None and closed.closed_at
+    # The channel query or a notification repeats it: still one review, nothing paid.
+    assert await services.settlement.paid(closed, evidence) == Outcome.REVIEW
+    [review] = await RefundReview.filter(order_id=mine.id)
+    assert review.reason == "PAYABLE_ALREADY_PAID" and review.amount_fen == mine.amount_fen
+    assert await OutboxEvent.filter(kind="order.paid").count() == 0
+
+
 async def test_orders_still_paying_are_settled_by_querying_the_channel(
     api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str], services: Any
 ) -> None:
