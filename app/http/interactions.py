@@ -112,6 +112,32 @@ async def reply(request: Request, ticket_id: int) -> JSONResponse:
     return _dump(ticket_view(await svc.reply(ticket, body.reply)))
 
 
+class RevealRequest(BaseModel):
+    reason: str = Field(min_length=4, max_length=200)
+
+
+@bp.post("/operator/interactions/<ticket_id:int>/requester")
+@documented(
+    "An Open311 requester's contact in full, to call them back (the department's operators;"
+    " every look is audited with its reason).",
+    body=RevealRequest,
+    auth="operator",
+    responses={200: "requester (null if none was given)", 403: "FORBIDDEN"},
+    tag="interactions",
+)
+async def reveal_requester(request: Request, ticket_id: int) -> JSONResponse:
+    actor = await operator(request)
+    body = parse(request, RevealRequest)
+    svc = _svc(request)
+    ticket = await svc.for_department(ticket_id, scope(actor))
+    contact = await svc.reveal_requester(ticket, actor, body.reason)
+    return json(
+        {"ticket_id": ticket.id, "requester": contact},
+        ensure_ascii=False,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
 @bp.post("/operator/interactions/<ticket_id:int>/dispatch")
 @documented(
     "Send a ticket to another department.",

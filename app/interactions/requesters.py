@@ -75,6 +75,12 @@ def seal(vault: PiiVault, requester: dict[str, str]) -> dict[str, Any] | None:
     }
 
 
+def unseal(vault: PiiVault, sealed: dict[str, Any] | None) -> dict[str, str] | None:
+    if not sealed:
+        return None
+    return json.loads(vault.decrypt(PURPOSE, sealed["enc"]))  # type: ignore[no-any-return]
+
+
 def check_media_url(raw: Any) -> str | None:
     """An absolute http(s) URL, kept as given and never fetched (no SSRF from here)."""
     if raw in (None, ""):

@@ -13,6 +13,8 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from app.cases.materials import owned_material
+from app.catalog import audit
+from app.catalog.scope import require_role
 from app.config import ServiceRules
 from app.errors import (
     CategoryUnknown,
@@ -21,10 +23,11 @@ from app.errors import (
     TicketNotFound,
     TicketStepForbidden,
 )
+from app.identity.operators import OperatorPrincipal
 from app.identity.sessions import Principal
 from app.interactions import states
 from app.interactions.models import Category, Open311Client, Ticket
-from app.interactions.requesters import check_media_url, check_requester, seal
+from app.interactions.requesters import check_media_url, check_requester, seal, unseal
 from app.supervision.deadlines import meet_deadline, open_deadline
 from infra import clock
 from infra.pii import PiiVault
@@ -186,6 +189,25 @@ class Interactions:
         ):
             raise TicketNotFound(id=ticket_id)
         return ticket
+
+    async def reveal_requester(
+        self, ticket: Ticket, actor: OperatorPrincipal, reason: str
+    ) -> dict[str, str] | None:
+        """The Open311 requester's contact in full, for the department to call back: its
+        own operators only (not reviewers), and every look is written to the audit log
+        with its reason before anything is shown."""
+        require_role(actor, "department_operator")
+        async with in_transaction() as tx:
+            await audit.record(
+                actor,
+                "reveal_requester",
+                "ticket",
+                str(ticket.id),
+                department=ticket.department_code,
+                using=tx,
+                reason=reason,
+            )
+        return unseal(self.vault, ticket.requester)
 
     async def dispatch(self, ticket: Ticket, department_code: str) -> Ticket:
         return await self._move(ticket, "dispatch", department_code=department_code)

@@ -317,3 +317,56 @@ async def test_media_url_shows_a_reports_photo_and_never_a_complaints(
     # The resident's own view carries the filer; a client-filed ticket is not theirs.
     mine = (await api.get(f"/api/v1/interactions/{filed['report']}", headers=bearer(token))).json()
     assert mine["filed_by"] == "resident" and mine["requester"] is None
+
+
+async def test_the_department_reads_a_requesters_contact_only_with_a_reason_on_record(
+    clean: None, api: httpx.AsyncClient, env: dict[str, str], settings, tmp_path: Path
+) -> None:
+    from app.catalog.models import AuditEntry
+    from app.identity.operators import create_operator
+
+    await seed(settings, tmp_path)
+    key = json.loads(_cli(env, "create-client", "--name", "随手拍").stdout)["api_key"]
+    posted = await api.post(
+        "/open311/v2/requests.json",
+        data={"api_key": key, "service_code": "road", "description": "井盖缺失",
+              "address_string": "解放路 1 号", **REQUESTER},
+    )  # fmt: skip
+    ticket_id = int(posted.json()[0]["service_request_id"])
+    tokens = {}
+    for name, role, departments in (
+        ("jj-op", "department_operator", ["hz-jj"]),
+        ("mz-op", "department_operator", ["hz-mzj"]),
+        ("jj-reviewer", "reviewer", ["hz-jj"]),
+    ):
+        await create_operator(
+            username=name, password="a-long-password-1", role=role, departments=departments
+        )
+        signed = await api.post(
+            "/api/v1/operator/sessions", json={"username": name, "password": "a-long-password-1"}
+        )
+        tokens[name] = signed.json()["token"]
+    path = f"/api/v1/operator/interactions/{ticket_id}/requester"
+    # Another department's operator: the ticket does not exist for them. A reviewer may not.
+    other = await api.post(path, headers=bearer(tokens["mz-op"]), json={"reason": "回访核实"})
+    assert (other.status_code, other.json()["code"]) == (404, "TICKET_NOT_FOUND")
+    reviewer = await api.post(
+        path, headers=bearer(tokens["jj-reviewer"]), json={"reason": "回访核实"}
+    )
+    assert (reviewer.status_code, reviewer.json()["code"]) == (403, "FORBIDDEN")
+    no_reason = await api.post(path, headers=bearer(tokens["jj-op"]), json={})
+    assert (no_reason.status_code, no_reason.json()["code"]) == (422, "INVALID_INPUT")
+    assert not await AuditEntry.filter(action="reveal_requester").exists()
+
+    shown = await api.post(
+        path, headers=bearer(tokens["jj-op"]), json={"reason": "电话回访处理结果"}
+    )
+    assert shown.status_code == 200 and shown.headers["cache-control"] == "no-store"
+    assert shown.json() == {"ticket_id": ticket_id, "requester": REQUESTER}
+    [entry] = await AuditEntry.filter(action="reveal_requester")
+    assert (entry.operator_name, entry.subject_id, entry.reason) == (
+        "jj-op",
+        str(ticket_id),
+        "电话回访处理结果",
+    )
+    assert "13800138000" not in json.dumps([entry.before, entry.after], ensure_ascii=False)
