@@ -27,7 +27,7 @@ def _settings(args: argparse.Namespace, *, demo: bool = False) -> Settings:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    from app.serving import serve
+    from app.main import serve
 
     settings = _settings(args, demo=args.demo)
     serve(settings)

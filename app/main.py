@@ -1,10 +1,23 @@
-"""The composition root: create_app(settings) wires settings, services and blueprints."""
+"""The composition root: create_app(settings) wires settings, services and blueprints, and
+serve(settings) runs them under Sanic's process manager.
+
+``yiwang serve --demo`` runs everything on one machine with no services: SQLite under
+./var/, an embedded Redis shared by every worker process over TCP, the channel sandbox and
+the background worker as processes managed by Sanic. The production shape runs only the
+HTTP workers; ``yiwang worker`` runs separately.
+"""
 
 from __future__ import annotations
 
-from sanic import Sanic
+import asyncio
+import contextlib
+from functools import partial
+from typing import TYPE_CHECKING
 
-from app.config import Settings
+from sanic import Sanic
+from sanic.worker.loader import AppLoader
+
+from app.config import Settings, with_redis
 from app.http import (
     agency,
     catalog,
@@ -31,6 +44,9 @@ from app.http import supervision as supervision_http
 from app.http import violations as violations_http
 from app.services import open_services
 from infra import logs
+
+if TYPE_CHECKING:
+    from channels.sandbox.config import SandboxConfig
 
 
 def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
@@ -79,3 +95,92 @@ def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
         await app.ctx.services.close()
 
     return app
+
+
+def sandbox_config(settings: Settings) -> SandboxConfig:
+    from channels.sandbox.config import SandboxConfig
+    from channels.sandbox.credentials import load_or_create
+
+    return SandboxConfig(
+        credentials=load_or_create(settings.sandbox_credentials_path),
+        base_url=settings.sandbox_url,
+        time_scale=settings.sandbox_time_scale,
+        demo_people=settings.demo,
+    )
+
+
+async def _serve_sandbox(config: SandboxConfig, host: str, port: int) -> None:
+    from channels.sandbox.app import create_sandbox_app
+
+    app = create_sandbox_app(config)
+    server = await app.create_server(
+        host=host, port=port, return_asyncio_server=True, access_log=False
+    )
+    if server is None:
+        raise RuntimeError("the sandbox server did not start")
+    await server.startup()
+    await server.before_start()
+    await server.after_start()
+    await server.serve_forever()
+
+
+def run_sandbox_process(config: SandboxConfig, host: str, port: int) -> None:
+    """Entry point of the sandbox process that ``serve`` manages; stops quietly on SIGTERM."""
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+        asyncio.run(_serve_sandbox(config, host, port))
+
+
+def serve(settings: Settings) -> None:
+    # Imported here: the worker processes import this module and need none of them.
+    from app.serving import prepare_database
+    from infra.redis import EmbeddedRedis
+
+    embedded: EmbeddedRedis | None = None
+    if settings.embedded_redis:
+        # One embedded server in this (main) process; every worker connects over TCP, so
+        # nothing lives in one worker's memory that another needs.
+        embedded = EmbeddedRedis(avoid=frozenset({settings.port, settings.sandbox_port})).start()
+        settings = with_redis(settings, embedded.url)
+    asyncio.run(prepare_database(settings, seed_demo=settings.demo))
+
+    loader = AppLoader(factory=partial(create_app, settings))
+    app = loader.load()
+    app.prepare(
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        access_log=False,
+        motd=False,
+        single_process=False,
+    )
+
+    @app.main_process_ready
+    async def _manage_helpers(app: Sanic, _: object) -> None:
+        if settings.run_sandbox:
+            app.manager.manage(
+                "YiwangSandbox",
+                run_sandbox_process,
+                {
+                    "config": sandbox_config(settings),
+                    "host": settings.host,
+                    "port": settings.sandbox_port,
+                },
+            )
+        if settings.embedded_worker:
+            from app.worker import run_worker_process
+
+            app.manager.manage("YiwangWorker", run_worker_process, {"settings": settings})
+
+    @app.main_process_start
+    async def _announce(app: Sanic, _: object) -> None:
+        print(f"yiwang: API      http://{settings.host}:{settings.port}", flush=True)
+        if settings.run_sandbox:
+            print(f"yiwang: sandbox  {settings.sandbox_url}", flush=True)
+        if settings.demo:
+            print(f"yiwang: demo data under {settings.var_dir}/ (see README)", flush=True)
+
+    try:
+        Sanic.serve(primary=app, app_loader=loader)
+    finally:
+        if embedded is not None:
+            embedded.stop()
