@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
 
+from infra.transitions import Transitions
+from payments.states import ORDER, REFUND, REVIEW
+
 
 class Order(Model):
     """One order for one payable. ``order_no`` is the out_trade_no at every channel."""
+
+    transitions: ClassVar[Transitions] = ORDER
 
     id = fields.BigIntField(primary_key=True)
     order_no = fields.CharField(max_length=32, unique=True)
@@ -112,6 +119,8 @@ class NotificationOutcome(Model):
 
 
 class Refund(Model):
+    transitions: ClassVar[Transitions] = REFUND
+
     id = fields.BigIntField(primary_key=True)
     refund_no = fields.CharField(max_length=32, unique=True)
     order = fields.ForeignKeyField(
@@ -146,6 +155,8 @@ class RefundReview(Model):
 
     Nothing is lost: an operator refunds it or settles it by hand from this queue.
     """
+
+    transitions: ClassVar[Transitions] = REVIEW
 
     id = fields.BigIntField(primary_key=True)
     order = fields.ForeignKeyField(

@@ -116,6 +116,53 @@ def test_the_rule_catches_channels_reaching_into_app() -> None:
     assert not check("app/http/ok.py", "from sanic import Blueprint\nfrom app.errors import X\n")
 
 
+# The status columns of the transition tables (infra.transitions.Transitions.field).
+STATUS_COLUMNS = frozenset({"status", "release", "card", "handling_status", "payment_status"})
+# Writes a status outside infra.transitions.move, each with its reason.
+STATUS_WRITERS_PENDING = {
+    # The outbox's own delivery state (PENDING → DELIVERED | DEAD) is being rewritten for
+    # the worker's fault tolerance (issue 26); it joins infra.transitions after that lands.
+    "infra/outbox/delivery.py",
+}
+
+
+def status_writes(source: str) -> list[int]:
+    """Lines that write a status column with ``.update(...)``, by keyword or ``**{...}``."""
+    lines: list[int] = []
+    for node in ast.walk(ast.parse(source)):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "update"
+        ):
+            continue
+        named = {k.arg for k in node.keywords if k.arg}
+        for k in node.keywords:
+            if k.arg is None and isinstance(k.value, ast.Dict):
+                named |= {key.value for key in k.value.keys if isinstance(key, ast.Constant)}
+        if named & STATUS_COLUMNS:
+            lines.append(node.lineno)
+    return lines
+
+
+def test_no_status_is_written_outside_a_transitions_module() -> None:
+    """Every status change goes through infra.transitions.move (DESIGN.md, ways of the house)."""
+    found = {
+        rel: lines
+        for p in project_modules()
+        if p.name != "transitions.py"
+        and (rel := p.relative_to(ROOT).as_posix()) not in STATUS_WRITERS_PENDING
+        and (lines := status_writes(p.read_text(encoding="utf-8")))
+    }
+    assert found == {}
+
+
+def test_the_status_rule_catches_a_hand_written_compare_and_set() -> None:
+    assert status_writes("await Case.filter(id=1, status=s).update(status=d, at=now)\n") == [1]
+    assert status_writes("await M.filter(id=1).using_db(tx).update(**{'card': c})\n") == [1]
+    assert status_writes("await M.filter(id=1).update(name=n)\n") == []
+
+
 def test_the_project_has_modules_to_check() -> None:
     rooms = {p.relative_to(ROOT).parts[0] for p in project_modules()}
     assert {"app", "infra", "channels"} <= rooms

@@ -15,6 +15,7 @@ from app.appointments.booking import Booker
 from app.appointments.models import Booking, Slot
 from app.appointments.seats import pass_on
 from infra import clock
+from infra.transitions import move
 
 
 async def release_unpaid(booker: Booker, *, limit: int = 200) -> int:
@@ -27,11 +28,8 @@ async def release_unpaid(booker: Booker, *, limit: int = 200) -> int:
     released = 0
     for booking in due:
         async with in_transaction() as tx:
-            if not await states.transition(
-                states.BOOKING,
-                Booking,
-                booking.id,
-                states.PENDING_PAYMENT,
+            if not await move(
+                booking,
                 states.RELEASED,
                 using=tx,
                 active_slot_id=None,
@@ -40,9 +38,9 @@ async def release_unpaid(booker: Booker, *, limit: int = 200) -> int:
                 continue  # paid (or cancelled) a moment ago: the other side won cleanly
             slot = await Slot.get(id=booking.slot_id).using_db(tx)  # type: ignore[attr-defined]
             meta = await booker.slots.get(slot.id)
-            move = await pass_on(
+            seat_move = await pass_on(
                 tx, slot, str(booking.citizen_id), now, booker.rules, meta.window.closes_at
             )
-        await booker.after_commit(move)
+        await booker.after_commit(seat_move)
         released += 1
     return released

@@ -28,6 +28,7 @@ from app.errors import (
 )
 from app.identity.sessions import Principal
 from infra import clock
+from infra.transitions import move
 
 
 @dataclass
@@ -74,11 +75,8 @@ class Waitlist:
                 meta = await self.booker.slots.get(entry.slot_id)  # type: ignore[attr-defined]
                 await admit_person(tx, principal.citizen_id, meta, self.booker.rules, now)
                 booking = await new_booking(tx, principal, meta, self.booker.rules, now)
-                await states.transition(
-                    states.WAITLIST,
-                    WaitlistEntry,
-                    entry.id,
-                    states.OFFERED,
+                await move(
+                    entry,
                     states.ACCEPTED,
                     using=tx,
                     active_slot_id=None,
@@ -94,23 +92,16 @@ class Waitlist:
     async def leave(self, principal: Principal, entry_id: int) -> WaitlistEntry:
         """Leave the queue, or decline an offer (which passes the seat on at once)."""
         now = clock.now()
-        move: SeatMove | None = None
+        seat_move: SeatMove | None = None
         async with in_transaction() as tx:
             entry = await self._mine(principal.citizen_id, entry_id, tx)
             if entry.status not in (states.WAITING, states.OFFERED):
                 raise WaitlistNotOffered(status=entry.status)
-            await states.transition(
-                states.WAITLIST,
-                WaitlistEntry,
-                entry.id,
-                entry.status,
-                states.LEFT,
-                using=tx,
-                active_slot_id=None,
-            )
-            if entry.status == states.OFFERED:
-                move = await self._pass_on(tx, entry, now)
-        await self.booker.after_commit(move)
+            declined_offer = entry.status == states.OFFERED
+            await move(entry, states.LEFT, using=tx, active_slot_id=None)
+            if declined_offer:
+                seat_move = await self._pass_on(tx, entry, now)
+        await self.booker.after_commit(seat_move)
         return await WaitlistEntry.get(id=entry_id)
 
     async def lapse_offers(self, *, limit: int = 200) -> int:
@@ -124,18 +115,15 @@ class Waitlist:
         lapsed = 0
         for entry in due:
             async with in_transaction() as tx:
-                if not await states.transition(
-                    states.WAITLIST,
-                    WaitlistEntry,
-                    entry.id,
-                    states.OFFERED,
+                if not await move(
+                    entry,
                     states.LAPSED,
                     using=tx,
                     active_slot_id=None,
                 ):
                     continue
-                move = await self._pass_on(tx, entry, now)
-            await self.booker.after_commit(move)
+                seat_move = await self._pass_on(tx, entry, now)
+            await self.booker.after_commit(seat_move)
             lapsed += 1
         return lapsed
 

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
+
+from app.fees.states import NOTICE
+from infra.transitions import Transitions
 
 
 class FeeItem(Model):
@@ -29,6 +34,8 @@ class FeeItem(Model):
 
 class PaymentNotice(Model):
     """A demand to pay (缴款通知书), paid by its 20-digit payment code."""
+
+    transitions: ClassVar[Transitions] = NOTICE
 
     id = fields.BigIntField(primary_key=True)
     payment_code = fields.CharField(max_length=20, unique=True)

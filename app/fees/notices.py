@@ -24,12 +24,13 @@ from app.errors import (
 )
 from app.fees import payment_codes
 from app.fees.models import FeeItem, NoticeLine, PaymentCodeSerial, PaymentNotice
-from app.fees.states import NoticeStatus, notice_may_move
+from app.fees.states import NOTICE, NoticeStatus
 from app.identity.id_numbers import normalise_id_number
 from app.identity.models import Citizen
 from app.payables import PayableLine, Quote
 from infra import clock, outbox
 from infra.pii import PiiVault, mask_id_number, mask_name
+from infra.transitions import move
 from payments.models import Order
 
 
@@ -208,15 +209,12 @@ class NoticePayables:
         self, ref: str, order_id: int, paid_at: datetime, tx: BaseDBAsyncClient
     ) -> None:
         notice = await PaymentNotice.filter(payment_code=ref).using_db(tx).get()
-        if not notice_may_move(NoticeStatus(notice.status), NoticeStatus.PAID):
+        if not NOTICE.may(notice.status, NoticeStatus.PAID):
             return
         order = await Order.filter(id=order_id).using_db(tx).get()
-        moved = (
-            await PaymentNotice.filter(id=notice.id, status=NoticeStatus.UNPAID.value)
-            .using_db(tx)
-            .update(status=NoticeStatus.PAID.value, paid_order_no=order.order_no, paid_at=paid_at)
-        )
-        if moved != 1:
+        if not await move(
+            notice, NoticeStatus.PAID, using=tx, paid_order_no=order.order_no, paid_at=paid_at
+        ):
             return
         await outbox.emit(
             AGENCY_WEBHOOK,
@@ -241,8 +239,6 @@ class NoticePayables:
     ) -> None:
         if not fully:
             return
-        await (
-            PaymentNotice.filter(payment_code=ref, status=NoticeStatus.PAID.value)
-            .using_db(tx)
-            .update(status=NoticeStatus.REFUNDED.value)
-        )
+        notice = await PaymentNotice.filter(payment_code=ref).using_db(tx).first()
+        if notice is not None and notice.status == NoticeStatus.PAID:
+            await move(notice, NoticeStatus.REFUNDED, using=tx)

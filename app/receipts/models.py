@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
+
+from app.receipts.states import RECEIPT
+from infra.transitions import Transitions
 
 
 class ReceiptCounter(Model):
@@ -32,6 +37,8 @@ class Receipt(Model):
     refund's red letter; its unique key makes a second issue for the same cause impossible.
     Red-letter amounts are negative, as printed.
     """
+
+    transitions: ClassVar[Transitions] = RECEIPT
 
     id = fields.BigIntField(primary_key=True)
     receipt_no = fields.CharField(max_length=18, unique=True)
