@@ -16,7 +16,6 @@ from app.agency.signing import create_agency
 from app.cases.setup import bind_desk, define_form
 from app.catalog.items import create_item
 from app.catalog.models import Department, ServiceItem
-from app.interactions.models import Category
 from app.supervision.calendar import set_holiday
 from infra.pii import PiiVault
 
@@ -47,11 +46,6 @@ LEGAL_MATERIALS = [
     {"name": "营业执照", "required": True},
     {"name": "消防验收意见", "required": False},
 ]
-CATEGORIES = (
-    ("road", "道路设施", "路灯、井盖、道路破损", "城市管理", "hz-jj"),
-    ("noise", "噪声扰民", "施工、娱乐场所噪声", "环境", "hz-mzj"),
-    ("service", "政务服务", "办事咨询与投诉", "政务", "hz-mzj"),
-)
 # 2025 official holidays falling on weekdays, and the make-up working weekend days.
 HOLIDAYS = (
     (date(2025, 10, 1), "国庆节", False), (date(2025, 10, 2), "国庆节", False),
@@ -92,11 +86,5 @@ async def seed(vault: PiiVault, var_dir: Path) -> None:
         path.write_text(json.dumps(known, ensure_ascii=False, indent=2))
         path.chmod(0o600)
     await bind_desk(known["key"], code)
-    for c_code, c_name, desc, group, dept in CATEGORIES:
-        await Category.update_or_create(
-            code=c_code,
-            defaults={"name": c_name, "description": desc, "group": group,
-                      "keywords": "", "department_code": dept},
-        )
     for day, holiday, workday in HOLIDAYS:
         await set_holiday(day, holiday, workday=workday)
