@@ -19,7 +19,6 @@ from app.errors import (
     NoticeNotFound,
     NoticeNotYours,
     NoticeOverdue,
-    NoticePaid,
     NotVerified,
 )
 from app.fees import payment_codes
@@ -31,6 +30,7 @@ from app.payables import PayableLine, Quote
 from infra import clock, outbox
 from infra.pii import PiiVault, mask_id_number, mask_name
 from infra.transitions import move
+from payments.errors import AlreadyPaid
 from payments.models import Order
 
 
@@ -186,7 +186,7 @@ class NoticePayables:
         if citizen.id_number_hash != notice.payer_id_number_hash:
             raise NoticeNotYours()
         if notice.status != NoticeStatus.UNPAID.value:
-            raise NoticePaid()
+            raise AlreadyPaid("This payment notice has already been paid.")
         if is_overdue(notice):
             raise NoticeOverdue(due_date=notice.due_date.isoformat())
         agency = await Agency.get(id=notice.agency_id)  # type: ignore[attr-defined]
