@@ -14,6 +14,7 @@ from sanic import Request, Sanic
 from sanic.exceptions import SanicException
 from sanic.response import JSONResponse, json
 from tortoise.exceptions import DBConnectionError
+from tortoise.exceptions import ValidationError as ColumnValidationError
 
 from app import errors as e
 from payments import errors as pe
@@ -37,6 +38,7 @@ STATUS: dict[type[Exception], int] = {
     pe.PaymentUnavailable: 503,
     # --- exceptions to their kind
     e.MalformedJson: 400,  # not even JSON: a bad request, not refused fields
+    e.JsonTooLarge: 413,
     e.AgencyReplayed: 409,  # signed correctly, but seen before
     e.WaitlistOfferExpired: 410,
     e.UploadTooLarge: 413,
@@ -95,7 +97,9 @@ async def on_sanic_error(request: Request, error: SanicException) -> JSONRespons
     status = getattr(error, "status_code", 500) or 500
     code = SANIC_CODES.get(status, "INTERNAL_ERROR" if status >= 500 else "BAD_REQUEST")
     message = str(error) if status < 500 else "Something went wrong on our side."
-    return json(error_body(code, message, _request_id(request)), status=status)
+    # Sanic's own headers: Allow on a 405, the WWW-Authenticate or Retry-After it sets.
+    headers = dict(getattr(error, "headers", None) or {})
+    return json(error_body(code, message, _request_id(request)), status=status, headers=headers)
 
 
 # A backing service that is down or saturated is a 503 the client may retry, not a bug.
@@ -103,6 +107,14 @@ UNAVAILABLE = (DBConnectionError, RedisConnectionError, RedisTimeoutError, Conne
 
 
 async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
+    if isinstance(error, ColumnValidationError):
+        # The ORM's own check that a value fits its column (app.http.columns sizes inputs
+        # from the same declarations, so reaching this means an input was not sized).
+        log.warning("unsized input on %s %s: %s", request.method, request.path, error)
+        return json(
+            error_body("INVALID_INPUT", "A value does not fit its field.", _request_id(request)),
+            status=422,
+        )
     if isinstance(error, UNAVAILABLE) or "too many clients" in str(error):
         log.error("backing service unavailable on %s %s: %s", request.method, request.path, error)
         return json(
