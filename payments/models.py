@@ -7,6 +7,7 @@ from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
 
 from infra.transitions import Transitions
+from payments.lines import MoneyLine
 from payments.states import ORDER, REFUND, REVIEW
 
 
@@ -57,17 +58,10 @@ class Order(Model):
         )
 
 
-class OrderLine(Model):
-    id = fields.BigIntField(primary_key=True)
+class OrderLine(MoneyLine):
     order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
         "payments.Order", related_name="lines", on_delete=fields.CASCADE
     )
-    position = fields.SmallIntField()
-    item_code = fields.CharField(max_length=32)
-    name = fields.CharField(max_length=128)
-    quantity = fields.IntField()
-    standard_fen = fields.BigIntField()
-    amount_fen = fields.BigIntField()
 
     class Meta:
         table = "payment_order_line"

@@ -14,6 +14,7 @@ from tortoise.transactions import in_transaction
 
 from app.appointments import states
 from app.appointments.booking import Booker, new_booking
+from app.appointments.expiry import expire_due
 from app.appointments.gate import offer_holder
 from app.appointments.limits import admit_person
 from app.appointments.models import Booking, Slot, WaitlistEntry
@@ -106,26 +107,16 @@ class Waitlist:
 
     async def lapse_offers(self, *, limit: int = 200) -> int:
         """Offers not taken in time pass to the next waiter (or back to the pool)."""
-        now = clock.now()
-        due = (
-            await WaitlistEntry.filter(status=states.OFFERED, offer_expires_at__lte=now)
-            .order_by("offer_expires_at")
-            .limit(limit)
+        return await expire_due(
+            self.booker,
+            WaitlistEntry,
+            waiting=states.OFFERED,
+            expired=states.LAPSED,
+            deadline="offer_expires_at",
+            holder=lambda entry: offer_holder(entry.id),
+            limit=limit,
+            active_slot_id=None,
         )
-        lapsed = 0
-        for entry in due:
-            async with in_transaction() as tx:
-                if not await move(
-                    entry,
-                    states.LAPSED,
-                    using=tx,
-                    active_slot_id=None,
-                ):
-                    continue
-                seat_move = await self._pass_on(tx, entry, now)
-            await self.booker.after_commit(seat_move)
-            lapsed += 1
-        return lapsed
 
     async def _pass_on(self, tx, entry: WaitlistEntry, now) -> SeatMove:  # type: ignore[no-untyped-def]
         slot = await Slot.get(id=entry.slot_id).using_db(tx)  # type: ignore[attr-defined]

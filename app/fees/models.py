@@ -8,6 +8,7 @@ from tortoise.models import Model
 
 from app.fees.states import NOTICE
 from infra.transitions import Transitions
+from payments.lines import MoneyLine
 
 
 class FeeItem(Model):
@@ -62,20 +63,14 @@ class PaymentNotice(Model):
         constraints = (CheckConstraint(check="total_fen > 0", name="notice_total_positive"),)
 
 
-class NoticeLine(Model):
-    id = fields.BigIntField(primary_key=True)
+class NoticeLine(MoneyLine):
     notice = fields.ForeignKeyField(
         "fees.PaymentNotice", related_name="lines", on_delete=fields.CASCADE
     )
-    position = fields.SmallIntField()
-    item_code = fields.CharField(max_length=32)
-    name = fields.CharField(max_length=128)
-    quantity = fields.IntField()
-    standard_fen = fields.BigIntField()
-    amount_fen = fields.BigIntField()
 
     class Meta:
         table = "payment_notice_line"
+        unique_together = (("notice", "position"),)
 
 
 class PaymentCodeSerial(Model):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -32,6 +32,7 @@ from infra.masking import mask_id_number, mask_name
 from infra.pii import PiiVault
 from infra.transitions import move
 from payments.errors import AlreadyPaid
+from payments.lines import numbered
 from payments.models import Order
 
 
@@ -143,17 +144,11 @@ class Notices:
                     created_at=clock.now(),
                     using_db=tx,
                 )
-                for position, line in enumerate(data.lines, start=1):
-                    await NoticeLine.create(
-                        notice_id=notice.id,
-                        position=position,
-                        item_code=line.item_code,
-                        name=items[line.item_code].name,
-                        quantity=line.quantity,
-                        standard_fen=line.standard_fen,
-                        amount_fen=line.amount_fen,
-                        using_db=tx,
-                    )
+                # The registered item's name is printed, whatever name the agency sent.
+                named = [replace(line, name=items[line.item_code].name) for line in data.lines]
+                await NoticeLine.bulk_create(
+                    numbered(NoticeLine, named, notice_id=notice.id), using_db=tx
+                )
         except IntegrityError:
             if data.notice_no:  # the same notice_no raced in concurrently
                 return await PaymentNotice.get(agency_id=agency.id, notice_no=data.notice_no)

@@ -13,6 +13,7 @@ from sanic.response import HTTPResponse, JSONResponse, json, raw
 
 from app.cases.models import Material
 from app.errors import DomainError, InvalidInput
+from app.http.answers import answer
 from app.http.auth import resident
 from app.http.bodies import json_object, parse
 from app.http.columns import integer
@@ -56,10 +57,6 @@ def _svc(request: Request) -> Any:
     return request.app.ctx.services.public.interactions
 
 
-def _dump(body: Any, status: int = 200) -> JSONResponse:
-    return json(body, status=status, ensure_ascii=False)
-
-
 @bp.post("/interactions")
 @documented(
     "File a consultation, complaint or report (12345) with photos (material ids).",
@@ -71,14 +68,14 @@ async def file_ticket(request: Request) -> JSONResponse:
     who = await resident(request)
     body = parse(request, FileRequest)
     ticket = await _svc(request).file(who, **body.model_dump())
-    return _dump(ticket_view(ticket), 201)
+    return answer(ticket_view(ticket), 201)
 
 
 @bp.get("/interactions/<ticket_id:id>")
 @documented("One of my 12345 tickets.", auth="resident", tag="interactions")
 async def get_ticket(request: Request, ticket_id: int) -> JSONResponse:
     who = await resident(request)
-    return _dump(ticket_view(await _svc(request).owned(who, ticket_id)))
+    return answer(ticket_view(await _svc(request).owned(who, ticket_id)))
 
 
 @bp.post("/interactions/<ticket_id:id>/reopen")
@@ -88,7 +85,7 @@ async def get_ticket(request: Request, ticket_id: int) -> JSONResponse:
 async def reopen(request: Request, ticket_id: int) -> JSONResponse:
     who = await resident(request)
     svc = _svc(request)
-    return _dump(ticket_view(await svc.reopen(await svc.owned(who, ticket_id))))
+    return answer(ticket_view(await svc.reopen(await svc.owned(who, ticket_id))))
 
 
 @bp.post("/interactions/<ticket_id:id>/rating")
@@ -102,7 +99,7 @@ async def rate_answer(request: Request, ticket_id: int) -> JSONResponse:
     who = await resident(request)
     body = parse(request, RateTicketRequest)
     svc = _svc(request)
-    return _dump(ticket_view(await svc.rate(await svc.owned(who, ticket_id), body.rating)))
+    return answer(ticket_view(await svc.rate(await svc.owned(who, ticket_id), body.rating)))
 
 
 @bp.post("/operator/interactions/<ticket_id:id>/reply")
@@ -112,7 +109,7 @@ async def reply(request: Request, ticket_id: int) -> JSONResponse:
     body = parse(request, ReplyRequest)
     svc = _svc(request)
     ticket = await svc.for_department(ticket_id, scope(actor))
-    return _dump(ticket_view(await svc.reply(ticket, body.reply)))
+    return answer(ticket_view(await svc.reply(ticket, body.reply)))
 
 
 class RevealRequest(BaseModel):
@@ -153,7 +150,7 @@ async def dispatch(request: Request, ticket_id: int) -> JSONResponse:
     body = parse(request, DispatchRequest)
     svc = _svc(request)
     ticket = await svc.for_department(ticket_id, scope(actor))
-    return _dump(ticket_view(await svc.dispatch(ticket, body.department_code)))
+    return answer(ticket_view(await svc.dispatch(ticket, body.department_code)))
 
 
 # --------------------------------------------------------------------------- Open311 v2
@@ -183,7 +180,7 @@ def georeport(handler: Handler) -> Handler:
 @georeport
 async def services(request: Request) -> JSONResponse:
     found = await Category.all().order_by("code")
-    return _dump([open311.service_view(c) for c in found])
+    return answer([open311.service_view(c) for c in found])
 
 
 def _fields(request: Request) -> dict[str, Any]:
@@ -256,7 +253,7 @@ async def post_request(request: Request) -> JSONResponse:
     rules = request.app.ctx.services.settings.service_rules
     notice = await open311.service_notice(ticket, rules.ticket_reply_working_days)
     # account_id: the requester's account in our system; requesters of clients have none.
-    return _dump(
+    return answer(
         [{"service_request_id": str(ticket.id), "service_notice": notice, "account_id": None}],
         201,
     )
@@ -277,7 +274,7 @@ async def get_requests(request: Request) -> JSONResponse:
     found = await open311.search(args)
     names = await open311.service_names()
     base = request.app.ctx.services.settings.public_base_url
-    return _dump([open311.request_view(t, names, base) for t in found])
+    return answer([open311.request_view(t, names, base) for t in found])
 
 
 @geo.get("/requests/<request_file:str>")
@@ -287,10 +284,10 @@ async def get_request(request: Request, request_file: str) -> JSONResponse:
     request_id = request_file.removesuffix(".json")
     found = await open311.search({"service_request_id": request_id}) if request_id.isdigit() else []
     if not found:
-        return _dump([{"code": 404, "description": "No such service request."}], 404)
+        return answer([{"code": 404, "description": "No such service request."}], 404)
     names = await open311.service_names()
     base = request.app.ctx.services.settings.public_base_url
-    return _dump([open311.request_view(t, names, base) for t in found])
+    return answer([open311.request_view(t, names, base) for t in found])
 
 
 @geo.get("/media/<ticket_id:id>")
@@ -303,7 +300,7 @@ async def get_request(request: Request, request_file: str) -> JSONResponse:
 async def media(request: Request, ticket_id: int) -> HTTPResponse:
     found = await open311.public_photo(ticket_id, request.app.ctx.services.public.materials)
     if found is None:
-        return _dump([{"code": 404, "description": "No photo for this request."}], 404)
+        return answer([{"code": 404, "description": "No photo for this request."}], 404)
     data, content_type = found
     return raw(
         data,

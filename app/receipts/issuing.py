@@ -23,6 +23,7 @@ from infra import clock
 from infra.masking import mask_name
 from infra.pii import PiiVault
 from infra.transitions import move
+from payments.lines import numbered
 from payments.models import Order, OrderLine
 from payments.states import SETTLED, OrderStatus
 
@@ -144,19 +145,7 @@ class Issuer:
                     using_db=tx,
                 )
                 await ReceiptLine.bulk_create(
-                    [
-                        ReceiptLine(
-                            receipt_id=receipt.id,
-                            position=position,
-                            item_code=line.item_code,
-                            name=line.name,
-                            quantity=line.quantity,
-                            standard_fen=line.standard_fen,
-                            amount_fen=line.amount_fen,
-                        )
-                        for position, line in enumerate(lines, start=1)
-                    ],
-                    using_db=tx,
+                    numbered(ReceiptLine, lines, receipt_id=receipt.id), using_db=tx
                 )
                 if original is not None:
                     await (

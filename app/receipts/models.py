@@ -8,6 +8,7 @@ from tortoise.models import Model
 
 from app.receipts.states import RECEIPT
 from infra.transitions import Transitions
+from payments.lines import MoneyLine
 
 
 class ReceiptCounter(Model):
@@ -94,17 +95,10 @@ class Receipt(Model):
         )
 
 
-class ReceiptLine(Model):
-    id = fields.BigIntField(primary_key=True)
+class ReceiptLine(MoneyLine):
     receipt = fields.ForeignKeyField(
         "receipts.Receipt", related_name="lines", on_delete=fields.CASCADE
     )
-    position = fields.SmallIntField()
-    item_code = fields.CharField(max_length=32)
-    name = fields.CharField(max_length=128)
-    quantity = fields.IntField()
-    standard_fen = fields.BigIntField()
-    amount_fen = fields.BigIntField()
 
     class Meta:
         table = "receipt_line"
