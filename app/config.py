@@ -84,6 +84,38 @@ class AppointmentRules:
 
 
 @dataclass(frozen=True)
+class AbuseLimits:
+    """Limits against walking codes, flooding and password guessing (docs/hostile-input.md).
+
+    ABUSE_<FIELD> overrides a default: ABUSE_NOTICE_LOOKUPS_PER_MINUTE_CITIZEN=30.
+    """
+
+    notice_lookups_per_minute_citizen: int = 30
+    notice_lookups_per_minute_client: int = 300
+    open311_posts_per_minute_key: int = 30
+    open311_posts_per_minute_client: int = 20
+    # Operator sign-in: free tries, then a delay doubling per failure up to the ceiling.
+    signin_free_failures: int = 3
+    signin_max_delay_seconds: int = 300
+    # Failures per account within the window that raise an alert (log line and counter).
+    signin_alert_failures: int = 10
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> AbuseLimits:
+        from dataclasses import fields as dataclass_fields
+
+        values: dict[str, int] = {}
+        for f in dataclass_fields(cls):
+            name = f"ABUSE_{f.name.upper()}"
+            if (raw := env.get(name)) is None:
+                continue
+            if not raw.isdigit() or int(raw) < 1:
+                raise SettingsError(f"{name} must be a whole number of at least 1: {raw!r}")
+            values[f.name] = int(raw)
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class ServiceRules:
     """Cases, ratings, 12345 tickets and the electronic supervisor (docs/cases.md).
 
@@ -285,6 +317,7 @@ class Settings:
     receipt_verifications_per_minute: int = 60
     # --- cases, evaluations, 12345 interactions, supervision (docs/cases.md).
     service_rules: ServiceRules = field(default_factory=ServiceRules)
+    abuse: AbuseLimits = field(default_factory=AbuseLimits)
     log_json: bool = True
     var_dir: Path = Path("var")
 
@@ -409,6 +442,7 @@ def load_settings(
         var_dir=var_dir,
         appointments=AppointmentRules.from_env(env, pii_hash_key),
         service_rules=ServiceRules.from_env(env),
+        abuse=AbuseLimits.from_env(env),
         receipt_keys=ReceiptKeys.demo(var_dir) if demo else ReceiptKeys.from_env(env),
         receipt_verifications_per_minute=int(env.get("RECEIPT_VERIFICATIONS_PER_MINUTE", "60")),
         violation_lookups_per_minute_citizen=int(
