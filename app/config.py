@@ -304,8 +304,6 @@ class Settings:
     online_levels: Mapping[int, str] = field(default_factory=lambda: dict(ONLINE_LEVELS))
     catalog_cache_seconds: int = 600
     operator_session_ttl_seconds: int = 8 * 3600
-    operator_max_failed_logins: int = 5
-    operator_lockout_seconds: int = 15 * 60
     # --- appointments: release, limits, bans, waitlist, holds (DESIGN.md *).
     appointments: AppointmentRules = field(default_factory=AppointmentRules)
     # --- violations: lookup limits per minute (anti-enumeration) and cache lifetime.
