@@ -3,6 +3,7 @@ reply; and the Open311 GeoReport v2 endpoints under /open311/v2 for other tools.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any
@@ -12,17 +13,19 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, JSONResponse, json, raw
 
 from app.cases.models import Material
-from app.errors import DomainError, InvalidInput
+from app.errors import DomainError, InvalidInput, RateLimited
 from app.http.auth import resident
 from app.http.bodies import json_object, parse
 from app.http.columns import integer
 from app.http.errors import status_for
 from app.http.evaluations import scope
+from app.http.identity import client_address
 from app.http.openapi import documented
 from app.http.operators import operator
 from app.interactions import clients, open311
 from app.interactions.models import Category
 from app.interactions.service import ticket_view
+from infra.ratelimit import allow_each
 
 bp = Blueprint("interactions", url_prefix="/api/v1")
 geo = Blueprint("open311", url_prefix="/open311/v2")
@@ -247,6 +250,7 @@ def _matter(f: dict[str, Any]) -> dict[str, Any]:
 async def post_request(request: Request) -> JSONResponse:
     f = _fields(request)
     api_key = f.get("api_key") or request.args.get("api_key")
+    await _within_post_limits(request, api_key)
     svc = _svc(request)
     if api_key is None and request.headers.get("authorization"):
         ticket = await svc.file(await resident(request), **_matter(f))
@@ -260,6 +264,22 @@ async def post_request(request: Request) -> JSONResponse:
         [{"service_request_id": str(ticket.id), "service_notice": notice, "account_id": None}],
         201,
     )
+
+
+async def _within_post_limits(request: Request, api_key: object) -> None:
+    """New requests per api_key (or signed-in resident) and per client address, per minute."""
+    limits = request.app.ctx.settings.abuse
+    who = str(api_key) if api_key is not None else request.headers.get("authorization", "")
+    caller = hashlib.sha256(who.encode()).hexdigest()[:32]
+    if not await allow_each(
+        request.app.ctx.services.redis,
+        {
+            f"open311-post:{caller}": limits.open311_posts_per_minute_key,
+            f"open311-post:ip:{client_address(request)}": limits.open311_posts_per_minute_client,
+        },
+        window_seconds=60,
+    ):
+        raise RateLimited()
 
 
 @geo.get("/requests.json")
@@ -298,6 +318,7 @@ async def get_request(request: Request, request_file: str) -> JSONResponse:
     "The photo behind a report's media_url: its first photo with EXIF, XMP, comments and"
     " PNG text removed. Complaints and consultations have none (404).",
     tag="open311",
+    produces="image/*",
 )
 @georeport
 async def media(request: Request, ticket_id: int) -> HTTPResponse:
