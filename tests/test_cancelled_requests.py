@@ -1,4 +1,5 @@
-"""A request cancelled at any point never wedges the server: SQLite demo and PostgreSQL.
+"""A request cancelled at any point never wedges the server: PostgreSQL here, the SQLite
+demo in tests/test_demo_hostile.py (which shares its demo with the contract fuzzing).
 
 Clients that reset their connection (a load balancer's probe, an impatient browser) cancel
 the request's task wherever it is. Here the server is started and, from the moment its port
@@ -80,20 +81,6 @@ def _run(command: list[str], env: dict[str, str], home: Path, port: int, seed: i
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
-
-
-def test_the_sqlite_demo_survives_requests_reset_during_startup_and_service(
-    tmp_path: Path,
-) -> None:
-    api_port, sandbox_port = free_port(), free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "YIWANG_VAR_DIR", "YIWANG_SANDBOX_PORT")
-    }
-    command = [sys.executable, "-m", "app", "serve", "--demo", "--port", str(api_port)]
-    command += ["--sandbox-port", str(sandbox_port)]
-    _run(command, env, tmp_path, api_port, seed=14)
 
 
 @pytest.mark.usefixtures("database")
