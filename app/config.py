@@ -12,6 +12,7 @@ import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from channels.sandbox.credentials import SandboxCredentials, load_or_create
@@ -287,6 +288,17 @@ class Settings:
     service_rules: ServiceRules = field(default_factory=ServiceRules)
     log_json: bool = True
     var_dir: Path = Path("var")
+    # --- tests only: business time starts at ``clock_start`` (YIWANG_CLOCK_START), the
+    # instant it was at real time ``clock_real`` (YIWANG_CLOCK_REAL; default: when the
+    # settings were read), so every process of a server runs at the same set hour.
+    clock_start: datetime | None = None
+    clock_real: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def clock_offset(self) -> timedelta:
+        if self.clock_start is None:
+            return timedelta(0)
+        return self.clock_start - self.clock_real
 
     @property
     def sandbox_url(self) -> str:
@@ -417,7 +429,23 @@ def load_settings(
         violation_lookups_per_minute_client=int(
             env.get("VIOLATION_LOOKUPS_PER_MINUTE_CLIENT", "300")
         ),
+        clock_start=_instant(env, "YIWANG_CLOCK_START"),
+        clock_real=_instant(env, "YIWANG_CLOCK_REAL") or datetime.now(UTC),
     )
+
+
+def _instant(env: Mapping[str, str], name: str) -> datetime | None:
+    """An ISO 8601 instant with its UTC offset (2026-12-01T23:30:00+08:00), or None."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        instant = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be an ISO 8601 instant, got {raw!r}") from exc
+    if instant.tzinfo is None:
+        raise SettingsError(f"{name} must carry its UTC offset (…T23:30:00+08:00)")
+    return instant.astimezone(UTC)
 
 
 def with_redis(settings: Settings, redis_url: str) -> Settings:

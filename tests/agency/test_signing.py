@@ -8,12 +8,12 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
 
 from app.agency.models import Agency
+from infra import clock
 
 pytestmark = pytest.mark.usefixtures("clean")
 
@@ -44,7 +44,7 @@ def create_agency_via_cli(env: dict[str, str], kind: str = "fees") -> dict[str, 
 def signed_headers(
     key: str, secret: str, method: str, path: str, body: bytes, ts: int | None = None
 ) -> dict[str, str]:
-    timestamp = str(ts if ts is not None else int(time.time()))
+    timestamp = str(ts if ts is not None else int(clock.now().timestamp()))
     message = f"{method}\n{path}\n{timestamp}\n{hashlib.sha256(body).hexdigest()}"
     sig = hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
     return {"X-Agency-Key": key, "X-Timestamp": timestamp, "X-Signature": sig}
@@ -84,7 +84,7 @@ async def test_signed_requests_pass_and_every_kind_of_bad_signature_fails(
         assert r.json()["code"] == "AGENCY_SIGNATURE_INVALID", name
 
     stale = signed_headers(
-        creds["key"], creds["secret"], "GET", path, b"", ts=int(time.time()) - 301
+        creds["key"], creds["secret"], "GET", path, b"", ts=int(clock.now().timestamp()) - 301
     )
     r = await api.get(path, headers=stale)
     assert r.status_code == 401 and r.json()["code"] == "AGENCY_TIMESTAMP_SKEWED"
