@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sanic import Blueprint, Request
 from sanic.response import JSONResponse, json
 
-from app.errors import InvalidInput, ServiceDefinitionInvalid
 from app.http.auth import resident
-from app.http.bodies import json_object, parse
+from app.http.bodies import parse
 from app.http.evaluations import scope
 from app.http.openapi import documented
 from app.http.operators import operator
@@ -168,9 +167,12 @@ async def read_ticket(request: Request, ticket_id: int) -> JSONResponse:
 
 
 class AttributesDocument(BaseModel):
-    """The PUT body (documented; read by hand so every problem is SERVICE_DEFINITION_INVALID)."""
+    """The PUT body. Each attribute is checked by ``attributes.check_definition``, which
+    names every problem at once (SERVICE_DEFINITION_INVALID)."""
 
-    attributes: list[dict[str, Any]] = Field(max_length=30)
+    model_config = ConfigDict(extra="forbid")
+
+    attributes: list[Any]
     reason: str | None = Field(default=None, max_length=500)
 
 
@@ -200,23 +202,14 @@ async def read_attributes(request: Request, code: str) -> JSONResponse:
     responses={
         403: "FORBIDDEN (reviewers)",
         404: "CATEGORY_NOT_FOUND",
-        422: "SERVICE_DEFINITION_INVALID with details.problems",
+        422: "SERVICE_DEFINITION_INVALID with details.problems; INVALID_INPUT",
     },
     tag="interactions",
 )
 async def define_attributes(request: Request, code: str) -> JSONResponse:
     actor = await operator(request)
-    doc = json_object(request)
-    unknown = sorted(set(doc) - {"attributes", "reason"})
-    if unknown or "attributes" not in doc:
-        problems = {k: "is not a key of a service definition" for k in unknown}
-        if "attributes" not in doc:
-            problems["attributes"] = "is required"
-        raise ServiceDefinitionInvalid(problems=problems)
-    reason = doc.get("reason")
-    if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
-        raise InvalidInput("reason is a text of at most 500 characters.", fields={"reason": "?"})
+    doc = parse(request, AttributesDocument)
     category, changed = await definitions.define_attributes(
-        actor, code, doc["attributes"], reason=(reason or "").strip() or None
+        actor, code, doc.attributes, reason=(doc.reason or "").strip() or None
     )
     return _dump({**definitions.operator_view(category), "changed": changed})

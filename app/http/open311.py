@@ -50,9 +50,9 @@ def _services(request: Request) -> Any:
     return request.app.ctx.services
 
 
-async def _directory(request: Request) -> open311.Directory:
+async def _directory(request: Request, tickets: list[Ticket] | None = None) -> open311.Directory:
     rules = _services(request).settings.service_rules
-    return await open311.directory(rules.ticket_reply_working_days)
+    return await open311.directory(rules.ticket_reply_working_days, tickets)
 
 
 @documented(
@@ -198,7 +198,7 @@ async def post_request(request: Request) -> HTTPResponse:
 
 
 async def _requests_answer(request: Request, found: list[Ticket]) -> HTTPResponse:
-    names = await _directory(request)
+    names = await _directory(request, found)
     base = _services(request).settings.public_base_url
     views = [open311.request_view(t, names, base) for t in found]
     return answer(request, "service_requests", views)

@@ -11,8 +11,8 @@ visible, but their text, reply, address, coordinates and photo are not.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from app.cases.materials import IMAGE_TYPES, MaterialStore
@@ -21,6 +21,7 @@ from app.catalog.models import Department
 from app.errors import InvalidInput
 from app.interactions.models import Category, Ticket
 from app.interactions.photos import strip_metadata
+from app.supervision.models import Deadline
 from infra import clock
 from infra.pii import redact
 
@@ -64,12 +65,14 @@ def media_url(t: Ticket, base_url: str) -> str | None:
 
 @dataclass(frozen=True)
 class Directory:
-    """The names a request view shows: services (categories) and agencies (departments),
-    loaded once per answer, and the reply time the service notice promises."""
+    """What request views show beside the tickets, loaded once per answer: the names of
+    services (categories) and agencies (departments), the reply time the service notice
+    promises, and the day each open ticket's reply is due (its supervised deadline)."""
 
     services: dict[str, str]
     departments: dict[str, str]
     reply_working_days: int
+    due: dict[str, date] = field(default_factory=dict)
 
     def agency(self, department_code: str) -> str:
         return self.departments.get(department_code, department_code)
@@ -80,12 +83,24 @@ class Directory:
         name = self.agency(department_code)
         return f"已派发至{name}，{self.reply_working_days}个工作日内答复。"
 
+    def expected(self, t: Ticket) -> str | None:
+        """GeoReport's expected_datetime: the end of the day the reply is due (Shanghai)."""
+        due = self.due.get(str(t.id)) if t.status in OPEN else None
+        if due is None:
+            return None
+        return _iso(datetime.combine(due, time(23, 59, 59), tzinfo=clock.SHANGHAI))
 
-async def directory(reply_working_days: int) -> Directory:
+
+async def directory(reply_working_days: int, tickets: list[Ticket] | None = None) -> Directory:
+    refs = [str(t.id) for t in tickets or [] if t.status in OPEN]
+    due = await Deadline.filter(
+        subject_type="ticket", step="reply", subject_ref__in=refs, met_at=None
+    ).values_list("subject_ref", "due_date")
     return Directory(
         services=dict(await Category.all().values_list("code", "name")),
         departments=dict(await Department.all().values_list("code", "name")),
         reply_working_days=reply_working_days,
+        due=dict(due) if refs else {},
     )
 
 
@@ -102,7 +117,7 @@ def request_view(t: Ticket, names: Directory, base_url: str) -> dict[str, Any]:
         "service_notice": names.notice(t.department_code),
         "requested_datetime": _iso(t.created_at),
         "updated_datetime": _iso(t.updated_at),
-        "expected_datetime": None,
+        "expected_datetime": names.expected(t),
         "address": t.address if public else None,
         "address_id": None,
         "zipcode": None,

@@ -21,6 +21,7 @@ from app.catalog.models import AuditEntry
 from app.identity.operators import create_operator
 from app.interactions import clients
 from app.interactions.models import Category, Ticket
+from app.supervision.models import Deadline
 from infra import clock
 from tests.cases import georeport_rules as rules
 from tests.cases.fixtures import seed
@@ -158,6 +159,8 @@ async def test_every_georeport_route_answers_json_and_xml_by_the_rules(
     assert rules.requests([single]) == [] and single["service_request_id"] == ids[0]
     assert single["agency_responsible"] == "杭州市公安局交通警察支队"
     assert single["service_notice"] == made["service_notice"]  # the same on POST and GET
+    deadline = await Deadline.get(subject_type="ticket", subject_ref=ids[0], step="reply")
+    assert single["expected_datetime"] == f"{deadline.due_date.isoformat()}T23:59:59+08:00"
 
     x_listed, x_definition, x_requests, x_single = await asyncio.to_thread(read, "xml")
     assert [s["service_code"] for s in x_listed] == [s["service_code"] for s in listed]
@@ -201,6 +204,23 @@ async def test_every_georeport_route_answers_json_and_xml_by_the_rules(
     other = await _operator(api, "mz-op", "department_operator", "hz-mzj")
     hidden = await api.get(f"/api/v1/operator/interactions/{ids[0]}", headers=bearer(other))
     assert (hidden.status_code, hidden.json()["code"]) == (404, "TICKET_NOT_FOUND")
+
+    # Answered: closed, with the department's reply as status_notes and nothing expected.
+    replied = await api.post(
+        f"/api/v1/operator/interactions/{ids[0]}/reply",
+        headers=bearer(token),
+        json={"reply": "已更换灯泡"},
+    )
+    assert replied.status_code == 200, replied.text
+    [closed] = (await api.get(f"/open311/v2/requests/{ids[0]}.json")).json()
+    assert rules.requests([closed]) == []
+    assert (closed["status"], closed["status_notes"], closed["expected_datetime"]) == (
+        "closed", "已更换灯泡", None
+    )  # fmt: skip
+    [closed_xml] = rules.read_xml(
+        (await api.get(f"/open311/v2/requests/{ids[0]}.xml")).content, "service_requests"
+    )
+    assert closed_xml == rules.as_text(closed)
 
 
 async def test_attribute_answers_are_checked_one_error_each_and_nothing_is_stored(
@@ -305,7 +325,8 @@ async def test_operators_define_attributes_checked_whole_scoped_and_audited(
         headers=bearer(token),
         json={"attributes": [], "fields": []},
     )
-    assert stray.json()["details"]["problems"] == {"fields": "is not a key of a service definition"}
+    assert (stray.status_code, stray.json()["code"]) == (422, "INVALID_INPUT")
+    assert list(stray.json()["details"]["fields"]) == ["fields"]
     assert not await AuditEntry.filter(action="define_service_attributes").exists()
 
     first = await _define(api, token, ROAD_ATTRIBUTES)
