@@ -10,8 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sanic import Blueprint, Request
 from sanic.response import JSONResponse, json
 
+from app.cases.models import Material
 from app.http.auth import resident
 from app.http.bodies import parse
+from app.http.columns import integer
 from app.http.evaluations import scope
 from app.http.openapi import documented
 from app.http.operators import operator
@@ -29,7 +31,9 @@ class FileRequest(BaseModel):
     address: str | None = Field(default=None, max_length=200)
     lat: float | None = Field(default=None, ge=-90, le=90)
     long: float | None = Field(default=None, ge=-180, le=180)
-    photo_ids: list[int] = Field(default_factory=list, max_length=20)
+    photo_ids: list[integer(Material, "id")] = Field(  # type: ignore[valid-type]
+        default_factory=list, max_length=20
+    )
     # Answers to the category's Open311 attributes: {"CODE": value, or [values] for a
     # multivaluelist}; checked against its service definition.
     attributes: dict[str, Any] = Field(default_factory=dict, max_length=30)
@@ -71,14 +75,14 @@ async def file_ticket(request: Request) -> JSONResponse:
     return _dump(ticket_view(ticket), 201)
 
 
-@bp.get("/interactions/<ticket_id:int>")
+@bp.get("/interactions/<ticket_id:id>")
 @documented("One of my 12345 tickets.", auth="resident", tag="interactions")
 async def get_ticket(request: Request, ticket_id: int) -> JSONResponse:
     who = await resident(request)
     return _dump(ticket_view(await _svc(request).owned(who, ticket_id)))
 
 
-@bp.post("/interactions/<ticket_id:int>/reopen")
+@bp.post("/interactions/<ticket_id:id>/reopen")
 @documented(
     "Reopen a replied ticket (within 10 days of the reply).", auth="resident", tag="interactions"
 )
@@ -88,7 +92,7 @@ async def reopen(request: Request, ticket_id: int) -> JSONResponse:
     return _dump(ticket_view(await svc.reopen(await svc.owned(who, ticket_id))))
 
 
-@bp.post("/interactions/<ticket_id:int>/rating")
+@bp.post("/interactions/<ticket_id:id>/rating")
 @documented(
     "Rate the answer 1–5; this closes the ticket.",
     body=RateTicketRequest,
@@ -102,7 +106,7 @@ async def rate_answer(request: Request, ticket_id: int) -> JSONResponse:
     return _dump(ticket_view(await svc.rate(await svc.owned(who, ticket_id), body.rating)))
 
 
-@bp.post("/operator/interactions/<ticket_id:int>/reply")
+@bp.post("/operator/interactions/<ticket_id:id>/reply")
 @documented("The department's reply.", body=ReplyRequest, auth="operator", tag="interactions")
 async def reply(request: Request, ticket_id: int) -> JSONResponse:
     actor = await operator(request)
@@ -116,7 +120,7 @@ class RevealRequest(BaseModel):
     reason: str = Field(min_length=4, max_length=200)
 
 
-@bp.post("/operator/interactions/<ticket_id:int>/requester")
+@bp.post("/operator/interactions/<ticket_id:id>/requester")
 @documented(
     "An Open311 requester's contact in full, to call them back (the department's operators;"
     " every look is audited with its reason).",
@@ -138,7 +142,7 @@ async def reveal_requester(request: Request, ticket_id: int) -> JSONResponse:
     )
 
 
-@bp.post("/operator/interactions/<ticket_id:int>/dispatch")
+@bp.post("/operator/interactions/<ticket_id:id>/dispatch")
 @documented(
     "Send a ticket to another department.",
     body=DispatchRequest,
@@ -153,7 +157,7 @@ async def dispatch(request: Request, ticket_id: int) -> JSONResponse:
     return _dump(ticket_view(await svc.dispatch(ticket, body.department_code)))
 
 
-@bp.get("/operator/interactions/<ticket_id:int>")
+@bp.get("/operator/interactions/<ticket_id:id>")
 @documented(
     "A ticket as its department reads it, with the answers to its category's attributes"
     " and an Open311 requester's contact masked.",

@@ -234,7 +234,7 @@ async def get_request(request: Request, service_request_id: str, ext: str) -> HT
     return await _requests_answer(request, found)
 
 
-@geo.get("/v2/media/<ticket_id:int>")
+@geo.get("/v2/media/<ticket_id:id>")
 @documented(
     "The photo behind a report's media_url: its first photo with EXIF, XMP, comments and"
     " PNG text removed. Complaints and consultations have none (404).",

@@ -23,7 +23,7 @@ from app.interactions.models import Category, Ticket
 from app.interactions.photos import strip_metadata
 from app.supervision.models import Deadline
 from infra import clock
-from infra.pii import redact
+from infra.masking import redact
 
 OPEN = ("dispatched", "reopened")
 CLOSED = ("replied", "closed")
@@ -118,7 +118,7 @@ def request_view(t: Ticket, names: Directory, base_url: str) -> dict[str, Any]:
         "requested_datetime": _iso(t.created_at),
         "updated_datetime": _iso(t.updated_at),
         "expected_datetime": names.expected(t),
-        "address": t.address if public else None,
+        "address": redact(t.address) if t.address and public else None,
         "address_id": None,
         "zipcode": None,
         "lat": t.lat if public else None,
