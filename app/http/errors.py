@@ -211,6 +211,7 @@ async def on_sanic_error(request: Request, error: SanicException) -> HTTPRespons
     # Sanic's own headers: Allow on a 405, the WWW-Authenticate or Retry-After it sets.
     headers = dict(getattr(error, "headers", None) or {})
     if georeport.speaks_georeport(request):  # unknown routes and methods there too
+        headers[georeport.CODE_HEADER] = code
         return georeport.error_answer(request, status, [message], headers)
     return json(error_body(code, message, _request_id(request)), status=status, headers=headers)
 

@@ -21,10 +21,12 @@ from xml.etree.ElementTree import Element, tostring
 from sanic import Request
 from sanic.response import HTTPResponse, json, raw
 
-from app.errors import AttributesInvalid, DomainError, InvalidInput
+from app.errors import AttributesInvalid, DomainError
 from payments.errors import PaymentError
 
 PREFIX = "/open311/"
+# GeoReport's error code is the HTTP status; our stable code rides in this header instead.
+CODE_HEADER = "X-Error-Code"
 XML_TYPE = "text/xml; charset=utf-8"
 FORMATS = ("text/xml", "application/json")
 ITEMS = {
@@ -103,13 +105,13 @@ def domain_error(
     headers: dict[str, str] | None,
 ) -> HTTPResponse:
     """Our refusal in GeoReport's shape: one error per problem named. Missing or malformed
-    fields are GeoReport's 400; answers that do not fit a service definition come from a
-    well-formed request and stay 422."""
-    if isinstance(error, InvalidInput) and not isinstance(error, AttributesInvalid):
+    fields (our 422) are GeoReport's 400; answers that do not fit a service definition come
+    from a well-formed request and stay 422. Other statuses (413 for a body too large) stay."""
+    if status == 422 and not isinstance(error, AttributesInvalid):
         status = 400
     problems = error.details.get("problems")
     if isinstance(problems, dict) and problems:
         descriptions = [f"{name} {problem}" for name, problem in sorted(problems.items())]
     else:
         descriptions = [error.message]
-    return error_answer(request, status, descriptions, headers)
+    return error_answer(request, status, descriptions, {**(headers or {}), CODE_HEADER: error.code})

@@ -251,6 +251,7 @@ async def test_attribute_answers_are_checked_one_error_each_and_nothing_is_store
     }
     refused = await _file(api, "json", _matter(key) + wrong)
     assert refused.status_code == 422 and rules.errors(refused.json(), 422) == []
+    assert refused.headers["x-error-code"] == "OPEN311_ATTRIBUTES_INVALID"
     assert {e["description"] for e in refused.json()} == expected
     refused_xml = await _file(api, "xml", _matter(key) + wrong)
     assert refused_xml.status_code == 422
@@ -340,25 +341,25 @@ async def test_operators_define_attributes_checked_whole_scoped_and_audited(
 
 
 ERROR_CASES = (
-    ("GET", "/open311/v2/nope.json", 404),
-    ("GET", "/open311/v2/nope.xml", 404),
-    ("GET", "/open311/v3/services.xml", 404),
-    ("GET", "/open311/", 404),
-    ("DELETE", "/open311/v2/services.json", 405),
-    ("PUT", "/open311/v2/requests.xml", 405),
-    ("POST", "/open311/discovery.xml", 405),
-    ("GET", "/open311/v2/services/nope.json", 404),
-    ("GET", "/open311/v2/services/nope.xml", 404),
-    ("GET", "/open311/v2/requests/999999.json", 404),
-    ("GET", "/open311/v2/requests/abc.xml", 404),
-    ("GET", "/open311/v2/requests.json?status=pending", 400),
+    ("GET", "/open311/v2/nope.json", 404, "NOT_FOUND"),
+    ("GET", "/open311/v2/nope.xml", 404, "NOT_FOUND"),
+    ("GET", "/open311/v3/services.xml", 404, "NOT_FOUND"),
+    ("GET", "/open311/", 404, "NOT_FOUND"),
+    ("DELETE", "/open311/v2/services.json", 405, "METHOD_NOT_ALLOWED"),
+    ("PUT", "/open311/v2/requests.xml", 405, "METHOD_NOT_ALLOWED"),
+    ("POST", "/open311/discovery.xml", 405, "METHOD_NOT_ALLOWED"),
+    ("GET", "/open311/v2/services/nope.json", 404, "CATEGORY_NOT_FOUND"),
+    ("GET", "/open311/v2/services/nope.xml", 404, "CATEGORY_NOT_FOUND"),
+    ("GET", "/open311/v2/requests/999999.json", 404, "TICKET_NOT_FOUND"),
+    ("GET", "/open311/v2/requests/abc.xml", 404, "TICKET_NOT_FOUND"),
+    ("GET", "/open311/v2/requests.json?status=pending", 400, "INVALID_INPUT"),
     ("GET", "/open311/v2/requests.xml?start_date=2026-01-01T00:00:00Z"
-     "&end_date=2026-06-01T00:00:00Z", 400),
-    ("GET", "/open311/v2/requests.json?start_date=soon", 400),
-    ("GET", "/open311/v2/media/999999", 404),
-    ("GET", "/open311/v2/services/ro%00ad.json", 404),
-    ("POST", "/open311/v2/requests.xml", 403),
-    ("POST", "/open311/v2/requests.json", 403),
+     "&end_date=2026-06-01T00:00:00Z", 400, "INVALID_INPUT"),
+    ("GET", "/open311/v2/requests.json?start_date=soon", 400, "INVALID_INPUT"),
+    ("GET", "/open311/v2/media/999999", 404, "NOT_FOUND"),
+    ("GET", "/open311/v2/services/ro%00ad.json", 404, "CATEGORY_NOT_FOUND"),
+    ("POST", "/open311/v2/requests.xml", 403, "OPEN311_API_KEY_INVALID"),
+    ("POST", "/open311/v2/requests.json", 403, "OPEN311_API_KEY_INVALID"),
 )  # fmt: skip
 
 
@@ -366,9 +367,10 @@ async def test_every_path_under_open311_answers_georeport_errors(
     open311, api: httpx.AsyncClient
 ) -> None:
     key, _ = open311
-    for method, path, status in ERROR_CASES:
+    for method, path, status, code in ERROR_CASES:
         r = await api.request(method, path)
         assert r.status_code == status, (method, path, r.text)
+        assert r.headers["x-error-code"] == code, path  # our stable code, beside GeoReport's
         if path.split("?")[0].endswith(".xml"):
             assert r.headers["content-type"] == "text/xml; charset=utf-8", path
             body = rules.read_xml(r.content, "errors")
