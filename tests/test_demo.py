@@ -94,6 +94,11 @@ async def test_the_demo_prints_its_urls_and_is_healthy(demo: Demo) -> None:
     assert health["status"] == "ok"
     assert (demo.var / "yiwang.sqlite3").exists()
     assert json.loads((demo.var / "demo-agencies.json").read_text())
+    # Open311 on SQLite too: a test endpoint, and the road service's demo attributes.
+    [endpoint] = httpx.get(demo.api + "/open311/discovery.json").json()["endpoints"]
+    assert endpoint["type"] == "test" and endpoint["url"].endswith("/open311/v2")
+    road = httpx.get(demo.api + "/open311/v2/services/road.xml")
+    assert road.status_code == 200 and b"<code>FACILITY</code>" in road.content
 
 
 async def test_zhangsan_is_one_citizen_on_wechat_alipay_and_the_app(
