@@ -511,6 +511,24 @@ class Open311ClientNotFound(NotFound):
     message = "No such Open311 client."
 
 
+class CategoryNotFound(NotFound):
+    code = "CATEGORY_NOT_FOUND"
+    message = "No such 12345 category (Open311 service)."
+
+
+class ServiceDefinitionInvalid(InvalidInput):
+    code = "SERVICE_DEFINITION_INVALID"
+    message = "The service definition has problems; nothing was changed."
+
+
+class AttributesInvalid(InvalidInput):
+    """A request's attribute[...] answers do not fit its service definition (every problem
+    named); the request is well formed, so this stays 422 under GeoReport too."""
+
+    code = "OPEN311_ATTRIBUTES_INVALID"
+    message = "Some attributes do not fit the service definition."
+
+
 # --- legal persons (identity) and cases on their behalf
 
 

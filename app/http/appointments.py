@@ -17,6 +17,7 @@ from app.appointments.rules import valid_wall_clock
 from app.appointments.service import Appointments
 from app.appointments.views import (
     booking_view,
+    first_bookable_day,
     list_institutions,
     list_slots,
     places_of,
@@ -28,7 +29,6 @@ from app.http.auth import resident
 from app.http.bodies import parse, query
 from app.http.columns import integer
 from app.http.openapi import documented
-from infra import clock
 
 bp = Blueprint("appointments", url_prefix="/api/v1")
 
@@ -55,7 +55,9 @@ class InstitutionsQuery(BaseModel):
 
 class SlotsQuery(BaseModel):
     day: date | None = Field(
-        default=None, alias="date", description="YYYY-MM-DD; today in Shanghai if absent"
+        default=None,
+        alias="date",
+        description="YYYY-MM-DD; the first day with a bookable slot if absent",
     )
 
 
@@ -70,7 +72,8 @@ async def institutions(request: Request) -> JSONResponse:
 
 @bp.get("/institutions/<institution_id:id>/slots")
 @documented(
-    "Slots of one day: id, starts_at, capacity, remaining, bookable (and the rules' times).",
+    "Slots of one day: id, starts_at, capacity, remaining, bookable (and the rules' times). "
+    "Without date, the first day (from today to the release horizon) with a bookable slot.",
     tag="appointments",
     query=SlotsQuery,
 )
@@ -78,8 +81,9 @@ async def slots(request: Request, institution_id: int) -> JSONResponse:
     institution = await Institution.get_or_none(id=institution_id)
     if institution is None:
         raise NotFound("No such institution.")
-    day = query(request, SlotsQuery).day or clock.shanghai_date()
-    return json(await list_slots(institution, day, _appointments(request).rules))
+    rules = _appointments(request).rules
+    day = query(request, SlotsQuery).day or await first_bookable_day(institution, rules)
+    return json(await list_slots(institution, day, rules))
 
 
 @bp.post("/appointments")

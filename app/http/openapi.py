@@ -117,8 +117,13 @@ def build(app: Sanic) -> dict[str, Any]:
         params = _PARAM.findall(uri)
         doc: RouteDoc | None = getattr(route.handler, "__openapi__", None)
         if doc is not None and doc.errors == "Error" and uri.startswith("/open311/"):
-            # GeoReport routes answer errors in GeoReport's own form.
-            doc = replace(doc, errors="Open311Error")
+            # GeoReport routes answer errors in GeoReport's own form, XML for .xml paths.
+            xml = uri.endswith(".xml")
+            doc = replace(
+                doc,
+                errors=None if xml else "Open311Error",
+                produces="text/xml" if xml else doc.produces,
+            )
         for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(doc, params, schemas)
     return {
@@ -147,6 +152,9 @@ def build(app: Sanic) -> dict[str, Any]:
 
 
 def _path_schema(route_type: str) -> dict[str, Any]:
+    if route_type.startswith("ext="):  # Sanic's name.ext parameter: <code:ext=json|xml>
+        extensions = route_type.removeprefix("ext=")
+        return {"type": "string", "pattern": rf"^[^/]+\.({extensions})$"}
     if route_type in PATH_TYPES:
         limits = bounds(*PATH_TYPES[route_type])
         if "max_length" in limits:
