@@ -39,7 +39,7 @@ async def allow_each(
     """Count one hit on every key in one round trip; False once any is over its limit."""
     keys = list(limits)
     counts = await redis.eval(  # type: ignore[misc]
-        _INCR_WITH_TTL, len(keys), *(f"rl:{k}" for k in keys), window_seconds
+        _INCR_WITH_TTL, len(keys), *(f"rl:{k}" for k in keys), str(window_seconds)
     )
     return within(counts, [limits[k] for k in keys])
 
