@@ -6,14 +6,13 @@ requests that touch the database are reset a few milliseconds after they are sen
 cancellation that used to freeze its SQLite client for good; it must then answer, and the
 contract runs find no server error, no response unlike /openapi.json and no required
 parameter left unenforced. 50 examples per operation and role, positive and negative, from
-a fixed seed; ``python -m bench.contract_fuzz`` runs longer (docs/hostile-input.md).
+a fixed seed; ``scripts/fuzz-demo.sh`` runs longer (docs/hostile-input.md).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import random
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,10 +25,11 @@ import pytest
 from bench.contract_fuzz import Findings, run, signed_in
 from tests.journeys import ID_NUMBER
 from tests.sandbox_process import free_port, wait_until_up
-from tests.test_cancelled_requests import _answers, _hammer_until
+from tests.test_cancelled_requests import _answers, hammered_server
 
-EXAMPLES = 50
-SEED = 14
+# scripts/fuzz-demo.sh raises these for the longer run.
+EXAMPLES = int(os.environ.get("YIWANG_FUZZ_EXAMPLES", "50"))
+SEED = int(os.environ.get("YIWANG_FUZZ_SEED", "14"))
 
 
 @dataclass(frozen=True)
@@ -51,23 +51,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     }
     command = [sys.executable, "-m", "app", "serve", "--demo", "--port", str(api_port)]
     command += ["--sandbox-port", str(sandbox_port)]
-    log_path = home / "demo.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            sent = _hammer_until(api_port, log_path, process, random.Random(SEED))
-            assert sent > 50
-            demo = Demo(
-                f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{sandbox_port}", home, env
-            )
-            wait_until_up(demo.sandbox + "/sandbox/health", timeout=30)
-            yield demo
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    with hammered_server(command, env, home, api_port, SEED) as log_path:
+        demo = Demo(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{sandbox_port}", home, env)
+        wait_until_up(demo.sandbox + "/sandbox/health", timeout=30)
+        yield demo
     printed = log_path.read_text(errors="replace")
     assert "Traceback" not in printed, printed[-4000:]
 
