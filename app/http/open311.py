@@ -30,7 +30,7 @@ from app.interactions.models import Category, Ticket
 geo = Blueprint("open311", url_prefix="/open311")
 H = TypeVar("H", bound=Callable[..., Any])
 EXT = "<{name}:ext=json|xml>"
-_ATTRIBUTE = re.compile(r"^attribute\[([^\]]{1,64})\](\[\])?$")
+_ATTRIBUTE = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
 
 
 def both_formats(uri: str, *methods: str) -> Callable[[H], H]:
