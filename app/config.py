@@ -17,11 +17,13 @@ import json
 import re
 import secrets
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AliasChoices,
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -404,6 +406,21 @@ class Settings(EnvSection):
     service_rules: ServiceRules = Field(default_factory=ServiceRules)
     log_format: Literal["json", "text"] = Field("json", validation_alias="YIWANG_LOG_FORMAT")
     var_dir: Path
+    # --- tests only: business time starts at ``clock_start`` (YIWANG_CLOCK_START, an ISO
+    # instant with its offset), the instant it was at real time ``clock_real``
+    # (YIWANG_CLOCK_REAL; default: when the settings were read), so every process of a server
+    # runs at the same set hour.
+    clock_start: AwareDatetime | None = Field(None, validation_alias="YIWANG_CLOCK_START")
+    clock_real: AwareDatetime = Field(
+        default_factory=lambda: datetime.now(UTC), validation_alias="YIWANG_CLOCK_REAL"
+    )
+
+    @property
+    def clock_offset(self) -> timedelta:
+        """Business time minus real time (zero unless a start was set)."""
+        if self.clock_start is None:
+            return timedelta(0)
+        return self.clock_start - self.clock_real
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

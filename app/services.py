@@ -27,7 +27,7 @@ from app.ordering import Ordering
 from app.payables import PayableRegistry, PayableSource
 from app.receipts.service import Receipts, build_receipts
 from app.violations.service import Violations, build_violations
-from infra import db, outbox
+from infra import clock, db, outbox
 from infra.jobs import JobQueue, open_queue
 from infra.pii import PiiVault
 from infra.redis import connect
@@ -92,6 +92,8 @@ async def open_services(settings: Settings) -> Services:
 
 async def build_services(settings: Settings) -> Services:
     """The services over an already-open database (tests share the test process's ORM)."""
+    if settings.clock_start is not None:
+        clock.start_at(settings.clock_start, real=settings.clock_real)
     redis = connect(settings.redis_url)
     vault = PiiVault(settings.pii_key, settings.pii_hash_key)
     channels = build_channels(settings)

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from infra import clock
 from tests.journeys import agency_post, bearer, eventually, face_verify, sign_in
 from tests.sandbox_process import free_port, wait_until_up
 
@@ -308,7 +309,7 @@ async def test_wangfang_applies_on_wechat_supplements_on_the_app_and_her_bad_rev
             desk,
             f"/api/v1/agency/cases/{case_no}/{action}",
             {},
-            ts=int(time.time()) + step,
+            ts=int(clock.now().timestamp()) + step,
         )
         assert moved.status_code == 200, (action, moved.text)
     done = (await api.get(f"/api/v1/cases/{case_no}", headers=wx)).json()

@@ -17,6 +17,7 @@ from app.appointments.rules import valid_wall_clock
 from app.appointments.service import Appointments
 from app.appointments.views import (
     booking_view,
+    first_bookable_day,
     list_institutions,
     list_slots,
     places_of,
@@ -28,7 +29,6 @@ from app.http.auth import resident
 from app.http.bodies import parse
 from app.http.columns import integer
 from app.http.openapi import documented
-from infra import clock
 
 bp = Blueprint("appointments", url_prefix="/api/v1")
 
@@ -62,19 +62,21 @@ async def institutions(request: Request) -> JSONResponse:
 
 @bp.get("/institutions/<institution_id:id>/slots")
 @documented(
-    "Slots of one day: id, starts_at, capacity, remaining, bookable (and the rules' times).",
+    "Slots of one day: id, starts_at, capacity, remaining, bookable (and the rules' times). "
+    "Without date, the first day (from today to the release horizon) with a bookable slot.",
     tag="appointments",
 )
 async def slots(request: Request, institution_id: int) -> JSONResponse:
     institution = await Institution.get_or_none(id=institution_id)
     if institution is None:
         raise NotFound("No such institution.")
+    rules = _appointments(request).rules
     raw = request.args.get("date")
     try:
-        day = date.fromisoformat(raw) if raw else clock.shanghai_date()
+        day = date.fromisoformat(raw) if raw else await first_bookable_day(institution, rules)
     except ValueError as exc:
         raise InvalidInput("date is YYYY-MM-DD.", field="date") from exc
-    return json(await list_slots(institution, day, _appointments(request).rules))
+    return json(await list_slots(institution, day, rules))
 
 
 @bp.post("/appointments")
