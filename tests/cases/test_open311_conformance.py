@@ -375,6 +375,7 @@ ERROR_CASES = (
      "&end_date=2026-06-01T00:00:00Z", 400, "INVALID_INPUT"),
     ("GET", "/open311/v2/requests.json?start_date=soon", 400, "INVALID_INPUT"),
     ("GET", "/open311/v2/media/999999", 404, "NOT_FOUND"),
+    ("GET", "/open311/v2/tokens/12345.xml", 404, "NOT_FOUND"),
     ("GET", "/open311/v2/services/ro%00ad.json", 404, "CATEGORY_NOT_FOUND"),
     ("POST", "/open311/v2/requests.xml", 403, "OPEN311_API_KEY_INVALID"),
     ("POST", "/open311/v2/requests.json", 403, "OPEN311_API_KEY_INVALID"),
