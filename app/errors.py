@@ -130,6 +130,11 @@ class RateLimited(DomainError):
     message = "Too many requests. Try again shortly."
 
 
+class SignInThrottled(RateLimited):
+    code = "SIGN_IN_THROTTLED"
+    message = "Too many failed sign-ins: wait before trying again (see Retry-After)."
+
+
 # --------------------------------------------------------------------------- infrastructure
 
 
@@ -179,11 +184,6 @@ class WorkflowConflict(Conflict):
 class OperatorLoginFailed(Unauthenticated):
     code = "OPERATOR_LOGIN_FAILED"
     message = "Wrong username or password."
-
-
-class OperatorLocked(DomainError):
-    code = "OPERATOR_LOCKED"
-    message = "Too many failed sign-ins; the account is locked for a while."
 
 
 # --------------------------------------------------------------------------- violations
@@ -518,6 +518,24 @@ class Open311KeyInvalid(Forbidden):
 class Open311ClientNotFound(NotFound):
     code = "OPEN311_CLIENT_NOT_FOUND"
     message = "No such Open311 client."
+
+
+class CategoryNotFound(NotFound):
+    code = "CATEGORY_NOT_FOUND"
+    message = "No such 12345 category (Open311 service)."
+
+
+class ServiceDefinitionInvalid(InvalidInput):
+    code = "SERVICE_DEFINITION_INVALID"
+    message = "The service definition has problems; nothing was changed."
+
+
+class AttributesInvalid(InvalidInput):
+    """A request's attribute[...] answers do not fit its service definition (every problem
+    named); the request is well formed, so this stays 422 under GeoReport too."""
+
+    code = "OPEN311_ATTRIBUTES_INVALID"
+    message = "Some attributes do not fit the service definition."
 
 
 # --- legal persons (identity) and cases on their behalf

@@ -25,7 +25,7 @@ from infra import db
 from infra.pii import PiiVault
 from tests.conftest import PG_ADMIN
 
-BEFORE = "fees.0002_restore_sqlite_keys"
+BEFORE = "fees.0003_random_payment_code_serials"
 
 
 @pytest.fixture

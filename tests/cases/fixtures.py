@@ -11,7 +11,7 @@ from app.cases.demo import seed as seed_cases
 from app.catalog.demo import seed_reference
 from app.identity.models import ChannelAccount, Citizen
 from app.identity.sessions import Principal
-from app.interactions.demo import seed as seed_categories
+from app.interactions.demo import seed_categories
 from infra import clock
 from infra.pii import PiiVault
 

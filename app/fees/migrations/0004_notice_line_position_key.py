@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise.migrations.constraints import UniqueConstraint
 
 class Migration(migrations.Migration):
-    dependencies = [('agency', '0001_initial'), ('fees', '0002_restore_sqlite_keys')]
+    dependencies = [('agency', '0001_initial'), ('fees', '0003_random_payment_code_serials')]
 
     initial = False
 
