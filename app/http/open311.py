@@ -33,7 +33,7 @@ from infra.ratelimit import allow_each
 geo = Blueprint("open311", url_prefix="/open311")
 H = TypeVar("H", bound=Callable[..., Any])
 EXT = "<{name}:ext=json|xml>"
-_ATTRIBUTE = re.compile(r"^attribute\[([^\]]{1,64})\](\[\])?$")
+_ATTRIBUTE = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
 
 
 def both_formats(uri: str, *methods: str) -> Callable[[H], H]:
@@ -253,6 +253,20 @@ async def get_request(request: Request, service_request_id: str, ext: str) -> HT
     if not found:
         raise TicketNotFound("No such service request.", service_request_id=request_id[:32])
     return await _requests_answer(request, found)
+
+
+@geo.get(f"/v2/tokens/{EXT.format(name='token_id')}")
+@documented(
+    "Open311 GeoReport v2 tokens (tokens/{token_id}.json or .xml): we are realtime, a POST"
+    " answers its service_request_id at once and issues no token, so every token is 404.",
+    responses={404: "no such token (none are issued)"},
+    tag="open311",
+)
+async def token(request: Request, token_id: str, ext: str) -> HTTPResponse:
+    raise NotFound(
+        "No such token: requests are filed in real time and answer their"
+        " service_request_id at once."
+    )
 
 
 @geo.get("/v2/media/<ticket_id:id>")
