@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from sanic import Blueprint, Request
 from sanic.response import JSONResponse, json
 
+from app.http.answers import answer
 from app.http.bodies import query
 from app.http.evaluations import scope
 from app.http.openapi import documented
@@ -26,7 +27,7 @@ bp = Blueprint("supervision", url_prefix="/api/v1/operator/supervision")
 )
 async def dashboard(request: Request) -> JSONResponse:
     actor = await operator(request)
-    return json(await by_department(scope(actor)), ensure_ascii=False)
+    return answer(await by_department(scope(actor)))
 
 
 class DigestQuery(BaseModel):
