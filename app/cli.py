@@ -34,9 +34,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
-    from app.worker import run_worker_process
+    from app.worker_pool import WorkerPool
 
-    run_worker_process(_settings(args))
+    WorkerPool(_settings(args), size=args.processes).run()
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
@@ -330,6 +330,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="run the background worker (jobs, outbox)")
+    worker.add_argument(
+        "--processes", type=int, default=1, help="worker processes (restarted if one dies)"
+    )
     worker.set_defaults(func=cmd_worker)
 
     migrate = sub.add_parser("migrate", help="apply database migrations")

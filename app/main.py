@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,7 @@ from app.http import legal_persons as legal_persons_http
 from app.http import receipts as receipts_http
 from app.http import supervision as supervision_http
 from app.http import violations as violations_http
+from app.process_watch import ProcessWatch
 from app.services import open_services
 from infra import logs
 
@@ -130,6 +132,12 @@ def run_sandbox_process(config: SandboxConfig, host: str, port: int) -> None:
         asyncio.run(_serve_sandbox(config, host, port))
 
 
+def embedded_worker_slot(settings: Settings) -> str:
+    """The embedded worker's lease slot: one per instance (host and port), kept across its
+    restarts, so a restarted worker takes back what the dead one held (infra/outbox)."""
+    return f"{socket.gethostname()}:{settings.port}:embedded"
+
+
 def serve(settings: Settings) -> None:
     # Imported here: the worker processes import this module and need none of them.
     from app.serving import prepare_database
@@ -165,11 +173,19 @@ def serve(settings: Settings) -> None:
                     "host": settings.host,
                     "port": settings.sandbox_port,
                 },
+                restartable=True,
             )
         if settings.embedded_worker:
             from app.worker import run_worker_process
 
-            app.manager.manage("YiwangWorker", run_worker_process, {"settings": settings})
+            app.manager.manage(
+                "YiwangWorker",
+                run_worker_process,
+                {"settings": settings, "slot": embedded_worker_slot(settings)},
+                restartable=True,
+            )
+        # Sanic leaves a dead process dead; the watch restarts it (app/process_watch.py).
+        ProcessWatch(app.manager).start()
 
     @app.main_process_start
     async def _announce(app: Sanic, _: object) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -38,6 +39,8 @@ from payments.reconcile import Reconciler
 from payments.refunds import Refunds
 from payments.reviews import RefundReviews
 from payments.settle import Settlement
+
+log = logging.getLogger("yiwang.services")
 
 OrderViewHook = Callable[[Order], Awaitable[dict[str, Any]]]
 
@@ -79,9 +82,12 @@ class Services:
         await self.jobs.enqueue("deliver_outbox_event", event_id, job_id=f"outbox:{event_id}")
 
     async def close(self) -> None:
-        await self.jobs.pool.aclose()
-        await self.redis.aclose()
-        await db.close_database()
+        """Close every connection, even when a server is gone: each closes on its own."""
+        for close in (self.jobs.pool.aclose, self.redis.aclose, db.close_database):
+            try:
+                await close()
+            except Exception as exc:
+                log.warning("closing %s failed: %s", close.__qualname__, exc)
 
 
 async def open_services(settings: Settings) -> Services:
