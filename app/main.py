@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 from functools import partial
 from typing import TYPE_CHECKING
@@ -92,11 +93,28 @@ def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
     async def _open(app: Sanic) -> None:
         app.ctx.services = await open_services(settings)
 
+    @app.after_server_start
+    async def _recover_after_restart(app: Sanic) -> None:
+        if _restarted(app):
+            # This process replaces one that died: notifications it was handling died with
+            # it, and the channel sends them again only minutes later.
+            await app.ctx.services.jobs.enqueue(
+                "query_paying_after_outage", job_id=f"paying-after-restart:{os.getpid()}"
+            )
+
     @app.after_server_stop
     async def _close(app: Sanic) -> None:
         await app.ctx.services.close()
 
     return app
+
+
+def _restarted(app: Sanic) -> bool:
+    """True in a server process the manager started again after its predecessor died."""
+    try:
+        return int(app.m.state.get("starts", 1)) > 1
+    except (AttributeError, RuntimeError, KeyError):  # one process, no manager
+        return False
 
 
 def sandbox_config(settings: Settings) -> SandboxConfig:

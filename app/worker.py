@@ -24,7 +24,7 @@ from app.config import Settings
 from app.services import Services, open_services
 from app.supervision import jobs as supervision_jobs
 from infra import clock, db, logs, outbox
-from infra.jobs import Schedule, WorkerSpec, build_worker, every
+from infra.jobs import Schedule, WorkerSpec, build_worker, every, without_result
 from infra.outages import is_outage
 
 log = logging.getLogger("yiwang.worker")
@@ -98,7 +98,7 @@ def worker_spec(settings: Settings, slot: str, recovery: Recovery) -> WorkerSpec
 
     return WorkerSpec(
         functions=[
-            deliver_outbox_event,
+            without_result(deliver_outbox_event),
             sweep_outbox,
             payment_jobs.expire_orders,
             payment_jobs.query_paying_orders,

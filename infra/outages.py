@@ -9,6 +9,7 @@ the whole cause chain is looked at.
 from __future__ import annotations
 
 import asyncpg.exceptions as pg
+from asyncpg.exceptions._base import InternalClientError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from tortoise.exceptions import DBConnectionError
@@ -23,6 +24,9 @@ OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
     pg.OperatorInterventionError,  # shutting down, starting up, crashed
     pg.TooManyConnectionsError,
     pg.InterfaceError,  # "connection is closed", "pool is closing"
+    # A connection the server dropped mid-statement: "cannot switch to state 15; another
+    # operation is in progress" (asyncpg's protocol state, seen on a fast PostgreSQL stop).
+    InternalClientError,
 )
 
 

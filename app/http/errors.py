@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import logging
 
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from sanic import Request, Sanic
 from sanic.exceptions import SanicException
 from sanic.response import JSONResponse, json
-from tortoise.exceptions import DBConnectionError
 
 from app import errors as e
+from infra.outages import is_outage
 from payments import errors as pe
 
 log = logging.getLogger("yiwang.http")
@@ -203,12 +201,9 @@ async def on_sanic_error(request: Request, error: SanicException) -> JSONRespons
     return json(error_body(code, message, _request_id(request)), status=status)
 
 
-# A backing service that is down or saturated is a 503 the client may retry, not a bug.
-UNAVAILABLE = (DBConnectionError, RedisConnectionError, RedisTimeoutError, ConnectionError)
-
-
 async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
-    if isinstance(error, UNAVAILABLE) or "too many clients" in str(error):
+    # A backing service that is down or saturated is a 503 the client may retry, not a bug.
+    if is_outage(error):
         log.error("backing service unavailable on %s %s: %s", request.method, request.path, error)
         return json(
             error_body(

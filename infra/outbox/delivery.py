@@ -23,6 +23,8 @@ MAX_ATTEMPTS = 24
 # also given back early: by its holder when the handler fails or is cancelled, and by the
 # holder's successor in the same worker slot when the holder's process died.
 LEASE = timedelta(seconds=60)
+# A due event is nudged again (a new job) at most this often while it stays due.
+NUDGE_SECONDS = 15
 # Writing an attempt's outcome waits out a database outage, retrying this often at most.
 RECORD_RETRY_CAP = 2.0
 
@@ -39,14 +41,36 @@ def backoff(attempts: int) -> timedelta:
 
 
 async def _claim(event_id: int, holder: str | None) -> OutboxEvent | None:
-    """Take a lease on a due event so concurrent deliverers do not run it at once."""
+    """Take a lease on a due event so concurrent deliverers do not run it at once.
+
+    Read, then compare-and-set on the due time: one statement decides who wins, and no
+    lease is ever taken without the caller knowing it. If the database goes away during
+    the update, whether it committed is unknown: once the database is back, a lease this
+    call may have taken is given back, so the event does not wait out the lease.
+    """
     now = clock.now()
-    claimed = await OutboxEvent.filter(
-        id=event_id, status=PENDING, next_attempt_at__lte=now
-    ).update(next_attempt_at=now + LEASE, leased_by=holder)
+    event = await OutboxEvent.get_or_none(id=event_id, status=PENDING, next_attempt_at__lte=now)
+    if event is None:
+        return None
+    due, lease_until = event.next_attempt_at, now + LEASE
+    try:
+        claimed = await OutboxEvent.filter(id=event_id, status=PENDING, next_attempt_at=due).update(
+            next_attempt_at=lease_until, leased_by=holder
+        )
+    except Exception as exc:
+        if is_outage(exc):
+
+            async def give_back() -> None:
+                await OutboxEvent.filter(
+                    id=event_id, status=PENDING, next_attempt_at=lease_until, leased_by=holder
+                ).update(next_attempt_at=due, leased_by=None)
+
+            await _until_recorded(give_back)
+        raise
     if claimed != 1:
         return None
-    return await OutboxEvent.get(id=event_id)
+    event.next_attempt_at, event.leased_by = lease_until, holder
+    return event
 
 
 async def _until_recorded(write: Callable[[], Awaitable[object]]) -> None:
@@ -152,16 +176,22 @@ async def release_leases(holder: str) -> int:
 async def sweep(enqueue: Callable[[int, str], Awaitable[None]], *, limit: int = 500) -> int:
     """Hand every due event to the job runner; the safety net behind the post-commit kick.
 
-    ``enqueue`` gets the event id and a job id that is unique per due time: repeated sweeps
-    of the same due event collapse into one job, while an event whose lease ran out (its
-    deliverer died) gets a fresh job instead of waiting behind the dead one's.
+    ``enqueue`` gets the event id and a job id that is unique per due time and per
+    NUDGE_SECONDS: repeated sweeps of the same due event collapse into one job, while an
+    event whose lease ran out (its deliverer died) gets a fresh job instead of waiting
+    behind the dead one's. A job that a killed worker had started but not finished keeps
+    its id taken in the job runner for minutes (arq's in-progress key); the window lets a
+    later sweep nudge again without waiting for it.
     """
+    now = clock.now()
+    window = int(now.timestamp()) // NUDGE_SECONDS
     due = (
-        await OutboxEvent.filter(status=PENDING, next_attempt_at__lte=clock.now())
+        await OutboxEvent.filter(status=PENDING, next_attempt_at__lte=now)
         .order_by("next_attempt_at")
         .limit(limit)
         .values_list("id", "next_attempt_at")
     )
     for event_id, due_at in due:
-        await enqueue(int(event_id), f"outbox:{event_id}:{int(due_at.timestamp() * 1000)}")
+        due_ms = int(due_at.timestamp() * 1000)
+        await enqueue(int(event_id), f"outbox:{event_id}:{due_ms}:{window}")
     return len(due)
