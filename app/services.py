@@ -24,11 +24,12 @@ from app.identity.legal_agents import LegalAgents
 from app.identity.legal_registry import LegalRegistry
 from app.identity.operators import OperatorAuth
 from app.identity.sessions import SessionStore
+from app.identity.signin_throttle import SignInThrottle
 from app.ordering import Ordering
 from app.payables import PayableRegistry, PayableSource
 from app.receipts.service import Receipts, build_receipts
 from app.violations.service import Violations, build_violations
-from infra import db, outbox
+from infra import clock, db, outbox
 from infra.jobs import JobQueue, open_queue
 from infra.pii import PiiVault
 from infra.redis import connect
@@ -98,6 +99,8 @@ async def open_services(settings: Settings) -> Services:
 
 async def build_services(settings: Settings) -> Services:
     """The services over an already-open database (tests share the test process's ORM)."""
+    if settings.clock_start is not None:
+        clock.start_at(settings.clock_start, real=settings.clock_real)
     redis = connect(settings.redis_url)
     vault = PiiVault(settings.pii_key, settings.pii_hash_key)
     channels = build_channels(settings)
@@ -128,12 +131,16 @@ async def build_services(settings: Settings) -> Services:
         sessions=sessions,
         accounts=Accounts(vault, sessions, channels.logins, channels.face),
         agency_gate=AgencyGate(vault, redis),
-        catalog=Catalog(redis, dict(settings.online_levels)),
+        catalog=Catalog(redis),
         operators=OperatorAuth(
             redis,
             timedelta(seconds=settings.operator_session_ttl_seconds),
-            settings.operator_max_failed_logins,
-            timedelta(seconds=settings.operator_lockout_seconds),
+            SignInThrottle(
+                redis,
+                settings.abuse.signin_free_failures,
+                settings.abuse.signin_max_delay_seconds,
+                settings.abuse.signin_alert_failures,
+            ),
         ),
         notices=Notices(vault),
         orders=orders,

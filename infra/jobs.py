@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import arq.connections
 import arq.worker
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 from arq.cron import CronJob, cron
+from arq.typing import StartupShutdown
 from arq.worker import Function, Worker
 from arq.worker import func as arq_function
 from redis.asyncio.retry import Retry as AsyncRetry
@@ -27,7 +29,7 @@ from redis.exceptions import RedisError
 QUEUE_NAME = "yiwang:jobs"
 
 log = logging.getLogger("yiwang.jobs")
-_log_redis_info = arq.worker.log_redis_info
+_log_redis_info = arq.connections.log_redis_info
 
 
 async def _tolerant_redis_info(redis: Any, log_func: Callable[[str], Any]) -> None:
@@ -38,7 +40,8 @@ async def _tolerant_redis_info(redis: Any, log_func: Callable[[str], Any]) -> No
         log_func("redis server info unavailable (embedded Redis)")
 
 
-arq.worker.log_redis_info = _tolerant_redis_info
+# arq.worker calls the name it imported; replace it there (it is not in arq.worker's __all__).
+vars(arq.worker)["log_redis_info"] = _tolerant_redis_info
 
 JobFunction = Callable[..., Awaitable[Any]]
 
@@ -100,8 +103,8 @@ def every(function: JobFunction, seconds: int) -> Schedule:
 class WorkerSpec:
     functions: Sequence[JobFunction | Function]
     schedules: Sequence[Schedule] = field(default_factory=list)
-    on_startup: Callable[[dict[str, Any]], Awaitable[None]] | None = None
-    on_shutdown: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+    on_startup: StartupShutdown | None = None
+    on_shutdown: StartupShutdown | None = None
 
 
 def _cron_jobs(schedules: Sequence[Schedule]) -> list[CronJob]:

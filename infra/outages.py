@@ -8,8 +8,8 @@ the whole cause chain is looked at.
 
 from __future__ import annotations
 
-import asyncpg.exceptions as pg
-from asyncpg.exceptions._base import InternalClientError
+import asyncpg.exceptions as pg  # type: ignore[import-untyped]
+from asyncpg.exceptions._base import InternalClientError  # type: ignore[import-untyped]
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from tortoise.exceptions import DBConnectionError
