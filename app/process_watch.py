@@ -22,9 +22,10 @@ from typing import Any
 
 log = logging.getLogger("yiwang.processes")
 
-# Process states (sanic.worker.constants.ProcessState names) of a process that is running
-# or on its way up; FAILED and COMPLETED are a process that ended.
-LIVE_STATES = frozenset({"RESTARTING", "STARTING", "STARTED", "ACKED", "JOINED"})
+# Process states (sanic.worker.constants.ProcessState names) of a process that runs (a
+# server process acks once it serves; others stay STARTED); FAILED and COMPLETED are a
+# process that ended. One being restarted does not count yet.
+LIVE_STATES = frozenset({"STARTED", "ACKED", "JOINED"})
 ENDED_STATES = frozenset({"FAILED", "COMPLETED"})
 SERVER_GROUP = "Server"
 # A process that keeps dying is restarted after a growing pause, up to the cap.
@@ -40,7 +41,7 @@ def group_of(process_name: str) -> str:
 
 
 def live_counts(worker_state: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
-    """Processes per group that are running or starting, from Sanic's shared worker state."""
+    """Processes per group that are running, from Sanic's shared worker state."""
     counts: dict[str, int] = {}
     for name, state in worker_state.items():
         if state.get("state") in LIVE_STATES:

@@ -9,6 +9,8 @@ SIGTERM or SIGINT stops the children (each lets its jobs in flight finish) and t
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import multiprocessing
 import os
@@ -31,6 +33,28 @@ RESTART_FIRST = 0.5
 RESTART_CAP = 30.0
 STABLE_SECONDS = 60.0
 STOP_SECONDS = 30.0
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _stop_with_parent(parent: int) -> None:
+    """Have the kernel send this process SIGTERM when the supervisor dies, however it dies.
+
+    A supervisor killed outright (SIGKILL, OOM) cannot stop its children; left running they
+    would go on delivering with no one to restart or stop them. SIGTERM, not SIGKILL: the
+    worker then gives its outbox leases back on the way out.
+    """
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is not None:
+        ctypes.CDLL(libc_name, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before the request was made
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _run_child(settings: Settings, slot: str, parent: int) -> None:
+    _stop_with_parent(parent)
+    run_worker_process(settings, slot)
 
 
 @dataclass
@@ -57,8 +81,8 @@ class WorkerPool:
 
     def _start(self, slot: Slot) -> None:
         process = self._context.Process(
-            target=run_worker_process,
-            kwargs={"settings": self.settings, "slot": slot.name},
+            target=_run_child,
+            kwargs={"settings": self.settings, "slot": slot.name, "parent": os.getpid()},
             name=f"yiwang-worker-{slot.name.rsplit(':', 1)[-1]}",
         )
         process.start()
