@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import redis.asyncio as aioredis
 
 from app import schema
 from app.agency.outbox_webhook import AGENCY_WEBHOOK, agency_webhook_handler
 from app.agency.signing import AgencyGate
+from app.agency.webhooks import DEFAULT_TIMEOUT_SECONDS as WEBHOOK_TIMEOUT_SECONDS
 from app.appointments.service import Appointments, build_appointments
 from app.cases.wiring import PublicServices, build_public_services
 from app.catalog.service import Catalog
@@ -75,6 +77,10 @@ class Services:
     legal_agents: LegalAgents
     # Cases, evaluations, 12345 interactions (app/cases/wiring.py).
     public: PublicServices
+    # Outbound HTTP the worker does itself (agency webhooks): one client, kept connections.
+    outbound: httpx.AsyncClient = field(
+        default_factory=lambda: httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT_SECONDS)
+    )
     # Rooms add fields to GET /orders/{id} (e.g. the receipt number once issued).
     order_view_extensions: list[OrderViewHook] = field(default_factory=list)
 
@@ -84,7 +90,12 @@ class Services:
 
     async def close(self) -> None:
         """Close every connection, even when a server is gone: each closes on its own."""
-        for close in (self.jobs.pool.aclose, self.redis.aclose, db.close_database):
+        for close in (
+            self.jobs.pool.aclose,
+            self.redis.aclose,
+            self.outbound.aclose,
+            db.close_database,
+        ):
             try:
                 await close()
             except Exception as exc:
@@ -166,7 +177,9 @@ async def build_services(settings: Settings) -> Services:
 
 def register_outbox_handlers(services: Services) -> None:
     """Each room adds its event kinds here; handlers must be idempotent."""
-    outbox.register_handler(AGENCY_WEBHOOK, agency_webhook_handler(services.vault))
+    outbox.register_handler(
+        AGENCY_WEBHOOK, agency_webhook_handler(services.vault, services.outbound)
+    )
     outbox.register_handler("order.paid", services.ordering.on_paid)
     outbox.register_handler("order.refunded", services.ordering.on_refunded)
     outbox.register_handler("receipt.issue", services.receipts.on_issue)

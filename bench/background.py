@@ -104,8 +104,8 @@ async def _signed(client: httpx.AsyncClient, api: str, creds: dict[str, str], pa
 
 
 async def prepare(client: httpx.AsyncClient, api: str, sandbox: str, env: dict[str, str],
-                  count: int) -> list[str]:
-    """``count`` orders PAYING on Alipay; answers their Alipay trade numbers."""
+                  count: int) -> list[tuple[str, str]]:
+    """``count`` orders PAYING on Alipay: their Alipay trade numbers and order numbers."""
     token = await _resident(client, api, sandbox)
     creds = await asyncio.to_thread(_agency, env, sandbox)
     await _signed(client, api, creds, "/api/v1/agency/fee-items",
@@ -115,7 +115,7 @@ async def prepare(client: httpx.AsyncClient, api: str, sandbox: str, env: dict[s
     due = (datetime.now(UTC) + timedelta(days=7)).date().isoformat()
     gate = asyncio.Semaphore(16)
 
-    async def one(n: int) -> str:
+    async def one(n: int) -> tuple[str, str]:
         async with gate:
             notice = await _signed(client, api, creds, "/api/v1/agency/notices", {
                 "payer": {"name": "张三", "id_number": ID_NUMBER},
@@ -132,7 +132,7 @@ async def prepare(client: httpx.AsyncClient, api: str, sandbox: str, env: dict[s
                 f"{api}/api/v1/orders/{order['id']}/payments", headers=auth,
                 json={"channel": "alipay"},
             ), 200, "start payment")
-            return str(started["channel_params"]["trade_no"])
+            return str(started["channel_params"]["trade_no"]), str(order["id"])
 
     return list(await asyncio.gather(*(one(n) for n in range(count))))
 
@@ -146,12 +146,14 @@ async def _lag(conn: asyncpg.Connection) -> tuple[float, int]:
 
 
 async def pay_and_watch(client: httpx.AsyncClient, sandbox: str, database_url: str,
-                        trades: list[str], rate: float) -> list[tuple[float, float, int]]:
+                        trades: list[tuple[str, str]], rate: float
+                        ) -> list[tuple[float, float, int]]:
     """Pay every trade at ``rate`` per second; sample (seconds in, lag, due events) each s."""
     samples: list[tuple[float, float, int]] = []
     start = time.monotonic()
     paying = set()
     conn = await asyncpg.connect(database_url)
+    sampler = await asyncpg.connect(database_url)
 
     async def pay(trade_no: str) -> None:
         _expect(await client.post(f"{sandbox}/sandbox/alipay/payments",
@@ -159,13 +161,13 @@ async def pay_and_watch(client: httpx.AsyncClient, sandbox: str, database_url: s
 
     async def watch() -> None:
         while True:
-            lag, due = await _lag(conn)
+            lag, due = await _lag(sampler)
             samples.append((time.monotonic() - start, lag, due))
             await asyncio.sleep(1.0)
 
     watcher = asyncio.create_task(watch())
     try:
-        for n, trade_no in enumerate(trades):
+        for n, (trade_no, _) in enumerate(trades):
             task = asyncio.create_task(pay(trade_no))
             paying.add(task)
             task.add_done_callback(paying.discard)
@@ -181,7 +183,9 @@ async def pay_and_watch(client: httpx.AsyncClient, sandbox: str, database_url: s
             await asyncio.sleep(0.5)
     finally:
         watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)
         await conn.close()
+        await sampler.close()
     return samples
 
 
@@ -228,6 +232,26 @@ async def figures(database_url: str, orders: int) -> dict[str, object]:
             "max": round(latencies[-1], 3) if latencies else None,
         },
     }
+
+
+async def unpaid_notifications(database_url: str, sandbox: str,
+                               trades: list[tuple[str, str]]) -> list[object]:
+    """What the sandbox's notifier did for a few orders that are not PAID (a lost order)."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        unpaid = await conn.fetch(
+            "SELECT order_no FROM payment_order WHERE status <> 'PAID' AND order_no = ANY($1)",
+            [order_no for _, order_no in trades],
+        )
+    finally:
+        await conn.close()
+    seen = []
+    async with httpx.AsyncClient(timeout=10) as client:
+        for row in unpaid[:3]:
+            answer = await client.get(f"{sandbox}/sandbox/alipay/notifications",
+                                      params={"out_trade_no": row["order_no"]})
+            seen.append({"order_no": row["order_no"], "sandbox": answer.json()})
+    return seen
 
 
 def lag_summary(samples: list[tuple[float, float, int]], duration: float) -> dict[str, object]:
@@ -282,6 +306,9 @@ async def main(argv: list[str] | None = None) -> int:
                     samples = await pay_and_watch(client, sandbox, database_url, trades,
                                                   args.rate)
                 result = await figures(database_url, count)
+                result["unpaid_notifications"] = await unpaid_notifications(
+                    database_url, sandbox, trades
+                )
     result["lag"] = lag_summary(samples, args.duration)
     result["rate"] = args.rate
     result["duration_s"] = args.duration

@@ -284,3 +284,4 @@ async def services(
     yield built
     await built.jobs.pool.aclose()
     await built.redis.aclose()
+    await built.outbound.aclose()
