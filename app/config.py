@@ -240,6 +240,49 @@ class ChannelSettings:
 
 
 @dataclass(frozen=True)
+class Operations:
+    """How an instance is run beside others (docs/operations.md).
+
+    ``sandbox_url`` (YIWANG_SANDBOX_URL) points every channel at a sandbox that runs on its
+    own (``yiwang sandbox``); the instance then starts none. ``metrics_token``
+    (YIWANG_METRICS_TOKEN) lets a scraper that is not on this machine read ``/metrics``.
+    On SIGTERM the instance fails readiness for ``drain_seconds`` (YIWANG_DRAIN_SECONDS)
+    while it still serves, so the balancer moves away first; then it stops accepting and
+    gives requests in flight ``grace_seconds`` (YIWANG_GRACE_SECONDS) to finish.
+    """
+
+    sandbox_url: str = ""
+    metrics_token: str = ""
+    metrics_dir: Path | None = None
+    drain_seconds: float = 0.0
+    grace_seconds: float = 15.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Operations:
+        token = env.get("YIWANG_METRICS_TOKEN", "").strip()
+        if token and len(token) < 16:
+            raise SettingsError("YIWANG_METRICS_TOKEN must be at least 16 characters")
+        seconds: dict[str, float] = {}
+        for name in ("drain_seconds", "grace_seconds"):
+            variable = f"YIWANG_{name.upper()}"
+            if variable not in env:
+                continue
+            try:
+                seconds[name] = float(env[variable])
+            except ValueError as exc:
+                raise SettingsError(f"{variable} must be a number of seconds") from exc
+            if not 0 <= seconds[name] <= 600:
+                raise SettingsError(f"{variable} must be between 0 and 600 seconds")
+        metrics_dir = env.get("YIWANG_METRICS_DIR", "").strip()
+        return cls(
+            sandbox_url=env.get("YIWANG_SANDBOX_URL", "").strip().rstrip("/"),
+            metrics_token=token,
+            metrics_dir=Path(metrics_dir) if metrics_dir else None,
+            **seconds,
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     redis_url: str
@@ -287,10 +330,11 @@ class Settings:
     service_rules: ServiceRules = field(default_factory=ServiceRules)
     log_json: bool = True
     var_dir: Path = Path("var")
+    ops: Operations = field(default_factory=lambda: Operations())
 
     @property
     def sandbox_url(self) -> str:
-        return f"http://{self.host}:{self.sandbox_port}"
+        return self.ops.sandbox_url or f"http://{self.host}:{self.sandbox_port}"
 
 
 def _key(env: Mapping[str, str], name: str) -> bytes:
@@ -366,7 +410,8 @@ def load_settings(
     if sandbox_port is None:
         sandbox_port = int(env.get("YIWANG_SANDBOX_PORT", "8001"))
     var_dir = Path(env.get("YIWANG_VAR_DIR", "var"))
-    use_sandbox = demo or env.get("YIWANG_SANDBOX", "") == "1"
+    ops = Operations.from_env(env)
+    use_sandbox = not ops.sandbox_url and (demo or env.get("YIWANG_SANDBOX", "") == "1")
     public_base = env.get("PUBLIC_BASE_URL", f"http://{host}:{port}")
     credentials_path = var_dir / "sandbox-credentials.json"
     if demo:
@@ -375,7 +420,9 @@ def load_settings(
         pii_key, pii_hash_key = _key(env, "PII_KEY"), _key(env, "PII_HASH_KEY")
         if pii_key == pii_hash_key:
             raise SettingsError("PII_KEY and PII_HASH_KEY must differ")
-    if use_sandbox:
+    if ops.sandbox_url:
+        channels = ChannelSettings.from_sandbox(load_or_create(credentials_path), ops.sandbox_url)
+    elif use_sandbox:
         channels = ChannelSettings.from_sandbox(
             load_or_create(credentials_path), f"http://{host}:{sandbox_port}"
         )
@@ -407,6 +454,7 @@ def load_settings(
         log_json=env.get("YIWANG_LOG_FORMAT", "json") == "json",
         login_rate_per_minute=int(env.get("LOGIN_RATE_PER_MINUTE", "30")),
         var_dir=var_dir,
+        ops=ops,
         appointments=AppointmentRules.from_env(env, pii_hash_key),
         service_rules=ServiceRules.from_env(env),
         receipt_keys=ReceiptKeys.demo(var_dir) if demo else ReceiptKeys.from_env(env),

@@ -123,6 +123,11 @@ class ServiceUnavailable(DomainError):
     message = "A backing service is unavailable."
 
 
+class MetricsForbidden(Forbidden):
+    code = "METRICS_FORBIDDEN"
+    message = "Metrics are for this machine, or for a scraper holding the metrics token."
+
+
 # --------------------------------------------------------------------------- catalog
 
 

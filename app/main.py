@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import logging
+import multiprocessing
+import signal
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -42,11 +46,13 @@ from app.http import legal_persons as legal_persons_http
 from app.http import receipts as receipts_http
 from app.http import supervision as supervision_http
 from app.http import violations as violations_http
-from app.services import open_services
-from infra import logs
+from app.services import Services, open_services
+from infra import logs, metrics
 
 if TYPE_CHECKING:
     from channels.sandbox.config import SandboxConfig
+
+POOL_SAMPLE_SECONDS = 5.0
 
 
 def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
@@ -57,6 +63,8 @@ def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
     app.config.KEEP_ALIVE_TIMEOUT = 30
     app.ctx.settings = settings
     app.ctx.access_log = not settings.demo or settings.log_json
+    # Requests in flight when a worker is told to stop get this long to finish.
+    app.config.GRACEFUL_SHUTDOWN_TIMEOUT = settings.ops.grace_seconds
     errors.install(app)
     middleware.install(app)
     blueprints = (
@@ -90,11 +98,22 @@ def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
     async def _open(app: Sanic) -> None:
         app.ctx.services = await open_services(settings)
 
+    @app.after_server_start
+    async def _watch_pools(app: Sanic) -> None:
+        app.add_task(_sample_pools(app.ctx.services), name="yiwang-pool-gauges")
+
     @app.after_server_stop
     async def _close(app: Sanic) -> None:
         await app.ctx.services.close()
+        metrics.mark_this_process_dead(settings.ops.metrics_dir)
 
     return app
+
+
+async def _sample_pools(services: Services) -> None:
+    while True:
+        metrics.sample_pools((services.redis, services.jobs.pool))
+        await asyncio.sleep(POOL_SAMPLE_SECONDS)
 
 
 def sandbox_config(settings: Settings) -> SandboxConfig:
@@ -130,6 +149,59 @@ def run_sandbox_process(config: SandboxConfig, host: str, port: int) -> None:
         asyncio.run(_serve_sandbox(config, host, port))
 
 
+def with_metrics_directory(settings: Settings) -> Settings:
+    """Give this instance its own, empty metrics directory before any worker starts.
+
+    One directory per instance (two instances on one machine must not merge each other's
+    counts), named in the settings so every worker process finds it.
+    """
+    directory = settings.ops.metrics_dir or settings.var_dir / "metrics" / f"port-{settings.port}"
+    metrics.use_directory(directory)
+    return dataclasses.replace(
+        settings, ops=dataclasses.replace(settings.ops, metrics_dir=directory)
+    )
+
+
+def drain_on_sigterm(app: Sanic, drain_seconds: float) -> None:
+    """SIGTERM to the main process: fail readiness first, keep serving, then stop.
+
+    For ``drain_seconds`` the workers keep answering while ``/readyz`` says 503, so a
+    balancer that probes it moves traffic away. Then the main process lets go of its copy
+    of the listening socket, so once the workers close theirs new connections are refused
+    (a balancer retries those elsewhere) instead of waiting in a backlog nobody accepts;
+    and Sanic's own shutdown runs: each worker stops accepting, finishes what is in flight
+    within GRACEFUL_SHUTDOWN_TIMEOUT and closes its pools. A second SIGTERM, or SIGINT,
+    stops at once.
+    """
+    manager = app.manager
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        if stopping:
+            return
+        stopping = True
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        for server_info in app.state.server_info:
+            sock = server_info.settings.get("sock")
+            if sock is not None:
+                sock.close()
+        manager.shutdown_signal(signal.SIGTERM, None)
+
+    def on_sigterm(*_: object) -> None:
+        if app.shared_ctx.draining.value or drain_seconds <= 0:
+            stop()
+            return
+        app.shared_ctx.draining.value = 1
+        logging.getLogger("yiwang.serve").info(
+            "SIGTERM: draining for %.1f s (readiness fails), then stopping", drain_seconds
+        )
+        signal.signal(signal.SIGALRM, stop)
+        signal.setitimer(signal.ITIMER_REAL, drain_seconds)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+
+
 def serve(settings: Settings) -> None:
     # Imported here: the worker processes import this module and need none of them.
     from app.serving import prepare_database
@@ -142,6 +214,7 @@ def serve(settings: Settings) -> None:
         embedded = EmbeddedRedis(avoid=frozenset({settings.port, settings.sandbox_port})).start()
         settings = with_redis(settings, embedded.url)
     asyncio.run(prepare_database(settings, seed_demo=settings.demo))
+    settings = with_metrics_directory(settings)
 
     loader = AppLoader(factory=partial(create_app, settings))
     app = loader.load()
@@ -153,6 +226,14 @@ def serve(settings: Settings) -> None:
         motd=False,
         single_process=False,
     )
+
+    @app.main_process_start
+    async def _share_draining_flag(app: Sanic, _: object) -> None:
+        app.shared_ctx.draining = multiprocessing.get_context("spawn").RawValue("b", 0)
+
+    @app.main_process_ready
+    async def _drain_first(app: Sanic, _: object) -> None:
+        drain_on_sigterm(app, settings.ops.drain_seconds)
 
     @app.main_process_ready
     async def _manage_helpers(app: Sanic, _: object) -> None:
