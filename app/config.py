@@ -249,6 +249,9 @@ class Operations:
     On SIGTERM the instance fails readiness for ``drain_seconds`` (YIWANG_DRAIN_SECONDS)
     while it still serves, so the balancer moves away first; then it stops accepting and
     gives requests in flight ``grace_seconds`` (YIWANG_GRACE_SECONDS) to finish.
+    ``proxies_count`` (YIWANG_PROXIES_COUNT) is how many proxies of ours stand in front
+    (1 behind one nginx): the client's address is then read from X-Forwarded-For, so rate
+    limits count residents, not the proxy.
     """
 
     sandbox_url: str = ""
@@ -256,6 +259,7 @@ class Operations:
     metrics_dir: Path | None = None
     drain_seconds: float = 0.0
     grace_seconds: float = 15.0
+    proxies_count: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Operations:
@@ -274,7 +278,11 @@ class Operations:
             if not 0 <= seconds[name] <= 600:
                 raise SettingsError(f"{variable} must be between 0 and 600 seconds")
         metrics_dir = env.get("YIWANG_METRICS_DIR", "").strip()
+        proxies = env.get("YIWANG_PROXIES_COUNT", "0").strip()
+        if not proxies.isdigit() or int(proxies) > 5:
+            raise SettingsError("YIWANG_PROXIES_COUNT must be a whole number from 0 to 5")
         return cls(
+            proxies_count=int(proxies),
             sandbox_url=env.get("YIWANG_SANDBOX_URL", "").strip().rstrip("/"),
             metrics_token=token,
             metrics_dir=Path(metrics_dir) if metrics_dir else None,

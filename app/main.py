@@ -65,6 +65,8 @@ def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
     app.ctx.access_log = not settings.demo or settings.log_json
     # Requests in flight when a worker is told to stop get this long to finish.
     app.config.GRACEFUL_SHUTDOWN_TIMEOUT = settings.ops.grace_seconds
+    if settings.ops.proxies_count:
+        app.config.PROXIES_COUNT = settings.ops.proxies_count
     errors.install(app)
     middleware.install(app)
     blueprints = (

@@ -71,8 +71,8 @@ RECEIPTS = Counter(
 )
 RATE_LIMIT_HITS = Counter(
     "yiwang_rate_limit_hits_total",
-    "Requests turned away by a rate limit, by the limit's name.",
-    ["limit"],
+    "Requests turned away by a rate limit (429), by route template.",
+    ["route"],
 )
 
 # --- Pools: one sample per process, summed over the processes alive now.

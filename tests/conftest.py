@@ -105,6 +105,8 @@ def env(database_url: str, redis_url: str, workdir: Path, ports: Ports) -> dict[
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports.api}",
         "YIWANG_SANDBOX_PORT": str(ports.sandbox),
         "YIWANG_METRICS_TOKEN": METRICS_TOKEN,
+        # As behind one nginx: a test may speak for a client address of its own.
+        "YIWANG_PROXIES_COUNT": "1",
     }
 
 

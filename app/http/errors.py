@@ -16,6 +16,7 @@ from sanic.response import JSONResponse, json
 from tortoise.exceptions import DBConnectionError
 
 from app import errors as e
+from infra import metrics
 from payments import errors as pe
 
 log = logging.getLogger("yiwang.http")
@@ -188,7 +189,13 @@ async def on_domain_error(
     request: Request, error: e.DomainError | pe.PaymentError
 ) -> JSONResponse:
     status = status_for(error)
-    headers = {"Retry-After": "60"} if isinstance(error, e.RateLimited) else None
+    headers = None
+    if isinstance(error, e.RateLimited):
+        headers = {"Retry-After": "60"}
+        route = request.route
+        metrics.RATE_LIMIT_HITS.labels(
+            "/" + route.path if route is not None else metrics.UNMATCHED_ROUTE
+        ).inc()
     return json(
         error_body(error.code, error.message, _request_id(request), error.details),
         status=status,

@@ -20,7 +20,7 @@ from app.receipts.models import Receipt, ReceiptLine
 from app.receipts.numbering import take_number
 from app.receipts.signing import Claim, KeyRing
 from app.receipts.states import ReceiptKind, ReceiptStatus, receipt_may_move
-from infra import clock
+from infra import clock, metrics
 from infra.pii import PiiVault, mask_name
 from payments.models import Order, OrderLine
 from payments.states import SETTLED, OrderStatus
@@ -189,4 +189,5 @@ class Issuer:
             if winner is None:
                 raise
             return winner
+        metrics.RECEIPTS.labels("red_letter" if original is not None else "receipt").inc()
         return receipt

@@ -61,7 +61,7 @@ def test_without_alive_given_the_kernel_says_who_is_alive(tmp_path: Path) -> Non
 def test_a_process_without_a_directory_renders_its_own_registry() -> None:
     metrics.RATE_LIMIT_HITS.labels("test-only").inc()
     text = metrics.render(None).decode()
-    assert 'yiwang_rate_limit_hits_total{limit="test-only"}' in text
+    assert 'yiwang_rate_limit_hits_total{route="test-only"}' in text
 
 
 @pytest.mark.parametrize(
