@@ -313,6 +313,77 @@ def _public_service_parsers(sub: argparse._SubParsersAction) -> None:
     open311.set_defaults(func=cmd_open311)
 
 
+# --- operations: the standalone sandbox, fresh secrets, the demo data set for staging.
+
+
+def cmd_sandbox(args: argparse.Namespace) -> None:
+    """Run the channel sandbox alone, for every instance of a stack to share."""
+    import signal
+    from pathlib import Path
+
+    from app.config import Operations, sandbox_credentials
+    from app.main import run_sandbox_process
+    from channels.sandbox.config import SandboxConfig
+
+    try:
+        ops = Operations.from_env(os.environ)
+        var_dir = Path(os.environ.get("YIWANG_VAR_DIR", "var"))
+        credentials = sandbox_credentials(ops, var_dir / "sandbox-credentials.json")
+        scale = float(args.time_scale or os.environ.get("YIWANG_SANDBOX_TIME_SCALE", "1.0"))
+    except (SettingsError, ValueError) as exc:
+        sys.exit(f"yiwang: configuration error: {exc}")
+    base_url = (args.public_url or f"http://{args.host}:{args.port}").rstrip("/")
+    config = SandboxConfig(
+        credentials=credentials, base_url=base_url, time_scale=scale, demo_people=args.demo_people
+    )
+    print(f"yiwang: sandbox  {base_url}", flush=True)
+
+    def stop(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    run_sandbox_process(config, args.host, args.port)
+
+
+def cmd_secrets(args: argparse.Namespace) -> None:
+    from app.provisioning import env_file
+
+    print(env_file(sandbox=args.sandbox), end="")
+
+
+def cmd_demo_seed(args: argparse.Namespace) -> None:
+    """Load the demo data set into the configured database (staging), never a guessed one."""
+    from app.demo import seed
+    from app.serving import with_database
+
+    settings = _settings(args, demo=args.demo)
+    asyncio.run(with_database(settings, lambda: seed(settings)))
+    agencies = settings.var_dir / "demo-agencies.json"
+    print(json.dumps({"seeded": "demo", "agency_keys": str(agencies)}, ensure_ascii=False))
+
+
+def _operations_parsers(sub: argparse._SubParsersAction) -> None:
+    sandbox = sub.add_parser("sandbox", help="run the channel sandbox alone (for a stack)")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8001)
+    sandbox.add_argument("--public-url", default=None, help="where instances reach it")
+    sandbox.add_argument("--time-scale", default=None, help="scales notification retries")
+    sandbox.add_argument("--demo-people", action="store_true", help="know the demo's residents")
+    sandbox.set_defaults(func=cmd_sandbox)
+    secrets_cmd = sub.add_parser("secrets", help="fresh secrets for a new stack")
+    secrets_sub = secrets_cmd.add_subparsers(dest="secrets_command", required=True)
+    generate = secrets_sub.add_parser("generate", help="print NAME=value lines, fresh keys")
+    generate.add_argument(
+        "--sandbox", action="store_true", help="add the sandbox's channel credentials"
+    )
+    generate.set_defaults(func=cmd_secrets)
+    demo = sub.add_parser("demo", help="the demo data set")
+    demo_sub = demo.add_subparsers(dest="demo_command", required=True)
+    seed = demo_sub.add_parser("seed", help="load it into DATABASE_URL (or --demo's database)")
+    seed.add_argument("--demo", action="store_true", help="the demo's SQLite database")
+    seed.set_defaults(func=cmd_demo_seed)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="yiwang", description="Yiwang (一网) backend")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -382,6 +453,7 @@ def _parser() -> argparse.ArgumentParser:
     create.set_defaults(func=cmd_agency_create)
     _catalog_parsers(sub)
     _public_service_parsers(sub)
+    _operations_parsers(sub)
     miniprogram = sub.add_parser("miniprogram", help="the WeChat and Alipay mini-programs")
     miniprogram_sub = miniprogram.add_subparsers(dest="miniprogram_command", required=True)
     mp_build = miniprogram_sub.add_parser("build", help="write an uploadable package")

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from channels.sandbox.credentials import SandboxCredentials, load_or_create
+from channels.sandbox.credentials import SandboxCredentials, decode, load_or_create
 
 # Online levels (星级) of a service item, 1-5; level 5 is fully online (零登门).
 ONLINE_LEVELS: dict[int, str] = {
@@ -255,6 +255,9 @@ class Operations:
     """
 
     sandbox_url: str = ""
+    # YIWANG_SANDBOX_CREDENTIALS: what `yiwang secrets generate --sandbox` printed; without
+    # it, the credentials file under the var directory (made on first use).
+    sandbox_credentials: str = ""
     metrics_token: str = ""
     metrics_dir: Path | None = None
     drain_seconds: float = 0.0
@@ -284,6 +287,7 @@ class Operations:
         return cls(
             proxies_count=int(proxies),
             sandbox_url=env.get("YIWANG_SANDBOX_URL", "").strip().rstrip("/"),
+            sandbox_credentials=env.get("YIWANG_SANDBOX_CREDENTIALS", "").strip(),
             metrics_token=token,
             metrics_dir=Path(metrics_dir) if metrics_dir else None,
             **seconds,
@@ -429,10 +433,12 @@ def load_settings(
         if pii_key == pii_hash_key:
             raise SettingsError("PII_KEY and PII_HASH_KEY must differ")
     if ops.sandbox_url:
-        channels = ChannelSettings.from_sandbox(load_or_create(credentials_path), ops.sandbox_url)
+        channels = ChannelSettings.from_sandbox(
+            sandbox_credentials(ops, credentials_path), ops.sandbox_url
+        )
     elif use_sandbox:
         channels = ChannelSettings.from_sandbox(
-            load_or_create(credentials_path), f"http://{host}:{sandbox_port}"
+            sandbox_credentials(ops, credentials_path), f"http://{host}:{sandbox_port}"
         )
     else:
         channels = _channels_from_env(env)
@@ -474,6 +480,17 @@ def load_settings(
             env.get("VIOLATION_LOOKUPS_PER_MINUTE_CLIENT", "300")
         ),
     )
+
+
+def sandbox_credentials(ops: Operations, path: Path) -> SandboxCredentials:
+    """The channel credentials the sandbox knows: from YIWANG_SANDBOX_CREDENTIALS when set
+    (every process of a stack reads the same line), else the file, made on first use."""
+    if ops.sandbox_credentials:
+        try:
+            return decode(ops.sandbox_credentials)
+        except ValueError as exc:
+            raise SettingsError(f"YIWANG_SANDBOX_CREDENTIALS: {exc}") from exc
+    return load_or_create(path)
 
 
 def with_redis(settings: Settings, redis_url: str) -> Settings:

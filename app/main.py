@@ -119,11 +119,11 @@ async def _sample_pools(services: Services) -> None:
 
 
 def sandbox_config(settings: Settings) -> SandboxConfig:
+    from app.config import sandbox_credentials
     from channels.sandbox.config import SandboxConfig
-    from channels.sandbox.credentials import load_or_create
 
     return SandboxConfig(
-        credentials=load_or_create(settings.sandbox_credentials_path),
+        credentials=sandbox_credentials(settings.ops, settings.sandbox_credentials_path),
         base_url=settings.sandbox_url,
         time_scale=settings.sandbox_time_scale,
         demo_people=settings.demo,
