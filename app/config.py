@@ -263,6 +263,9 @@ class Operations:
     drain_seconds: float = 0.0
     grace_seconds: float = 15.0
     proxies_count: int = 0
+    # YIWANG_OUTBOX_LEASE_SECONDS: how long an event a worker took stays its own; after a
+    # worker dies mid-delivery another worker delivers the event once this has passed.
+    outbox_lease_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Operations:
@@ -270,7 +273,7 @@ class Operations:
         if token and len(token) < 16:
             raise SettingsError("YIWANG_METRICS_TOKEN must be at least 16 characters")
         seconds: dict[str, float] = {}
-        for name in ("drain_seconds", "grace_seconds"):
+        for name in ("drain_seconds", "grace_seconds", "outbox_lease_seconds"):
             variable = f"YIWANG_{name.upper()}"
             if variable not in env:
                 continue

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -17,7 +18,7 @@ from app.appointments import jobs as appointment_jobs
 from app.config import Settings
 from app.services import Services, open_services
 from app.supervision import jobs as supervision_jobs
-from infra import outbox
+from infra import logs, outbox
 from infra.jobs import Schedule, WorkerSpec, build_worker, every
 
 log = logging.getLogger("yiwang.worker")
@@ -25,7 +26,9 @@ RESTART_DELAY = 2.0
 
 
 async def deliver_outbox_event(ctx: dict[str, Any], event_id: int) -> bool:
-    return await outbox.deliver(event_id)
+    services: Services = ctx["services"]
+    lease = timedelta(seconds=services.settings.ops.outbox_lease_seconds)
+    return await outbox.deliver(event_id, lease=lease)
 
 
 async def sweep_outbox(ctx: dict[str, Any]) -> int:
@@ -91,5 +94,8 @@ async def run_worker(settings: Settings) -> None:
 
 def run_worker_process(settings: Settings) -> None:
     """Entry point of the worker process that ``serve`` manages; stops quietly on SIGTERM."""
+    # A process of its own (``yiwang worker``, or spawned by ``serve``): its logs go the
+    # same way as the server's, redacted, in the same format.
+    logs.configure(json_lines=settings.log_json)
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         asyncio.run(run_worker(settings))

@@ -14,6 +14,7 @@ import secrets
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,22 +47,25 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("yiwang")
 
 
-@pytest.fixture(scope="session")
-async def database_url() -> AsyncIterator[str]:
+@asynccontextmanager
+async def fresh_database() -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database, dropped afterwards; its URL."""
     name = f"yiwang_test_{secrets.token_hex(4)}"
     admin = await asyncpg.connect(PG_ADMIN)
     await admin.execute(f'CREATE DATABASE "{name}"')
     await admin.close()
     base = PG_ADMIN.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
+    try:
+        yield f"{base}/{name}"
+    finally:
+        admin = await asyncpg.connect(PG_ADMIN)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
 
 
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    """Claim a Redis db for this session, so parallel test sessions never flush each other."""
+@contextmanager
+def claimed_redis_db() -> Iterator[str]:
+    """Claim a Redis db, so parallel test sessions (and stacks) never flush each other."""
     import redis as sync_redis
 
     registry = sync_redis.Redis(host="127.0.0.1", port=6379, db=0)
@@ -72,10 +76,24 @@ def redis_url() -> Iterator[str]:
     )
     if claimed is None:
         raise RuntimeError("every Redis test db is claimed by another test session")
-    yield f"redis://127.0.0.1:6379/{claimed}"
-    if registry.get(f"yiwang-test-db:{claimed}") == token.encode():
-        registry.delete(f"yiwang-test-db:{claimed}")
-    registry.close()
+    try:
+        yield f"redis://127.0.0.1:6379/{claimed}"
+    finally:
+        if registry.get(f"yiwang-test-db:{claimed}") == token.encode():
+            registry.delete(f"yiwang-test-db:{claimed}")
+        registry.close()
+
+
+@pytest.fixture(scope="session")
+async def database_url() -> AsyncIterator[str]:
+    async with fresh_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    with claimed_redis_db() as url:
+        yield url
 
 
 @dataclass(frozen=True)

@@ -32,21 +32,27 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS)) - 1])
 
 
-async def _claim(event_id: int) -> OutboxEvent | None:
+async def _claim(event_id: int, lease: timedelta) -> OutboxEvent | None:
     """Take a lease on a due event so concurrent deliverers do not run it at once."""
     now = clock.now()
     claimed = await OutboxEvent.filter(
         id=event_id, status=PENDING, next_attempt_at__lte=now
-    ).update(next_attempt_at=now + LEASE)
+    ).update(next_attempt_at=now + lease)
     if claimed != 1:
         return None
     return await OutboxEvent.get(id=event_id)
 
 
-async def deliver(event_id: int, handlers: Mapping[str, EventHandler] | None = None) -> bool:
-    """Run one event's handler. True when it is delivered (now or before)."""
+async def deliver(
+    event_id: int, handlers: Mapping[str, EventHandler] | None = None, *, lease: timedelta = LEASE
+) -> bool:
+    """Run one event's handler. True when it is delivered (now or before).
+
+    ``lease`` is how long a deliverer that died mid-handler keeps others off the event:
+    longer than any handler takes, short enough that a dead worker's event moves on soon.
+    """
     table = handlers if handlers is not None else _handlers
-    event = await _claim(event_id)
+    event = await _claim(event_id, lease)
     if event is None:
         current = await OutboxEvent.get_or_none(id=event_id)
         return current is not None and current.status == DELIVERED
