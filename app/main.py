@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import multiprocessing
 import signal
@@ -159,9 +158,8 @@ def with_metrics_directory(settings: Settings) -> Settings:
     """
     directory = settings.ops.metrics_dir or settings.var_dir / "metrics" / f"port-{settings.port}"
     metrics.use_directory(directory)
-    return dataclasses.replace(
-        settings, ops=dataclasses.replace(settings.ops, metrics_dir=directory)
-    )
+    ops = settings.ops.model_copy(update={"metrics_dir": directory})
+    return settings.model_copy(update={"ops": ops})
 
 
 def drain_on_sigterm(app: Sanic, drain_seconds: float) -> None:
