@@ -106,6 +106,8 @@ def cmd_appointments(args: argparse.Namespace) -> None:
             return (await services.appointments.drift()).as_dict()
         if args.appointments_command == "rebuild-gate":
             return {"groups_rebuilt": await services.appointments.rebuild_gate()}
+        if args.appointments_command == "heal-gate":
+            return (await services.appointments.heal_gate()).as_dict()
         lifted = await lift_ban(uuid.UUID(args.citizen), args.reason)
         return {"citizen": str(lifted.citizen_id), "was_banned_until": lifted.was_until.isoformat(),
                 "reason": lifted.reason}
@@ -437,6 +439,9 @@ def _parser() -> argparse.ArgumentParser:
     appts_sub = appts.add_subparsers(dest="appointments_command", required=True)
     appts_sub.add_parser("drift", help="compare the Redis gate with PostgreSQL (exit 1 on drift)")
     appts_sub.add_parser("rebuild-gate", help="reload every upcoming gate group from PostgreSQL")
+    appts_sub.add_parser(
+        "heal-gate", help="give back gate seats a dead process left (two looks, seconds apart)"
+    )
     lift = appts_sub.add_parser("lift-ban", help="lift a citizen's booking ban, with a reason")
     lift.add_argument("--citizen", required=True, help="citizen id (UUID)")
     lift.add_argument("--reason", required=True)

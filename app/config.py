@@ -187,6 +187,9 @@ class AppointmentRules(EnvSection):
     # HMAC-SHA256 key for check-in QR codes (32 bytes base64). Without it the key is derived
     # from PII_HASH_KEY, so the demo and tests need no extra secret.
     checkin_key: DerivableKey = b""
+    # After a server process dies, a gate seat PostgreSQL disagrees with is repaired when two
+    # looks this many seconds apart both find it (app/appointments/gate_heal.py).
+    gate_heal_after_seconds: PositiveFloat = 10.0
 
 
 class ServiceRules(EnvSection):

@@ -46,7 +46,8 @@ from app.http import receipts as receipts_http
 from app.http import supervision as supervision_http
 from app.http import violations as violations_http
 from app.services import Services, open_services
-from infra import logs, metrics
+from infra import heartbeats, logs, metrics
+from infra.heartbeats import Heartbeat
 
 if TYPE_CHECKING:
     from channels.sandbox.config import SandboxConfig
@@ -102,13 +103,25 @@ def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
     @app.after_server_start
     async def _watch_pools(app: Sanic) -> None:
         app.add_task(_sample_pools(app.ctx.services), name="yiwang-pool-gauges")
+        app.ctx.heartbeat = Heartbeat(app.ctx.services.redis)
+        app.add_task(_beat(app.ctx.heartbeat), name="yiwang-heartbeat")
 
     @app.after_server_stop
     async def _close(app: Sanic) -> None:
+        # A clean stop says goodbye, so the worker repairs nothing after it.
+        with contextlib.suppress(Exception):
+            await app.ctx.heartbeat.leave()
         await app.ctx.services.close()
         metrics.mark_this_process_dead(settings.ops.metrics_dir)
 
     return app
+
+
+async def _beat(heartbeat: Heartbeat) -> None:
+    while True:
+        with contextlib.suppress(Exception):  # Redis away: the next beat tries again
+            await heartbeat.beat()
+        await asyncio.sleep(heartbeats.BEAT_SECONDS)
 
 
 async def _sample_pools(services: Services) -> None:

@@ -245,6 +245,7 @@ def running_stack(
         "YIWANG_DRAIN_SECONDS": "1.5",
         "YIWANG_GRACE_SECONDS": "10",
         "YIWANG_OUTBOX_LEASE_SECONDS": "3",
+        "APPOINTMENT_GATE_HEAL_AFTER_SECONDS": "2",
         "YIWANG_LOG_FORMAT": "json",
         **(extra_env or {}),
     }
