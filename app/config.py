@@ -16,6 +16,7 @@ import hmac
 import json
 import re
 import secrets
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
@@ -447,7 +448,11 @@ class Settings(EnvSection):
     receipt_keys: ReceiptKeys = Field(default_factory=ReceiptKeys)
     receipt_verifications_per_minute: PositiveInt = 60
     service_rules: ServiceRules = Field(default_factory=ServiceRules)
-    log_format: Literal["json", "text"] = Field("json", validation_alias="YIWANG_LOG_FORMAT")
+    # YIWANG_LOG_FORMAT: json or text; unset, the demo writes text to a terminal and JSON
+    # lines anywhere else (a file, a pipe, a log collector), and everything else JSON.
+    log_format: Literal["json", "text", "auto"] = Field(
+        "auto", validation_alias="YIWANG_LOG_FORMAT"
+    )
     var_dir: Path
     ops: Operations = Field(default_factory=Operations)
 
@@ -466,6 +471,8 @@ class Settings(EnvSection):
 
     @property
     def log_json(self) -> bool:
+        if self.log_format == "auto":
+            return not (self.demo and sys.stderr.isatty())
         return self.log_format == "json"
 
     @property
