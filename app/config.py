@@ -385,6 +385,8 @@ class Operations(EnvSection):
     grace_seconds: float = Field(15.0, ge=0, le=600)
     proxies_count: int = Field(0, ge=0, le=5)
     outbox_lease_seconds: float = Field(60.0, gt=0, le=3600)
+    # YIWANG_REQUEST_METRICS=false stops observing each request (bench/ measures the cost).
+    request_metrics: bool = True
     init_only: ClassVar[tuple[str, ...]] = ("metrics_dir",)
 
     @field_validator("sandbox_url")

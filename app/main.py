@@ -63,6 +63,7 @@ def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
     app.config.KEEP_ALIVE_TIMEOUT = 30
     app.ctx.settings = settings
     app.ctx.access_log = not settings.demo or settings.log_json
+    app.ctx.request_metrics = settings.ops.request_metrics
     # Requests in flight when a worker is told to stop get this long to finish.
     app.config.GRACEFUL_SHUTDOWN_TIMEOUT = settings.ops.grace_seconds
     if settings.ops.proxies_count:

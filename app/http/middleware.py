@@ -35,9 +35,13 @@ def stamp_response(request: Request, response: HTTPResponse) -> None:
     # The route's template (``/api/v1/orders/<order_id>``), never the path: a path carries
     # ids and whatever a client typed, and every distinct one would be a new series.
     route = request.route
-    metrics.observe_request(
-        request.method, "/" + route.path if route is not None else None, response.status, seconds
-    )
+    if request.app.ctx.request_metrics:
+        metrics.observe_request(
+            request.method,
+            "/" + route.path if route is not None else None,
+            response.status,
+            seconds,
+        )
     if request.app.ctx.access_log:
         logs.access(request.method, request.path, response.status, seconds * 1000, request_id)
 
