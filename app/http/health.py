@@ -75,6 +75,7 @@ async def healthz(request: Request) -> JSONResponse:
 @documented(
     "Readiness: the database and Redis answer, migrations are current, and the instance is "
     "not draining. 503 with the failing checks otherwise.",
+    responses={200: "ready, with each check", 503: "not ready, with each check"},
     tag="ops",
 )
 async def readyz(request: Request) -> JSONResponse:
@@ -113,6 +114,7 @@ def _may_read_metrics(request: Request) -> bool:
     "Prometheus text format, merged over the instance's worker processes. Answered to the "
     "machine itself (loopback, not through a proxy) or to `Authorization: Bearer` with "
     "the token from YIWANG_METRICS_TOKEN.",
+    responses={200: "the exposition (text/plain)", 403: "METRICS_FORBIDDEN"},
     tag="ops",
 )
 async def metrics_endpoint(request: Request) -> HTTPResponse:

@@ -193,11 +193,14 @@ class Stack:
             with suppress(ProcessLookupError):
                 os.killpg(process.popen.pid, signal.SIGKILL)
 
-    def yiwang(self, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+    def yiwang(
+        self, *args: str, check: bool = False, unset: tuple[str, ...] = ()
+    ) -> subprocess.CompletedProcess[str]:
         """A one-off command with the stack's environment (drift, reconcile, agency create)."""
+        env = {**os.environ, **self.env, **self._own_env("cli")}
         return subprocess.run(
             [sys.executable, "-m", "app", *args],
-            env={**os.environ, **self.env, **self._own_env("cli")},
+            env={k: v for k, v in env.items() if k not in unset},
             capture_output=True,
             text=True,
             check=check,

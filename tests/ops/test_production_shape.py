@@ -37,6 +37,7 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
+from app.demo import DEMO_AGENCIES
 from app.identity.id_numbers import with_check_digit
 from infra import clock
 from infra.clock import SHANGHAI
@@ -573,6 +574,34 @@ async def acknowledged_trades(shape: Shape, orders: list[dict[str, str]]) -> int
                 assert status == "PAID", order
                 acked += 1
     return acked
+
+
+async def test_demo_seed_loads_the_demo_data_set_into_the_stacks_database_once(
+    shape: Shape,
+) -> None:
+    """For staging: the demo's agencies, catalog, notices and schedules, on PostgreSQL."""
+    tables = ("agency", "catalog_item", "payment_notice", "appt_slot", "fee_item")
+
+    async def counts() -> dict[str, int]:
+        return {t: await shape.sql.fetchval(f"SELECT count(*) FROM {t}") for t in tables}
+
+    before = await counts()
+    first = shape.stack.yiwang("demo", "seed")
+    assert first.returncode == 0, first.stdout + first.stderr
+    seeded = await counts()
+    assert all(seeded[t] > before[t] for t in tables), (before, seeded)
+    demo_agencies = await shape.sql.fetchval(
+        "SELECT count(DISTINCT name) FROM agency WHERE name = ANY($1::text[])",
+        [name for name, _, _ in DEMO_AGENCIES],
+    )
+    assert demo_agencies == len(DEMO_AGENCIES)
+    again = shape.stack.yiwang("demo", "seed")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert await counts() == seeded
+    # Never a guessed database: without DATABASE_URL (and without --demo) it refuses.
+    refused = shape.stack.yiwang("demo", "seed", unset=("DATABASE_URL",))
+    assert refused.returncode != 0 and "DATABASE_URL" in refused.stderr
+    shape.figures["demo_seed"] = {t: seeded[t] - before[t] for t in tables}
 
 
 async def test_a_restored_dump_passes_drift_and_the_days_reconciliation(
