@@ -103,9 +103,17 @@ def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
 
     @app.after_server_start
     async def _watch_pools(app: Sanic) -> None:
-        app.add_task(_sample_pools(app.ctx.services), name="yiwang-pool-gauges")
         app.ctx.heartbeat = Heartbeat(app.ctx.services.redis)
-        app.add_task(_beat(app.ctx.heartbeat), name="yiwang-heartbeat")
+        app.ctx.background = [
+            asyncio.create_task(_sample_pools(app.ctx.services), name="yiwang-pool-gauges"),
+            asyncio.create_task(_beat(app.ctx.heartbeat), name="yiwang-heartbeat"),
+        ]
+
+    @app.before_server_stop
+    async def _stop_background(app: Sanic) -> None:
+        for task in app.ctx.background:
+            task.cancel()
+        await asyncio.gather(*app.ctx.background, return_exceptions=True)
 
     @app.after_server_stop
     async def _close(app: Sanic) -> None:

@@ -234,12 +234,14 @@ def running_stack(
     redis_url: str,
     workers_per_instance: int = 1,
     extra_env: dict[str, str] | None = None,
+    keep_logs: Path | None = None,
 ) -> Iterator[Stack]:
     front, sandbox = free_port(), free_port()
     instances = {"instance-a": free_port(), "instance-b": free_port()}
     env = {
         **generated_secrets(),
-        "DATABASE_URL": database_url,
+        # Small pools: eight processes share one PostgreSQL's max_connections here.
+        "DATABASE_URL": f"{database_url}{'&' if '?' in database_url else '?'}minsize=1&maxsize=5",
         "REDIS_URL": redis_url,
         "YIWANG_SANDBOX_URL": f"http://127.0.0.1:{sandbox}",
         "YIWANG_SANDBOX_TIME_SCALE": "0.001",
@@ -292,3 +294,7 @@ def running_stack(
         yield stack
     finally:
         stack.stop_all()
+        if keep_logs is not None:
+            keep_logs.mkdir(parents=True, exist_ok=True)
+            for log in root.glob("*.log"):
+                shutil.copy(log, keep_logs / log.name)

@@ -60,6 +60,7 @@ class Shape:
     database_url: str
     figures: dict[str, Any] = field(default_factory=dict)
     people: int = 0
+    agencies: int = 0
     hospital: dict[str, str] = field(default_factory=dict)
 
 
@@ -73,7 +74,8 @@ async def shape(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Shape
             await flush.aclose()
             extra = {"LOGIN_RATE_PER_MINUTE": "100000"}
             with running_stack(
-                root, database_url=database_url, redis_url=redis_url, extra_env=extra
+                root, database_url=database_url, redis_url=redis_url, extra_env=extra,
+                keep_logs=ARTIFACTS / "production-shape",
             ) as stack:
                 sql = await asyncpg.connect(database_url)
                 built = Shape(stack, sql, database_url)
@@ -128,10 +130,10 @@ async def publish_day(
     shape: Shape, front: httpx.AsyncClient, day: date, *, doctors: int, slots: int, capacity: int
 ) -> list[int]:
     if not shape.hospital:
-        shape.hospital = create_agency(shape, "health", "杭州市第一人民医院")
+        shape.hospital = create_agency(shape, "health", "杭州市第二人民医院")
         institution = {
             "ref": "HZ1H",
-            "name": "杭州市第一人民医院",
+            "name": "杭州市第二人民医院",
             "kind": "clinic",
             "region_code": "330100",
             "departments": [
@@ -276,7 +278,8 @@ def notifications_on(text: str) -> float:
 
 
 async def fees_agency(shape: Shape, front: httpx.AsyncClient, hooks: Receiver) -> dict:
-    creds = create_agency(shape, "fees", f"浙江省教育考试院{len(hooks.url)}", webhook=hooks.url)
+    shape.agencies += 1
+    creds = create_agency(shape, "fees", f"浙江省教育考试院{shape.agencies}", webhook=hooks.url)
     made = await agency_post(front, creds, "/api/v1/agency/fee-items", EXAM_FEE)
     assert made.status_code == 201, made.text
     return creds
@@ -322,19 +325,43 @@ async def settled_once(shape: Shape, orders: list[dict[str, str]]) -> dict[str, 
     """Every order PAID, with one receipt, one order.paid and one agency webhook event."""
     order_nos = [o["order_no"] for o in orders]
 
-    async def all_done() -> bool:
-        delivered = await shape.sql.fetchval(
-            """SELECT count(*) FROM outbox_event
-                WHERE kind IN ('agency.webhook', 'receipt.issue') AND status <> 'delivered'""",
+    async def webhooks() -> int:
+        return int(
+            await shape.sql.fetchval(
+                """SELECT count(*) FROM outbox_event WHERE kind = 'agency.webhook'
+                    AND payload->'data'->>'payment_code' = ANY($1::text[])""",
+                [o["payment_code"] for o in orders],
+            )
+        )
+
+    async def progress() -> dict[str, object]:
+        # order.paid's handler emits the agency webhook, so all three kinds must be through.
+        undelivered = await shape.sql.fetch(
+            """SELECT kind, status, attempts, last_error FROM outbox_event
+                WHERE status <> 'delivered'
+                  AND kind IN ('order.paid', 'agency.webhook', 'receipt.issue')""",
         )
         receipts = await shape.sql.fetchval(
             "SELECT count(*) FROM receipt r JOIN payment_order o ON o.id = r.order_id "
             "WHERE o.order_no = ANY($1::text[])",
             order_nos,
         )
-        return delivered == 0 and receipts == len(order_nos)
+        paid = await shape.sql.fetchval(
+            "SELECT count(*) FROM payment_order WHERE status = 'PAID' "
+            "AND order_no = ANY($1::text[])",
+            order_nos,
+        )
+        return {"paid": paid, "receipts": receipts, "webhooks": await webhooks(),
+                "undelivered": [dict(r) for r in undelivered]}
 
-    await eventually(all_done, timeout=60, every=0.3)
+    async def all_done() -> bool:
+        now = await progress()
+        return not now["undelivered"] and now["receipts"] == now["webhooks"] == len(orders)
+
+    try:
+        await eventually(all_done, timeout=60, every=0.3)
+    except AssertionError as exc:
+        raise AssertionError(f"not settled in 60 s: {await progress()}") from exc
     rows = await shape.sql.fetch(
         """SELECT o.order_no, o.status,
                   (SELECT count(*) FROM receipt r WHERE r.order_id = o.id) AS receipts,
@@ -346,12 +373,7 @@ async def settled_once(shape: Shape, orders: list[dict[str, str]]) -> dict[str, 
     assert len(rows) == len(orders)
     for row in rows:
         assert (row["status"], row["receipts"], row["paid_events"]) == ("PAID", 1, 1), dict(row)
-    webhooks = await shape.sql.fetchval(
-        """SELECT count(*) FROM outbox_event WHERE kind = 'agency.webhook'
-            AND payload->'data'->>'payment_code' = ANY($1::text[])""",
-        [o["payment_code"] for o in orders],
-    )
-    assert webhooks == len(orders)
+    assert await webhooks() == len(orders)
     return {"orders": len(rows), "receipts": sum(r["receipts"] for r in rows)}
 
 
