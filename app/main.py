@@ -24,6 +24,7 @@ from app.config import Settings, with_redis
 from app.http import (
     agency,
     catalog,
+    columns,
     errors,
     fees,
     h5,
@@ -42,11 +43,12 @@ from app.http import cases as cases_http
 from app.http import evaluations as evaluations_http
 from app.http import interactions as interactions_http
 from app.http import legal_persons as legal_persons_http
+from app.http import open311 as open311_http
 from app.http import receipts as receipts_http
 from app.http import supervision as supervision_http
 from app.http import violations as violations_http
 from app.services import Services, open_services
-from infra import heartbeats, logs, metrics
+from infra import clock, heartbeats, logs, metrics
 from infra.heartbeats import Heartbeat
 
 if TYPE_CHECKING:
@@ -70,6 +72,7 @@ def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
         app.config.PROXIES_COUNT = settings.ops.proxies_count
     errors.install(app)
     middleware.install(app)
+    columns.install(app)
     blueprints = (
         health.bp,
         openapi.bp,
@@ -89,7 +92,7 @@ def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
         case_setup_http.bp,
         evaluations_http.bp,
         interactions_http.bp,
-        interactions_http.geo,
+        open311_http.geo,
         legal_persons_http.bp,
         supervision_http.bp,
         h5.bp,
@@ -148,6 +151,7 @@ def sandbox_config(settings: Settings) -> SandboxConfig:
         base_url=settings.sandbox_url,
         time_scale=settings.sandbox_time_scale,
         demo_people=settings.demo,
+        clock_offset=settings.clock_offset,
     )
 
 
@@ -235,6 +239,8 @@ def serve(settings: Settings) -> None:
         # nothing lives in one worker's memory that another needs.
         embedded = EmbeddedRedis(avoid=frozenset({settings.port, settings.sandbox_port})).start()
         settings = with_redis(settings, embedded.url)
+    if settings.clock_start is not None:  # the demo data set is dated by business time
+        clock.start_at(settings.clock_start, real=settings.clock_real)
     asyncio.run(prepare_database(settings, seed_demo=settings.demo))
     settings = with_metrics_directory(settings)
 

@@ -9,7 +9,7 @@ import sys
 import time
 from typing import TextIO
 
-from infra.pii import redact
+from infra.masking import redact
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None

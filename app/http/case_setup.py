@@ -9,21 +9,20 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, JSONResponse, empty, json
+from sanic.response import HTTPResponse, JSONResponse, empty
 
 from app.cases import setup
 from app.cases.forms import spec_document
+from app.cases.models import CaseFormVersion
 from app.errors import InvalidInput
-from app.http.bodies import json_object, parse
+from app.http.answers import answer
+from app.http.bodies import json_object, parse, query
+from app.http.columns import bounds, integer
 from app.http.openapi import documented
 from app.http.operators import operator
 
 bp = Blueprint("case_setup", url_prefix="/api/v1/operator")
 FORM_EXTRA_KEYS = frozenset({"expected_version", "reason"})
-
-
-def _dump(body: Any, status: int = 200) -> JSONResponse:
-    return json(body, status=status, ensure_ascii=False)
 
 
 class FormDocument(BaseModel):
@@ -45,7 +44,8 @@ class DeskRequest(BaseModel):
 def _optional_int(raw: Any, name: str, low: int) -> int | None:
     if raw is None:
         return None
-    if isinstance(raw, bool) or not isinstance(raw, int) or raw < low:
+    highest = bounds(CaseFormVersion, "version")["le"]
+    if isinstance(raw, bool) or not isinstance(raw, int) or not low <= raw <= highest:
         raise InvalidInput(f"{name} is a whole number ≥ {low}.", fields={name: str(raw)})
     return raw
 
@@ -58,25 +58,28 @@ def _reason(raw: Any) -> str | None:
     return raw.strip() or None
 
 
-@bp.get("/items/<code>/case-form")
+class FormQuery(BaseModel):
+    version: integer(CaseFormVersion, "version", strict=False) | None = None  # type: ignore[valid-type]
+
+
+@bp.get("/items/<code:item_code>/case-form")
 @documented(
     "The item's case form (fields, materials, time limit) with its version history;"
     " ?version=N for an older version. Any operator role within the scope.",
     auth="operator",
     responses={404: "NOT_FOUND / CASE_FORM_NOT_FOUND"},
     tag="cases",
+    query=FormQuery,
 )
 async def get_form(request: Request, code: str) -> JSONResponse:
     actor = await operator(request)
-    raw = request.args.get("version")
-    if raw is not None:
-        if not raw.isdigit():
-            raise InvalidInput("version is a whole number.", fields={"version": raw})
-        return _dump(await setup.read_version(actor, code, int(raw)))
-    return _dump(await setup.read_form(actor, code))
+    version = query(request, FormQuery).version
+    if version is not None:
+        return answer(await setup.read_version(actor, code, version))
+    return answer(await setup.read_form(actor, code))
 
 
-@bp.put("/items/<code>/case-form")
+@bp.put("/items/<code:item_code>/case-form")
 @documented(
     "Define or change the item's case form: a new version, audited. Department operators"
     " for their departments' items, platform admins for all; reviewers read only."
@@ -106,7 +109,7 @@ async def put_form(request: Request, code: str) -> JSONResponse:
         attachments_limit=rules.materials_per_case,
         reason=_reason(doc.get("reason")),
     )
-    return _dump(await setup.read_form(actor, code))
+    return answer(await setup.read_form(actor, code))
 
 
 @bp.get("/case-desks")
@@ -117,7 +120,7 @@ async def put_form(request: Request, code: str) -> JSONResponse:
 )
 async def list_desks(request: Request) -> JSONResponse:
     actor = await operator(request)
-    return _dump({"desks": await setup.list_desks(actor)})
+    return answer({"desks": await setup.list_desks(actor)})
 
 
 @bp.post("/case-desks")
@@ -135,15 +138,16 @@ async def bind_desk(request: Request) -> JSONResponse:
     desk, created = await setup.bind_desk(
         body.agency_key, body.department_code, actor=actor, reason=body.reason
     )
-    return _dump(desk, 201 if created else 200)
+    return answer(desk, 201 if created else 200)
 
 
-@bp.delete("/case-desks/<desk_id:int>")
+@bp.delete("/case-desks/<desk_id:id>")
 @documented(
     "Unbind: the agency stops seeing the department's cases at once. Audited.",
     auth="operator",
     responses={403: "FORBIDDEN", 404: "CASE_DESK_NOT_FOUND"},
     tag="cases",
+    produces=None,
 )
 async def unbind_desk(request: Request, desk_id: int) -> HTTPResponse:
     actor = await operator(request)

@@ -8,15 +8,17 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, JSONResponse, json, raw
+from sanic.response import HTTPResponse, JSONResponse, raw
 
 from app.cases.materials import attached_material, licence_view, material_view, owned_material
-from app.cases.models import Case, ELicence
+from app.cases.models import Case, ELicence, Material
 from app.cases.views import case_summary, case_view
 from app.errors import InvalidInput
 from app.http.agency import agency_caller
+from app.http.answers import answer
 from app.http.auth import resident
 from app.http.bodies import parse
+from app.http.columns import integer
 from app.http.openapi import documented
 
 bp = Blueprint("cases", url_prefix="/api/v1")
@@ -24,8 +26,8 @@ bp = Blueprint("cases", url_prefix="/api/v1")
 
 class Attachment(BaseModel):
     name: str = Field(min_length=1, max_length=64)
-    material_id: int | None = None
-    licence_id: int | None = None
+    material_id: integer(Material, "id") | None = None  # type: ignore[valid-type]
+    licence_id: integer(ELicence, "id") | None = None  # type: ignore[valid-type]
 
 
 class ApplyRequest(BaseModel):
@@ -53,10 +55,6 @@ def _public(request: Request) -> Any:
     return request.app.ctx.services.public
 
 
-def _dump(body: Any, status: int = 200) -> JSONResponse:
-    return json(body, status=status, ensure_ascii=False)
-
-
 @bp.post("/materials")
 @documented(
     "Upload a material (multipart field `file`): PDF, JPEG or PNG by content, 5 MB at most.",
@@ -74,10 +72,10 @@ async def upload(request: Request) -> JSONResponse:
     material = await _public(request).materials.store(
         who.citizen_id, upload.name or "", upload.body
     )
-    return _dump(material_view(material), 201)
+    return answer(material_view(material), 201)
 
 
-@bp.get("/materials/<material_id:int>")
+@bp.get("/materials/<material_id:id>")
 @documented("A material's content, to its owner only.", auth="resident", tag="cases")
 async def material_content(request: Request, material_id: int) -> HTTPResponse:
     who = await resident(request)
@@ -99,7 +97,7 @@ async def material_content(request: Request, material_id: int) -> HTTPResponse:
 async def my_licences(request: Request) -> JSONResponse:
     who = await resident(request)
     found = await ELicence.filter(citizen_id=who.citizen_id).order_by("-id")
-    return _dump({"licences": [licence_view(x) for x in found]})
+    return answer({"licences": [licence_view(x) for x in found]})
 
 
 @bp.post("/cases")
@@ -127,7 +125,7 @@ async def apply(request: Request) -> JSONResponse:
         [a.model_dump() for a in body.materials],
         on_behalf_of=body.on_behalf_of,
     )
-    return _dump(await case_view(case), 201)
+    return answer(await case_view(case), 201)
 
 
 @bp.get("/me/cases")
@@ -143,10 +141,10 @@ async def my_cases(request: Request) -> JSONResponse:
         .order_by("-id")
         .limit(100)
     )
-    return _dump({"cases": [case_summary(c) for c in found]})
+    return answer({"cases": [case_summary(c) for c in found]})
 
 
-@bp.get("/legal-persons/<uscc:str>/cases")
+@bp.get("/legal-persons/<uscc:uscc>/cases")
 @documented(
     "A legal person's cases, newest first, for its representative and current agents.",
     auth="resident",
@@ -156,10 +154,10 @@ async def my_cases(request: Request) -> JSONResponse:
 async def legal_person_cases(request: Request, uscc: str) -> JSONResponse:
     who = await resident(request)
     found = await _public(request).cases.for_legal_person(who, uscc)
-    return _dump({"cases": [case_summary(c) for c in found]})
+    return answer({"cases": [case_summary(c) for c in found]})
 
 
-@bp.get("/cases/<case_no:str>")
+@bp.get("/cases/<case_no:case_no>")
 @documented(
     "A case and its timeline: to its owner, or for a legal person's case to its "
     "representative and current agents; anyone else gets CASE_NOT_FOUND.",
@@ -168,10 +166,10 @@ async def legal_person_cases(request: Request, uscc: str) -> JSONResponse:
 )
 async def get_case(request: Request, case_no: str) -> JSONResponse:
     who = await resident(request)
-    return _dump(await case_view(await _public(request).cases.visible(who, case_no)))
+    return answer(await case_view(await _public(request).cases.visible(who, case_no)))
 
 
-@bp.post("/cases/<case_no:str>/supplement")
+@bp.post("/cases/<case_no:case_no>/supplement")
 @documented(
     "Supplement a sent-back case (补正): it resumes with the same number.",
     body=SupplementRequest,
@@ -184,21 +182,21 @@ async def supplement(request: Request, case_no: str) -> JSONResponse:
     case = await _public(request).cases.supplement(
         who, case_no, body.form, [a.model_dump() for a in body.materials]
     )
-    return _dump(await case_view(case))
+    return answer(await case_view(case))
 
 
 # --------------------------------------------------------------------------- agencies
 
 
-@bp.get("/agency/cases/<case_no:str>")
+@bp.get("/agency/cases/<case_no:case_no>")
 @documented("A case of the agency's departments, with its timeline.", auth="agency", tag="agency")
 async def agency_case(request: Request, case_no: str) -> JSONResponse:
     agency = await agency_caller(request)
     case = await _public(request).cases.for_agency(agency.id, case_no)
-    return _dump(await case_view(case))
+    return answer(await case_view(case))
 
 
-@bp.get("/agency/cases/<case_no:str>/materials/<material_id:int>")
+@bp.get("/agency/cases/<case_no:case_no>/materials/<material_id:id>")
 @documented("A material attached to a case of the agency.", auth="agency", tag="agency")
 async def agency_material(request: Request, case_no: str, material_id: int) -> HTTPResponse:
     agency = await agency_caller(request)
@@ -210,7 +208,7 @@ async def agency_material(request: Request, case_no: str, material_id: int) -> H
     )
 
 
-@bp.post("/agency/cases/<case_no:str>/<action:str>")
+@bp.post("/agency/cases/<case_no:case_no>/<action:str>")
 @documented(
     "Work a case: accept, request_material (补正), approve, reject, complete.",
     body=AgencyActRequest,
@@ -224,4 +222,4 @@ async def agency_act(request: Request, case_no: str, action: str) -> JSONRespons
     case = await _public(request).cases.act(
         agency.id, case_no, action, note=body.note, result=body.result, express_no=body.express_no
     )
-    return _dump(await case_view(case))
+    return answer(await case_view(case))

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, JSONResponse, empty, file, json
+from sanic.response import HTTPResponse, JSONResponse, empty, file
 
 from app.catalog import audit as audit_view
 from app.catalog import items as catalog_items
@@ -19,8 +19,10 @@ from app.catalog import search as catalog_search
 from app.catalog.models import AuditEntry
 from app.catalog.parity import parity_report
 from app.errors import NotFound, RateLimited
+from app.http.answers import answer
 from app.http.auth import bearer_token
-from app.http.bodies import parse
+from app.http.bodies import parse, query
+from app.http.columns import text
 from app.http.identity import client_address
 from app.http.openapi import documented
 from app.identity.operators import OperatorPrincipal
@@ -43,10 +45,6 @@ async def operator(request: Request) -> OperatorPrincipal:
     )
     request.ctx.operator = principal
     return principal
-
-
-def _dump(body: Any, status: int = 200) -> JSONResponse:
-    return json(body, status=status, ensure_ascii=False)
 
 
 class LoginRequest(BaseModel):
@@ -78,9 +76,14 @@ class RetireRequest(BaseModel):
 
 @bp.post("/sessions")
 @documented(
-    "Operator sign-in (username + password). Five failures lock the account for a while.",
+    "Operator sign-in (username + password). After a few failures each try waits longer"
+    " (per account and per client, up to 5 minutes); an account is never locked.",
     body=LoginRequest,
-    responses={201: "token", 401: "OPERATOR_LOGIN_FAILED", 423: "OPERATOR_LOCKED"},
+    responses={
+        201: "token",
+        401: "OPERATOR_LOGIN_FAILED",
+        429: "RATE_LIMITED / SIGN_IN_THROTTLED (Retry-After)",
+    },
     tag="operator",
 )
 async def sign_in(request: Request) -> JSONResponse:
@@ -93,8 +96,10 @@ async def sign_in(request: Request) -> JSONResponse:
     ):
         raise RateLimited()
     body = parse(request, LoginRequest)
-    token, principal = await services.operators.sign_in(body.username, body.password)
-    return _dump(
+    token, principal = await services.operators.sign_in(
+        body.username, body.password, client_address(request)
+    )
+    return answer(
         {
             "token": token,
             "expires_at": principal.expires_at.isoformat() if principal.expires_at else None,
@@ -105,7 +110,12 @@ async def sign_in(request: Request) -> JSONResponse:
 
 
 @bp.delete("/sessions/current")
-@documented("Operator sign-out; the token stops working at once.", auth="operator", tag="operator")
+@documented(
+    "Operator sign-out; the token stops working at once.",
+    auth="operator",
+    tag="operator",
+    produces=None,
+)
 async def sign_out(request: Request) -> HTTPResponse:
     principal = await operator(request)
     await request.app.ctx.services.operators.revoke(principal)
@@ -115,7 +125,7 @@ async def sign_out(request: Request) -> HTTPResponse:
 @bp.get("/me")
 @documented("The signed-in operator and their scope.", auth="operator", tag="operator")
 async def me(request: Request) -> JSONResponse:
-    return _dump((await operator(request)).as_dict())
+    return answer((await operator(request)).as_dict())
 
 
 @bp.get("/items")
@@ -130,17 +140,17 @@ async def list_items(request: Request) -> JSONResponse:
         by_id = {i.id: i for i in items}
         hits = await catalog_search.rank(query, set(by_id))
         items = [by_id[h.item_id] for h in hits]
-    return _dump({"items": [catalog_items.item_dict(i) for i in items]})
+    return answer({"items": [catalog_items.item_dict(i) for i in items]})
 
 
-@bp.get("/items/<code>")
+@bp.get("/items/<code:item_code>")
 @documented("One item with its guide (404 outside the scope).", auth="operator", tag="operator")
 async def get_item(request: Request, code: str) -> JSONResponse:
     actor = await operator(request)
-    return _dump(catalog_items.item_dict(await catalog_items.item_in_scope(actor, code)))
+    return answer(catalog_items.item_dict(await catalog_items.item_in_scope(actor, code)))
 
 
-@bp.post("/items/<code>/retire")
+@bp.post("/items/<code:item_code>/retire")
 @documented(
     "Retire an item; its code is never reused.", body=RetireRequest, auth="operator", tag="operator"
 )
@@ -149,7 +159,7 @@ async def retire_item(request: Request, code: str) -> JSONResponse:
     body = parse(request, RetireRequest)
     item = await catalog_items.retire_item(actor, code, body.reason)
     await request.app.ctx.services.catalog.bump()
-    return _dump(catalog_items.item_dict(item))
+    return answer(catalog_items.item_dict(item))
 
 
 @bp.post("/miniapps/validate")
@@ -163,7 +173,7 @@ async def validate(request: Request) -> JSONResponse:
     actor = await operator(request)
     body = parse(request, ManifestRequest)
     manifest = await request.app.ctx.services.catalog.publishing.validate(actor, body.manifest)
-    return _dump({"valid": True, "manifest": manifest})
+    return answer({"valid": True, "manifest": manifest})
 
 
 @bp.post("/miniapps")
@@ -179,7 +189,7 @@ async def submit(request: Request) -> JSONResponse:
     body = parse(request, ManifestRequest)
     publishing = request.app.ctx.services.catalog.publishing
     version = await publishing.submit(actor, body.manifest)
-    return _dump(
+    return answer(
         {"miniapp_id": version.miniapp_id, "number": version.number, "status": "submitted"}, 201
     )
 
@@ -188,16 +198,16 @@ async def submit(request: Request) -> JSONResponse:
 @documented("Mini-apps in the operator's scope.", auth="operator", tag="operator")
 async def list_miniapps(request: Request) -> JSONResponse:
     actor = await operator(request)
-    return _dump({"miniapps": await request.app.ctx.services.catalog.publishing.list(actor)})
+    return answer({"miniapps": await request.app.ctx.services.catalog.publishing.list(actor)})
 
 
-@bp.get("/miniapps/<miniapp_id>")
+@bp.get("/miniapps/<miniapp_id:miniapp_id>")
 @documented(
     "A mini-app with its versions (404 outside the scope).", auth="operator", tag="operator"
 )
 async def get_miniapp(request: Request, miniapp_id: str) -> JSONResponse:
     actor = await operator(request)
-    return _dump(await request.app.ctx.services.catalog.publishing.get(actor, miniapp_id))
+    return answer(await request.app.ctx.services.catalog.publishing.get(actor, miniapp_id))
 
 
 @bp.get("/reviews")
@@ -205,16 +215,10 @@ async def get_miniapp(request: Request, miniapp_id: str) -> JSONResponse:
 async def reviews(request: Request) -> JSONResponse:
     actor = await operator(request)
     pending = await request.app.ctx.services.catalog.publishing.pending_reviews(actor)
-    return _dump({"pending": pending})
+    return answer({"pending": pending})
 
 
-def _number(raw: str) -> int:
-    if not raw.isdigit():
-        raise NotFound(f"No version {raw}.")
-    return int(raw)
-
-
-@bp.post("/miniapps/<miniapp_id>/versions/<number>/review")
+@bp.post("/miniapps/<miniapp_id:miniapp_id>/versions/<number:version>/review")
 @documented(
     "Approve or reject a submitted version (not your own).",
     body=ReviewRequest,
@@ -222,32 +226,32 @@ def _number(raw: str) -> int:
     responses={403: "SELF_REVIEW", 409: "WORKFLOW_CONFLICT"},
     tag="operator",
 )
-async def review(request: Request, miniapp_id: str, number: str) -> JSONResponse:
+async def review(request: Request, miniapp_id: str, number: int) -> JSONResponse:
     actor = await operator(request)
     body = parse(request, ReviewRequest)
     publishing = request.app.ctx.services.catalog.publishing
     version = await publishing.review(
-        actor, miniapp_id, _number(number), body.decision == "approve", body.reason
+        actor, miniapp_id, number, body.decision == "approve", body.reason
     )
-    return _dump({"miniapp_id": miniapp_id, "number": version.number, "status": version.status})
+    return answer({"miniapp_id": miniapp_id, "number": version.number, "status": version.status})
 
 
-@bp.post("/miniapps/<miniapp_id>/versions/<number>/publish")
+@bp.post("/miniapps/<miniapp_id:miniapp_id>/versions/<number:version>/publish")
 @documented(
     "Publish an approved version: to the given regions first (grey) or everywhere.",
     body=PublishRequest,
     auth="operator",
     tag="operator",
 )
-async def publish(request: Request, miniapp_id: str, number: str) -> JSONResponse:
+async def publish(request: Request, miniapp_id: str, number: int) -> JSONResponse:
     actor = await operator(request)
     body = parse(request, PublishRequest)
     publishing = request.app.ctx.services.catalog.publishing
-    app = await publishing.publish(actor, miniapp_id, _number(number), body.regions)
-    return _dump(await publishing.get(actor, app.id))
+    app = await publishing.publish(actor, miniapp_id, number, body.regions)
+    return answer(await publishing.get(actor, app.id))
 
 
-@bp.post("/miniapps/<miniapp_id>/release")
+@bp.post("/miniapps/<miniapp_id:miniapp_id>/release")
 @documented(
     "Change the grey regions of the live version, or (regions null) release it everywhere.",
     body=PublishRequest,
@@ -259,19 +263,19 @@ async def release(request: Request, miniapp_id: str) -> JSONResponse:
     body = parse(request, PublishRequest)
     publishing = request.app.ctx.services.catalog.publishing
     app = await publishing.release(actor, miniapp_id, body.regions)
-    return _dump(await publishing.get(actor, app.id))
+    return answer(await publishing.get(actor, app.id))
 
 
-@bp.post("/miniapps/<miniapp_id>/rollback")
+@bp.post("/miniapps/<miniapp_id:miniapp_id>/rollback")
 @documented("Roll back to the previous version in one step.", auth="operator", tag="operator")
 async def rollback(request: Request, miniapp_id: str) -> JSONResponse:
     actor = await operator(request)
     publishing = request.app.ctx.services.catalog.publishing
     app = await publishing.rollback(actor, miniapp_id)
-    return _dump(await publishing.get(actor, app.id))
+    return answer(await publishing.get(actor, app.id))
 
 
-@bp.post("/miniapps/<miniapp_id>/disable")
+@bp.post("/miniapps/<miniapp_id:miniapp_id>/disable")
 @documented(
     "Take the mini-app off every channel.", body=DisableRequest, auth="operator", tag="operator"
 )
@@ -280,7 +284,12 @@ async def disable(request: Request, miniapp_id: str) -> JSONResponse:
     body = parse(request, DisableRequest) if request.body else DisableRequest()
     publishing = request.app.ctx.services.catalog.publishing
     app = await publishing.disable(actor, miniapp_id, body.reason)
-    return _dump(await publishing.get(actor, app.id))
+    return answer(await publishing.get(actor, app.id))
+
+
+class AuditQuery(BaseModel):
+    limit: int = Field(default=100, ge=1, le=500)
+    subject: text(AuditEntry, "subject_id") | None = None  # type: ignore[valid-type]
 
 
 @bp.get("/audit")
@@ -288,24 +297,25 @@ async def disable(request: Request, miniapp_id: str) -> JSONResponse:
     "The audit log in the operator's scope, newest first (limit=, subject=).",
     auth="operator",
     tag="operator",
+    query=AuditQuery,
 )
 async def audit_log(request: Request) -> JSONResponse:
     actor = await operator(request)
-    query = AuditEntry.all().order_by("-id")
+    wanted = query(request, AuditQuery)
+    entries_in_scope = AuditEntry.all().order_by("-id")
     if not actor.is_admin:
-        query = query.filter(department_code__in=list(actor.departments))
-    if subject := request.args.get("subject"):
-        query = query.filter(subject_id=subject)
-    limit = min(int(request.args.get("limit", "100") or 100), 500)
-    entries = await query.limit(limit)
-    return _dump({"entries": [audit_view.entry_dict(e) for e in entries]})
+        entries_in_scope = entries_in_scope.filter(department_code__in=list(actor.departments))
+    if wanted.subject:
+        entries_in_scope = entries_in_scope.filter(subject_id=wanted.subject)
+    entries = await entries_in_scope.limit(wanted.limit)
+    return answer({"entries": [audit_view.entry_dict(e) for e in entries]})
 
 
 @bp.get("/search-analytics")
 @documented("What residents search for, and what finds nothing.", auth="operator", tag="operator")
 async def search_analytics(request: Request) -> JSONResponse:
     await operator(request)
-    return _dump(await catalog_search.analytics())
+    return answer(await catalog_search.analytics())
 
 
 @bp.get("/parity")
@@ -316,7 +326,7 @@ async def search_analytics(request: Request) -> JSONResponse:
 )
 async def parity(request: Request) -> JSONResponse:
     await operator(request)
-    return _dump(await parity_report(request.args.get("region") or None))
+    return answer(await parity_report(request.args.get("region") or None))
 
 
 @console.get("/console")

@@ -15,6 +15,7 @@ from sanic import Blueprint, Request
 from sanic.response import JSONResponse, json
 
 from app.errors import Forbidden, InvalidInput
+from app.http.answers import answer
 from app.http.bodies import parse
 from app.http.openapi import documented
 from app.http.operators import operator
@@ -56,7 +57,7 @@ def refund_json(refund: Refund) -> dict[str, Any]:
     }
 
 
-@bp.post("/orders/<order_no:str>/refunds")
+@bp.post("/orders/<order_no:order_no>/refunds")
 @documented(
     "Refund (part of) a paid order, with a reason; never beyond what is left. Requires an "
     "Idempotency-Key header (8-64 of A-Z a-z 0-9 _ -): a retry with the same key answers "
@@ -131,10 +132,10 @@ async def refund_reviews(request: Request) -> JSONResponse:
     if wanted not in ("open", "resolved"):
         raise InvalidInput("status must be open or resolved.", field="status")
     found = await request.app.ctx.services.refund_reviews.listed(resolved=wanted == "resolved")
-    return json({"reviews": [review_json(f) for f in found]}, ensure_ascii=False)
+    return answer({"reviews": [review_json(f) for f in found]})
 
 
-@bp.post("/refund-reviews/<review_id:int>/resolve")
+@bp.post("/refund-reviews/<review_id:id>/resolve")
 @documented(
     "Resolve a refund review: refund the trade in full at its channel (the order's own "
     "refunds, status and receipts are untouched), or record that it was settled offline. "
@@ -156,7 +157,7 @@ async def resolve_review(request: Request, review_id: int) -> JSONResponse:
     found = await request.app.ctx.services.refund_reviews.resolve(
         review_id, ReviewAction(body.action), note=body.note, by=principal.username
     )
-    return json(review_json(found), ensure_ascii=False)
+    return answer(review_json(found))
 
 
 @bp.get("/reconciliation")

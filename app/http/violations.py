@@ -100,8 +100,14 @@ async def my_vehicles(request: Request) -> JSONResponse:
     return json({"vehicles": vehicles})
 
 
-@bp.delete("/me/vehicles/<vehicle_id:int>")
-@documented("Unbind a vehicle.", auth="resident", responses={204: "unbound"}, tag="violations")
+@bp.delete("/me/vehicles/<vehicle_id:id>")
+@documented(
+    "Unbind a vehicle.",
+    auth="resident",
+    responses={204: "unbound"},
+    tag="violations",
+    produces=None,
+)
 async def unbind(request: Request, vehicle_id: int) -> HTTPResponse:
     principal = await resident(request)
     await request.app.ctx.services.violations.lookup.unbind(principal, vehicle_id)
