@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -16,10 +18,14 @@ from app.agency.outbox_webhook import AGENCY_WEBHOOK, agency_webhook_handler
 from app.agency.signing import AgencyGate
 from app.agency.webhooks import DEFAULT_TIMEOUT_SECONDS as WEBHOOK_TIMEOUT_SECONDS
 from app.appointments.service import Appointments, build_appointments
-from app.cases.wiring import PublicServices, build_public_services
+from app.cases.materials import MaterialStore
+from app.cases.notices import CaseNotices
+from app.cases.service import CASE_NOTICE, Cases
 from app.catalog.service import Catalog
 from app.channel_set import ChannelSet, build_channels
 from app.config import Settings
+from app.evaluations.invitations import INVITE, InvitationSender
+from app.evaluations.service import Evaluations
 from app.fees.notices import NoticePayables, Notices
 from app.identity.accounts import Accounts
 from app.identity.legal_agents import LegalAgents
@@ -27,10 +33,12 @@ from app.identity.legal_registry import LegalRegistry
 from app.identity.operators import OperatorAuth
 from app.identity.sessions import SessionStore
 from app.identity.signin_throttle import SignInThrottle
+from app.interactions.service import Interactions
 from app.ordering import Ordering
 from app.payables import PayableRegistry, PayableSource
 from app.receipts.service import Receipts, build_receipts
 from app.violations.service import Violations, build_violations
+from channels.base import Messages
 from infra import clock, db, outbox
 from infra.jobs import JobQueue, open_queue
 from infra.pii import PiiVault
@@ -46,6 +54,35 @@ from payments.settle import Settlement
 log = logging.getLogger("yiwang.services")
 
 OrderViewHook = Callable[[Order], Awaitable[dict[str, Any]]]
+
+
+@dataclass
+class PublicServices:
+    """统一申报 · 统一查询 · 统一评价 · 统一互动, and the material store they share."""
+
+    cases: Cases
+    materials: MaterialStore
+    evaluations: Evaluations
+    interactions: Interactions
+    handlers: dict[str, Any]
+
+
+def build_public_services(
+    settings: Settings, vault: PiiVault, messages: dict[str, Messages]
+) -> PublicServices:
+    rules = settings.service_rules
+    # A key of its own for file contents, derived so no new secret is needed.
+    key = hmac.new(settings.pii_key, b"yiwang/cases/materials", hashlib.sha256).digest()
+    return PublicServices(
+        cases=Cases(vault, rules),
+        materials=MaterialStore(key, rules.upload_max_bytes),
+        evaluations=Evaluations(rules),
+        interactions=Interactions(rules, vault),
+        handlers={
+            CASE_NOTICE: CaseNotices(messages).send,
+            INVITE: InvitationSender(messages).send,
+        },
+    )
 
 
 @dataclass
@@ -75,7 +112,7 @@ class Services:
     # Legal persons: the registry's upsert and the representatives' agents.
     legal_registry: LegalRegistry
     legal_agents: LegalAgents
-    # Cases, evaluations, 12345 interactions (app/cases/wiring.py).
+    # Cases, evaluations, 12345 interactions (build_public_services below).
     public: PublicServices
     # Outbound HTTP the worker does itself (agency webhooks): one client, kept connections.
     outbound: httpx.AsyncClient = field(

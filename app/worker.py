@@ -13,7 +13,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from arq.worker import Worker
@@ -21,6 +21,7 @@ from arq.worker import Worker
 from app import payment_jobs
 from app.appointments import jobs as appointment_jobs
 from app.config import Settings
+from app.evaluations import jobs as evaluation_jobs
 from app.services import Services, open_services
 from app.supervision import jobs as supervision_jobs
 from infra import clock, db, logs, outbox
@@ -58,7 +59,9 @@ class Recovery:
 
 
 async def deliver_outbox_event(ctx: dict[str, Any], event_id: int) -> bool:
-    return await outbox.deliver(event_id, holder=ctx["slot"])
+    services: Services = ctx["services"]
+    lease = timedelta(seconds=services.settings.ops.outbox_lease_seconds)
+    return await outbox.deliver(event_id, holder=ctx["slot"], lease=lease)
 
 
 async def sweep_outbox(ctx: dict[str, Any]) -> int:
@@ -107,6 +110,7 @@ def worker_spec(settings: Settings, slot: str, recovery: Recovery) -> WorkerSpec
             payment_jobs.reconcile_yesterday,
             *appointment_jobs.FUNCTIONS,
             *supervision_jobs.FUNCTIONS,
+            *evaluation_jobs.FUNCTIONS,
         ],
         schedules=[
             every(sweep_outbox, seconds=1),
@@ -117,6 +121,7 @@ def worker_spec(settings: Settings, slot: str, recovery: Recovery) -> WorkerSpec
             Schedule(payment_jobs.reconcile_yesterday, seconds={0}, minutes={30}, hours={2}),
             *(every(f, seconds=s) for f, s in appointment_jobs.EVERY_SECONDS.items()),
             *supervision_jobs.SCHEDULES,
+            *evaluation_jobs.SCHEDULES,
         ],
         on_startup=startup,
         on_shutdown=shutdown,
@@ -175,6 +180,8 @@ async def run_worker(settings: Settings, slot: str) -> None:
 
 def run_worker_process(settings: Settings, slot: str) -> None:
     """Entry point of a worker process (``serve`` manages one); stops quietly on SIGTERM."""
+    # A process of its own (``yiwang worker``, or spawned by ``serve``): its logs go the
+    # same way as the server's, redacted, in the same format.
     logs.configure(json_lines=settings.log_json)
     # arq logs every job at INFO: at hundreds of events a second that drowns what matters.
     logging.getLogger("arq").setLevel(logging.WARNING)

@@ -20,7 +20,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from channels.base import Channel, ChannelRejected, ChannelUnavailable, Pay
-from infra import clock, outbox
+from infra import clock, metrics, outbox
 from payments.errors import NotifyAmountMismatch
 from payments.models import ChannelTrade, Order, RefundReview
 from payments.states import OPEN, SETTLED, OrderStatus
@@ -116,6 +116,7 @@ class Settlement:
                 dedupe_key=f"{RECEIPT_ISSUE}:{fresh.id}",
             )
         order.status = OrderStatus.PAID.value
+        metrics.ORDERS.labels("paid", evidence.channel).inc()
         log.info("order %s PAID via %s (%s)", order.order_no, evidence.channel, evidence.source)
         return Outcome.PAID
 
@@ -186,6 +187,7 @@ class Settlement:
         moved = await move_order(fresh, OrderStatus.CLOSED, closed_at=clock.now(), open_key=None)
         if moved:
             order.status = fresh.status
+            metrics.ORDERS.labels("closed", fresh.channel or "none").inc()
             log.info("order %s closed (%s)", order.order_no, reason)
         return moved
 

@@ -40,7 +40,7 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS)) - 1])
 
 
-async def _claim(event_id: int, holder: str | None) -> OutboxEvent | None:
+async def _claim(event_id: int, holder: str | None, lease: timedelta) -> OutboxEvent | None:
     """Take a lease on a due event so concurrent deliverers do not run it at once.
 
     Read, then compare-and-set on the due time: one statement decides who wins, and no
@@ -52,7 +52,7 @@ async def _claim(event_id: int, holder: str | None) -> OutboxEvent | None:
     event = await OutboxEvent.get_or_none(id=event_id, status=PENDING, next_attempt_at__lte=now)
     if event is None:
         return None
-    due, lease_until = event.next_attempt_at, now + LEASE
+    due, lease_until = event.next_attempt_at, now + lease
     try:
         claimed = await OutboxEvent.filter(id=event_id, status=PENDING, next_attempt_at=due).update(
             next_attempt_at=lease_until, leased_by=holder
@@ -116,13 +116,16 @@ async def deliver(
     handlers: Mapping[str, EventHandler] | None = None,
     *,
     holder: str | None = None,
+    lease: timedelta = LEASE,
 ) -> bool:
     """Run one event's handler. True when it is delivered (now or before).
 
     ``holder`` names the worker slot taking the lease (see :func:`release_leases`).
+    ``lease`` is how long a deliverer that died mid-handler keeps others off the event:
+    longer than any handler takes, short enough that a dead worker's event moves on soon.
     """
     table = handlers if handlers is not None else _handlers
-    event = await _claim(event_id, holder)
+    event = await _claim(event_id, holder, lease)
     if event is None:
         current = await OutboxEvent.get_or_none(id=event_id)
         return current is not None and current.status == DELIVERED
