@@ -21,6 +21,8 @@ COMPOSITION = {
     "app/cli/",
     # The demo data set names the sandbox's demo residents.
     "app/demo.py",
+    # Fresh secrets for a whole stack, the standalone sandbox's credentials among them.
+    "app/provisioning.py",
 }
 SDKS = ("wechatpy", "alipay")
 ADAPTERS = ("channels.wechat", "channels.alipay", "channels.app", "channels.sandbox")
