@@ -78,9 +78,14 @@ class Services:
         """Ask a worker to deliver an event now (the sweep would find it anyway)."""
         await self.jobs.enqueue("deliver_outbox_event", event_id, job_id=f"outbox:{event_id}")
 
-    async def close(self) -> None:
+    async def release(self) -> None:
+        """Close this process's pools (jobs, Redis, channel HTTP), leaving the database open."""
         await self.jobs.pool.aclose()
         await self.redis.aclose()
+        await self.channels.aclose()
+
+    async def close(self) -> None:
+        await self.release()
         await db.close_database()
 
 
