@@ -277,6 +277,36 @@ class NotYetReleased(DomainError):
     message = "These appointments are not open yet (放号). They open at the time shown."
 
 
+class LotteryNotOpen(DomainError):
+    code = "LOTTERY_NOT_OPEN"
+    message = "Entry to this lottery (摇号) has not opened yet. It opens at the time shown."
+
+
+class LotteryClosed(DomainError):
+    code = "LOTTERY_CLOSED"
+    message = "Entry to this lottery (摇号) has closed."
+
+
+class LotteryAlreadyEntered(DomainError):
+    code = "LOTTERY_ALREADY_ENTERED"
+    message = "You have already entered the lottery for this doctor or window in this session."
+
+
+class EntryForOthers(DomainError):
+    code = "ENTRY_FOR_OTHERS"
+    message = "You can only enter or book for yourself; staff book for others at the hall."
+
+
+class NotALottery(DomainError):
+    code = "NOT_A_LOTTERY"
+    message = "This slot is released first come, not by lottery."
+
+
+class ReleaseModeLocked(DomainError):
+    code = "RELEASE_MODE_LOCKED"
+    message = "A lottery slot cannot be switched to first come, nor a booked slot to a lottery."
+
+
 class BookingClosed(DomainError):
     code = "BOOKING_CLOSED"
     message = "Booking for this time has closed."

@@ -46,6 +46,18 @@ WAITLIST: dict[str, frozenset[str]] = {
     LEFT: frozenset(),
 }
 
+DRAW_OPEN = "open"
+DRAWING = "drawing"
+DRAWN = "drawn"
+
+# A draw starts once (open → drawing, the seed revealed) and finishes once; a crashed draw
+# stays ``drawing`` and is resumed, never restarted.
+LOTTERY: dict[str, frozenset[str]] = {
+    DRAW_OPEN: frozenset({DRAWING}),
+    DRAWING: frozenset({DRAWN}),
+    DRAWN: frozenset(),
+}
+
 
 class IllegalTransition(RuntimeError):
     """A code path asked for a move the table forbids."""
