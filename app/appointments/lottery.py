@@ -116,24 +116,38 @@ class Lotteries:
     async def enter(self, principal: Principal, meta: SlotMeta) -> LotteryEntry:
         now = clock.now()
         await self.booker.standing.check(principal.citizen_id)
+        lottery = await Lottery.get_or_none(slot_id=meta.id)
+        if lottery is None:
+            raise NotALottery(slot_id=meta.id)
+        if now < lottery.entry_opens_at:
+            raise LotteryNotOpen(opens_at=lottery.entry_opens_at.isoformat())
+        closed = LotteryClosed(closed_at=lottery.entry_closes_at.isoformat())
+        if now >= lottery.entry_closes_at or lottery.status != states.DRAW_OPEN:
+            raise closed
         try:
             async with in_transaction() as tx:
-                lottery = await _locked(tx, meta.id)
-                if now < lottery.entry_opens_at:
-                    raise LotteryNotOpen(opens_at=lottery.entry_opens_at.isoformat())
-                if now >= lottery.entry_closes_at or lottery.status != states.DRAW_OPEN:
-                    raise LotteryClosed(closed_at=lottery.entry_closes_at.isoformat())
+                # The person first (their standing row), the lottery's counter last: the
+                # same order as the draw, and the shared row is held only to the commit.
                 await admit_person(tx, principal.citizen_id, meta, self.booker.rules, now)
-                if (
-                    await LotteryEntry.filter(
-                        citizen_id=principal.citizen_id, group_key=meta.group_key
-                    )
+                if await (
+                    LotteryEntry.filter(citizen_id=principal.citizen_id, group_key=meta.group_key)
                     .using_db(tx)
                     .exists()
                 ):
                     raise LotteryAlreadyEntered()
-                entry_no = lottery.entries + 1
-                await Lottery.filter(id=lottery.id).using_db(tx).update(entries=entry_no)
+                counted = await (
+                    Lottery.filter(id=lottery.id, status=states.DRAW_OPEN, entry_closes_at__gt=now)
+                    .using_db(tx)
+                    .update(entries=F("entries") + 1)
+                )
+                if counted != 1:
+                    raise closed  # the draw started a moment ago
+                entry_no = (
+                    await Lottery.filter(id=lottery.id)
+                    .using_db(tx)
+                    .first()
+                    .values_list("entries", flat=True)
+                )
                 return await LotteryEntry.create(
                     lottery_id=lottery.id,
                     slot_id=meta.id,
@@ -168,13 +182,16 @@ class Lotteries:
 
     async def draw(self, lottery_id: int) -> int:
         """Run (or resume) one draw to its end; 1 if this call finished it."""
-        await self._start(lottery_id)
+        slot_id = await self._start(lottery_id)
         while True:
             async with in_transaction() as tx:
-                lottery = await Lottery.select_for_update().using_db(tx).get(id=lottery_id)
+                # The slot's row serialises drawing workers; the lottery row is read after
+                # it (so it is current) and written last, after the entrants' standing rows,
+                # the order entering takes them in.
+                slot = await Slot.select_for_update().using_db(tx).get(id=slot_id)
+                lottery = await Lottery.get(id=lottery_id).using_db(tx)
                 if lottery.status != states.DRAWING:
                     return 0  # finished by another worker meanwhile
-                slot = await Slot.select_for_update().using_db(tx).get(id=lottery.slot_id)
                 batch = (
                     await LotteryEntry.filter(lottery_id=lottery.id, rank__gte=lottery.decided)
                     .using_db(tx)
@@ -209,12 +226,12 @@ class Lotteries:
         log.info("lottery %s drawn: %s entries", lottery.id, lottery.entries)
         return 1
 
-    async def _start(self, lottery_id: int) -> None:
+    async def _start(self, lottery_id: int) -> int:
         """open → drawing, with the seed revealed and every entry ranked, in one commit."""
         async with in_transaction() as tx:
             lottery = await Lottery.select_for_update().using_db(tx).get(id=lottery_id)
             if lottery.status != states.DRAW_OPEN:
-                return
+                return lottery.slot_id
             entries = await LotteryEntry.filter(lottery_id=lottery.id).using_db(tx)
             position = {
                 n: i
@@ -231,6 +248,7 @@ class Lotteries:
             await states.transition(
                 states.LOTTERY, Lottery, lottery.id, states.DRAW_OPEN, states.DRAWING, using=tx
             )
+            return lottery.slot_id
 
     async def _decide(
         self, tx: BaseDBAsyncClient, entry: LotteryEntry, slot: Slot, won: int
@@ -301,13 +319,6 @@ class Lotteries:
             )
             view["result"] = [{"entry_no": n, "outcome": o} for n, o in rows]
         return view
-
-
-async def _locked(tx: BaseDBAsyncClient, slot_id: int) -> Lottery:
-    lottery = await Lottery.filter(slot_id=slot_id).using_db(tx).select_for_update().first()
-    if lottery is None:
-        raise NotALottery(slot_id=slot_id)
-    return lottery
 
 
 def entry_view(entry: LotteryEntry) -> dict[str, Any]:
