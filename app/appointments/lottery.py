@@ -41,6 +41,7 @@ from app.errors import (
 )
 from app.identity.sessions import Principal
 from infra import clock
+from infra.transitions import move
 
 log = logging.getLogger("yiwang.appointments.lottery")
 
@@ -199,15 +200,7 @@ class Lotteries:
                     .limit(DRAW_BATCH)
                 )
                 if not batch:
-                    await states.transition(
-                        states.LOTTERY,
-                        Lottery,
-                        lottery.id,
-                        states.DRAWING,
-                        states.DRAWN,
-                        using=tx,
-                        drawn_at=clock.now(),
-                    )
+                    await move(lottery, states.DRAWN, using=tx, drawn_at=clock.now())
                     break
                 won = lottery.won
                 for entry in batch:
@@ -245,9 +238,7 @@ class Lotteries:
                 await LotteryEntry.bulk_update(
                     entries, fields=["rank"], batch_size=500, using_db=tx
                 )
-            await states.transition(
-                states.LOTTERY, Lottery, lottery.id, states.DRAW_OPEN, states.DRAWING, using=tx
-            )
+            await move(lottery, states.DRAWING, using=tx)
             return lottery.slot_id
 
     async def _decide(

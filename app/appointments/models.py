@@ -8,9 +8,14 @@ the person may book again later).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
+
+from app.appointments.states import BOOKING, LOTTERY, WAITLIST
+from infra.transitions import Transitions
 
 
 class Institution(Model):
@@ -109,6 +114,8 @@ class Slot(Model):
 class Booking(Model):
     """A person's seat in a slot. Status moves only through ``states.BOOKING``."""
 
+    transitions: ClassVar[Transitions] = BOOKING
+
     id = fields.BigIntField(primary_key=True)
     slot: fields.ForeignKeyRelation[Slot] = fields.ForeignKeyField(
         "appointments.Slot", related_name="bookings", on_delete=fields.RESTRICT
@@ -155,6 +162,8 @@ class Booking(Model):
 
 class WaitlistEntry(Model):
     """A person waiting for a full slot. Status moves only through ``states.WAITLIST``."""
+
+    transitions: ClassVar[Transitions] = WAITLIST
 
     id = fields.BigIntField(primary_key=True)
     slot: fields.ForeignKeyRelation[Slot] = fields.ForeignKeyField(
@@ -227,6 +236,8 @@ class Lottery(Model):
     won = fields.IntField(default=0)
     drawn_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
+
+    transitions: ClassVar[Transitions] = LOTTERY
 
     class Meta:
         table = "appt_lottery"

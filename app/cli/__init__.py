@@ -18,11 +18,16 @@ from app.cli import (
     catalog,
     interactions,
     miniprogram,
+    operations,
     payments,
     server,
+    supervision,
 )
 
-ROOMS = (server, payments, appointments, agency, catalog, cases, interactions, miniprogram)
+ROOMS = (
+    server, payments, appointments, agency, catalog, cases, interactions, supervision,
+    miniprogram, operations,
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
