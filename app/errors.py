@@ -130,6 +130,14 @@ class RateLimited(DomainError):
     message = "Too many requests. Try again shortly."
 
 
+class SessionTooNew(RateLimited):
+    code = "SESSION_TOO_NEW"
+    message = (
+        "Just after release, a session signed in seconds ago cannot book. Try again in a few"
+        " seconds."
+    )
+
+
 class SignInThrottled(RateLimited):
     code = "SIGN_IN_THROTTLED"
     message = "Too many failed sign-ins: wait before trying again (see Retry-After)."

@@ -26,6 +26,7 @@ from tortoise.transactions import in_transaction
 
 from app.appointments import draw_order, states
 from app.appointments.booking import Booker, new_booking
+from app.appointments.fresh_sessions import refuse_fresh_session
 from app.appointments.limits import admit_person
 from app.appointments.models import Lottery, LotteryEntry, Slot, WaitlistEntry
 from app.appointments.slots import SlotMeta
@@ -40,7 +41,7 @@ from app.errors import (
     SlotNotFound,
 )
 from app.identity.sessions import Principal
-from infra import clock
+from infra import clock, metrics
 from infra.transitions import move
 
 log = logging.getLogger("yiwang.appointments.lottery")
@@ -114,7 +115,20 @@ async def install_release_mode(
 class Lotteries:
     booker: Booker
 
-    async def enter(self, principal: Principal, meta: SlotMeta) -> LotteryEntry:
+    async def enter(
+        self, principal: Principal, meta: SlotMeta, *, session_started: datetime | None = None
+    ) -> LotteryEntry:
+        try:
+            entry = await self._enter(principal, meta, session_started)
+        except DomainError as refused:
+            metrics.LOTTERY_ENTRIES.labels(refused.code).inc()
+            raise
+        metrics.LOTTERY_ENTRIES.labels("ENTERED").inc()
+        return entry
+
+    async def _enter(
+        self, principal: Principal, meta: SlotMeta, session_started: datetime | None
+    ) -> LotteryEntry:
         now = clock.now()
         await self.booker.standing.check(principal.citizen_id)
         lottery = await Lottery.get_or_none(slot_id=meta.id)
@@ -125,6 +139,7 @@ class Lotteries:
         closed = LotteryClosed(closed_at=lottery.entry_closes_at.isoformat())
         if now >= lottery.entry_closes_at or lottery.status != states.DRAW_OPEN:
             raise closed
+        refuse_fresh_session(self.booker.rules, session_started, lottery.entry_opens_at, now)
         try:
             async with in_transaction() as tx:
                 # The person first (their standing row), the lottery's counter last: the

@@ -105,6 +105,7 @@ async def slots(request: Request, institution_id: int) -> JSONResponse:
         403: "NOT_VERIFIED, BOOKING_BANNED (details.banned_until), ENTRY_FOR_OTHERS",
         409: "SLOT_FULL, ALREADY_BOOKED, LIMIT_REACHED, NOT_YET_RELEASED, BOOKING_CLOSED, "
         "LOTTERY_NOT_OPEN, LOTTERY_CLOSED, LOTTERY_ALREADY_ENTERED",
+        429: "SESSION_TOO_NEW (a session seconds old, in the release minute)",
     },
     tag="appointments",
 )
@@ -114,11 +115,13 @@ async def book(request: Request) -> JSONResponse:
     if body.citizen_id is not None and body.citizen_id != principal.citizen_id:
         raise EntryForOthers()
     appointments = _appointments(request)
+    # Sessions do not slide: issued = expiry − lifetime (for the release-minute guard).
+    started = principal.expires_at - request.app.ctx.services.sessions.ttl
     meta = await appointments.booker.slots.get(body.slot_id)
     if meta.release_mode == LOTTERY and not await appointments.lotteries.drawn(meta.id):
-        entry = await appointments.lotteries.enter(principal, meta)
+        entry = await appointments.lotteries.enter(principal, meta, session_started=started)
         return json(entry_view(entry), status=202)
-    booking = await appointments.booker.book(principal, body.slot_id)
+    booking = await appointments.booker.book(principal, body.slot_id, session_started=started)
     return json(booking_view(booking, appointments.check_in_code(booking)), status=201)
 
 

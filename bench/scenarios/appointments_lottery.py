@@ -25,7 +25,7 @@ async def setup(ctx: BenchContext) -> Request:
         "BENCH-LOTTERY",
         53000,
         release_mode="lottery",
-        entry_opens_at=(now - timedelta(minutes=1)).isoformat(),
+        entry_opens_at=(now - timedelta(minutes=5)).isoformat(),  # past the release minute
         entry_closes_at=(now + timedelta(hours=2)).isoformat(),
         draw_at=(now + timedelta(hours=2, minutes=1)).isoformat(),
     )

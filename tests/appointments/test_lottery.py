@@ -25,6 +25,7 @@ from app.errors import (
     LotteryNotOpen,
     NotVerified,
     ReleaseModeLocked,
+    SessionTooNew,
 )
 from infra import clock
 from tests.appointments.conftest import travel_to
@@ -220,3 +221,34 @@ async def test_two_workers_drawing_at_once_draw_once(appts: Appointments, sessio
     assert await Booking.filter(slot_id=slot.id).count() == 4
     assert await WaitlistEntry.filter(slot_id=slot.id).count() == 6
     assert (await Slot.get(id=slot.id)).remaining == 0
+
+
+async def test_in_the_release_minute_a_brand_new_session_cannot_enter_or_book(
+    appts: Appointments, sessions
+) -> None:
+    _, institution, slot, draw, meta = await lottery_slot(appts, capacity=2)
+    alice = await person(sessions)
+    travel_to(draw.entry_opens_at + timedelta(seconds=5))
+    with pytest.raises(SessionTooNew) as refused:
+        await appts.lotteries.enter(
+            alice.principal, meta, session_started=clock.now() - timedelta(seconds=3)
+        )
+    assert refused.value.details["retry_after"] == 7
+    assert (await Lottery.get(id=draw.id)).entries == 0
+    entry = await appts.lotteries.enter(
+        alice.principal, meta, session_started=clock.now() - timedelta(seconds=30)
+    )
+    assert entry.entry_no == 1
+
+    # First come: the same guard at the release second, and none once the minute passed.
+    plain = morning("EK", "D3", slot.date, count=1, capacity=2)
+    slot_id = (await pub.publish_schedules(appts.gate, institution, [plain])).slot_ids[0]
+    opens = (await appts.booker.slots.get(slot_id)).window.opens_at
+    travel_to(opens)
+    bob = await person(sessions)
+    with pytest.raises(SessionTooNew):
+        await appts.booker.book(bob.principal, slot_id, session_started=clock.now())
+    assert (await Slot.get(id=slot_id)).remaining == 2
+    travel_to(opens + timedelta(seconds=appts.rules.release_minute_seconds))
+    booking = await appts.booker.book(bob.principal, slot_id, session_started=clock.now())
+    assert booking.status == states.BOOKED

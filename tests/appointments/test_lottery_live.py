@@ -90,7 +90,8 @@ async def test_a_lottery_with_many_entrants_books_exactly_capacity_and_recompute
     institution_id = r.json()["id"]
     path = f"/api/v1/agency/institutions/{institution_id}/schedules"
     day = in_days(3)
-    opens = clock.now() - timedelta(minutes=1)
+    # Opened minutes ago: past the release minute, whose guard refuses brand-new sessions.
+    opens = clock.now() - timedelta(minutes=5)
 
     # Bad publications are refused and change nothing.
     incomplete = {**lottery_schedule(day, "D1", "NK", opens, CAPACITY)}
