@@ -64,6 +64,11 @@ BOOKINGS = Counter(
     "Booking attempts by outcome: BOOKED, or the refusal's code (SLOT_FULL, ...).",
     ["outcome"],
 )
+LOTTERY_ENTRIES = Counter(
+    "yiwang_lottery_entries_total",
+    "Lottery entry attempts by outcome: ENTERED, or the refusal's code (SESSION_TOO_NEW, ...).",
+    ["outcome"],
+)
 RECEIPTS = Counter(
     "yiwang_receipts_issued_total",
     "E-receipts issued, by kind (receipt, red_letter).",
