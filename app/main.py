@@ -13,7 +13,9 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
 import signal
+import socket
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -47,6 +49,7 @@ from app.http import open311 as open311_http
 from app.http import receipts as receipts_http
 from app.http import supervision as supervision_http
 from app.http import violations as violations_http
+from app.process_watch import ProcessWatch
 from app.services import Services, open_services
 from infra import clock, heartbeats, logs, metrics
 from infra.heartbeats import Heartbeat
@@ -118,6 +121,15 @@ def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
             task.cancel()
         await asyncio.gather(*app.ctx.background, return_exceptions=True)
 
+    @app.after_server_start
+    async def _recover_after_restart(app: Sanic) -> None:
+        if _restarted(app):
+            # This process replaces one that died: notifications it was handling died with
+            # it, and the channel sends them again only minutes later.
+            await app.ctx.services.jobs.enqueue(
+                "query_paying_after_outage", job_id=f"paying-after-restart:{os.getpid()}"
+            )
+
     @app.after_server_stop
     async def _close(app: Sanic) -> None:
         # A clean stop says goodbye, so the worker repairs nothing after it.
@@ -127,6 +139,14 @@ def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
         metrics.mark_this_process_dead(settings.ops.metrics_dir)
 
     return app
+
+
+def _restarted(app: Sanic) -> bool:
+    """True in a server process the manager started again after its predecessor died."""
+    try:
+        return int(app.m.state.get("starts", 1)) > 1
+    except (AttributeError, RuntimeError, KeyError):  # one process, no manager
+        return False
 
 
 async def _beat(heartbeat: Heartbeat) -> None:
@@ -174,6 +194,12 @@ def run_sandbox_process(config: SandboxConfig, host: str, port: int) -> None:
     """Entry point of the sandbox process that ``serve`` manages; stops quietly on SIGTERM."""
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         asyncio.run(_serve_sandbox(config, host, port))
+
+
+def embedded_worker_slot(settings: Settings) -> str:
+    """The embedded worker's lease slot: one per instance (host and port), kept across its
+    restarts, so a restarted worker takes back what the dead one held (infra/outbox)."""
+    return f"{socket.gethostname()}:{settings.port}:embedded"
 
 
 def with_metrics_directory(settings: Settings) -> Settings:
@@ -274,11 +300,19 @@ def serve(settings: Settings) -> None:
                     "host": settings.host,
                     "port": settings.sandbox_port,
                 },
+                restartable=True,
             )
         if settings.embedded_worker:
             from app.worker import run_worker_process
 
-            app.manager.manage("YiwangWorker", run_worker_process, {"settings": settings})
+            app.manager.manage(
+                "YiwangWorker",
+                run_worker_process,
+                {"settings": settings, "slot": embedded_worker_slot(settings)},
+                restartable=True,
+            )
+        # Sanic leaves a dead process dead; the watch restarts it (app/process_watch.py).
+        ProcessWatch(app.manager).start()
 
     @app.main_process_start
     async def _announce(app: Sanic, _: object) -> None:
