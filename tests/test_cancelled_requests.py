@@ -26,7 +26,7 @@ import pytest
 
 from tests.sandbox_process import free_port
 
-PATHS = ("/healthz", "/api/v1/institutions?kind=hall", "/api/v1/catalog?channel=wechat")
+PATHS = ("/readyz", "/api/v1/institutions?kind=hall", "/api/v1/catalog?channel=wechat")
 
 
 def _reset_after(port: int, path: str, delay: float) -> None:
@@ -67,7 +67,7 @@ def _hammer_until(
 def _answers(api: str) -> None:
     with httpx.Client(base_url=api, timeout=5) as client:
         for _ in range(3):
-            assert client.get("/healthz").json()["checks"]["database"] == "ok"
+            assert client.get("/readyz").json()["checks"]["database"] == "ok"
             assert client.get("/api/v1/institutions", params={"kind": "hall"}).status_code == 200
 
 
@@ -90,6 +90,7 @@ def hammered_server(
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()
 
 
 @pytest.mark.usefixtures("database")
