@@ -14,6 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from app.wechat_v3_settings import (
+    WeChatPayV3Credentials,
+    WeChatV3SettingsError,
+    wechat_pay_api,
+    wechat_v3_from_env,
+)
 from channels.sandbox.credentials import SandboxCredentials, load_or_create
 
 # Online levels (星级) of a service item, 1-5; level 5 is fully online (零登门).
@@ -218,9 +224,15 @@ class ChannelSettings:
     app_client_secret: str
     app_base_url: str
     timeout_seconds: float = 5.0
+    # --- WeChat Pay API v3 (app/wechat_v3_settings.py): which API pays, and v3's keys.
+    # v2's WECHAT_API_KEY may stay set beside v3 so v2 notifications in flight still land.
+    wechat_pay_api: str = "v3"
+    wechat_v3: WeChatPayV3Credentials | None = None
 
     @classmethod
-    def from_sandbox(cls, creds: SandboxCredentials, sandbox_url: str) -> ChannelSettings:
+    def from_sandbox(
+        cls, creds: SandboxCredentials, sandbox_url: str, *, wechat_pay_api: str = "v3"
+    ) -> ChannelSettings:
         base = sandbox_url.rstrip("/")
         return cls(
             wechat_appid=creds.wechat_appid,
@@ -236,6 +248,14 @@ class ChannelSettings:
             app_client_id=creds.app_client_id,
             app_client_secret=creds.app_client_secret,
             app_base_url=base,
+            wechat_pay_api=wechat_pay_api,
+            wechat_v3=WeChatPayV3Credentials(
+                private_key=creds.wechat_merchant_private_key,
+                cert_serial=creds.wechat_merchant_serial,
+                apiv3_key=creds.wechat_apiv3_key,
+                public_keys={creds.wechat_pay_public_key_id: creds.wechat_pay_public_key},
+                base_url=base,
+            ),
         )
 
 
@@ -257,6 +277,8 @@ class Settings:
     # Run the sandbox beside the server (demo and tests); its URL then feeds ``channels``.
     run_sandbox: bool = False
     sandbox_time_scale: float = 1.0
+    # Every this-many-th v3 payment notification is preceded by a signature probe (0: none).
+    sandbox_probe_every: int = 10
     sandbox_credentials_path: Path = Path("var/sandbox-credentials.json")
     # Run the background worker as a process managed by the server (demo only).
     embedded_worker: bool = False
@@ -315,6 +337,13 @@ def _required(env: Mapping[str, str], name: str) -> str:
     return value
 
 
+def _wechat_pay_api(env: Mapping[str, str]) -> str:
+    try:
+        return wechat_pay_api(env)
+    except WeChatV3SettingsError as exc:
+        raise SettingsError(str(exc)) from exc
+
+
 def _demo_secrets(var_dir: Path) -> tuple[bytes, bytes]:
     """Keys the demo makes once and keeps, so its encrypted data stays readable."""
     path = var_dir / "demo-secrets.json"
@@ -332,11 +361,20 @@ def _demo_secrets(var_dir: Path) -> tuple[bytes, bytes]:
 
 
 def _channels_from_env(env: Mapping[str, str]) -> ChannelSettings:
+    api = _wechat_pay_api(env)
+    try:
+        v3 = wechat_v3_from_env(env) if api == "v3" else None
+    except WeChatV3SettingsError as exc:
+        raise SettingsError(str(exc)) from exc
     return ChannelSettings(
+        wechat_pay_api=api,
+        wechat_v3=v3,
         wechat_appid=_required(env, "WECHAT_APPID"),
         wechat_secret=_required(env, "WECHAT_SECRET"),
         wechat_mch_id=_required(env, "WECHAT_MCH_ID"),
-        wechat_api_key=_required(env, "WECHAT_API_KEY"),
+        wechat_api_key=(
+            _required(env, "WECHAT_API_KEY") if api == "v2" else env.get("WECHAT_API_KEY", "")
+        ),
         wechat_api_base_url=env.get("WECHAT_API_BASE_URL", "https://api.weixin.qq.com/"),
         alipay_app_id=_required(env, "ALIPAY_APP_ID"),
         alipay_seller_id=_required(env, "ALIPAY_SELLER_ID"),
@@ -366,7 +404,10 @@ def load_settings(
     if sandbox_port is None:
         sandbox_port = int(env.get("YIWANG_SANDBOX_PORT", "8001"))
     var_dir = Path(env.get("YIWANG_VAR_DIR", "var"))
-    use_sandbox = demo or env.get("YIWANG_SANDBOX", "") == "1"
+    # A sandbox running on its own (``python -m channels.sandbox``): channels point at it and
+    # this instance starts none.
+    external_sandbox = env.get("YIWANG_SANDBOX_URL", "").strip().rstrip("/")
+    use_sandbox = demo or env.get("YIWANG_SANDBOX", "") == "1" or bool(external_sandbox)
     public_base = env.get("PUBLIC_BASE_URL", f"http://{host}:{port}")
     credentials_path = var_dir / "sandbox-credentials.json"
     if demo:
@@ -377,7 +418,9 @@ def load_settings(
             raise SettingsError("PII_KEY and PII_HASH_KEY must differ")
     if use_sandbox:
         channels = ChannelSettings.from_sandbox(
-            load_or_create(credentials_path), f"http://{host}:{sandbox_port}"
+            load_or_create(credentials_path),
+            external_sandbox or f"http://{host}:{sandbox_port}",
+            wechat_pay_api=_wechat_pay_api(env),
         )
     else:
         channels = _channels_from_env(env)
@@ -399,8 +442,9 @@ def load_settings(
         port=port,
         sandbox_port=sandbox_port,
         workers=workers,
-        run_sandbox=use_sandbox,
+        run_sandbox=use_sandbox and not external_sandbox,
         sandbox_time_scale=float(env.get("YIWANG_SANDBOX_TIME_SCALE", "1.0")),
+        sandbox_probe_every=int(env.get("YIWANG_SANDBOX_PROBE_EVERY", "10")),
         sandbox_credentials_path=credentials_path,
         embedded_worker=demo or env.get("YIWANG_EMBEDDED_WORKER", "") == "1",
         embedded_redis=demo and not redis_url,

@@ -102,6 +102,8 @@ def env(database_url: str, redis_url: str, workdir: Path, ports: Ports) -> dict[
         "YIWANG_VAR_DIR": str(workdir),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports.api}",
         "YIWANG_SANDBOX_PORT": str(ports.sandbox),
+        # Tests that count notifications ask for probes explicitly (/sandbox/wechat/probes).
+        "YIWANG_SANDBOX_PROBE_EVERY": "0",
     }
 
 
@@ -203,6 +205,48 @@ def live_server(
         wait_until_up(server.api + "/healthz", timeout=60)
         wait_until_up(server.sandbox + "/sandbox/health", timeout=30)
         yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@dataclass(frozen=True)
+class WeChatV2Stack:
+    """A second instance whose WeChat Pay runs API v2, beside the v3 one: same database,
+    Redis and sandbox (a merchant's v2 and v3 APIs see the same trades), no worker of its
+    own. The payments fault tests run against both (tests/payments/stacks.py)."""
+
+    api: str
+    env: dict[str, str]
+    settings: Settings
+
+
+@pytest.fixture(scope="session")
+def wechat_v2_stack(env: dict[str, str], live_server: LiveServer) -> Iterator[WeChatV2Stack]:
+    port = free_port()
+    v2_env = {
+        **env,
+        "WECHAT_PAY_API": "v2",
+        "YIWANG_SANDBOX_URL": live_server.sandbox,
+        "YIWANG_EMBEDDED_WORKER": "0",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    log = (ARTIFACTS / f"live-server-v2-{port}.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--workers", "1", "--port", str(port)],
+        env={**os.environ, **v2_env, "YIWANG_LOG_FORMAT": "json"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/healthz", timeout=60)
+        yield WeChatV2Stack(
+            f"http://127.0.0.1:{port}", v2_env, load_settings(v2_env, port=port, workers=1)
+        )
     finally:
         process.terminate()
         try:

@@ -16,6 +16,8 @@ bp = Blueprint("notify", url_prefix="/notify")
 
 def _answer(reply: Reply) -> HTTPResponse:
     headers = {"X-Error-Code": reply.code} if reply.code else None
+    if reply.status == 204:
+        return HTTPResponse(status=204)
     return raw(
         reply.ack.body.encode(),
         status=reply.status,
@@ -40,24 +42,47 @@ def _headers(request: Request) -> dict[str, str]:
     return {k.lower(): v for k, v in request.headers.items()}
 
 
-async def _receive(request: Request, channel: Channel, kind: str) -> HTTPResponse:
+async def _receive(
+    request: Request, channel: Channel, kind: str, dialect: str | None = None
+) -> HTTPResponse:
     notifications = request.app.ctx.services.notifications
     receive = notifications.payment if kind == "payment" else notifications.refund
     return _answer(
-        await receive(channel, request.body or b"", _content_type(request), _headers(request))
+        await receive(
+            channel, request.body or b"", _content_type(request), _headers(request), dialect
+        )
     )
+
+
+@bp.post("/wechat/v3/pay")
+@documented(
+    "WeChat Pay v3 payment notification (JSON, RSA-signed headers, AES-GCM resource). "
+    "204 with no body on success; 4xx with {code: FAIL, message} otherwise.",
+    tag="callbacks",
+)
+async def wechat_v3_pay(request: Request) -> HTTPResponse:
+    return await _receive(request, "wechat", "payment", "wechat/v3")
+
+
+@bp.post("/wechat/v3/refund")
+@documented(
+    "WeChat Pay v3 refund notification (JSON, RSA-signed headers, AES-GCM resource).",
+    tag="callbacks",
+)
+async def wechat_v3_refund(request: Request) -> HTTPResponse:
+    return await _receive(request, "wechat", "refund", "wechat/v3")
 
 
 @bp.post("/wechat/pay")
 @documented("WeChat Pay v2 payment notification (XML, MD5-signed).", tag="callbacks")
 async def wechat_pay(request: Request) -> HTTPResponse:
-    return await _receive(request, "wechat", "payment")
+    return await _receive(request, "wechat", "payment", "wechat/v2")
 
 
 @bp.post("/wechat/refund")
 @documented("WeChat Pay v2 refund notification (AES-encrypted req_info).", tag="callbacks")
 async def wechat_refund(request: Request) -> HTTPResponse:
-    return await _receive(request, "wechat", "refund")
+    return await _receive(request, "wechat", "refund", "wechat/v2")
 
 
 @bp.post("/alipay")

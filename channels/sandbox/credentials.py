@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -34,16 +34,30 @@ class SandboxCredentials:
     alipay_public_key: str
     app_client_id: str
     app_client_secret: str
+    # --- WeChat Pay API v3 (public-key mode). The merchant's API key pair and its
+    # certificate serial: the server signs requests and paySign with the private key, the
+    # sandbox checks them with the public key (what WeChat holds from the API certificate).
+    wechat_apiv3_key: str = ""
+    wechat_merchant_private_key: str = ""
+    wechat_merchant_public_key: str = ""
+    wechat_merchant_serial: str = ""
+    # WeChat Pay's own key pair (微信支付公钥): the sandbox signs answers and notifications,
+    # the server verifies them with the public key named by its PUB_KEY_ID_….
+    wechat_pay_private_key: str = ""
+    wechat_pay_public_key: str = ""
+    wechat_pay_public_key_id: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
 
 
-def _rsa_pair() -> tuple[str, str]:
+def _rsa_pair(*, pkcs8: bool = False) -> tuple[str, str]:
+    """PKCS#1 PEM for Alipay's keys; PKCS#8 for WeChat's, as apiclient_key.pem comes."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    layout = serialization.PrivateFormat
     private_pem = key.private_bytes(
         serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
+        layout.PKCS8 if pkcs8 else layout.TraditionalOpenSSL,
         serialization.NoEncryption(),
     ).decode()
     public_pem = (
@@ -54,9 +68,16 @@ def _rsa_pair() -> tuple[str, str]:
     return private_pem, public_pem
 
 
+def wechat_public_key_id() -> str:
+    """WeChat's form: ``PUB_KEY_ID_`` then the merchant-scoped digits of the key."""
+    return "PUB_KEY_ID_" + "".join(str(secrets.randbelow(10)) for _ in range(32))
+
+
 def generate() -> SandboxCredentials:
     app_private, app_public = _rsa_pair()
     ali_private, ali_public = _rsa_pair()
+    mch_private, mch_public = _rsa_pair(pkcs8=True)
+    pay_private, pay_public = _rsa_pair(pkcs8=True)
     return SandboxCredentials(
         wechat_appid="wx" + secrets.token_hex(8),
         wechat_secret=secrets.token_hex(16),
@@ -70,13 +91,27 @@ def generate() -> SandboxCredentials:
         alipay_public_key=ali_public,
         app_client_id="zlb-" + secrets.token_hex(6),
         app_client_secret=secrets.token_hex(24),
+        wechat_apiv3_key=secrets.token_hex(16),
+        wechat_merchant_private_key=mch_private,
+        wechat_merchant_public_key=mch_public,
+        wechat_merchant_serial=secrets.token_hex(20).upper(),
+        wechat_pay_private_key=pay_private,
+        wechat_pay_public_key=pay_public,
+        wechat_pay_public_key_id=wechat_public_key_id(),
     )
 
 
 def load_or_create(path: Path) -> SandboxCredentials:
     if path.exists():
-        return SandboxCredentials(**json.loads(path.read_text()))
-    creds = generate()
+        stored = json.loads(path.read_text())
+        if all(stored.get(f.name) for f in fields(SandboxCredentials)):
+            return SandboxCredentials(**stored)
+        fresh = asdict(generate())
+        # A file from before a channel mode existed keeps its old credentials and gains
+        # the new ones, so a demo's known orders and keys survive the upgrade.
+        creds = SandboxCredentials(**{**fresh, **{k: v for k, v in stored.items() if v}})
+    else:
+        creds = generate()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(creds.to_json())
     path.chmod(0o600)

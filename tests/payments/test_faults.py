@@ -24,6 +24,7 @@ from payments.errors import RefundExceedsBalance
 from payments.models import Notification, NotificationOutcome, Order, Refund, RefundReview
 from payments.refunds import Requested
 from tests.journeys import bearer, eventually, verified_resident
+from tests.payments.conftest import on_both_wechat_apis
 from tests.payments.test_journey import fees_agency, issue_notice, order_for, wait_paid
 from tests.receivers import receiver
 
@@ -86,11 +87,15 @@ async def paying_order(
     return token, order, r.json()["channel_params"]
 
 
+@on_both_wechat_apis
 async def test_forged_mismatched_unknown_and_replayed_notifications(
-    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str], settings: Settings
+    api: httpx.AsyncClient,
+    sandbox: httpx.AsyncClient,
+    stack_env: dict[str, str],
+    settings: Settings,
 ) -> None:
     with receiver() as hooks:
-        token, order, _ = await paying_order(api, sandbox, env, "wechat", hooks.url)
+        token, order, _ = await paying_order(api, sandbox, stack_env, "wechat", hooks.url)
         url = "/notify/wechat/pay"
 
         tampered = wechat_notification(settings, order["id"], 12000)
@@ -141,17 +146,18 @@ def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
     )
 
 
+@on_both_wechat_apis
 async def test_partial_then_full_refund_and_never_beyond_the_balance(
-    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str], services: Any
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, stack_env: dict[str, str], services: Any
 ) -> None:
     with receiver() as hooks:
-        token, order, params = await paying_order(api, sandbox, env, "wechat", hooks.url)
+        token, order, params = await paying_order(api, sandbox, stack_env, "wechat", hooks.url)
         prepay = params["package"].removeprefix("prepay_id=")
         await sandbox.post("/sandbox/wechat/payments", json={"prepay_id": prepay})
         await wait_paid(api, token, order["id"])
 
         first = run_cli(
-            env,
+            stack_env,
             "refund",
             "--order",
             order["id"],
@@ -172,7 +178,7 @@ async def test_partial_then_full_refund_and_never_beyond_the_balance(
 
         await eventually(lambda: status_is("PARTIALLY_REFUNDED"))
         too_much = run_cli(
-            env,
+            stack_env,
             "refund",
             "--order",
             order["id"],
@@ -187,7 +193,7 @@ async def test_partial_then_full_refund_and_never_beyond_the_balance(
         )
         assert too_much.returncode != 0 and "REFUND_EXCEEDS_BALANCE" in too_much.stderr
         rest = run_cli(
-            env,
+            stack_env,
             "refund",
             "--order",
             order["id"],
@@ -212,10 +218,10 @@ async def test_partial_then_full_refund_and_never_beyond_the_balance(
 
 
 async def test_two_refunds_racing_cannot_exceed_the_amount(
-    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str], services: Any
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, stack_env: dict[str, str], services: Any
 ) -> None:
     with receiver() as hooks:
-        token, order, params = await paying_order(api, sandbox, env, "alipay", hooks.url)
+        token, order, params = await paying_order(api, sandbox, stack_env, "alipay", hooks.url)
         await sandbox.post("/sandbox/alipay/payments", json={"trade_no": params["trade_no"]})
         await wait_paid(api, token, order["id"])
         results = await asyncio.gather(
@@ -232,18 +238,19 @@ async def test_two_refunds_racing_cannot_exceed_the_amount(
         assert db_order.refunded_fen == 7000 and db_order.status == "PARTIALLY_REFUNDED"
 
 
+@on_both_wechat_apis
 async def test_reconciliation_finds_and_settles_a_payment_whose_notification_was_lost(
-    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str], services: Any
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, stack_env: dict[str, str], services: Any
 ) -> None:
     with receiver() as hooks:
-        token, normal, params = await paying_order(api, sandbox, env, "wechat", hooks.url)
+        token, normal, params = await paying_order(api, sandbox, stack_env, "wechat", hooks.url)
         await sandbox.post(
             "/sandbox/wechat/payments",
             json={"prepay_id": params["package"].removeprefix("prepay_id=")},
         )
         await wait_paid(api, token, normal["id"])
 
-        _, silent, params2 = await paying_order(api, sandbox, env, "wechat", hooks.url)
+        _, silent, params2 = await paying_order(api, sandbox, stack_env, "wechat", hooks.url)
         r = await sandbox.post(
             "/sandbox/wechat/payments",
             json={"prepay_id": params2["package"].removeprefix("prepay_id="), "notify": False},
@@ -261,7 +268,7 @@ async def test_reconciliation_finds_and_settles_a_payment_whose_notification_was
         assert kinds == [("missing_on_our_side", silent["id"], True)]
         assert (await Order.get(order_no=silent["id"])).status == "PAID"
 
-        again = run_cli(env, "reconcile", "--channel", "wechat", "--date", today.isoformat())
+        again = run_cli(stack_env, "reconcile", "--channel", "wechat", "--date", today.isoformat())
         body = json.loads(again.stdout)
         assert [d for d in body["discrepancies"] if d["order_no"] in ours] == []
         leftovers = [d for d in body["discrepancies"] if d["order_no"] not in ours]
@@ -277,10 +284,10 @@ async def _hooks_at_least(hooks: Any, n: int) -> bool:
 
 
 async def test_a_payment_arriving_for_a_closed_order_is_kept_for_refund_review(
-    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str], services: Any
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, stack_env: dict[str, str], services: Any
 ) -> None:
     with receiver() as hooks:
-        _, order, params = await paying_order(api, sandbox, env, "app", hooks.url)
+        _, order, params = await paying_order(api, sandbox, stack_env, "app", hooks.url)
         assert params["cashier_url"].startswith("http")
         db_order = await Order.get(order_no=order["id"])
         assert await services.settlement.close(db_order, reason="abandoned")
@@ -296,12 +303,12 @@ async def test_a_payment_arriving_for_a_closed_order_is_kept_for_refund_review(
 
 
 async def test_a_payment_for_a_payable_another_order_paid_closes_this_order_for_review(
-    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str], services: Any
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, stack_env: dict[str, str], services: Any
 ) -> None:
     from payments.settle import Outcome, PaidEvidence
 
     with receiver() as hooks:
-        _, order, _ = await paying_order(api, sandbox, env, "wechat", hooks.url)
+        _, order, _ = await paying_order(api, sandbox, stack_env, "wechat", hooks.url)
     mine = await Order.get(order_no=order["id"])
     key = f"{mine.payable_type}:{mine.payable_ref}"
     # Another order of the same payable was paid first.
@@ -338,10 +345,10 @@ async def test_a_payment_for_a_payable_another_order_paid_closes_this_order_for_
 
 
 async def test_orders_still_paying_are_settled_by_querying_the_channel(
-    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str], services: Any
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, stack_env: dict[str, str], services: Any
 ) -> None:
     with receiver() as hooks:
-        token, order, params = await paying_order(api, sandbox, env, "alipay", hooks.url)
+        token, order, params = await paying_order(api, sandbox, stack_env, "alipay", hooks.url)
         await sandbox.post(
             "/sandbox/alipay/payments", json={"trade_no": params["trade_no"], "notify": False}
         )
@@ -351,11 +358,12 @@ async def test_orders_still_paying_are_settled_by_querying_the_channel(
         assert paid["channel"] == "alipay"
 
 
+@on_both_wechat_apis
 async def test_a_redis_flush_mid_payment_loses_nothing(
-    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str], redis_url: str
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, stack_env: dict[str, str], redis_url: str
 ) -> None:
     with receiver() as hooks:
-        token, order, params = await paying_order(api, sandbox, env, "wechat", hooks.url)
+        token, order, params = await paying_order(api, sandbox, stack_env, "wechat", hooks.url)
         flusher = aioredis.from_url(redis_url)
         await flusher.flushdb()
         await flusher.aclose()
@@ -371,11 +379,12 @@ async def test_a_redis_flush_mid_payment_loses_nothing(
         assert len(hooks.received) == 1
 
 
+@on_both_wechat_apis
 async def test_expired_orders_are_closed_here_and_at_the_channel(
-    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str], services: Any
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, stack_env: dict[str, str], services: Any
 ) -> None:
     with receiver() as hooks:
-        token, order, params = await paying_order(api, sandbox, env, "wechat", hooks.url)
+        token, order, params = await paying_order(api, sandbox, stack_env, "wechat", hooks.url)
         await Order.filter(order_no=order["id"]).update(
             expires_at=clock.now() - timedelta(seconds=1)
         )
@@ -397,11 +406,12 @@ async def test_expired_orders_are_closed_here_and_at_the_channel(
         assert fresh["id"] != order["id"] and fresh["status"] == "CREATED"
 
 
+@on_both_wechat_apis
 async def test_switching_channel_closes_the_first_trade(
-    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str]
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, stack_env: dict[str, str], wechat_api: str
 ) -> None:
     with receiver() as hooks:
-        token, order, wechat_params = await paying_order(api, sandbox, env, "wechat", hooks.url)
+        token, order, params = await paying_order(api, sandbox, stack_env, "wechat", hooks.url)
         r = await api.post(
             f"/api/v1/orders/{order['id']}/payments",
             json={"channel": "alipay"},
@@ -418,4 +428,6 @@ async def test_switching_channel_closes_the_first_trade(
         )
         r = await api.get(f"/api/v1/orders/{order['id']}", headers=bearer(other))
         assert r.status_code == 404 and r.json()["code"] == "ORDER_NOT_FOUND"
-        assert wechat_params["package"].startswith("prepay_id=")
+        assert params["package"].startswith("prepay_id=")
+        # The instance under test really pays on the API it says: RSA under v3, MD5 under v2.
+        assert params["signType"] == {"v3": "RSA", "v2": "MD5"}[wechat_api]
