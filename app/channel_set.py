@@ -63,6 +63,7 @@ def build_channels(settings: Settings) -> ChannelSet:
             timeout_seconds=c.timeout_seconds,
         )
     )
+    certs = c.alipay_certificates
     alipay = build_alipay_channel(
         AlipaySettings(
             app_id=c.alipay_app_id,
@@ -71,6 +72,10 @@ def build_channels(settings: Settings) -> ChannelSet:
             alipay_public_key=c.alipay_public_key,
             gateway_url=c.alipay_gateway_url,
             timeout_seconds=c.timeout_seconds,
+            sign_mode=c.alipay_sign_mode,
+            app_public_cert=certs.app_public_cert if certs else "",
+            alipay_public_cert=certs.alipay_public_cert if certs else "",
+            alipay_root_cert=certs.alipay_root_cert if certs else "",
         )
     )
     app = build_app_channel(

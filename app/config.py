@@ -14,6 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from app.alipay_cert_settings import (
+    AlipayCertificates,
+    AlipayCertSettingsError,
+    alipay_certificates_from_env,
+    alipay_sign_mode,
+)
 from app.wechat_v3_settings import (
     WeChatPayV3Credentials,
     WeChatV3SettingsError,
@@ -228,10 +234,18 @@ class ChannelSettings:
     # v2's WECHAT_API_KEY may stay set beside v3 so v2 notifications in flight still land.
     wechat_pay_api: str = "v3"
     wechat_v3: WeChatPayV3Credentials | None = None
+    # --- Alipay certificate mode (app/alipay_cert_settings.py): ALIPAY_SIGN_MODE=key|cert.
+    alipay_sign_mode: str = "key"
+    alipay_certificates: AlipayCertificates | None = None
 
     @classmethod
     def from_sandbox(
-        cls, creds: SandboxCredentials, sandbox_url: str, *, wechat_pay_api: str = "v3"
+        cls,
+        creds: SandboxCredentials,
+        sandbox_url: str,
+        *,
+        wechat_pay_api: str = "v3",
+        alipay_sign_mode: str = "key",
     ) -> ChannelSettings:
         base = sandbox_url.rstrip("/")
         return cls(
@@ -255,6 +269,12 @@ class ChannelSettings:
                 apiv3_key=creds.wechat_apiv3_key,
                 public_keys={creds.wechat_pay_public_key_id: creds.wechat_pay_public_key},
                 base_url=base,
+            ),
+            alipay_sign_mode=alipay_sign_mode,
+            alipay_certificates=AlipayCertificates(
+                app_public_cert=creds.alipay_app_public_cert,
+                alipay_public_cert=creds.alipay_public_cert,
+                alipay_root_cert=creds.alipay_root_cert,
             ),
         )
 
@@ -344,6 +364,13 @@ def _wechat_pay_api(env: Mapping[str, str]) -> str:
         raise SettingsError(str(exc)) from exc
 
 
+def _alipay_sign_mode(env: Mapping[str, str]) -> str:
+    try:
+        return alipay_sign_mode(env)
+    except AlipayCertSettingsError as exc:
+        raise SettingsError(str(exc)) from exc
+
+
 def _demo_secrets(var_dir: Path) -> tuple[bytes, bytes]:
     """Keys the demo makes once and keeps, so its encrypted data stays readable."""
     path = var_dir / "demo-secrets.json"
@@ -364,11 +391,15 @@ def _channels_from_env(env: Mapping[str, str]) -> ChannelSettings:
     api = _wechat_pay_api(env)
     try:
         v3 = wechat_v3_from_env(env) if api == "v3" else None
-    except WeChatV3SettingsError as exc:
+        alipay_mode = alipay_sign_mode(env)
+        certificates = alipay_certificates_from_env(env) if alipay_mode == "cert" else None
+    except (WeChatV3SettingsError, AlipayCertSettingsError) as exc:
         raise SettingsError(str(exc)) from exc
     return ChannelSettings(
         wechat_pay_api=api,
         wechat_v3=v3,
+        alipay_sign_mode=alipay_mode,
+        alipay_certificates=certificates,
         wechat_appid=_required(env, "WECHAT_APPID"),
         wechat_secret=_required(env, "WECHAT_SECRET"),
         wechat_mch_id=_required(env, "WECHAT_MCH_ID"),
@@ -379,7 +410,11 @@ def _channels_from_env(env: Mapping[str, str]) -> ChannelSettings:
         alipay_app_id=_required(env, "ALIPAY_APP_ID"),
         alipay_seller_id=_required(env, "ALIPAY_SELLER_ID"),
         alipay_app_private_key=Path(_required(env, "ALIPAY_APP_PRIVATE_KEY_FILE")).read_text(),
-        alipay_public_key=Path(_required(env, "ALIPAY_PUBLIC_KEY_FILE")).read_text(),
+        alipay_public_key=(
+            Path(_required(env, "ALIPAY_PUBLIC_KEY_FILE")).read_text()
+            if alipay_mode == "key"
+            else ""
+        ),
         alipay_gateway_url=env.get("ALIPAY_GATEWAY_URL", "https://openapi.alipay.com/gateway.do"),
         app_client_id=_required(env, "APP_CLIENT_ID"),
         app_client_secret=_required(env, "APP_CLIENT_SECRET"),
@@ -421,6 +456,7 @@ def load_settings(
             load_or_create(credentials_path),
             external_sandbox or f"http://{host}:{sandbox_port}",
             wechat_pay_api=_wechat_pay_api(env),
+            alipay_sign_mode=_alipay_sign_mode(env),
         )
     else:
         channels = _channels_from_env(env)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from channels.sandbox.alipay_certs import issue
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,11 @@ class SandboxCredentials:
     wechat_pay_private_key: str = ""
     wechat_pay_public_key: str = ""
     wechat_pay_public_key_id: str = ""
+    # --- Alipay certificate mode (公钥证书): the sandbox's roots (PEM blocks separated by a
+    # blank line), the certificate of Alipay's key and that of the merchant's app key.
+    alipay_root_cert: str = ""
+    alipay_public_cert: str = ""
+    alipay_app_public_cert: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -73,12 +80,23 @@ def wechat_public_key_id() -> str:
     return "PUB_KEY_ID_" + "".join(str(secrets.randbelow(10)) for _ in range(32))
 
 
+def with_alipay_certificates(creds: SandboxCredentials) -> SandboxCredentials:
+    """Certificates for the credentials' own Alipay and app keys (made once, then kept)."""
+    certs = issue(creds.alipay_public_key, creds.alipay_app_public_key)
+    return replace(
+        creds,
+        alipay_root_cert=certs.root_chain,
+        alipay_public_cert=certs.alipay_cert,
+        alipay_app_public_cert=certs.app_cert,
+    )
+
+
 def generate() -> SandboxCredentials:
     app_private, app_public = _rsa_pair()
     ali_private, ali_public = _rsa_pair()
     mch_private, mch_public = _rsa_pair(pkcs8=True)
     pay_private, pay_public = _rsa_pair(pkcs8=True)
-    return SandboxCredentials(
+    creds = SandboxCredentials(
         wechat_appid="wx" + secrets.token_hex(8),
         wechat_secret=secrets.token_hex(16),
         wechat_mch_id=str(1_900_000_000 + secrets.randbelow(99_999_999)),
@@ -99,6 +117,7 @@ def generate() -> SandboxCredentials:
         wechat_pay_public_key=pay_public,
         wechat_pay_public_key_id=wechat_public_key_id(),
     )
+    return with_alipay_certificates(creds)
 
 
 def load_or_create(path: Path) -> SandboxCredentials:
@@ -110,6 +129,8 @@ def load_or_create(path: Path) -> SandboxCredentials:
         # A file from before a channel mode existed keeps its old credentials and gains
         # the new ones, so a demo's known orders and keys survive the upgrade.
         creds = SandboxCredentials(**{**fresh, **{k: v for k, v in stored.items() if v}})
+        if not stored.get("alipay_public_cert"):
+            creds = with_alipay_certificates(creds)
     else:
         creds = generate()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,5 @@
-"""WeChat Pay v3 settings: production startup fails fast naming the variable; the sandbox
-and the demo get v3 by default, v2 when WECHAT_PAY_API=v2."""
+"""WeChat Pay v3 and Alipay certificate-mode settings: production startup fails fast naming
+the variable; the sandbox and the demo get v3 by default, v2 when WECHAT_PAY_API=v2."""
 
 from __future__ import annotations
 
@@ -137,3 +137,40 @@ def test_the_sandbox_and_demo_default_to_v3(tmp_path: Path) -> None:
     assert demo.channels.wechat_v3 is not None
     assert next(iter(demo.channels.wechat_v3.public_keys)).startswith("PUB_KEY_ID_")
     assert load_settings({**env, "WECHAT_PAY_API": "v2"}, demo=True).channels.wechat_pay_api == "v2"
+
+
+def _cert_files(tmp_path: Path) -> dict[str, str]:
+    from channels.sandbox.credentials import generate
+
+    creds = generate()
+    files = {
+        "ALIPAY_APP_CERT_FILE": creds.alipay_app_public_cert,
+        "ALIPAY_PUBLIC_CERT_FILE": creds.alipay_public_cert,
+        "ALIPAY_ROOT_CERT_FILE": creds.alipay_root_cert,
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    return {name: str(tmp_path / name) for name in files}
+
+
+def test_alipay_certificate_mode_needs_the_three_certificates_not_the_public_key(
+    tmp_path: Path,
+) -> None:
+    env = _production(tmp_path, ALIPAY_SIGN_MODE="cert", ALIPAY_PUBLIC_KEY_FILE=None)
+    settings = load_settings({**env, **_cert_files(tmp_path)})
+    assert settings.channels.alipay_sign_mode == "cert"
+    certs = settings.channels.alipay_certificates
+    assert certs is not None and certs.alipay_root_cert.count("BEGIN CERTIFICATE") == 3
+    for name in ("ALIPAY_APP_CERT_FILE", "ALIPAY_PUBLIC_CERT_FILE", "ALIPAY_ROOT_CERT_FILE"):
+        missing = {**env, **_cert_files(tmp_path)}
+        del missing[name]
+        with pytest.raises(SettingsError, match=name):
+            load_settings(missing)
+    garbage = tmp_path / "not-a-cert.pem"
+    garbage.write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+    with pytest.raises(SettingsError, match="ALIPAY_ROOT_CERT_FILE"):
+        load_settings({**env, **_cert_files(tmp_path), "ALIPAY_ROOT_CERT_FILE": str(garbage)})
+    with pytest.raises(SettingsError, match="ALIPAY_SIGN_MODE"):
+        load_settings(_production(tmp_path, ALIPAY_SIGN_MODE="certificate"))
+    with pytest.raises(SettingsError, match="ALIPAY_PUBLIC_KEY_FILE"):
+        load_settings(_production(tmp_path, ALIPAY_PUBLIC_KEY_FILE=None))
