@@ -216,9 +216,10 @@ def live_server(
 
 @dataclass(frozen=True)
 class WeChatV2Stack:
-    """A second instance whose WeChat Pay runs API v2, beside the v3 one: same database,
-    Redis and sandbox (a merchant's v2 and v3 APIs see the same trades), no worker of its
-    own. The payments fault tests run against both (tests/payments/stacks.py)."""
+    """A second instance on the other channel modes: WeChat Pay API v2 and Alipay's
+    certificate mode, beside the v3 / public-key one. Same database, Redis and sandbox (a
+    merchant's v2 and v3 APIs see the same trades), no worker of its own. The payments
+    fault tests and the journey run against both (tests/payments/conftest.py)."""
 
     api: str
     env: dict[str, str]
@@ -231,6 +232,7 @@ def wechat_v2_stack(env: dict[str, str], live_server: LiveServer) -> Iterator[We
     v2_env = {
         **env,
         "WECHAT_PAY_API": "v2",
+        "ALIPAY_SIGN_MODE": "cert",
         "YIWANG_SANDBOX_URL": live_server.sandbox,
         "YIWANG_EMBEDDED_WORKER": "0",
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",

@@ -1,5 +1,6 @@
 """The payments tests run against the v3 instance by default; a test parametrized with
-``@on_both_wechat_apis`` runs again against the v2 instance (conftest's wechat_v2_stack).
+``@on_both_wechat_apis`` runs again against the v2 instance (conftest's wechat_v2_stack),
+which also runs Alipay in certificate mode.
 
 ``api``, ``services`` and ``stack_env`` follow ``wechat_api``, so one test body proves a
 money path on both WeChat Pay APIs.

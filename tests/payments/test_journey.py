@@ -89,7 +89,13 @@ async def wait_paid(api: httpx.AsyncClient, token: str, order_id: str) -> dict:
 
 @pytest.mark.parametrize(
     ("channel", "wechat_api"),
-    [("wechat", "v3"), ("wechat", "v2"), ("alipay", "v3")],
+    [
+        pytest.param("wechat", "v3", id="wechat-v3"),
+        pytest.param("wechat", "v2", id="wechat-v2"),
+        pytest.param("alipay", "v3", id="alipay-key"),
+        # The second instance runs Alipay in certificate mode.
+        pytest.param("alipay", "v2", id="alipay-cert"),
+    ],
     indirect=["wechat_api"],
 )
 async def test_a_notice_is_paid_once_and_the_agency_is_told_once(
