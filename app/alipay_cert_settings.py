@@ -1,7 +1,7 @@
-"""Alipay certificate-mode settings (ALIPAY_SIGN_MODE and the three certificate files).
+"""Alipay certificate mode's files (ALIPAY_APP_CERT_FILE, ALIPAY_PUBLIC_CERT_FILE,
+ALIPAY_ROOT_CERT_FILE), read when ALIPAY_SIGN_MODE=cert (app.config.ChannelModes).
 
-Kept in a block of its own so it moves as one piece onto the settings model being
-rewritten; it reads only the mapping it is given, and fails fast naming the variable.
+Each must be readable PEM certificates; otherwise startup stops naming the variable.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
-
-ALIPAY_SIGN_MODES = ("key", "cert")
 
 
 class AlipayCertSettingsError(ValueError):
@@ -24,13 +22,6 @@ class AlipayCertificates:
     app_public_cert: str
     alipay_public_cert: str
     alipay_root_cert: str
-
-
-def alipay_sign_mode(env: Mapping[str, str]) -> str:
-    mode = env.get("ALIPAY_SIGN_MODE", "key").strip().lower() or "key"
-    if mode not in ALIPAY_SIGN_MODES:
-        raise AlipayCertSettingsError(f"ALIPAY_SIGN_MODE must be key or cert, got {mode!r}")
-    return mode
 
 
 def _cert_file(env: Mapping[str, str], name: str) -> str:

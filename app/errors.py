@@ -31,6 +31,16 @@ class MalformedJson(InvalidInput):
     message = "The request body is not valid JSON."
 
 
+class JsonTooDeep(MalformedJson):
+    code = "JSON_TOO_DEEP"
+    message = "The request body nests JSON arrays and objects too deeply."
+
+
+class JsonTooLarge(InvalidInput):
+    code = "JSON_TOO_LARGE"
+    message = "The JSON request body is too large."
+
+
 class InvalidIdNumber(InvalidInput):
     code = "INVALID_ID_NUMBER"
     message = "The ID number is not a valid resident identity card number."

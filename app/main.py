@@ -21,6 +21,7 @@ from app.config import Settings, with_redis
 from app.http import (
     agency,
     catalog,
+    columns,
     errors,
     fees,
     h5,
@@ -59,6 +60,7 @@ def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
     app.ctx.access_log = not settings.demo or settings.log_json
     errors.install(app)
     middleware.install(app)
+    columns.install(app)
     blueprints = (
         health.bp,
         openapi.bp,

@@ -1,7 +1,9 @@
-"""WeChat Pay API v3 settings (WECHAT_PAY_API, merchant key, APIv3 key, public keys).
+"""WeChat Pay API v3's keys (merchant key and serial, APIv3 key, WeChat Pay public keys),
+read when WECHAT_PAY_API=v3 (app.config.ChannelModes).
 
-Kept in a block of its own so it moves as one piece onto the settings model being
-rewritten; it reads only the mapping it is given, and fails fast naming the variable.
+Key files are checked for what they must be (a PKCS#8 RSA private key, RSA public keys),
+the serial, key length and key ids for their form; otherwise startup stops naming the
+variable.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-WECHAT_PAY_APIS = ("v3", "v2")
 PUBLIC_KEY_ID = re.compile(r"PUB_KEY_ID_[0-9A-Za-z]{8,64}")
 CERT_SERIAL = re.compile(r"[0-9A-Fa-f]{8,40}")
 
@@ -34,13 +35,6 @@ class WeChatPayV3Credentials:
 
     def __repr__(self) -> str:
         return f"WeChatPayV3Credentials(public_keys={list(self.public_keys)}, secrets=…)"
-
-
-def wechat_pay_api(env: Mapping[str, str]) -> str:
-    api = env.get("WECHAT_PAY_API", "v3").strip().lower() or "v3"
-    if api not in WECHAT_PAY_APIS:
-        raise WeChatV3SettingsError(f"WECHAT_PAY_API must be v3 or v2, got {api!r}")
-    return api
 
 
 def _required(env: Mapping[str, str], name: str) -> str:

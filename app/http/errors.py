@@ -14,6 +14,7 @@ from sanic import Request, Sanic
 from sanic.exceptions import SanicException
 from sanic.response import JSONResponse, json
 from tortoise.exceptions import DBConnectionError
+from tortoise.exceptions import ValidationError as ColumnValidationError
 
 from app import errors as e
 from payments import errors as pe
@@ -24,6 +25,7 @@ log = logging.getLogger("yiwang.http")
 STATUS: dict[type[Exception], int] = {
     e.InvalidInput: 422,
     e.MalformedJson: 400,
+    e.JsonTooLarge: 413,
     e.InvalidIdNumber: 422,
     e.NotFound: 404,
     e.Unauthenticated: 401,
@@ -200,7 +202,9 @@ async def on_sanic_error(request: Request, error: SanicException) -> JSONRespons
     status = getattr(error, "status_code", 500) or 500
     code = SANIC_CODES.get(status, "INTERNAL_ERROR" if status >= 500 else "BAD_REQUEST")
     message = str(error) if status < 500 else "Something went wrong on our side."
-    return json(error_body(code, message, _request_id(request)), status=status)
+    # Sanic's own headers: Allow on a 405, the WWW-Authenticate or Retry-After it sets.
+    headers = dict(getattr(error, "headers", None) or {})
+    return json(error_body(code, message, _request_id(request)), status=status, headers=headers)
 
 
 # A backing service that is down or saturated is a 503 the client may retry, not a bug.
@@ -208,6 +212,14 @@ UNAVAILABLE = (DBConnectionError, RedisConnectionError, RedisTimeoutError, Conne
 
 
 async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
+    if isinstance(error, ColumnValidationError):
+        # The ORM's own check that a value fits its column (app.http.columns sizes inputs
+        # from the same declarations, so reaching this means an input was not sized).
+        log.warning("unsized input on %s %s: %s", request.method, request.path, error)
+        return json(
+            error_body("INVALID_INPUT", "A value does not fit its field.", _request_id(request)),
+            status=422,
+        )
     if isinstance(error, UNAVAILABLE) or "too many clients" in str(error):
         log.error("backing service unavailable on %s %s: %s", request.method, request.path, error)
         return json(

@@ -3,7 +3,6 @@ reply; and the Open311 GeoReport v2 endpoints under /open311/v2 for other tools.
 
 from __future__ import annotations
 
-import json as jsonlib
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any
@@ -12,9 +11,11 @@ from pydantic import BaseModel, Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, JSONResponse, json, raw
 
+from app.cases.models import Material
 from app.errors import DomainError, InvalidInput
 from app.http.auth import resident
-from app.http.bodies import parse
+from app.http.bodies import json_object, parse
+from app.http.columns import integer
 from app.http.errors import status_for
 from app.http.evaluations import scope
 from app.http.openapi import documented
@@ -34,7 +35,9 @@ class FileRequest(BaseModel):
     address: str | None = Field(default=None, max_length=200)
     lat: float | None = Field(default=None, ge=-90, le=90)
     long: float | None = Field(default=None, ge=-180, le=180)
-    photo_ids: list[int] = Field(default_factory=list, max_length=20)
+    photo_ids: list[integer(Material, "id")] = Field(  # type: ignore[valid-type]
+        default_factory=list, max_length=20
+    )
 
 
 class RateTicketRequest(BaseModel):
@@ -71,14 +74,14 @@ async def file_ticket(request: Request) -> JSONResponse:
     return _dump(ticket_view(ticket), 201)
 
 
-@bp.get("/interactions/<ticket_id:int>")
+@bp.get("/interactions/<ticket_id:id>")
 @documented("One of my 12345 tickets.", auth="resident", tag="interactions")
 async def get_ticket(request: Request, ticket_id: int) -> JSONResponse:
     who = await resident(request)
     return _dump(ticket_view(await _svc(request).owned(who, ticket_id)))
 
 
-@bp.post("/interactions/<ticket_id:int>/reopen")
+@bp.post("/interactions/<ticket_id:id>/reopen")
 @documented(
     "Reopen a replied ticket (within 10 days of the reply).", auth="resident", tag="interactions"
 )
@@ -88,7 +91,7 @@ async def reopen(request: Request, ticket_id: int) -> JSONResponse:
     return _dump(ticket_view(await svc.reopen(await svc.owned(who, ticket_id))))
 
 
-@bp.post("/interactions/<ticket_id:int>/rating")
+@bp.post("/interactions/<ticket_id:id>/rating")
 @documented(
     "Rate the answer 1–5; this closes the ticket.",
     body=RateTicketRequest,
@@ -102,7 +105,7 @@ async def rate_answer(request: Request, ticket_id: int) -> JSONResponse:
     return _dump(ticket_view(await svc.rate(await svc.owned(who, ticket_id), body.rating)))
 
 
-@bp.post("/operator/interactions/<ticket_id:int>/reply")
+@bp.post("/operator/interactions/<ticket_id:id>/reply")
 @documented("The department's reply.", body=ReplyRequest, auth="operator", tag="interactions")
 async def reply(request: Request, ticket_id: int) -> JSONResponse:
     actor = await operator(request)
@@ -116,7 +119,7 @@ class RevealRequest(BaseModel):
     reason: str = Field(min_length=4, max_length=200)
 
 
-@bp.post("/operator/interactions/<ticket_id:int>/requester")
+@bp.post("/operator/interactions/<ticket_id:id>/requester")
 @documented(
     "An Open311 requester's contact in full, to call them back (the department's operators;"
     " every look is audited with its reason).",
@@ -138,7 +141,7 @@ async def reveal_requester(request: Request, ticket_id: int) -> JSONResponse:
     )
 
 
-@bp.post("/operator/interactions/<ticket_id:int>/dispatch")
+@bp.post("/operator/interactions/<ticket_id:id>/dispatch")
 @documented(
     "Send a ticket to another department.",
     body=DispatchRequest,
@@ -186,13 +189,7 @@ async def services(request: Request) -> JSONResponse:
 def _fields(request: Request) -> dict[str, Any]:
     """POST requests takes form-encoded fields (the spec) or a JSON object."""
     if (request.content_type or "").startswith("application/json"):
-        try:
-            body = jsonlib.loads(request.body or b"")
-        except ValueError as exc:
-            raise InvalidInput("The body is not valid JSON.") from exc
-        if not isinstance(body, dict):
-            raise InvalidInput("The body must be an object.")
-        return body
+        return json_object(request)
     return {k: v[0] for k, v in (request.form or {}).items()}
 
 
@@ -296,7 +293,7 @@ async def get_request(request: Request, request_file: str) -> JSONResponse:
     return _dump([open311.request_view(t, names, base) for t in found])
 
 
-@geo.get("/media/<ticket_id:int>")
+@geo.get("/media/<ticket_id:id>")
 @documented(
     "The photo behind a report's media_url: its first photo with EXIF, XMP, comments and"
     " PNG text removed. Complaints and consultations have none (404).",

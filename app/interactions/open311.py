@@ -21,7 +21,7 @@ from app.errors import InvalidInput
 from app.interactions.models import Category, Ticket
 from app.interactions.photos import strip_metadata
 from infra import clock
-from infra.pii import redact
+from infra.masking import redact
 
 OPEN = ("dispatched", "reopened")
 
@@ -74,7 +74,7 @@ def request_view(t: Ticket, names: dict[str, str], base_url: str) -> dict[str, A
         "requested_datetime": _iso(t.created_at),
         "updated_datetime": _iso(t.updated_at),
         "expected_datetime": None,
-        "address": t.address if public else None,
+        "address": redact(t.address) if t.address and public else None,
         "address_id": None,
         "zipcode": None,
         "lat": t.lat if public else None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -135,7 +134,7 @@ async def test_institution_rules_and_settings_override_the_defaults(
 
 
 async def test_weekly_and_monthly_limits(appts: Appointments, sessions) -> None:
-    appts.booker.rules = replace(appts.rules, per_week=2, per_month=3)
+    appts.booker.rules = appts.rules.model_copy(update={"per_week": 2, "per_month": 3})
     owner, _ = await agency(appts.payable.vault)
     monday = in_days(3)
     monday -= timedelta(days=monday.weekday())
@@ -154,7 +153,7 @@ async def test_weekly_and_monthly_limits(appts: Appointments, sessions) -> None:
 
 
 async def test_monthly_limit(appts: Appointments, sessions) -> None:
-    appts.booker.rules = replace(appts.rules, per_week=10, per_month=2)
+    appts.booker.rules = appts.rules.model_copy(update={"per_week": 10, "per_month": 2})
     owner, _ = await agency(appts.payable.vault)
     first = in_days(40).replace(day=1)
     days = [first + timedelta(days=7 * i) for i in range(3)]

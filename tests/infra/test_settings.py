@@ -7,7 +7,7 @@ import secrets
 
 import pytest
 
-from app.config import ServiceRules, SettingsError, load_settings
+from app.config import AppointmentRules, ServiceRules, SettingsError, load_settings
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -57,3 +57,56 @@ def test_a_missing_secret_is_named(tmp_path) -> None:
     del env["PII_HASH_KEY"]
     with pytest.raises(SettingsError, match="PII_HASH_KEY"):
         load_settings(env)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("APPOINTMENT_RELEASE_TIME", "7:61"),
+        ("APPOINTMENT_PER_WEEK", "0"),
+        ("APPOINTMENT_CHECKIN_KEY", "not-base64"),
+        ("YIWANG_SANDBOX_PORT", "70000"),
+        ("YIWANG_LOG_FORMAT", "xml"),
+        ("LOGIN_RATE_PER_MINUTE", "many"),
+        ("RECEIPT_SIGNING_KEY", "UPPER:abc"),
+    ],
+)
+def test_every_section_names_the_variable_it_refuses(tmp_path, name, value) -> None:
+    with pytest.raises(SettingsError, match=name):
+        load_settings(_env(YIWANG_VAR_DIR=str(tmp_path), **{name: value}))
+
+
+def test_a_refused_secret_is_named_but_never_printed(tmp_path) -> None:
+    leaked = "c2VjcmV0LXRoYXQtaXMtdG9vLXNob3J0"
+    with pytest.raises(SettingsError, match="PII_KEY") as refused:
+        load_settings(_env(YIWANG_VAR_DIR=str(tmp_path), PII_KEY=leaked))
+    assert leaked not in str(refused.value)
+
+
+def test_appointment_rules_and_the_check_in_key_come_from_the_environment(tmp_path) -> None:
+    key = base64.b64encode(secrets.token_bytes(32)).decode()
+    rules = load_settings(
+        _env(
+            YIWANG_VAR_DIR=str(tmp_path),
+            APPOINTMENT_RELEASE_TIME="07:30",
+            APPOINTMENT_PER_MONTH="20",
+            APPOINTMENT_CHECKIN_KEY=key,
+        )
+    ).appointments
+    assert (rules.release_time, rules.per_month) == ("07:30", 20)
+    assert rules.checkin_key == base64.b64decode(key)
+    assert rules.per_week == AppointmentRules().per_week
+
+
+def test_without_a_check_in_key_one_is_derived_and_stable(tmp_path) -> None:
+    env = _env(YIWANG_VAR_DIR=str(tmp_path))
+    first, again = load_settings(env).appointments, load_settings(env).appointments
+    assert len(first.checkin_key) == 32
+    assert first.checkin_key == again.checkin_key
+
+
+def test_program_decided_fields_are_not_taken_from_the_environment(tmp_path) -> None:
+    settings = load_settings(
+        _env(YIWANG_VAR_DIR=str(tmp_path), PORT="1", DEMO="1", WORKERS="9"), port=8123
+    )
+    assert (settings.port, settings.demo, settings.workers) == (8123, False, 1)

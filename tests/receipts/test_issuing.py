@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
-from dataclasses import replace
 
 import pytest
 import redis.asyncio as aioredis
@@ -15,7 +14,7 @@ from PIL import Image
 from pypdf import PdfReader
 from tortoise import connections
 
-from app.config import Settings
+from app.config import ReceiptKeys, Settings
 from app.receipts import storage
 from app.receipts.amounts import uppercase
 from app.receipts.models import Receipt, ReceiptCounter, ReceiptLine
@@ -254,10 +253,10 @@ async def test_key_rotation_keeps_old_receipts_verifying(
 
     new_seed = Ed25519PrivateKey.generate().private_bytes_raw()
     old_public = base64.b64decode(receipts.keys.published()[0]["public_key"])
-    rotated_keys = replace(
-        settings.receipt_keys, signing_kid="t2", signing_seed=new_seed, retired={"t1": old_public}
+    rotated_keys = ReceiptKeys(signing_kid="t2", signing_seed=new_seed, retired={"t1": old_public})
+    rotated = build_receipts(
+        vault, settings.model_copy(update={"receipt_keys": rotated_keys}), receipts.redis
     )
-    rotated = build_receipts(vault, replace(settings, receipt_keys=rotated_keys), receipts.redis)
     new_order, _ = await paid_order(vault, citizen.id, emit=False)
     new = await rotated.issuer.for_order(new_order.id)
     assert new.key_id == "t2" and ".t2." in new.qr_payload
