@@ -14,6 +14,7 @@ import secrets
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -179,32 +180,29 @@ def live_server(
     env: dict[str, str], ports: Ports, database: None, workdir: Path
 ) -> Iterator[LiveServer]:
     """``yiwang serve --workers 2`` with the sandbox and worker managed beside it."""
+    args = ["--workers", "2", "--port", str(ports.api), "--sandbox-port", str(ports.sandbox)]
+    with serving(args, env, f"live-server-{ports.api}.log") as process:
+        server = LiveServer(
+            f"http://127.0.0.1:{ports.api}", f"http://127.0.0.1:{ports.sandbox}", process
+        )
+        wait_until_up(server.api + "/healthz", timeout=60)
+        wait_until_up(server.sandbox + "/sandbox/health", timeout=30)
+        yield server
+
+
+@contextmanager
+def serving(args: list[str], env: dict[str, str], log_name: str) -> Iterator[subprocess.Popen]:
+    """``yiwang serve ARGS`` in a subprocess, logging to ARTIFACTS, stopped on the way out."""
     ARTIFACTS.mkdir(exist_ok=True)
-    log = (ARTIFACTS / f"live-server-{ports.api}.log").open("wb")
+    log = (ARTIFACTS / log_name).open("wb")
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "app",
-            "serve",
-            "--workers",
-            "2",
-            "--port",
-            str(ports.api),
-            "--sandbox-port",
-            str(ports.sandbox),
-        ],
+        [sys.executable, "-m", "app", "serve", *args],
         env={**os.environ, **env, "YIWANG_LOG_FORMAT": "json"},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    server = LiveServer(
-        f"http://127.0.0.1:{ports.api}", f"http://127.0.0.1:{ports.sandbox}", process
-    )
     try:
-        wait_until_up(server.api + "/healthz", timeout=60)
-        wait_until_up(server.sandbox + "/sandbox/health", timeout=30)
-        yield server
+        yield process
     finally:
         process.terminate()
         try:
@@ -237,25 +235,12 @@ def wechat_v2_stack(env: dict[str, str], live_server: LiveServer) -> Iterator[We
         "YIWANG_EMBEDDED_WORKER": "0",
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
     }
-    log = (ARTIFACTS / f"live-server-v2-{port}.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--workers", "1", "--port", str(port)],
-        env={**os.environ, **v2_env, "YIWANG_LOG_FORMAT": "json"},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
+    args = ["--workers", "1", "--port", str(port)]
+    with serving(args, v2_env, f"live-server-v2-{port}.log"):
         wait_until_up(f"http://127.0.0.1:{port}/healthz", timeout=60)
         yield WeChatV2Stack(
             f"http://127.0.0.1:{port}", v2_env, load_settings(v2_env, port=port, workers=1)
         )
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture

@@ -58,7 +58,7 @@ class SandboxCredentials:
         return json.dumps(asdict(self), indent=2)
 
 
-def _rsa_pair(*, pkcs8: bool = False) -> tuple[str, str]:
+def rsa_pair(*, pkcs8: bool = False) -> tuple[str, str]:
     """PKCS#1 PEM for Alipay's keys; PKCS#8 for WeChat's, as apiclient_key.pem comes."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     layout = serialization.PrivateFormat
@@ -92,10 +92,10 @@ def with_alipay_certificates(creds: SandboxCredentials) -> SandboxCredentials:
 
 
 def generate() -> SandboxCredentials:
-    app_private, app_public = _rsa_pair()
-    ali_private, ali_public = _rsa_pair()
-    mch_private, mch_public = _rsa_pair(pkcs8=True)
-    pay_private, pay_public = _rsa_pair(pkcs8=True)
+    app_private, app_public = rsa_pair()
+    ali_private, ali_public = rsa_pair()
+    mch_private, mch_public = rsa_pair(pkcs8=True)
+    pay_private, pay_public = rsa_pair(pkcs8=True)
     creds = SandboxCredentials(
         wechat_appid="wx" + secrets.token_hex(8),
         wechat_secret=secrets.token_hex(16),

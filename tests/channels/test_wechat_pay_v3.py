@@ -17,8 +17,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from channels.base import (
@@ -28,6 +26,7 @@ from channels.base import (
     PayStart,
     RefundRequest,
 )
+from channels.sandbox.credentials import rsa_pair
 from channels.sandbox.wechat.v3_signing import (
     encrypt_resource,
     pay_sign_ok,
@@ -47,18 +46,8 @@ from tests.sandbox_process import RunningSandbox
 
 
 def _pem_pair() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
+    """A key pair nobody registered, PKCS#8 as WeChat's apiclient_key.pem: for forgeries."""
+    return rsa_pair(pkcs8=True)
 
 
 @pytest.fixture(scope="module")

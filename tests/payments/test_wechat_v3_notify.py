@@ -12,11 +12,9 @@ import time
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app.config import Settings
-from channels.sandbox.credentials import SandboxCredentials, load_or_create
+from channels.sandbox.credentials import SandboxCredentials, load_or_create, rsa_pair
 from channels.sandbox.wechat.v3_signing import encrypt_resource, signed_headers
 from infra import clock
 from infra.outbox.models import OutboxEvent
@@ -88,12 +86,7 @@ async def test_bad_v3_notifications_change_nothing_and_the_genuine_one_settles_o
         tampered = genuine.replace('"TRANSACTION.SUCCESS"', '"TRANSACTION.SUCCESS" ', 1)
         assert tampered != genuine
         refused(await post(api, tampered, signed(c, genuine)), 400, "NOTIFY_SIGNATURE_INVALID")
-        stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        stranger_pem = stranger.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ).decode()
+        stranger_pem, _ = rsa_pair(pkcs8=True)
         resigned = signed_headers(
             genuine, private_key=stranger_pem, key_id=c.wechat_pay_public_key_id
         )

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import re
 import secrets
 import time
@@ -65,12 +66,16 @@ def parse_authorization(header: str | None) -> Authorization:
         raise SignatureError(f"Authorization lacks {exc.args[0]}") from exc
 
 
+# Loading a PEM private key checks the RSA key, which costs milliseconds: keep the few the
+# sandbox uses loaded.
+@functools.lru_cache(maxsize=16)
 def _public_key(pem: str) -> rsa.RSAPublicKey:
     key = serialization.load_pem_public_key(pem.encode())
     assert isinstance(key, rsa.RSAPublicKey)
     return key
 
 
+@functools.lru_cache(maxsize=16)
 def _private_key(pem: str) -> rsa.RSAPrivateKey:
     key = serialization.load_pem_private_key(pem.encode(), password=None)
     assert isinstance(key, rsa.RSAPrivateKey)

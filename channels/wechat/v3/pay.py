@@ -26,6 +26,7 @@ from channels.base import (
     TradeState,
 )
 from channels.wechat.bill import parse_bill
+from channels.wechat.pay import TRADE_STATES
 from channels.wechat.v3.bill import unpacked_bill
 from channels.wechat.v3.calls import call_v3, json_object
 from channels.wechat.v3.client import KeyRingCore
@@ -40,15 +41,7 @@ from channels.wechat.v3.settings import WeChatPayV3Settings
 from channels.wechat.v3.verify import V3WireError
 from channels.wechat.wire import SHANGHAI, WireError
 
-TRADE_STATES = {
-    "NOTPAY": "NOTPAY",
-    "USERPAYING": "PAYING",
-    "SUCCESS": "SUCCESS",
-    "CLOSED": "CLOSED",
-    "REVOKED": "CLOSED",
-    "PAYERROR": "CLOSED",
-    "REFUND": "REFUNDED",
-}
+# v3 names trade states as v2 does (channels.wechat.pay.TRADE_STATES); refunds differ.
 REFUND_STATES = {
     "PROCESSING": "PROCESSING",
     "SUCCESS": "SUCCESS",
