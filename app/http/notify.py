@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from sanic import Blueprint, Request
@@ -48,12 +47,11 @@ async def _receive(
 ) -> HTTPResponse:
     notifications = request.app.ctx.services.notifications
     receive = notifications.payment if kind == "payment" else notifications.refund
-    # Shielded: a channel that hangs up mid-request (a timeout on its side) must not cut
-    # the work between the raw log, the settlement and the outcome that records why.
-    work = receive(
-        channel, request.body or b"", _content_type(request), _headers(request), dialect
+    return _answer(
+        await receive(
+            channel, request.body or b"", _content_type(request), _headers(request), dialect
+        )
     )
-    return _answer(await asyncio.shield(work))
 
 
 @bp.post("/wechat/v3/pay")

@@ -265,33 +265,31 @@ def _v3_body(merchant: dict[str, str], order_no: str, amount_fen: int) -> str:
     )
 
 
-def _v3_deliveries(merchant: dict[str, str], order_nos: list[str]) -> list[str]:
-    """``timestamp\tnonce\tsignature\tbody`` lines, COPIES per order, interleaved so the
-    first pass over the file settles every order before the duplicates come."""
-    bodies = [_v3_body(merchant, no, 12000) for no in order_nos]
-    lines = []
-    for _ in range(COPIES):
-        for body in bodies:
-            h = signed_headers(
-                body,
-                private_key=merchant["wechat_pay_private_key"],
-                key_id=merchant["wechat_pay_public_key_id"],
-            )
-            lines.append(
-                "\t".join(
-                    (h["Wechatpay-Timestamp"], h["Wechatpay-Nonce"], h["Wechatpay-Signature"], body)
-                )
-            )
-    return lines
+def _v3_delivery(merchant: dict[str, str], body: str) -> str:
+    """``timestamp\tnonce\tsignature\tbody``: one delivery, signed now as WeChat signs."""
+    h = signed_headers(
+        body,
+        private_key=merchant["wechat_pay_private_key"],
+        key_id=merchant["wechat_pay_public_key_id"],
+    )
+    return "\t".join(
+        (h["Wechatpay-Timestamp"], h["Wechatpay-Nonce"], h["Wechatpay-Signature"], body)
+    )
 
 
 async def setup(ctx: BenchContext) -> Request:
     order_nos, merchant = await paying_orders(ctx)
-    lines = await asyncio.to_thread(_v3_deliveries, merchant, order_nos)
+    bodies = [_v3_body(merchant, no, 12000) for no in order_nos]
+
+    def deliveries() -> list[str]:
+        # COPIES per order, interleaved: the first pass over the file settles every order.
+        return [_v3_delivery(merchant, body) for _ in range(COPIES) for body in bodies]
+
+    lines = await asyncio.to_thread(deliveries)
     data = ctx.workdir / "notify_storm_v3.txt"
     data.write_text("\n".join(lines) + "\n")
-    # The probe request: a copy of its own, signed now, so it uses up none of wrk's.
-    timestamp, nonce, signature_, body = _v3_deliveries(merchant, order_nos[:1])[0].split("\t")
+    # The probe request: the first order's notification, signed afresh for the probe alone.
+    timestamp, nonce, signature_, body = _v3_delivery(merchant, bodies[0]).split("\t")
     return Request(
         "/notify/wechat/v3/pay",
         method="POST",
