@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from sanic import Blueprint, Request
@@ -47,11 +48,13 @@ async def _receive(
 ) -> HTTPResponse:
     notifications = request.app.ctx.services.notifications
     receive = notifications.payment if kind == "payment" else notifications.refund
-    return _answer(
-        await receive(
-            channel, request.body or b"", _content_type(request), _headers(request), dialect
-        )
+    # Shielded: a channel that hangs up mid-request (its own timeout, a load balancer's)
+    # cancels this handler, but not the work: the raw log, the settlement and the outcome
+    # that records why always complete together.
+    work = receive(
+        channel, request.body or b"", _content_type(request), _headers(request), dialect
     )
+    return _answer(await asyncio.shield(work))
 
 
 @bp.post("/wechat/v3/pay")
