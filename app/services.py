@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -13,21 +15,28 @@ from app import schema
 from app.agency.outbox_webhook import AGENCY_WEBHOOK, agency_webhook_handler
 from app.agency.signing import AgencyGate
 from app.appointments.service import Appointments, build_appointments
-from app.cases.wiring import PublicServices, build_public_services
+from app.cases.materials import MaterialStore
+from app.cases.notices import CaseNotices
+from app.cases.service import CASE_NOTICE, Cases
 from app.catalog.service import Catalog
 from app.channel_set import ChannelSet, build_channels
 from app.config import Settings
+from app.evaluations.invitations import INVITE, InvitationSender
+from app.evaluations.service import Evaluations
 from app.fees.notices import NoticePayables, Notices
 from app.identity.accounts import Accounts
 from app.identity.legal_agents import LegalAgents
 from app.identity.legal_registry import LegalRegistry
 from app.identity.operators import OperatorAuth
 from app.identity.sessions import SessionStore
+from app.identity.signin_throttle import SignInThrottle
+from app.interactions.service import Interactions
 from app.ordering import Ordering
 from app.payables import PayableRegistry, PayableSource
 from app.receipts.service import Receipts, build_receipts
 from app.violations.service import Violations, build_violations
-from infra import db, outbox
+from channels.base import Messages
+from infra import clock, db, outbox
 from infra.jobs import JobQueue, open_queue
 from infra.pii import PiiVault
 from infra.redis import connect
@@ -40,6 +49,35 @@ from payments.reviews import RefundReviews
 from payments.settle import Settlement
 
 OrderViewHook = Callable[[Order], Awaitable[dict[str, Any]]]
+
+
+@dataclass
+class PublicServices:
+    """统一申报 · 统一查询 · 统一评价 · 统一互动, and the material store they share."""
+
+    cases: Cases
+    materials: MaterialStore
+    evaluations: Evaluations
+    interactions: Interactions
+    handlers: dict[str, Any]
+
+
+def build_public_services(
+    settings: Settings, vault: PiiVault, messages: dict[str, Messages]
+) -> PublicServices:
+    rules = settings.service_rules
+    # A key of its own for file contents, derived so no new secret is needed.
+    key = hmac.new(settings.pii_key, b"yiwang/cases/materials", hashlib.sha256).digest()
+    return PublicServices(
+        cases=Cases(vault, rules),
+        materials=MaterialStore(key, rules.upload_max_bytes),
+        evaluations=Evaluations(rules),
+        interactions=Interactions(rules, vault),
+        handlers={
+            CASE_NOTICE: CaseNotices(messages).send,
+            INVITE: InvitationSender(messages).send,
+        },
+    )
 
 
 @dataclass
@@ -69,7 +107,7 @@ class Services:
     # Legal persons: the registry's upsert and the representatives' agents.
     legal_registry: LegalRegistry
     legal_agents: LegalAgents
-    # Cases, evaluations, 12345 interactions (app/cases/wiring.py).
+    # Cases, evaluations, 12345 interactions (build_public_services below).
     public: PublicServices
     # Rooms add fields to GET /orders/{id} (e.g. the receipt number once issued).
     order_view_extensions: list[OrderViewHook] = field(default_factory=list)
@@ -92,6 +130,8 @@ async def open_services(settings: Settings) -> Services:
 
 async def build_services(settings: Settings) -> Services:
     """The services over an already-open database (tests share the test process's ORM)."""
+    if settings.clock_start is not None:
+        clock.start_at(settings.clock_start, real=settings.clock_real)
     redis = connect(settings.redis_url)
     vault = PiiVault(settings.pii_key, settings.pii_hash_key)
     channels = build_channels(settings)
@@ -128,8 +168,12 @@ async def build_services(settings: Settings) -> Services:
         operators=OperatorAuth(
             redis,
             timedelta(seconds=settings.operator_session_ttl_seconds),
-            settings.operator_max_failed_logins,
-            timedelta(seconds=settings.operator_lockout_seconds),
+            SignInThrottle(
+                redis,
+                settings.abuse.signin_free_failures,
+                settings.abuse.signin_max_delay_seconds,
+                settings.abuse.signin_alert_failures,
+            ),
         ),
         notices=Notices(vault),
         orders=orders,

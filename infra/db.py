@@ -1,4 +1,5 @@
-"""Tortoise ORM set-up: one config builder, native migrations, and the compare-and-set helper."""
+"""Tortoise ORM set-up: one config builder and native migrations (status changes:
+``infra.transitions``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from typing import Any
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import connections
-from tortoise.models import Model
 
 from infra.cancel_safe import open_now
 
@@ -86,15 +86,3 @@ async def open_database(config: dict[str, Any]) -> None:
 
 async def close_database() -> None:
     await Tortoise.close_connections()
-
-
-async def compare_and_set(
-    model: type[Model], pk: Any, *, field: str, expected: str, new: str, **changes: Any
-) -> bool:
-    """Move ``field`` from ``expected`` to ``new`` only if it still holds ``expected``.
-
-    True when exactly one row changed. A concurrent writer that got there first makes this
-    return False: the race is lost cleanly, never half-applied.
-    """
-    updated = await model.filter(pk=pk, **{field: expected}).update(**{field: new}, **changes)
-    return updated == 1

@@ -23,6 +23,7 @@ from payments.errors import (
     OrderNotPayable,
     PaymentChannelFailed,
 )
+from payments.lines import numbered
 from payments.models import ChannelTrade, Order, OrderLine
 from payments.settle import Settlement
 from payments.states import OPEN, OrderStatus
@@ -118,17 +119,9 @@ class Orders:
                 expires_at=expires_at,
                 using_db=tx,
             )
-            for position, line in enumerate(draft.lines, start=1):
-                await OrderLine.create(
-                    order_id=order.id,
-                    position=position,
-                    item_code=line.item_code,
-                    name=line.name,
-                    quantity=line.quantity,
-                    standard_fen=line.standard_fen,
-                    amount_fen=line.amount_fen,
-                    using_db=tx,
-                )
+            await OrderLine.bulk_create(
+                numbered(OrderLine, draft.lines, order_id=order.id), using_db=tx
+            )
         return order
 
     async def owned(self, order_no: str, citizen_id: uuid.UUID) -> Order:

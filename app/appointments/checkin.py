@@ -23,6 +23,7 @@ from app.appointments import states
 from app.appointments.models import Booking
 from app.errors import CheckInCodeInvalid, CheckInCodeUsed, CheckInNotAllowed
 from infra import clock
+from infra.transitions import move
 
 PREFIX = "YWCI1"
 
@@ -101,11 +102,8 @@ async def check_in(key: bytes, code: str, institution_id: int) -> Booking:
             raise CheckInNotAllowed(
                 "This appointment is for another day.", date=booking.date.isoformat()
             )
-        await states.transition(
-            states.BOOKING,
-            Booking,
-            booking.id,
-            states.BOOKED,
+        await move(
+            booking,
             states.CHECKED_IN,
             using=tx,
             checked_in_at=now,

@@ -2,35 +2,35 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from app.services import Services
+from app.appointments.service import Appointments
 
 
-def _services(ctx: dict[str, Any]) -> Services:
-    services: Services = ctx["services"]
-    return services
+def _appointments(ctx: dict[str, Any]) -> Appointments:
+    """The worker hands every job the process's services; this room needs only its own."""
+    appointments: Appointments = ctx["services"].appointments
+    return appointments
 
 
 async def appointments_release_unpaid(ctx: dict[str, Any]) -> int:
     """Fee-bearing holds unpaid after 15 minutes* give their seat back."""
-    return await _services(ctx).appointments.release_unpaid()
+    return await _appointments(ctx).release_unpaid()
 
 
 async def appointments_lapse_offers(ctx: dict[str, Any]) -> int:
     """Waitlist offers not taken in 30 minutes* pass to the next waiter."""
-    return await _services(ctx).appointments.lapse_offers()
+    return await _appointments(ctx).lapse_offers()
 
 
 async def appointments_mark_no_shows(ctx: dict[str, Any]) -> int:
     """Bookings not checked in when their session ended become no-shows (and maybe bans)."""
-    return await _services(ctx).appointments.mark_no_shows()
+    return await _appointments(ctx).mark_no_shows()
 
 
 async def appointments_queue_reminders(ctx: dict[str, Any]) -> int:
     """The day before, from the reminder time, each booking gets one reminder."""
-    return await _services(ctx).appointments.queue_reminders()
+    return await _appointments(ctx).queue_reminders()
 
 
 FUNCTIONS = (

@@ -20,9 +20,13 @@ from app.cli import (
     miniprogram,
     payments,
     server,
+    supervision,
 )
 
-ROOMS = (server, payments, appointments, agency, catalog, cases, interactions, miniprogram)
+ROOMS = (
+    server, payments, appointments, agency, catalog, cases, interactions, supervision,
+    miniprogram,
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

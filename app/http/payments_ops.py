@@ -15,6 +15,7 @@ from sanic import Blueprint, Request
 from sanic.response import JSONResponse, json
 
 from app.errors import Forbidden, InvalidInput
+from app.http.answers import answer
 from app.http.bodies import parse
 from app.http.openapi import documented
 from app.http.operators import operator
@@ -131,7 +132,7 @@ async def refund_reviews(request: Request) -> JSONResponse:
     if wanted not in ("open", "resolved"):
         raise InvalidInput("status must be open or resolved.", field="status")
     found = await request.app.ctx.services.refund_reviews.listed(resolved=wanted == "resolved")
-    return json({"reviews": [review_json(f) for f in found]}, ensure_ascii=False)
+    return answer({"reviews": [review_json(f) for f in found]})
 
 
 @bp.post("/refund-reviews/<review_id:id>/resolve")
@@ -156,7 +157,7 @@ async def resolve_review(request: Request, review_id: int) -> JSONResponse:
     found = await request.app.ctx.services.refund_reviews.resolve(
         review_id, ReviewAction(body.action), note=body.note, by=principal.username
     )
-    return json(review_json(found), ensure_ascii=False)
+    return answer(review_json(found))
 
 
 @bp.get("/reconciliation")

@@ -8,6 +8,7 @@ from sanic import Blueprint, Request
 from sanic.response import JSONResponse, json
 
 from app.errors import InvalidInput
+from app.http.answers import answer
 from app.http.evaluations import scope
 from app.http.openapi import documented
 from app.http.operators import operator
@@ -25,7 +26,7 @@ bp = Blueprint("supervision", url_prefix="/api/v1/operator/supervision")
 )
 async def dashboard(request: Request) -> JSONResponse:
     actor = await operator(request)
-    return json(await by_department(scope(actor)), ensure_ascii=False)
+    return answer(await by_department(scope(actor)))
 
 
 @bp.get("/digests")

@@ -28,6 +28,7 @@ from app.identity.uscc import normalise_uscc
 from infra import clock
 from infra.masking import mask_id_number, mask_name
 from infra.pii import PiiVault
+from infra.transitions import move
 
 REGISTRY_KIND = "market"
 MAX_RECORDS = 500
@@ -258,12 +259,13 @@ class LegalRegistry:
             "updated_at": now,
             **self._representative(record),
         }
+        dst = None
         if action is not None:
             try:
                 dst = legal_states.next_status(found.status, action)
             except DomainError as exc:
                 raise RecordRefused("status", exc.code, exc.message) from None
-            changes |= {"status": dst, "deregistered_at": now}
+        # The status takes part in the check, so a record decided on a stale status loses.
         moved = (
             await LegalPerson.filter(id=found.id, status=found.status)
             .using_db(tx)
@@ -286,7 +288,11 @@ class LegalRegistry:
                 agents_revoked=revoked,
                 **audit,
             )
-        if action is not None:
+        if dst is not None:
+            if not await move(found, dst, using=tx, deregistered_at=now):
+                raise RecordRefused(
+                    "status", "CONFLICT", "The record moved on meanwhile; resend it."
+                )
             revoked = await self._revoke_all(tx, found.id, legal_states.DEREGISTERED)
             await legal_audit.record(found.id, "deregistered", agents_revoked=revoked, **audit)
         return UPDATED

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
+
+from app.interactions.states import TICKET
+from infra.transitions import Transitions
 
 
 class Category(Model):
@@ -16,6 +21,11 @@ class Category(Model):
     group = fields.CharField(max_length=32, default="")
     keywords = fields.CharField(max_length=128, default="")
     department_code = fields.CharField(max_length=32)
+    # The Open311 service definition: typed attributes a request of this category answers
+    # (app/interactions/attributes.py checks them), and when it last changed (discovery's
+    # changeset tells clients to refresh what they cached).
+    attributes = fields.JSONField(default=list, db_default=[])
+    changed_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "interaction_category"
@@ -44,6 +54,8 @@ class Ticket(Model):
     ticket has no resident behind it, so nobody can reopen or rate it.
     """
 
+    transitions: ClassVar[Transitions] = TICKET
+
     id = fields.BigIntField(primary_key=True)
     citizen_id = fields.UUIDField(db_index=True, null=True)
     account_id = fields.BigIntField(null=True)
@@ -61,6 +73,9 @@ class Ticket(Model):
     photo_ids = fields.JSONField(default=list)
     # A link the Open311 client gave (stored as given, never fetched by us).
     media_url = fields.CharField(max_length=500, null=True)
+    # Answers to the category's attributes at filing, each with the attribute's description
+    # and, for lists, the chosen names: the department reads them as they were asked.
+    attributes = fields.JSONField(default=list, db_default=[])
     status = fields.CharField(max_length=10, db_index=True)
     reply = fields.TextField(null=True)
     replied_at = fields.DatetimeField(null=True)

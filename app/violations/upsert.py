@@ -36,6 +36,7 @@ from app.violations.models import (
 from infra import clock, outbox
 from infra.masking import mask_id_number
 from infra.pii import PiiVault
+from infra.transitions import move
 
 log = logging.getLogger("yiwang.violations")
 
@@ -278,11 +279,10 @@ class ViolationImport:
                 tags.add(driver_tag(old_driver.licence_no_hash))
         if existing.handling_status == UNDECIDED and record.decision_no:
             await self._must(
-                states.move(
-                    existing.id,
-                    "handling_status",
-                    UNDECIDED,
+                move(
+                    existing,
                     DECIDED,
+                    table=states.HANDLING,
                     using=tx,
                     decision_no=record.decision_no,
                     decided_at=record.decided_at,
@@ -290,11 +290,10 @@ class ViolationImport:
             )
         if record.paid_at is not None and existing.payment_status == UNPAID:
             await self._must(
-                states.move(
-                    existing.id,
-                    "payment_status",
-                    UNPAID,
+                move(
+                    existing,
                     PAID,
+                    table=states.PAYMENT,
                     using=tx,
                     paid_at=record.paid_at,
                     paid_via=PAID_AT_BANK,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from channels.sandbox.credentials import SandboxCredentials
 
@@ -59,3 +60,6 @@ class SandboxConfig:
     # Every this-many-th WeChat Pay v3 payment notification is preceded by a signature
     # probe (WECHATPAY/SIGNTEST/…); 0 sends none unless asked at /sandbox/wechat/probes.
     probe_every: int = 10
+    # How far the server's business clock runs from real time (a server started at a set
+    # instant for tests): trades, payments and bills are stamped in step with it.
+    clock_offset: timedelta = timedelta(0)

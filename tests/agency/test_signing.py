@@ -8,12 +8,12 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
 
 from app.agency.models import Agency
+from infra import clock
 
 pytestmark = pytest.mark.usefixtures("clean")
 
@@ -50,7 +50,7 @@ def signed_headers(
     ts: int | None = None,
     nonce: str | None = None,
 ) -> dict[str, str]:
-    timestamp = str(ts if ts is not None else int(time.time()))
+    timestamp = str(ts if ts is not None else int(clock.now().timestamp()))
     signed = [method, path, timestamp] + ([nonce] if nonce is not None else [])
     message = "\n".join([*signed, hashlib.sha256(body).hexdigest()])
     sig = hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
@@ -94,7 +94,7 @@ async def test_signed_requests_pass_and_every_kind_of_bad_signature_fails(
         assert r.json()["code"] == "AGENCY_SIGNATURE_INVALID", name
 
     stale = signed_headers(
-        creds["key"], creds["secret"], "GET", path, b"", ts=int(time.time()) - 301
+        creds["key"], creds["secret"], "GET", path, b"", ts=int(clock.now().timestamp()) - 301
     )
     r = await api.get(path, headers=stale)
     assert r.status_code == 401 and r.json()["code"] == "AGENCY_TIMESTAMP_SKEWED"
@@ -123,7 +123,7 @@ async def test_honest_identical_reads_pass_and_a_nonce_is_accepted_once(
 ) -> None:
     creds = create_agency_via_cli(env)
     path = "/api/v1/agency/whoami"
-    now = int(time.time())
+    now = int(clock.now().timestamp())
     # Two identical signed GETs in the same second, as an old client sends them: both pass.
     same = signed_headers(creds["key"], creds["secret"], "GET", path, b"", ts=now)
     assert (await api.get(path, headers=same)).status_code == 200

@@ -193,3 +193,23 @@ async def test_cancel_until_1400_the_day_before_gives_the_seat_back(
     travel_to(at(day - timedelta(days=1), "14:30"))
     again = await appts.booker.book(alice.principal, slots[0].id)
     assert again.status == states.BOOKED
+
+
+async def test_the_first_bookable_day_skips_a_day_whose_booking_closed_at_15_00(appts) -> None:
+    from app.appointments.views import first_bookable_day
+
+    owner, _ = await agency(appts.payable.vault)
+    institution, slots = await publish(
+        appts.gate,
+        owner,
+        [morning("NK", "D1", in_days(1), count=1), morning("NK", "D2", in_days(3), count=1)],
+    )
+    today = in_days(0)
+    travel_to(at(today, "09:00"))
+    assert await first_bookable_day(institution, appts.rules) == in_days(1)
+    travel_to(at(today, "15:00"))  # tomorrow's booking has just closed
+    assert await first_bookable_day(institution, appts.rules) == in_days(3)
+    travel_to(at(today, "23:30"))
+    assert await first_bookable_day(institution, appts.rules) == in_days(3)
+    await Slot.filter(id=slots[1].id).update(remaining=0)  # and the only later slot is full
+    assert await first_bookable_day(institution, appts.rules) == today

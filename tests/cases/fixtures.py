@@ -11,6 +11,7 @@ from app.cases.demo import seed as seed_cases
 from app.catalog.demo import seed_reference
 from app.identity.models import ChannelAccount, Citizen
 from app.identity.sessions import Principal
+from app.interactions.demo import seed_categories
 from infra import clock
 from infra.pii import PiiVault
 
@@ -22,6 +23,7 @@ async def seed(settings, tmp_path: Path) -> dict:
     """Catalog reference rows and the cases demo; answers the case agency's credentials."""
     await seed_reference()
     await seed_cases(PiiVault(settings.pii_key, settings.pii_hash_key), tmp_path)
+    await seed_categories()
     return json.loads((tmp_path / "demo-case-agency.json").read_text())
 
 

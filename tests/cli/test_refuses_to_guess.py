@@ -37,6 +37,7 @@ DATA_COMMANDS = {
     "open311 create-client": ["--name", "n"],
     "open311 revoke-client": ["--id", "1"],
     "open311 list-clients": [],
+    "calendar load": ["--year", "2026"],
 }  # fmt: skip
 
 

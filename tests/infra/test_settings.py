@@ -110,3 +110,40 @@ def test_program_decided_fields_are_not_taken_from_the_environment(tmp_path) -> 
         _env(YIWANG_VAR_DIR=str(tmp_path), PORT="1", DEMO="1", WORKERS="9"), port=8123
     )
     assert (settings.port, settings.demo, settings.workers) == (8123, False, 1)
+
+
+def test_a_server_started_at_a_set_hour_runs_from_it_in_every_process(tmp_path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from infra import clock
+
+    env = _env(
+        YIWANG_VAR_DIR=str(tmp_path),
+        YIWANG_CLOCK_START="2026-12-01T23:30:00+08:00",
+        YIWANG_CLOCK_REAL="2026-06-01T04:00:00+00:00",
+    )
+    settings = load_settings(env)
+    start = settings.clock_start
+    assert start is not None
+    assert settings.clock_offset == datetime(2026, 12, 1, 15, 30, tzinfo=UTC) - datetime(
+        2026, 6, 1, 4, tzinfo=UTC
+    )
+    saved = clock.offset()
+    try:
+        # Two processes given the same pair read the same business time, whenever they start.
+        clock.start_at(start, real=settings.clock_real)
+        elapsed = datetime.now(UTC) - settings.clock_real
+        assert abs(clock.now() - (start + elapsed)) < timedelta(seconds=1)
+        clock.travel(timedelta(hours=1))
+        clock.start_at(start, real=settings.clock_real)
+        assert clock.offset() == settings.clock_offset + timedelta(hours=1)  # travel kept
+        clock.reset()
+        assert clock.offset() == settings.clock_offset  # back to the start, not real time
+    finally:
+        real = datetime.now(UTC)
+        clock.start_at(real + saved, real=real)
+        clock.reset()
+    with pytest.raises(SettingsError, match="YIWANG_CLOCK_START"):
+        load_settings({**env, "YIWANG_CLOCK_START": "2026-12-01T23:30:00"})
+    with pytest.raises(SettingsError, match="YIWANG_CLOCK_START"):
+        load_settings({**env, "YIWANG_CLOCK_START": "half past eleven"})

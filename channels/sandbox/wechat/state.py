@@ -65,6 +65,10 @@ class Trade:
     refunds: dict[str, Refund] = field(default_factory=dict)
     # "v2" (XML, MD5) or "v3" (JSON, RSA): how it was ordered, hence how it is notified.
     api: str = "v2"
+    # A bill fault set by a test (POST /sandbox/wechat/bill-faults): the daily bill leaves the
+    # payment out, or shows another amount, as a channel's bill sometimes does.
+    billed: bool = True
+    billed_fee: int | None = None
 
     def refunded_fen(self) -> int:
         return sum(r.refund_fee for r in self.refunds.values())

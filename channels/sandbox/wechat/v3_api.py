@@ -20,6 +20,7 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw
 
+from channels.sandbox import clock
 from channels.sandbox.wechat.bill import render_bill
 from channels.sandbox.wechat.notices import schedule_refund_completion
 from channels.sandbox.wechat.pay_api import SHANGHAI, now_shanghai
@@ -306,7 +307,7 @@ async def trade_bill(request: Request) -> tuple[int, dict[str, Any] | None]:
     bill_type = request.args.get("bill_type") or "ALL"
     if bill_type not in ("ALL", "SUCCESS", "REFUND"):
         raise V3Error(400, "PARAM_ERROR", "bill_type参数错误")
-    if day > datetime.now(SHANGHAI).date():
+    if day > clock.now().astimezone(SHANGHAI).date():
         raise V3Error(400, "INVALID_REQUEST", "账单日期不能是未来")
     creds = request.app.ctx.config.credentials
     csv = render_bill(_state(request), creds.wechat_appid, creds.wechat_mch_id, day, bill_type)

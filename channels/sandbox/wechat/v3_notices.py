@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from sanic import Sanic
 
+from channels.sandbox import clock
 from channels.sandbox.notifier import WECHAT_RETRY_SECONDS
 from channels.sandbox.wechat.state import Refund, Trade
 from channels.sandbox.wechat.v3_signing import encrypt_resource, signed_headers
@@ -86,7 +87,7 @@ def envelope(app: Sanic, event_type: str, kind: str, resource: dict[str, object]
     return json.dumps(
         {
             "id": secrets.token_hex(16),
-            "create_time": rfc3339(datetime.now(SHANGHAI)),
+            "create_time": rfc3339(clock.now()),
             "resource_type": "encrypt-resource",
             "event_type": event_type,
             "summary": summary,
