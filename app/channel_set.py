@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from app.config import Settings
@@ -18,6 +19,8 @@ class ChannelSet:
     face: FaceVerifier
     pay: dict[Channel, Pay]
     messages: dict[Channel, Messages]
+    # Releases the adapters' connection pools (the provincial app's HTTP client).
+    aclose: Callable[[], Awaitable[None]]
     # Notification parsers by route ("wechat/v2", "wechat/v3"): both WeChat Pay APIs'
     # notifications are understood whichever one pays, so none in flight is lost in a
     # switch. A dialect whose keys are not configured is absent and its route refuses.
@@ -94,4 +97,5 @@ def build_channels(settings: Settings) -> ChannelSet:
         messages={"wechat": wechat.messages, "alipay": alipay.messages, "app": app.messages},
         notify_dialects=dialects,
         replay_guards=guards,
+        aclose=app.aclose,
     )

@@ -146,6 +146,9 @@ class ServiceUnavailable(DomainError):
 class ChannelUnavailableError(ServiceUnavailable):
     code = "CHANNEL_UNAVAILABLE"
     message = "The channel did not answer in time. Try again shortly."
+class MetricsForbidden(Forbidden):
+    code = "METRICS_FORBIDDEN"
+    message = "Metrics are for this machine, or for a scraper holding the metrics token."
 
 
 # --------------------------------------------------------------------------- catalog

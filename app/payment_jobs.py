@@ -27,6 +27,16 @@ async def query_paying_orders(ctx: dict[str, Any]) -> int:
     return await services.settlement.poll_paying(older_than=timedelta(minutes=minutes))
 
 
+async def query_paying_after_outage(ctx: dict[str, Any]) -> int:
+    """Every order still PAYING, asked about at once: run when PostgreSQL or Redis is back,
+    because notifications refused while it was down come again only on the channel's
+    schedule (Alipay's first retry is 4 minutes later)."""
+    services = ctx["services"]
+    settled = await services.settlement.query_all_paying(started_before=clock.now())
+    log.info("after an outage, %d orders still PAYING were found paid at the channel", settled)
+    return settled
+
+
 async def query_pending_refunds(ctx: dict[str, Any]) -> int:
     services = ctx["services"]
     return await services.refunds.poll_pending(older_than=timedelta(minutes=1))

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import redis.asyncio as aioredis
 
 from app import schema
 from app.agency.outbox_webhook import AGENCY_WEBHOOK, agency_webhook_handler
 from app.agency.signing import AgencyGate
+from app.agency.webhooks import DEFAULT_TIMEOUT_SECONDS as WEBHOOK_TIMEOUT_SECONDS
 from app.appointments.service import Appointments, build_appointments
 from app.cases.materials import MaterialStore
 from app.cases.notices import CaseNotices
@@ -47,6 +50,8 @@ from payments.reconcile import Reconciler
 from payments.refunds import Refunds
 from payments.reviews import RefundReviews
 from payments.settle import Settlement
+
+log = logging.getLogger("yiwang.services")
 
 OrderViewHook = Callable[[Order], Awaitable[dict[str, Any]]]
 
@@ -109,6 +114,10 @@ class Services:
     legal_agents: LegalAgents
     # Cases, evaluations, 12345 interactions (build_public_services below).
     public: PublicServices
+    # Outbound HTTP the worker does itself (agency webhooks): one client, kept connections.
+    outbound: httpx.AsyncClient = field(
+        default_factory=lambda: httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT_SECONDS)
+    )
     # Rooms add fields to GET /orders/{id} (e.g. the receipt number once issued).
     order_view_extensions: list[OrderViewHook] = field(default_factory=list)
 
@@ -116,10 +125,25 @@ class Services:
         """Ask a worker to deliver an event now (the sweep would find it anyway)."""
         await self.jobs.enqueue("deliver_outbox_event", event_id, job_id=f"outbox:{event_id}")
 
+    async def release(self) -> None:
+        """Close this process's pools (jobs, Redis, outbound and channel HTTP), leaving the
+        database open. Each closes on its own, even when its server is gone."""
+        await _close_each(
+            self.jobs.pool.aclose, self.redis.aclose, self.outbound.aclose, self.channels.aclose
+        )
+
     async def close(self) -> None:
-        await self.jobs.pool.aclose()
-        await self.redis.aclose()
-        await db.close_database()
+        await self.release()
+        await _close_each(db.close_database)
+
+
+async def _close_each(*closers: Callable[[], Awaitable[object]]) -> None:
+    """A close that fails (its server is down) is logged; the others still run."""
+    for close in closers:
+        try:
+            await close()
+        except Exception as exc:
+            log.warning("closing %s failed: %s", close.__qualname__, exc)
 
 
 async def open_services(settings: Settings) -> Services:
@@ -201,7 +225,9 @@ async def build_services(settings: Settings) -> Services:
 
 def register_outbox_handlers(services: Services) -> None:
     """Each room adds its event kinds here; handlers must be idempotent."""
-    outbox.register_handler(AGENCY_WEBHOOK, agency_webhook_handler(services.vault))
+    outbox.register_handler(
+        AGENCY_WEBHOOK, agency_webhook_handler(services.vault, services.outbound)
+    )
     outbox.register_handler("order.paid", services.ordering.on_paid)
     outbox.register_handler("order.refunded", services.ordering.on_refunded)
     outbox.register_handler("receipt.issue", services.receipts.on_issue)

@@ -86,3 +86,37 @@ async def open_database(config: dict[str, Any]) -> None:
 
 async def close_database() -> None:
     await Tortoise.close_connections()
+
+
+def migrations_on_disk(apps: Mapping[str, Mapping[str, str]]) -> frozenset[tuple[str, str]]:
+    """Every (app, migration) this code ships, named as Tortoise's recorder names them."""
+    import importlib
+    import pkgutil
+
+    found: set[tuple[str, str]] = set()
+    for label, spec in apps.items():
+        package = importlib.import_module(spec["migrations"])
+        found.update(
+            (label, name)
+            for _, name, is_pkg in pkgutil.iter_modules(package.__path__)
+            if not is_pkg and name[0] not in "_~"
+        )
+    return frozenset(found)
+
+
+async def pending_migrations(shipped: frozenset[tuple[str, str]]) -> list[str]:
+    """Shipped migrations the database has not applied: ``app.name``, sorted.
+
+    Readiness asks this on every probe, so it is one indexed read of the recorder's table.
+    A database the migrator never touched has no such table and so has everything pending.
+    """
+    from tortoise import connections
+
+    try:
+        _, rows = await connections.get("default").execute_query(
+            'SELECT "app", "name" FROM "tortoise_migrations"'
+        )
+    except Exception:
+        rows = []
+    applied = {(row["app"], row["name"]) for row in rows}
+    return sorted(f"{app}.{name}" for app, name in shipped - applied)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from channels.base import Acknowledgement, Channel, NotificationRejected, Pay, ReplayGuard
-from infra import clock
+from infra import clock, metrics
 from payments.errors import NotifyAmountMismatch
 from payments.models import Notification, NotificationOutcome, Order, Refund
 from payments.refunds import Refunds
@@ -88,6 +88,7 @@ class Notifications:
             detail=detail[:2000],
             decided_at=clock.now(),
         )
+        metrics.NOTIFICATIONS.labels(entry.channel, entry.kind, outcome).inc()
 
     def _refuse(
         self, channel: Channel, code: str, status: int, dialect: str | None = None

@@ -13,7 +13,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from channels.base import Channel, ChannelRejected, ChannelUnavailable, Pay, PayRequest
-from infra import clock
+from infra import clock, metrics
 from infra.pii import PiiVault
 from payments.drafts import OrderDraft
 from payments.errors import (
@@ -122,6 +122,7 @@ class Orders:
             await OrderLine.bulk_create(
                 numbered(OrderLine, draft.lines, order_id=order.id), using_db=tx
             )
+        metrics.ORDERS.labels("created", "none").inc()
         return order
 
     async def owned(self, order_no: str, citizen_id: uuid.UUID) -> Order:

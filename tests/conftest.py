@@ -36,6 +36,8 @@ PG_ADMIN = os.environ.get("YIWANG_TEST_PG", "postgres://postgres@127.0.0.1:5432/
 # Redis dbs a test session may claim (db 2 belongs to the channel adapter tests).
 REDIS_DBS = [1, *range(3, 16)]
 ARTIFACTS = Path(__file__).parent / "artifacts"
+# The live server's scrape token (tests/test_health_and_openapi.py reads /metrics with it).
+METRICS_TOKEN = secrets.token_urlsafe(24)
 
 
 def _key() -> str:
@@ -153,6 +155,9 @@ def env(database_url: str, redis_url: str, workdir: Path, ports: Ports) -> dict[
         "YIWANG_SANDBOX_PORT": str(ports.sandbox),
         # Tests that count notifications ask for probes explicitly (/sandbox/wechat/probes).
         "YIWANG_SANDBOX_PROBE_EVERY": "0",
+        "YIWANG_METRICS_TOKEN": METRICS_TOKEN,
+        # As behind one nginx: a test may speak for a client address of its own.
+        "YIWANG_PROXIES_COUNT": "1",
         **BUSINESS_START,
     }
 
@@ -234,7 +239,7 @@ def live_server(
         server = LiveServer(
             f"http://127.0.0.1:{ports.api}", f"http://127.0.0.1:{ports.sandbox}", process
         )
-        wait_until_up(server.api + "/healthz", timeout=60)
+        wait_until_up(server.api + "/readyz", timeout=60)
         wait_until_up(server.sandbox + "/sandbox/health", timeout=30)
         yield server
 
@@ -286,7 +291,7 @@ def wechat_v2_stack(env: dict[str, str], live_server: LiveServer) -> Iterator[We
     }
     args = ["--workers", "1", "--port", str(port)]
     with serving(args, v2_env, f"live-server-v2-{port}.log"):
-        wait_until_up(f"http://127.0.0.1:{port}/healthz", timeout=60)
+        wait_until_up(f"http://127.0.0.1:{port}/readyz", timeout=60)
         yield WeChatV2Stack(
             f"http://127.0.0.1:{port}", v2_env, load_settings(v2_env, port=port, workers=1)
         )
@@ -313,5 +318,4 @@ async def services(
 
     built = await build_services(settings)
     yield built
-    await built.jobs.pool.aclose()
-    await built.redis.aclose()
+    await built.release()

@@ -21,6 +21,8 @@ COMPOSITION = {
     "app/cli/",
     # The demo data set names the sandbox's demo residents.
     "app/demo.py",
+    # Fresh secrets for a whole stack, the standalone sandbox's credentials among them.
+    "app/provisioning.py",
 }
 SDKS = ("wechatpy", "alipay")
 ADAPTERS = ("channels.wechat", "channels.alipay", "channels.app", "channels.sandbox")
@@ -170,7 +172,20 @@ def test_the_project_has_modules_to_check() -> None:
 
 # The composition root: it builds the rooms and wires their reactions; no room imports it.
 COMPOSITION_MODULES = frozenset(
-    {"main", "serving", "services", "worker", "channel_set", "demo", "cli", "http", "schema"}
+    {
+        "main",
+        "serving",
+        "services",
+        "worker",
+        "worker_pool",
+        "process_watch",
+        "provisioning",
+        "channel_set",
+        "demo",
+        "cli",
+        "http",
+        "schema",
+    }
 )
 
 

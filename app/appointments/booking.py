@@ -35,11 +35,12 @@ from app.errors import (
     AppointmentNotFound,
     BookingClosed,
     CancellationClosed,
+    DomainError,
     NotYetReleased,
     SlotFull,
 )
 from app.identity.sessions import Principal
-from infra import clock, outbox
+from infra import clock, metrics, outbox
 from infra.jobs import JobQueue
 from infra.transitions import move
 
@@ -58,6 +59,15 @@ class Booker:
     jobs: JobQueue | None = None
 
     async def book(self, principal: Principal, slot_id: int) -> Booking:
+        try:
+            booking = await self._book(principal, slot_id)
+        except DomainError as refused:
+            metrics.BOOKINGS.labels(refused.code).inc()
+            raise
+        metrics.BOOKINGS.labels("BOOKED").inc()
+        return booking
+
+    async def _book(self, principal: Principal, slot_id: int) -> Booking:
         meta = await self.slots.get(slot_id)
         self.refuse_outside_window(meta)
         await self.standing.check(principal.citizen_id)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from app.appointments.service import Appointments
+from infra import heartbeats
+
+log = logging.getLogger("yiwang.appointments")
 
 
 def _appointments(ctx: dict[str, Any]) -> Appointments:
@@ -33,11 +37,26 @@ async def appointments_queue_reminders(ctx: dict[str, Any]) -> int:
     return await _appointments(ctx).queue_reminders()
 
 
+async def appointments_heal_after_deaths(ctx: dict[str, Any]) -> int:
+    """A server process that died may have left seats at the gate it never booked: look
+    only then (infra.heartbeats), and give them back."""
+    dead = await heartbeats.departed(ctx["services"].redis)
+    if not dead:
+        return 0
+    report = await _appointments(ctx).heal_gate()
+    log.warning(
+        "server processes died (%s); gate repaired: %d given back, %d confirmed",
+        ", ".join(dead), len(report.given_back), len(report.confirmed),
+    )
+    return len(report.given_back) + len(report.confirmed)
+
+
 FUNCTIONS = (
     appointments_release_unpaid,
     appointments_lapse_offers,
     appointments_mark_no_shows,
     appointments_queue_reminders,
+    appointments_heal_after_deaths,
 )
 # Seconds between runs (each divides 60).
 EVERY_SECONDS = {
@@ -45,4 +64,5 @@ EVERY_SECONDS = {
     appointments_lapse_offers: 15,
     appointments_mark_no_shows: 60,
     appointments_queue_reminders: 60,
+    appointments_heal_after_deaths: 5,
 }

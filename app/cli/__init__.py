@@ -18,6 +18,7 @@ from app.cli import (
     catalog,
     interactions,
     miniprogram,
+    operations,
     payments,
     server,
     supervision,
@@ -25,7 +26,7 @@ from app.cli import (
 
 ROOMS = (
     server, payments, appointments, agency, catalog, cases, interactions, supervision,
-    miniprogram,
+    miniprogram, operations,
 )  # fmt: skip
 
 

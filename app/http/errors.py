@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import logging
 
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from sanic import Request, Sanic
 from sanic.exceptions import SanicException
 from sanic.response import HTTPResponse, json
-from tortoise.exceptions import DBConnectionError
 from tortoise.exceptions import ValidationError as ColumnValidationError
 
 from app import errors as e
 from app.http import georeport
+from infra import metrics
+from infra.outages import is_outage
 from payments import errors as pe
 
 log = logging.getLogger("yiwang.http")
@@ -88,6 +87,10 @@ async def on_domain_error(
     headers = None
     if isinstance(error, e.RateLimited):
         headers = {"Retry-After": str(error.details.get("retry_after", 60))}
+        route = request.route
+        metrics.RATE_LIMIT_HITS.labels(
+            "/" + route.path if route is not None else metrics.UNMATCHED_ROUTE
+        ).inc()
     if georeport.speaks_georeport(request):
         return georeport.domain_error(request, error, status, headers)
     return json(
@@ -109,10 +112,6 @@ async def on_sanic_error(request: Request, error: SanicException) -> HTTPRespons
     return json(error_body(code, message, _request_id(request)), status=status, headers=headers)
 
 
-# A backing service that is down or saturated is a 503 the client may retry, not a bug.
-UNAVAILABLE = (DBConnectionError, RedisConnectionError, RedisTimeoutError, ConnectionError)
-
-
 async def on_unexpected(request: Request, error: Exception) -> HTTPResponse:
     if isinstance(error, ColumnValidationError):
         # The ORM's own check that a value fits its column (app.http.columns sizes inputs
@@ -124,7 +123,8 @@ async def on_unexpected(request: Request, error: Exception) -> HTTPResponse:
             error_body("INVALID_INPUT", "A value does not fit its field.", _request_id(request)),
             status=422,
         )
-    if isinstance(error, UNAVAILABLE) or "too many clients" in str(error):
+    # A backing service that is down or saturated is a 503 the client may retry, not a bug.
+    if is_outage(error):
         log.error("backing service unavailable on %s %s: %s", request.method, request.path, error)
         if georeport.speaks_georeport(request):
             return georeport.error_answer(

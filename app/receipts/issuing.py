@@ -19,7 +19,7 @@ from app.receipts.models import Receipt, ReceiptLine
 from app.receipts.numbering import take_number
 from app.receipts.signing import Claim, KeyRing
 from app.receipts.states import RECEIPT, ReceiptKind, ReceiptStatus
-from infra import clock
+from infra import clock, metrics
 from infra.masking import mask_name
 from infra.pii import PiiVault
 from infra.transitions import move
@@ -163,4 +163,5 @@ class Issuer:
             if winner is None:
                 raise
             return winner
+        metrics.RECEIPTS.labels("red_letter" if original is not None else "receipt").inc()
         return receipt

@@ -8,6 +8,7 @@ with the orders it already knows.
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 from dataclasses import asdict, dataclass, fields, replace
@@ -118,6 +119,21 @@ def generate() -> SandboxCredentials:
         wechat_pay_public_key_id=wechat_public_key_id(),
     )
     return with_alipay_certificates(creds)
+
+
+def encode(creds: SandboxCredentials) -> str:
+    """One line for an environment file: base64 of the JSON, keys and certificates included,
+    so several processes on several machines (the sandbox, each instance) share one set."""
+    return base64.b64encode(json.dumps(asdict(creds), separators=(",", ":")).encode()).decode()
+
+
+def decode(text: str) -> SandboxCredentials:
+    """The inverse of :func:`encode`; ValueError (naming nothing secret) when it is not one."""
+    try:
+        data = json.loads(base64.b64decode(text.strip(), validate=True))
+        return SandboxCredentials(**data)
+    except (ValueError, TypeError) as exc:
+        raise ValueError("not a sandbox credentials line (base64 of their JSON)") from exc
 
 
 def load_or_create(path: Path) -> SandboxCredentials:
