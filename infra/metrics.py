@@ -74,6 +74,10 @@ RECEIPTS = Counter(
     "E-receipts issued, by kind (receipt, red_letter).",
     ["kind"],
 )
+SIGNIN_ALERTS = Counter(
+    "yiwang_operator_signin_alerts_total",
+    "Alerts raised by repeated failed operator sign-ins on one account (app.identity).",
+)
 RATE_LIMIT_HITS = Counter(
     "yiwang_rate_limit_hits_total",
     "Requests turned away by a rate limit (429), by route template.",
