@@ -254,6 +254,8 @@ class AbuseLimits(EnvSection):
     notice_lookups_per_minute_citizen: PositiveInt = 30
     notice_lookups_per_minute_client: PositiveInt = 300
     open311_posts_per_minute_key: PositiveInt = 30
+    # Slot listings and lottery pages, per client address: scripts poll them for freed seats.
+    slot_polls_per_minute_client: PositiveInt = 300
     open311_posts_per_minute_client: PositiveInt = 20
     # Operator sign-in: free tries, then a delay doubling per failure up to the ceiling.
     signin_free_failures: PositiveInt = 3
