@@ -86,23 +86,58 @@ async def database_url() -> AsyncIterator[str]:
 @contextlib.contextmanager
 def claimed_redis_db() -> Iterator[str]:
     """Claim a free Redis db (released on exit), so parallel test sessions, and a test that
-    needs a world of its own, never flush or serve each other's data and job queues."""
+    needs a world of its own, never flush or serve each other's data and job queues.
+
+    A claim names the process that holds it. A session that was killed never releases its
+    claims, so a claim whose process is gone from this machine is taken over (the Redis keeps
+    running between sessions and CI; the claims' expiry alone would lock every db for hours).
+    """
     import redis as sync_redis
 
     registry = sync_redis.Redis(host="127.0.0.1", port=6379, db=0)
-    token = secrets.token_hex(8)
-    claimed = next(
-        (n for n in REDIS_DBS if registry.set(f"yiwang-test-db:{n}", token, nx=True, ex=3 * 3600)),
-        None,
-    )
+    token = f"{os.getpid()}:{secrets.token_hex(8)}"
+    claimed = next((n for n in REDIS_DBS if _claim(registry, n, token)), None)
     if claimed is None:
-        raise RuntimeError("every Redis test db is claimed by another test session")
+        raise RuntimeError("every Redis test db is claimed by a running test session")
     try:
         yield f"redis://127.0.0.1:6379/{claimed}"
     finally:
         if registry.get(f"yiwang-test-db:{claimed}") == token.encode():
             registry.delete(f"yiwang-test-db:{claimed}")
         registry.close()
+
+
+# Take a claim over only if it still holds the stale value we read (no race with a taker).
+_TAKE_OVER = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+end
+return false
+"""
+_CLAIM_SECONDS = 3 * 3600
+
+
+def _claim(registry: Any, n: int | str, token: str) -> bool:
+    key = f"yiwang-test-db:{n}"
+    if registry.set(key, token, nx=True, ex=_CLAIM_SECONDS):
+        return True
+    holder = registry.get(key)
+    if holder is None or _holder_alive(holder.decode(errors="replace")):
+        return False
+    return bool(registry.eval(_TAKE_OVER, 1, key, holder, token, _CLAIM_SECONDS))
+
+
+def _holder_alive(holder: str) -> bool:
+    pid_text, _, _ = holder.partition(":")
+    if not pid_text.isdigit():
+        return False  # a claim from before claims named their process
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @contextlib.asynccontextmanager
