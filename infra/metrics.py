@@ -113,7 +113,7 @@ def observe_request(method: str, route: str | None, status: int, seconds: float)
 
 
 def sample_pools(redis_clients: Iterable[Any]) -> None:
-    """Set this process's pool gauges from the pools themselves (asyncpg, redis-py).
+    """Sets this process's pool gauges from the pools themselves (asyncpg, redis-py).
 
     Each server worker calls it every few seconds and a scrape merges the processes, so
     the figures are at most that old. SQLite (the demo) has no pool and reports none.
