@@ -10,6 +10,7 @@ import sys
 from datetime import date
 
 from app.config import Settings, SettingsError, load_settings
+from app.crypto_cli import add_crypto_parsers
 
 
 def _settings(args: argparse.Namespace, *, demo: bool = False) -> Settings:
@@ -119,13 +120,12 @@ def cmd_appointments(args: argparse.Namespace) -> None:
 def cmd_agency_create(args: argparse.Namespace) -> None:
     from app.agency.signing import create_agency
     from app.serving import with_database
-    from infra.pii import PiiVault
 
     # Without DATABASE_URL the command works on the demo's database, beside `serve --demo`.
     settings = _settings(args, demo=args.demo or "DATABASE_URL" not in os.environ)
 
     async def create() -> dict[str, str]:
-        vault = PiiVault(settings.pii_key, settings.pii_hash_key)
+        vault = settings.vault()
         agency, secret = await create_agency(
             vault,
             name=args.name,
@@ -382,6 +382,7 @@ def _parser() -> argparse.ArgumentParser:
     create.set_defaults(func=cmd_agency_create)
     _catalog_parsers(sub)
     _public_service_parsers(sub)
+    add_crypto_parsers(sub, _settings)  # national cryptography: app/crypto_cli.py
     miniprogram = sub.add_parser("miniprogram", help="the WeChat and Alipay mini-programs")
     miniprogram_sub = miniprogram.add_subparsers(dest="miniprogram_command", required=True)
     mp_build = miniprogram_sub.add_parser("build", help="write an uploadable package")

@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from app.crypto_config import CryptoSettings, CryptoSettingsError
 from channels.sandbox.credentials import SandboxCredentials, load_or_create
+from infra.pii import PiiVault
 
 # Online levels (星级) of a service item, 1-5; level 5 is fully online (零登门).
 ONLINE_LEVELS: dict[int, str] = {
@@ -154,18 +156,20 @@ class ReceiptKeys:
     retired: Mapping[str, bytes] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> ReceiptKeys:
+    def from_env(cls, env: Mapping[str, str], *, required: bool = True) -> ReceiptKeys:
         import re
 
         raw = env.get("RECEIPT_SIGNING_KEY", "").strip()
-        if not raw:
+        if not raw and required:
             raise SettingsError(
                 "RECEIPT_SIGNING_KEY is required (<key_id>:<base64 32-byte Ed25519 seed>)"
             )
-        kid, _, seed_b64 = raw.partition(":")
-        if not re.fullmatch(r"[a-z0-9]{1,16}", kid):
-            raise SettingsError("RECEIPT_SIGNING_KEY key id must be 1-16 of a-z, 0-9")
-        seed = _key({"RECEIPT_SIGNING_KEY": seed_b64}, "RECEIPT_SIGNING_KEY")
+        kid, seed = "", b""
+        if raw:
+            kid, _, seed_b64 = raw.partition(":")
+            if not re.fullmatch(r"[a-z0-9]{1,16}", kid):
+                raise SettingsError("RECEIPT_SIGNING_KEY key id must be 1-16 of a-z, 0-9")
+            seed = _key({"RECEIPT_SIGNING_KEY": seed_b64}, "RECEIPT_SIGNING_KEY")
         retired: dict[str, bytes] = {}
         for item in filter(None, env.get("RECEIPT_RETIRED_PUBLIC_KEYS", "").split(",")):
             old_kid, _, public_b64 = item.strip().partition(":")
@@ -173,9 +177,11 @@ class ReceiptKeys:
                 public = base64.b64decode(public_b64, validate=True)
             except (binascii.Error, ValueError) as exc:
                 raise SettingsError("RECEIPT_RETIRED_PUBLIC_KEYS must be base64") from exc
-            if not re.fullmatch(r"[a-z0-9]{1,16}", old_kid) or len(public) != 32:
+            # 32 bytes: a raw Ed25519 key; 65 bytes: an uncompressed SM2 point.
+            if not re.fullmatch(r"[a-z0-9]{1,16}", old_kid) or len(public) not in (32, 65):
                 raise SettingsError(
-                    "RECEIPT_RETIRED_PUBLIC_KEYS entries are <key_id>:<base64 32-byte key>"
+                    "RECEIPT_RETIRED_PUBLIC_KEYS entries are <key_id>:<base64 32-byte Ed25519 "
+                    "or 65-byte SM2 key>"
                 )
             if old_kid == kid:
                 raise SettingsError("a retired receipt key id may not be the signing key id")
@@ -287,6 +293,21 @@ class Settings:
     service_rules: ServiceRules = field(default_factory=ServiceRules)
     log_json: bool = True
     var_dir: Path = Path("var")
+    # --- national cryptography: the suite and its keys (app/crypto_config.py).
+    crypto: CryptoSettings | None = None
+
+    @property
+    def crypto_suite(self) -> CryptoSettings:
+        if self.crypto is None:
+            return CryptoSettings.from_env(
+                {"CRYPTO_SUITE": "international"},
+                legacy_key=self.pii_key,
+                legacy_hash_key=self.pii_hash_key,
+            )
+        return self.crypto
+
+    def vault(self) -> PiiVault:
+        return self.crypto_suite.vault()
 
     @property
     def sandbox_url(self) -> str:
@@ -387,7 +408,9 @@ def load_settings(
     redis_url = env.get("REDIS_URL", "")
     if not redis_url and not demo:
         raise SettingsError("REDIS_URL is required (redis://…), or run with --demo")
+    crypto = _crypto_from_env(env, demo, var_dir, pii_key, pii_hash_key)
     return Settings(
+        crypto=crypto,
         database_url=database_url,
         redis_url=redis_url,
         pii_key=pii_key,
@@ -409,7 +432,9 @@ def load_settings(
         var_dir=var_dir,
         appointments=AppointmentRules.from_env(env, pii_hash_key),
         service_rules=ServiceRules.from_env(env),
-        receipt_keys=ReceiptKeys.demo(var_dir) if demo else ReceiptKeys.from_env(env),
+        receipt_keys=ReceiptKeys.demo(var_dir)
+        if demo
+        else ReceiptKeys.from_env(env, required=crypto.suite == "international"),
         receipt_verifications_per_minute=int(env.get("RECEIPT_VERIFICATIONS_PER_MINUTE", "60")),
         violation_lookups_per_minute_citizen=int(
             env.get("VIOLATION_LOOKUPS_PER_MINUTE_CITIZEN", "30")
@@ -418,6 +443,17 @@ def load_settings(
             env.get("VIOLATION_LOOKUPS_PER_MINUTE_CLIENT", "300")
         ),
     )
+
+
+def _crypto_from_env(
+    env: Mapping[str, str], demo: bool, var_dir: Path, key: bytes, hash_key: bytes
+) -> CryptoSettings:
+    try:
+        if demo:
+            return CryptoSettings.demo(var_dir, legacy_key=key, legacy_hash_key=hash_key)
+        return CryptoSettings.from_env(env, legacy_key=key, legacy_hash_key=hash_key)
+    except CryptoSettingsError as exc:
+        raise SettingsError(str(exc)) from exc
 
 
 def with_redis(settings: Settings, redis_url: str) -> Settings:

@@ -14,6 +14,7 @@ from app.agency.outbox_webhook import AGENCY_WEBHOOK, agency_webhook_handler
 from app.agency.signing import AgencyGate
 from app.appointments.service import Appointments, build_appointments
 from app.cases.wiring import PublicServices, build_public_services
+from app.catalog import audit
 from app.catalog.service import Catalog
 from app.channel_set import ChannelSet, build_channels
 from app.config import Settings
@@ -93,7 +94,8 @@ async def open_services(settings: Settings) -> Services:
 async def build_services(settings: Settings) -> Services:
     """The services over an already-open database (tests share the test process's ORM)."""
     redis = connect(settings.redis_url)
-    vault = PiiVault(settings.pii_key, settings.pii_hash_key)
+    vault = settings.vault()
+    audit.use_chain_key(settings.crypto_suite.audit_mac_key)
     channels = build_channels(settings)
     sessions = SessionStore(redis, timedelta(seconds=settings.session_ttl_seconds))
     pay = channels.pay

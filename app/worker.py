@@ -14,6 +14,7 @@ from redis.exceptions import RedisError
 
 from app import payment_jobs
 from app.appointments import jobs as appointment_jobs
+from app.catalog import audit
 from app.config import Settings
 from app.services import Services, open_services
 from app.supervision import jobs as supervision_jobs
@@ -56,6 +57,7 @@ def worker_spec(settings: Settings) -> WorkerSpec:
             payment_jobs.reconcile_yesterday,
             *appointment_jobs.FUNCTIONS,
             *supervision_jobs.FUNCTIONS,
+            audit.checkpoint,
         ],
         schedules=[
             every(sweep_outbox, seconds=1),
@@ -66,6 +68,7 @@ def worker_spec(settings: Settings) -> WorkerSpec:
             Schedule(payment_jobs.reconcile_yesterday, seconds={0}, minutes={30}, hours={2}),
             *(every(f, seconds=s) for f, s in appointment_jobs.EVERY_SECONDS.items()),
             *supervision_jobs.SCHEDULES,
+            every(audit.checkpoint, seconds=60),
         ],
         on_startup=startup,
         on_shutdown=shutdown,

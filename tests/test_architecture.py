@@ -17,6 +17,7 @@ COMPOSITION = {
     "app/channel_set.py",
     "app/config.py",
     "app/cli.py",
+    "app/crypto_cli.py",
     # The demo data set names the sandbox's demo residents.
     "app/demo.py",
 }

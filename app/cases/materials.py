@@ -14,12 +14,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from tortoise.transactions import in_transaction
 
 from app.cases.models import Case, ELicence, Material, MaterialBlob
 from app.errors import MaterialNotFound, UploadTooLarge, UploadTypeNotAllowed
 from infra import clock
+from infra.pii import DataKey, PiiVault
 
 # Magic numbers of the accepted types; anything else (HTML, SVG, executables) is refused.
 SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -41,10 +41,17 @@ def _clean_name(filename: str) -> str:
 
 @dataclass
 class MaterialStore:
-    key: bytes
+    """Sealed under the personal-data vault's current key; ``legacy_key`` (AES-256-GCM,
+    derived from PII_KEY) opens files stored before key ids, until rotated."""
+
+    vault: PiiVault
+    legacy_key: bytes
     max_bytes: int
 
-    def _aad(self, citizen_id: uuid.UUID, sha256: str) -> bytes:
+    def open_sealed(self, aad: bytes, raw: bytes) -> bytes:
+        return self.vault.open_bytes(aad, raw, DataKey("v1", "AES-256-GCM", self.legacy_key))
+
+    def aad(self, citizen_id: uuid.UUID, sha256: str) -> bytes:
         return f"material:{citizen_id}:{sha256}".encode()
 
     async def store(
@@ -62,8 +69,7 @@ class MaterialStore:
                 "Only JPEG and PNG photos are accepted." if images_only else None
             )
         digest = hashlib.sha256(data).hexdigest()
-        nonce = os.urandom(12)
-        sealed = nonce + AESGCM(self.key).encrypt(nonce, data, self._aad(citizen_id, digest))
+        sealed = self.vault.seal_bytes(self.aad(citizen_id, digest), data)
         async with in_transaction() as tx:
             material = await Material.create(
                 citizen_id=citizen_id,
@@ -80,8 +86,7 @@ class MaterialStore:
     async def content(self, material: Material) -> bytes:
         blob = await MaterialBlob.get(material_id=material.id)
         raw = bytes(blob.sealed)
-        aad = self._aad(material.citizen_id, material.sha256)
-        return AESGCM(self.key).decrypt(raw[:12], raw[12:], aad)
+        return self.open_sealed(self.aad(material.citizen_id, material.sha256), raw)
 
 
 async def owned_material(citizen_id: uuid.UUID, material_id: Any) -> Material:

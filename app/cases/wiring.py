@@ -29,15 +29,20 @@ class PublicServices:
     handlers: dict[str, Any]
 
 
+def materials_legacy_key(settings: Settings) -> bytes:
+    """The AES key files were sealed with before key ids, derived from PII_KEY; files are
+    now sealed under the vault's current key, and this one only opens the old ones."""
+    return hmac.new(settings.pii_key, b"yiwang/cases/materials", hashlib.sha256).digest()
+
+
 def build_public_services(
     settings: Settings, vault: PiiVault, messages: dict[str, Messages]
 ) -> PublicServices:
     rules = settings.service_rules
-    # A key of its own for file contents, derived so no new secret is needed.
-    key = hmac.new(settings.pii_key, b"yiwang/cases/materials", hashlib.sha256).digest()
+    key = materials_legacy_key(settings)
     return PublicServices(
         cases=Cases(vault, rules),
-        materials=MaterialStore(key, rules.upload_max_bytes),
+        materials=MaterialStore(vault, key, rules.upload_max_bytes),
         evaluations=Evaluations(rules),
         interactions=Interactions(rules, vault),
         handlers={

@@ -25,7 +25,7 @@ from infra.pii import PiiVault
 
 
 async def _pay_one_order(ctx: BenchContext) -> int:
-    vault = PiiVault(
+    vault = PiiVault.international(
         base64.b64decode(ctx.env["PII_KEY"]), base64.b64decode(ctx.env["PII_HASH_KEY"])
     )
     now = datetime.now(UTC)

@@ -20,7 +20,6 @@ from app.appointments.models import Booking, Slot, Standing
 from app.identity.sessions import SessionStore
 from infra import clock
 from infra.clock import SHANGHAI
-from infra.pii import PiiVault
 from tests.agency.test_signing import signed_headers
 from tests.appointments.helpers import in_days, person
 from tests.appointments.live import fresh_ids
@@ -78,7 +77,7 @@ async def signed_post(
 @pytest.fixture
 async def hospital(live_server, settings):  # type: ignore[no-untyped-def]
     await fresh_ids()
-    vault = PiiVault(settings.pii_key, settings.pii_hash_key)
+    vault = settings.vault()
     agency, secret = await create_agency(
         vault, name="杭州市第一人民医院", kind="health", region_code="330100"
     )

@@ -42,7 +42,9 @@ def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 
 
 async def test_a_killed_worker_loses_no_event(env: dict[str, str], workdir: Path) -> None:
-    vault = PiiVault(base64.b64decode(env["PII_KEY"]), base64.b64decode(env["PII_HASH_KEY"]))
+    vault = PiiVault.international(
+        base64.b64decode(env["PII_KEY"]), base64.b64decode(env["PII_HASH_KEY"])
+    )
     log = workdir / "worker-restart.log"
     with receiver(delay=0.15) as hooks:
         agency, _ = await create_agency(vault, name="测试单位", kind="fees", webhook_url=hooks.url)
