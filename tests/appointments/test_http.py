@@ -130,7 +130,7 @@ async def test_agency_publishes_and_residents_book_see_their_qr_and_cancel(
     r = await api.post("/api/v1/appointments", json={"slot_id": first["id"]}, headers=auth)
     assert r.status_code == 201, r.text
     booking = r.json()
-    assert booking["status"] == "booked" and booking["check_in_code"].startswith("YWCI1.")
+    assert booking["status"] == "booked" and booking["check_in_code"].startswith("YWCI2.")
 
     r = await api.post("/api/v1/appointments", json={"slot_id": first["id"]}, headers=auth)
     assert (r.status_code, r.json()["code"]) == (409, "ALREADY_BOOKED")
