@@ -1,192 +1,242 @@
 """Typed settings, read once from the environment at the edge (the CLI), then passed down.
 
-No other module reads ``os.environ``. Outside ``--demo`` startup fails fast when a secret is
-missing or unsafe; the demo generates its own secrets under ``./var/`` and keeps them.
+Each section is a pydantic-settings model: a field's environment name, its type, its bounds
+and its default are written once, on the field. Every variable is validated when the process
+starts, and an impossible value stops startup with a message naming the variable. No other
+module reads ``os.environ``; outside ``--demo`` a missing or unsafe secret stops startup too,
+while the demo generates its own secrets under ``./var/`` and keeps them.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
+import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    AliasChoices,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from pydantic_settings.sources.utils import parse_env_vars
 
 from app.crypto_config import CryptoSettings, CryptoSettingsError
-from channels.sandbox.credentials import SandboxCredentials, load_or_create
 from infra.pii import PiiVault
 
-# Online levels (星级) of a service item, 1-5; level 5 is fully online (零登门).
-ONLINE_LEVELS: dict[int, str] = {
-    1: "信息公开: the guide is published online; everything is done at the counter",
-    2: "在线预约/下载: forms can be downloaded or a visit booked online",
-    3: "在线预审: materials are submitted and pre-checked online; one visit to finish",
-    4: "在线办理: applied for and decided online; one visit to collect the result",
-    5: "全程网办: fully online from application to result, no visit (零登门)",
-}
+
+class SettingsError(ValueError):
+    """A setting is missing or unsafe; the message names the environment variable."""
 
 
-@dataclass(frozen=True)
-class AppointmentRules:
-    """The appointment rules marked * in DESIGN.md; times are Asia/Shanghai wall-clock."""
-
-    release_time: str = "07:00"
-    horizon_days: int = 7
-    cutoff_time: str = "15:00"
-    cancel_time: str = "14:00"
-    per_department_session: int = 1
-    per_week: int = 8
-    per_month: int = 12
-    no_show_limit: int = 3
-    no_show_window_days: int = 90
-    ban_days: int = 90
-    offer_minutes: int = 30
-    payment_hold_minutes: int = 15
-    reminder_time: str = "09:00"
-    reminder_template: str = "APPT_REMINDER"
-    offer_template: str = "APPT_WAITLIST_OFFER"
-    # HMAC-SHA256 key for check-in QR codes (APPOINTMENT_CHECKIN_KEY, 32 bytes base64).
-    checkin_key: bytes = b""
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str], fallback_key: bytes) -> AppointmentRules:
-        """Integers and times from APPOINTMENT_* variables; the key falls back to one
-        derived from ``fallback_key`` so the demo and tests need no extra secret."""
-        import hashlib
-        import hmac
-
-        ints = {
-            name: int(env[f"APPOINTMENT_{name.upper()}"])
-            for name in (
-                "horizon_days",
-                "per_department_session",
-                "per_week",
-                "per_month",
-                "no_show_limit",
-                "no_show_window_days",
-                "ban_days",
-                "offer_minutes",
-                "payment_hold_minutes",
-            )
-            if f"APPOINTMENT_{name.upper()}" in env
-        }
-        times = {
-            name: env[f"APPOINTMENT_{name.upper()}"]
-            for name in ("release_time", "cutoff_time", "cancel_time", "reminder_time")
-            if f"APPOINTMENT_{name.upper()}" in env
-        }
-        key = (
-            _key(env, "APPOINTMENT_CHECKIN_KEY")
-            if env.get("APPOINTMENT_CHECKIN_KEY")
-            else hmac.new(fallback_key, b"yiwang/appointments/check-in", hashlib.sha256).digest()
-        )
-        return cls(**ints, **times, checkin_key=key)  # type: ignore[arg-type]
+def _random_key(value: object) -> bytes:
+    """A 32-byte key, given as base64 text (the environment) or as bytes (the demo's file)."""
+    if isinstance(value, str):
+        try:
+            value = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError("must be base64") from exc
+    if not isinstance(value, bytes):
+        raise ValueError("must be base64")
+    if len(value) != 32:
+        raise ValueError(f"must decode to exactly 32 bytes, got {len(value)}")
+    if len(set(value)) < 8:
+        raise ValueError("looks like a constant, not a random key")
+    return value
 
 
-@dataclass(frozen=True)
-class ServiceRules:
-    """Cases, ratings, 12345 tickets and the electronic supervisor (docs/cases.md).
+def _pem_file(value: object) -> str:
+    try:
+        return Path(str(value)).read_text()
+    except OSError as exc:
+        raise ValueError(f"cannot read {value}: {exc.strerror}") from exc
 
-    Deadlines count working days: Monday to Friday unless ``weekend_days`` says otherwise
-    (0 = Monday), with holidays and make-up working days held as data (supervision_holiday).
+
+def _comma_separated_days(value: object) -> object:
+    if isinstance(value, str):
+        return tuple(sorted({int(x) for x in value.split(",") if x.strip()}))
+    return value
+
+
+Key = Annotated[bytes, BeforeValidator(_random_key)]
+# A key that may be left unset (b""), for one the program derives from another.
+DerivableKey = Annotated[bytes, BeforeValidator(lambda v: v if v == b"" else _random_key(v))]
+ClockTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+Port = Annotated[int, Field(ge=1, le=65535)]
+Weekday = Annotated[int, Field(ge=0, le=6)]
+PemFile = Annotated[str, BeforeValidator(_pem_file)]
+
+
+class _MappingSource(EnvSettingsSource):
+    """pydantic-settings' environment source over a given mapping instead of ``os.environ``,
+    so tests and the CLI hand in the environment they mean; names of fields set only by the
+    program (``init_only``) are never taken from it."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        self._given = env
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        init_only = {name.lower() for name in getattr(self.settings_cls, "init_only", ())}
+        prefix = (self.env_prefix or "").lower()
+        given = {k: v for k, v in self._given.items() if k.lower()[len(prefix) :] not in init_only}
+        return parse_env_vars(given, self.case_sensitive, self.env_ignore_empty, None)
+
+
+class EnvSection(BaseSettings):
+    """One part of the settings, read from one environment mapping.
+
+    ``SectionClass()`` gives the defaults; ``SectionClass.from_env(env, **given)`` reads the
+    variables, with ``given`` (what the program decides, such as ``--demo``) taking precedence.
     """
 
-    upload_max_bytes: int = 5 * 1024 * 1024
-    materials_per_case: int = 10
-    photos_per_ticket: int = 6
-    accept_working_days: int = 1
-    deliver_working_days: int = 2
-    rating_invite_after_days: int = 3
-    rectify_reply_working_days: int = 1
-    rectify_fix_working_days: int = 15
-    ticket_reply_working_days: int = 5
-    ticket_reopen_days: int = 10
-    weekend_days: tuple[int, ...] = (5, 6)
-    # A warning this many working days before the due day; a red card this many after it.
-    warn_working_days: int = 1
-    red_after_working_days: int = 3
-    digest_time: str = "08:30"
+    model_config = SettingsConfigDict(
+        frozen=True, extra="ignore", env_ignore_empty=True, validate_by_name=True
+    )
+    init_only: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> ServiceRules:
-        """SERVICE_<FIELD> overrides a default: SERVICE_WEEKEND_DAYS=5,6 (0 = Monday),
-        SERVICE_UPLOAD_MAX_BYTES=5242880, SERVICE_DIGEST_TIME=08:30, …"""
-        import re
-        from dataclasses import fields as dataclass_fields
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
 
-        values: dict[str, object] = {}
-        for f in dataclass_fields(cls):
-            raw = env.get(f"SERVICE_{f.name.upper()}")
-            if raw is None:
-                continue
-            name = f"SERVICE_{f.name.upper()}"
-            try:
-                if f.name == "weekend_days":
-                    days = tuple(sorted({int(x) for x in raw.split(",") if x.strip()}))
-                    if any(not 0 <= d <= 6 for d in days) or len(days) > 6:
-                        raise ValueError
-                    values[f.name] = days
-                elif f.name == "digest_time":
-                    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", raw):
-                        raise ValueError
-                    values[f.name] = raw
-                else:
-                    number = int(raw)
-                    if number < 0 or (number == 0 and f.name.endswith(("_bytes", "_case"))):
-                        raise ValueError
-                    values[f.name] = number
-            except ValueError as exc:
-                raise SettingsError(f"{name} has an impossible value: {raw!r}") from exc
-        return cls(**values)  # type: ignore[arg-type]
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], **given: Any) -> Any:
+        try:
+            values = _MappingSource(cls, env)()
+            return cls(**{**values, **given})
+        except ValidationError as exc:
+            raise SettingsError(_explain(cls, exc)) from None
+        except ValueError as exc:  # pydantic-settings' own parse errors
+            raise SettingsError(str(exc)) from None
+
+    @classmethod
+    def variable(cls, field_name: str) -> str:
+        """The environment variable a field is read from."""
+        alias = cls.model_fields[field_name].validation_alias
+        if isinstance(alias, str):
+            return alias
+        if isinstance(alias, AliasChoices):
+            return str(alias.choices[-1])
+        return (str(cls.model_config.get("env_prefix", "")) + field_name).upper()
 
 
-@dataclass(frozen=True)
-class ReceiptKeys:
+def _explain(section: type[EnvSection], exc: ValidationError) -> str:
+    """The first problem, named by its environment variable."""
+    error = exc.errors(include_url=False)[0]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if not error["loc"]:
+        return message
+    head = str(error["loc"][0])
+    name = head if head not in section.model_fields else section.variable(head)
+    if error["type"] == "missing":
+        hint = section.model_fields[head].description if head in section.model_fields else None
+        return f"{name} is required" + (f" ({hint})" if hint else "")
+    shown = error.get("input")
+    if isinstance(shown, str) and "KEY" in name:
+        shown = "…"  # a secret is named, never printed
+    return f"{name} has an impossible value {shown!r}: {message}"
+
+
+class AppointmentRules(EnvSection):
+    """The appointment rules marked * in DESIGN.md (APPOINTMENT_<FIELD>); times are
+    Asia/Shanghai wall-clock."""
+
+    model_config = SettingsConfigDict(env_prefix="APPOINTMENT_")
+
+    release_time: ClockTime = "07:00"
+    horizon_days: PositiveInt = 7
+    cutoff_time: ClockTime = "15:00"
+    cancel_time: ClockTime = "14:00"
+    per_department_session: PositiveInt = 1
+    per_week: PositiveInt = 8
+    per_month: PositiveInt = 12
+    no_show_limit: PositiveInt = 3
+    no_show_window_days: PositiveInt = 90
+    ban_days: NonNegativeInt = 90
+    offer_minutes: PositiveInt = 30
+    payment_hold_minutes: PositiveInt = 15
+    reminder_time: ClockTime = "09:00"
+    reminder_template: str = "APPT_REMINDER"
+    offer_template: str = "APPT_WAITLIST_OFFER"
+    # HMAC-SHA256 key for check-in QR codes (32 bytes base64). Without it the key is derived
+    # from PII_HASH_KEY, so the demo and tests need no extra secret.
+    checkin_key: DerivableKey = b""
+
+
+class ServiceRules(EnvSection):
+    """Cases, ratings, 12345 tickets and the electronic supervisor (docs/cases.md).
+
+    SERVICE_<FIELD> overrides a default: SERVICE_WEEKEND_DAYS=5,6 (0 = Monday),
+    SERVICE_UPLOAD_MAX_BYTES=5242880, SERVICE_DIGEST_TIME=08:30, … Deadlines count working
+    days: Monday to Friday unless ``weekend_days`` says otherwise, with holidays and make-up
+    working days held as data (supervision_holiday).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="SERVICE_")
+
+    upload_max_bytes: PositiveInt = 5 * 1024 * 1024
+    materials_per_case: PositiveInt = 10
+    photos_per_ticket: NonNegativeInt = 6
+    accept_working_days: NonNegativeInt = 1
+    deliver_working_days: NonNegativeInt = 2
+    rating_invite_after_days: NonNegativeInt = 3
+    rectify_reply_working_days: NonNegativeInt = 1
+    rectify_fix_working_days: NonNegativeInt = 15
+    ticket_reply_working_days: NonNegativeInt = 5
+    ticket_reopen_days: NonNegativeInt = 10
+    weekend_days: Annotated[
+        tuple[Weekday, ...], NoDecode, BeforeValidator(_comma_separated_days), Field(max_length=6)
+    ] = (5, 6)
+    # A warning this many working days before the due day; a red card this many after it.
+    warn_working_days: NonNegativeInt = 1
+    red_after_working_days: NonNegativeInt = 3
+    digest_time: ClockTime = "08:30"
+
+
+class ReceiptKeys(BaseModel):
     """The Ed25519 key that signs receipt QR codes now, and the public keys of retired ones.
 
     RECEIPT_SIGNING_KEY is ``<key_id>:<base64 32-byte private seed>``. Rotating means a new
-    key id and seed here, and the old key's public half moving to RECEIPT_RETIRED_PUBLIC_KEYS
+    key id and seed there, and the old key's public half moving to RECEIPT_RETIRED_PUBLIC_KEYS
     (``<key_id>:<base64 32-byte public key>,…``) so receipts it signed keep verifying.
     """
 
+    model_config = ConfigDict(frozen=True)
+
     signing_kid: str = ""
     signing_seed: bytes = b""
-    retired: Mapping[str, bytes] = field(default_factory=dict)
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str], *, required: bool = True) -> ReceiptKeys:
-        import re
-
-        raw = env.get("RECEIPT_SIGNING_KEY", "").strip()
-        if not raw and required:
-            raise SettingsError(
-                "RECEIPT_SIGNING_KEY is required (<key_id>:<base64 32-byte Ed25519 seed>)"
-            )
-        kid, seed = "", b""
-        if raw:
-            kid, _, seed_b64 = raw.partition(":")
-            if not re.fullmatch(r"[a-z0-9]{1,16}", kid):
-                raise SettingsError("RECEIPT_SIGNING_KEY key id must be 1-16 of a-z, 0-9")
-            seed = _key({"RECEIPT_SIGNING_KEY": seed_b64}, "RECEIPT_SIGNING_KEY")
-        retired: dict[str, bytes] = {}
-        for item in filter(None, env.get("RECEIPT_RETIRED_PUBLIC_KEYS", "").split(",")):
-            old_kid, _, public_b64 = item.strip().partition(":")
-            try:
-                public = base64.b64decode(public_b64, validate=True)
-            except (binascii.Error, ValueError) as exc:
-                raise SettingsError("RECEIPT_RETIRED_PUBLIC_KEYS must be base64") from exc
-            # 32 bytes: a raw Ed25519 key; 65 bytes: an uncompressed SM2 point.
-            if not re.fullmatch(r"[a-z0-9]{1,16}", old_kid) or len(public) not in (32, 65):
-                raise SettingsError(
-                    "RECEIPT_RETIRED_PUBLIC_KEYS entries are <key_id>:<base64 32-byte Ed25519 "
-                    "or 65-byte SM2 key>"
-                )
-            if old_kid == kid:
-                raise SettingsError("a retired receipt key id may not be the signing key id")
-            retired[old_kid] = public
-        return cls(kid, seed, retired)
+    retired: Mapping[str, bytes] = Field(default_factory=dict)
 
     @classmethod
     def demo(cls, var_dir: Path) -> ReceiptKeys:
@@ -199,36 +249,95 @@ class ReceiptKeys:
             var_dir.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(data))
             path.chmod(0o600)
-        return cls(data["key_id"], base64.b64decode(data["seed"]))
+        return cls(signing_kid=data["key_id"], signing_seed=base64.b64decode(data["seed"]))
 
 
-class SettingsError(ValueError):
-    """A setting is missing or unsafe; the message names the environment variable."""
+_KEY_ID = re.compile(r"[a-z0-9]{1,16}")
+RETIRED_ENTRIES = "entries are <key_id>:<base64 32-byte Ed25519 key or 65-byte SM2 point>"
 
 
-@dataclass(frozen=True)
-class ChannelSettings:
+class ReceiptKeyVariables(EnvSection):
+    """RECEIPT_SIGNING_KEY and RECEIPT_RETIRED_PUBLIC_KEYS, parsed into :class:`ReceiptKeys`."""
+
+    model_config = SettingsConfigDict(env_prefix="RECEIPT_")
+
+    # Required by the international suite; under the national one (RECEIPT_SM2_KEY signs)
+    # a key left here is published as retired, so its YWR1 receipts keep verifying.
+    signing_key: str = Field("", description="<key_id>:<base64 32-byte Ed25519 seed>")
+    retired_public_keys: str = ""
+
+    @field_validator("signing_key")
+    @classmethod
+    def _signing(cls, value: str) -> str:
+        if not value.strip():
+            return ""
+        kid, _, seed = value.strip().partition(":")
+        if not _KEY_ID.fullmatch(kid):
+            raise ValueError("the key id must be 1-16 of a-z, 0-9")
+        _random_key(seed)
+        return value.strip()
+
+    @field_validator("retired_public_keys")
+    @classmethod
+    def _retired(cls, value: str) -> str:
+        for item in filter(None, value.split(",")):
+            kid, _, public_b64 = item.strip().partition(":")
+            try:
+                public = base64.b64decode(public_b64, validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise ValueError(RETIRED_ENTRIES) from exc
+            # 32 bytes: a raw Ed25519 key; 65 bytes: an uncompressed SM2 point.
+            if not _KEY_ID.fullmatch(kid) or len(public) not in (32, 65):
+                raise ValueError(RETIRED_ENTRIES)
+        return value
+
+    @model_validator(mode="after")
+    def _distinct(self) -> ReceiptKeyVariables:
+        if self.signing_kid in self.retired:
+            raise ValueError(
+                "RECEIPT_RETIRED_PUBLIC_KEYS may not retire the signing key id"
+            )
+        return self
+
+    @property
+    def signing_kid(self) -> str:
+        return self.signing_key.partition(":")[0]
+
+    @property
+    def retired(self) -> dict[str, bytes]:
+        pairs = (item.strip().partition(":") for item in self.retired_public_keys.split(","))
+        return {kid: base64.b64decode(public) for kid, _, public in pairs if kid}
+
+    def keys(self) -> ReceiptKeys:
+        if not self.signing_key:
+            return ReceiptKeys(retired=self.retired)
+        seed = base64.b64decode(self.signing_key.partition(":")[2])
+        return ReceiptKeys(signing_kid=self.signing_kid, signing_seed=seed, retired=self.retired)
+
+
+class ChannelSettings(EnvSection):
     """Merchant credentials and base URLs for the three channels (sandbox or real)."""
 
-    wechat_appid: str
-    wechat_secret: str
-    wechat_mch_id: str
-    wechat_api_key: str
-    wechat_api_base_url: str
-    alipay_app_id: str
-    alipay_seller_id: str
-    alipay_app_private_key: str
-    alipay_public_key: str
-    alipay_gateway_url: str
-    app_client_id: str
-    app_client_secret: str
-    app_base_url: str
-    timeout_seconds: float = 5.0
+    wechat_appid: str = Field(min_length=1)
+    wechat_secret: str = Field(min_length=1)
+    wechat_mch_id: str = Field(min_length=1)
+    wechat_api_key: str = Field(min_length=1)
+    wechat_api_base_url: str = "https://api.weixin.qq.com/"
+    alipay_app_id: str = Field(min_length=1)
+    alipay_seller_id: str = Field(min_length=1)
+    alipay_app_private_key: PemFile = Field(validation_alias="ALIPAY_APP_PRIVATE_KEY_FILE")
+    alipay_public_key: PemFile = Field(validation_alias="ALIPAY_PUBLIC_KEY_FILE")
+    alipay_gateway_url: str = "https://openapi.alipay.com/gateway.do"
+    app_client_id: str = Field(min_length=1)
+    app_client_secret: str = Field(min_length=1)
+    app_base_url: str = Field(min_length=1)
+    timeout_seconds: PositiveFloat = Field(5.0, validation_alias="CHANNEL_TIMEOUT_SECONDS")
 
     @classmethod
-    def from_sandbox(cls, creds: SandboxCredentials, sandbox_url: str) -> ChannelSettings:
+    def from_sandbox(cls, creds: Any, sandbox_url: str) -> ChannelSettings:
+        """The sandbox's own credentials (``channels.sandbox.credentials``), which it made."""
         base = sandbox_url.rstrip("/")
-        return cls(
+        return cls.model_construct(
             wechat_appid=creds.wechat_appid,
             wechat_secret=creds.wechat_secret,
             wechat_mch_id=creds.wechat_mch_id,
@@ -242,62 +351,86 @@ class ChannelSettings:
             app_client_id=creds.app_client_id,
             app_client_secret=creds.app_client_secret,
             app_base_url=base,
+            timeout_seconds=5.0,
         )
 
 
-@dataclass(frozen=True)
-class Settings:
-    database_url: str
-    redis_url: str
+class Launch(EnvSection):
+    """Where this process keeps its files and what it starts beside itself (tests, demo)."""
+
+    var_dir: Path = Field(Path("var"), validation_alias="YIWANG_VAR_DIR")
+    # Point the channels at the local sandbox and run it beside the server.
+    sandbox: bool = Field(False, validation_alias="YIWANG_SANDBOX")
+    sandbox_port: Port = Field(8001, validation_alias="YIWANG_SANDBOX_PORT")
+    sandbox_time_scale: PositiveFloat = Field(1.0, validation_alias="YIWANG_SANDBOX_TIME_SCALE")
+    # Run the background worker as a process managed by the server.
+    embedded_worker: bool = Field(False, validation_alias="YIWANG_EMBEDDED_WORKER")
+
+
+class Settings(EnvSection):
+    """Everything a process needs, built once by :func:`load_settings` and passed down."""
+
+    # Set by the program (command-line flags, the sections above), never read by name.
+    init_only: ClassVar[tuple[str, ...]] = (
+        "channels", "demo", "host", "port", "sandbox_port", "workers", "run_sandbox",
+        "sandbox_time_scale", "sandbox_credentials_path", "embedded_worker", "embedded_redis",
+        "appointments", "receipt_keys", "service_rules", "var_dir", "crypto",
+    )  # fmt: skip
+
+    database_url: str = Field(description="postgres://…, or run with --demo")
+    redis_url: str = ""
     # 32-byte keys: AES-256-GCM for personal data at rest, HMAC-SHA256 for lookups.
-    pii_key: bytes
-    pii_hash_key: bytes
+    pii_key: Key = Field(description="32 random bytes, base64")
+    pii_hash_key: Key = Field(description="32 random bytes, base64")
     channels: ChannelSettings
-    # Where channels reach our notify URLs and residents reach the public pages.
-    public_base_url: str = "http://127.0.0.1:8000"
+    # Where channels reach our notify URLs and residents reach the public pages
+    # (default: http://<host>:<port>).
+    public_base_url: str = ""
     demo: bool = False
     host: str = "127.0.0.1"
-    port: int = 8000
-    sandbox_port: int = 8001
-    workers: int = 1
-    # Run the sandbox beside the server (demo and tests); its URL then feeds ``channels``.
+    port: Port = 8000
+    sandbox_port: Port
+    workers: PositiveInt = 1
     run_sandbox: bool = False
-    sandbox_time_scale: float = 1.0
-    sandbox_credentials_path: Path = Path("var/sandbox-credentials.json")
-    # Run the background worker as a process managed by the server (demo only).
+    sandbox_time_scale: PositiveFloat
+    sandbox_credentials_path: Path
     embedded_worker: bool = False
     # Start an embedded Redis (fakeredis over TCP) shared by every worker process.
     embedded_redis: bool = False
-    session_ttl_seconds: int = 7 * 24 * 3600
+    session_ttl_seconds: PositiveInt = 7 * 24 * 3600
     # Unpaid orders expire (and are closed at the channel) after this many minutes.
-    order_ttl_minutes: int = 30
+    order_ttl_minutes: PositiveInt = 30
     # Orders still PAYING this long after the payment started are queried at the channel.
-    paying_query_after_minutes: int = 5
-    login_rate_per_minute: int = 30
-    # --- catalog: what each online level (星级) means; docs/catalog.md repeats it.
-    online_levels: Mapping[int, str] = field(default_factory=lambda: dict(ONLINE_LEVELS))
-    catalog_cache_seconds: int = 600
-    operator_session_ttl_seconds: int = 8 * 3600
-    operator_max_failed_logins: int = 5
-    operator_lockout_seconds: int = 15 * 60
-    # --- appointments: release, limits, bans, waitlist, holds (DESIGN.md *).
-    appointments: AppointmentRules = field(default_factory=AppointmentRules)
-    # --- violations: lookup limits per minute (anti-enumeration) and cache lifetime.
-    violation_lookups_per_minute_citizen: int = 30
-    violation_lookups_per_minute_client: int = 300
-    violation_cache_seconds: int = 300
-    # --- receipts: the QR signing keys, and verifications per client per minute.
-    receipt_keys: ReceiptKeys = field(default_factory=ReceiptKeys)
-    receipt_verifications_per_minute: int = 60
-    # --- cases, evaluations, 12345 interactions, supervision (docs/cases.md).
-    service_rules: ServiceRules = field(default_factory=ServiceRules)
-    log_json: bool = True
-    var_dir: Path = Path("var")
+    paying_query_after_minutes: PositiveInt = 5
+    login_rate_per_minute: PositiveInt = 30
+    catalog_cache_seconds: NonNegativeInt = 600
+    operator_session_ttl_seconds: PositiveInt = 8 * 3600
+    operator_max_failed_logins: PositiveInt = 5
+    operator_lockout_seconds: PositiveInt = 15 * 60
+    appointments: AppointmentRules = Field(default_factory=AppointmentRules)
+    # Violation lookups per minute (anti-enumeration) and the lookup cache's lifetime.
+    violation_lookups_per_minute_citizen: PositiveInt = 30
+    violation_lookups_per_minute_client: PositiveInt = 300
+    violation_cache_seconds: NonNegativeInt = 300
+    receipt_keys: ReceiptKeys = Field(default_factory=ReceiptKeys)
+    receipt_verifications_per_minute: PositiveInt = 60
+    service_rules: ServiceRules = Field(default_factory=ServiceRules)
+    log_format: Literal["json", "text"] = Field("json", validation_alias="YIWANG_LOG_FORMAT")
+    var_dir: Path
+    # --- tests only: business time starts at ``clock_start`` (YIWANG_CLOCK_START, an ISO
+    # instant with its offset), the instant it was at real time ``clock_real``
+    # (YIWANG_CLOCK_REAL; default: when the settings were read), so every process of a server
+    # runs at the same set hour.
+    clock_start: AwareDatetime | None = Field(None, validation_alias="YIWANG_CLOCK_START")
+    clock_real: AwareDatetime = Field(
+        default_factory=lambda: datetime.now(UTC), validation_alias="YIWANG_CLOCK_REAL"
+    )
     # --- national cryptography: the suite and its keys (app/crypto_config.py).
     crypto: CryptoSettings | None = None
 
     @property
     def crypto_suite(self) -> CryptoSettings:
+        """The configured suite; settings built without one read only the old keys."""
         if self.crypto is None:
             return CryptoSettings.from_env(
                 {"CRYPTO_SUITE": "international"},
@@ -310,30 +443,32 @@ class Settings:
         return self.crypto_suite.vault()
 
     @property
+    def clock_offset(self) -> timedelta:
+        """Business time minus real time (zero unless a start was set)."""
+        if self.clock_start is None:
+            return timedelta(0)
+        return self.clock_start - self.clock_real
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if not self.redis_url and not self.demo:
+            raise ValueError("REDIS_URL is required (redis://…), or run with --demo")
+        if self.pii_key == self.pii_hash_key:
+            raise ValueError("PII_KEY and PII_HASH_KEY must differ")
+        return self
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def log_json(self) -> bool:
+        return self.log_format == "json"
+
+    @property
     def sandbox_url(self) -> str:
         return f"http://{self.host}:{self.sandbox_port}"
-
-
-def _key(env: Mapping[str, str], name: str) -> bytes:
-    raw = env.get(name)
-    if not raw:
-        raise SettingsError(f"{name} is required (32 random bytes, base64)")
-    try:
-        value = base64.b64decode(raw, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise SettingsError(f"{name} must be base64") from exc
-    if len(value) != 32:
-        raise SettingsError(f"{name} must decode to exactly 32 bytes, got {len(value)}")
-    if len(set(value)) < 8:
-        raise SettingsError(f"{name} looks like a constant, not a random key")
-    return value
-
-
-def _required(env: Mapping[str, str], name: str) -> str:
-    value = env.get(name, "").strip()
-    if not value:
-        raise SettingsError(f"{name} is required")
-    return value
 
 
 def _demo_secrets(var_dir: Path) -> tuple[bytes, bytes]:
@@ -352,22 +487,12 @@ def _demo_secrets(var_dir: Path) -> tuple[bytes, bytes]:
     return base64.b64decode(data["pii_key"]), base64.b64decode(data["pii_hash_key"])
 
 
-def _channels_from_env(env: Mapping[str, str]) -> ChannelSettings:
-    return ChannelSettings(
-        wechat_appid=_required(env, "WECHAT_APPID"),
-        wechat_secret=_required(env, "WECHAT_SECRET"),
-        wechat_mch_id=_required(env, "WECHAT_MCH_ID"),
-        wechat_api_key=_required(env, "WECHAT_API_KEY"),
-        wechat_api_base_url=env.get("WECHAT_API_BASE_URL", "https://api.weixin.qq.com/"),
-        alipay_app_id=_required(env, "ALIPAY_APP_ID"),
-        alipay_seller_id=_required(env, "ALIPAY_SELLER_ID"),
-        alipay_app_private_key=Path(_required(env, "ALIPAY_APP_PRIVATE_KEY_FILE")).read_text(),
-        alipay_public_key=Path(_required(env, "ALIPAY_PUBLIC_KEY_FILE")).read_text(),
-        alipay_gateway_url=env.get("ALIPAY_GATEWAY_URL", "https://openapi.alipay.com/gateway.do"),
-        app_client_id=_required(env, "APP_CLIENT_ID"),
-        app_client_secret=_required(env, "APP_CLIENT_SECRET"),
-        app_base_url=_required(env, "APP_BASE_URL"),
-    )
+def _sandbox_channels(credentials_path: Path, sandbox_url: str) -> ChannelSettings:
+    # Imported here, not at the top: only a process that runs against the local sandbox
+    # needs its credentials, and the settings model itself knows nothing of channels.
+    from channels.sandbox.credentials import load_or_create
+
+    return ChannelSettings.from_sandbox(load_or_create(credentials_path), sandbox_url)
 
 
 def load_settings(
@@ -384,65 +509,51 @@ def load_settings(
     The sandbox port comes from the argument, else YIWANG_SANDBOX_PORT, else 8001, so
     one-off commands (refund, reconcile) reach the same sandbox as the running server.
     """
-    if sandbox_port is None:
-        sandbox_port = int(env.get("YIWANG_SANDBOX_PORT", "8001"))
-    var_dir = Path(env.get("YIWANG_VAR_DIR", "var"))
-    use_sandbox = demo or env.get("YIWANG_SANDBOX", "") == "1"
-    public_base = env.get("PUBLIC_BASE_URL", f"http://{host}:{port}")
-    credentials_path = var_dir / "sandbox-credentials.json"
+    launch: Launch = Launch.from_env(env)
+    var_dir = launch.var_dir
+    sandbox_port = launch.sandbox_port if sandbox_port is None else sandbox_port
+    run_sandbox = demo or launch.sandbox
+    given: dict[str, Any] = {}
     if demo:
-        pii_key, pii_hash_key = _demo_secrets(var_dir)
-    else:
-        pii_key, pii_hash_key = _key(env, "PII_KEY"), _key(env, "PII_HASH_KEY")
-        if pii_key == pii_hash_key:
-            raise SettingsError("PII_KEY and PII_HASH_KEY must differ")
-    if use_sandbox:
-        channels = ChannelSettings.from_sandbox(
-            load_or_create(credentials_path), f"http://{host}:{sandbox_port}"
-        )
-    else:
-        channels = _channels_from_env(env)
-    database_url = env.get("DATABASE_URL") or (f"sqlite://{var_dir}/yiwang.sqlite3" if demo else "")
-    if not database_url:
-        raise SettingsError("DATABASE_URL is required (postgres://…), or run with --demo")
-    redis_url = env.get("REDIS_URL", "")
-    if not redis_url and not demo:
-        raise SettingsError("REDIS_URL is required (redis://…), or run with --demo")
-    crypto = _crypto_from_env(env, demo, var_dir, pii_key, pii_hash_key)
-    return Settings(
-        crypto=crypto,
-        database_url=database_url,
-        redis_url=redis_url,
-        pii_key=pii_key,
-        pii_hash_key=pii_hash_key,
-        channels=channels,
-        public_base_url=public_base.rstrip("/"),
+        given["pii_key"], given["pii_hash_key"] = _demo_secrets(var_dir)
+        if not env.get("DATABASE_URL"):
+            given["database_url"] = f"sqlite://{var_dir}/yiwang.sqlite3"
+    credentials_path = var_dir / "sandbox-credentials.json"
+    settings: Settings = Settings.from_env(
+        env,
+        **given,
+        channels=(
+            _sandbox_channels(credentials_path, f"http://{host}:{sandbox_port}")
+            if run_sandbox
+            else ChannelSettings.from_env(env)
+        ),
         demo=demo,
         host=host,
         port=port,
         sandbox_port=sandbox_port,
         workers=workers,
-        run_sandbox=use_sandbox,
-        sandbox_time_scale=float(env.get("YIWANG_SANDBOX_TIME_SCALE", "1.0")),
+        run_sandbox=run_sandbox,
+        sandbox_time_scale=launch.sandbox_time_scale,
         sandbox_credentials_path=credentials_path,
-        embedded_worker=demo or env.get("YIWANG_EMBEDDED_WORKER", "") == "1",
-        embedded_redis=demo and not redis_url,
-        log_json=env.get("YIWANG_LOG_FORMAT", "json") == "json",
-        login_rate_per_minute=int(env.get("LOGIN_RATE_PER_MINUTE", "30")),
+        embedded_worker=demo or launch.embedded_worker,
+        embedded_redis=demo and not env.get("REDIS_URL"),
         var_dir=var_dir,
-        appointments=AppointmentRules.from_env(env, pii_hash_key),
         service_rules=ServiceRules.from_env(env),
-        receipt_keys=ReceiptKeys.demo(var_dir)
-        if demo
-        else ReceiptKeys.from_env(env, required=crypto.suite == "international"),
-        receipt_verifications_per_minute=int(env.get("RECEIPT_VERIFICATIONS_PER_MINUTE", "60")),
-        violation_lookups_per_minute_citizen=int(
-            env.get("VIOLATION_LOOKUPS_PER_MINUTE_CITIZEN", "30")
-        ),
-        violation_lookups_per_minute_client=int(
-            env.get("VIOLATION_LOOKUPS_PER_MINUTE_CLIENT", "300")
+        receipt_keys=(
+            ReceiptKeys.demo(var_dir) if demo else ReceiptKeyVariables.from_env(env).keys()
         ),
     )
+    rules: AppointmentRules = AppointmentRules.from_env(env)
+    if not rules.checkin_key:
+        derived = hmac.new(settings.pii_hash_key, b"yiwang/appointments/check-in", hashlib.sha256)
+        rules = rules.model_copy(update={"checkin_key": derived.digest()})
+    if not settings.public_base_url:
+        settings = settings.model_copy(update={"public_base_url": f"http://{host}:{port}"})
+    crypto = _crypto_from_env(env, demo, var_dir, settings.pii_key, settings.pii_hash_key)
+    if crypto.suite == "international" and not settings.receipt_keys.signing_kid:
+        raise SettingsError("RECEIPT_SIGNING_KEY is required (<key_id>:<base64 32-byte Ed25519 "
+                            "seed>) by CRYPTO_SUITE=international")
+    return settings.model_copy(update={"appointments": rules, "crypto": crypto})
 
 
 def _crypto_from_env(
@@ -457,4 +568,4 @@ def _crypto_from_env(
 
 
 def with_redis(settings: Settings, redis_url: str) -> Settings:
-    return replace(settings, redis_url=redis_url)
+    return settings.model_copy(update={"redis_url": redis_url})

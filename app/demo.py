@@ -16,6 +16,7 @@ from app.catalog.demo import seed as seed_catalog_demo
 from app.config import Settings
 from app.fees.demo import seed as seed_fees_demo
 from app.identity.legal_demo import seed as seed_legal_persons_demo
+from app.interactions.demo import seed as seed_interactions_demo
 from app.violations.demo import seed as seed_violations_demo
 from channels.sandbox.config import DEMO_PEOPLE
 
@@ -47,4 +48,5 @@ async def seed(settings: Settings) -> None:
     people = [(p.name, p.id_number) for p in DEMO_PEOPLE]
     await seed_fees_demo(vault, settings.var_dir, people)
     await seed_cases_demo(vault, settings.var_dir)
+    await seed_interactions_demo()  # after the cases demo, which seeds the categories
     await seed_legal_persons_demo(vault, people[1])  # 李四 represents the demo company

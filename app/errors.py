@@ -31,6 +31,16 @@ class MalformedJson(InvalidInput):
     message = "The request body is not valid JSON."
 
 
+class JsonTooDeep(MalformedJson):
+    code = "JSON_TOO_DEEP"
+    message = "The request body nests JSON arrays and objects too deeply."
+
+
+class JsonTooLarge(InvalidInput):
+    code = "JSON_TOO_LARGE"
+    message = "The JSON request body is too large."
+
+
 class InvalidIdNumber(InvalidInput):
     code = "INVALID_ID_NUMBER"
     message = "The ID number is not a valid resident identity card number."
@@ -499,6 +509,24 @@ class Open311KeyInvalid(Forbidden):
 class Open311ClientNotFound(NotFound):
     code = "OPEN311_CLIENT_NOT_FOUND"
     message = "No such Open311 client."
+
+
+class CategoryNotFound(NotFound):
+    code = "CATEGORY_NOT_FOUND"
+    message = "No such 12345 category (Open311 service)."
+
+
+class ServiceDefinitionInvalid(InvalidInput):
+    code = "SERVICE_DEFINITION_INVALID"
+    message = "The service definition has problems; nothing was changed."
+
+
+class AttributesInvalid(InvalidInput):
+    """A request's attribute[...] answers do not fit its service definition (every problem
+    named); the request is well formed, so this stays 422 under GeoReport too."""
+
+    code = "OPEN311_ATTRIBUTES_INVALID"
+    message = "Some attributes do not fit the service definition."
 
 
 # --- legal persons (identity) and cases on their behalf

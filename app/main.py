@@ -21,6 +21,7 @@ from app.config import Settings, with_redis
 from app.http import (
     agency,
     catalog,
+    columns,
     errors,
     fees,
     h5,
@@ -39,11 +40,12 @@ from app.http import cases as cases_http
 from app.http import evaluations as evaluations_http
 from app.http import interactions as interactions_http
 from app.http import legal_persons as legal_persons_http
+from app.http import open311 as open311_http
 from app.http import receipts as receipts_http
 from app.http import supervision as supervision_http
 from app.http import violations as violations_http
 from app.services import open_services
-from infra import logs
+from infra import clock, logs
 
 if TYPE_CHECKING:
     from channels.sandbox.config import SandboxConfig
@@ -59,6 +61,7 @@ def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
     app.ctx.access_log = not settings.demo or settings.log_json
     errors.install(app)
     middleware.install(app)
+    columns.install(app)
     blueprints = (
         health.bp,
         openapi.bp,
@@ -78,7 +81,7 @@ def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
         case_setup_http.bp,
         evaluations_http.bp,
         interactions_http.bp,
-        interactions_http.geo,
+        open311_http.geo,
         legal_persons_http.bp,
         supervision_http.bp,
         h5.bp,
@@ -106,6 +109,7 @@ def sandbox_config(settings: Settings) -> SandboxConfig:
         base_url=settings.sandbox_url,
         time_scale=settings.sandbox_time_scale,
         demo_people=settings.demo,
+        clock_offset=settings.clock_offset,
     )
 
 
@@ -141,6 +145,8 @@ def serve(settings: Settings) -> None:
         # nothing lives in one worker's memory that another needs.
         embedded = EmbeddedRedis(avoid=frozenset({settings.port, settings.sandbox_port})).start()
         settings = with_redis(settings, embedded.url)
+    if settings.clock_start is not None:  # the demo data set is dated by business time
+        clock.start_at(settings.clock_start, real=settings.clock_real)
     asyncio.run(prepare_database(settings, seed_demo=settings.demo))
 
     loader = AppLoader(factory=partial(create_app, settings))

@@ -28,7 +28,7 @@ from app.ordering import Ordering
 from app.payables import PayableRegistry, PayableSource
 from app.receipts.service import Receipts, build_receipts
 from app.violations.service import Violations, build_violations
-from infra import db, outbox
+from infra import clock, db, outbox
 from infra.jobs import JobQueue, open_queue
 from infra.pii import PiiVault
 from infra.redis import connect
@@ -93,6 +93,8 @@ async def open_services(settings: Settings) -> Services:
 
 async def build_services(settings: Settings) -> Services:
     """The services over an already-open database (tests share the test process's ORM)."""
+    if settings.clock_start is not None:
+        clock.start_at(settings.clock_start, real=settings.clock_real)
     redis = connect(settings.redis_url)
     vault = settings.vault()
     audit.use_chain_key(settings.crypto_suite.audit_mac_key)
@@ -124,7 +126,7 @@ async def build_services(settings: Settings) -> Services:
         sessions=sessions,
         accounts=Accounts(vault, sessions, channels.logins, channels.face),
         agency_gate=AgencyGate(vault, redis),
-        catalog=Catalog(redis, dict(settings.online_levels)),
+        catalog=Catalog(redis),
         operators=OperatorAuth(
             redis,
             timedelta(seconds=settings.operator_session_ttl_seconds),

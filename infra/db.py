@@ -7,7 +7,10 @@ from typing import Any
 
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.connection import connections
 from tortoise.models import Model
+
+from infra.cancel_safe import open_now
 
 
 async def keep_session(connection: object) -> None:
@@ -23,8 +26,17 @@ async def keep_session(connection: object) -> None:
     """
 
 
+# Tortoise's clients, giving back what a cancelled request took (see infra.cancel_safe).
+SQLITE_ENGINE = "infra.cancel_safe.sqlite_client"
+POSTGRES_ENGINE = "infra.cancel_safe.asyncpg_client"
+
+
 def connection_settings(database_url: str) -> str | dict[str, Any]:
     """The Tortoise connection for ``database_url``; PostgreSQL gets its pool settings."""
+    if database_url.startswith("sqlite://"):
+        expanded = expand_db_url(database_url)
+        expanded["engine"] = SQLITE_ENGINE
+        return expanded
     if not database_url.startswith(("postgres://", "postgresql://")):
         return database_url
     url = database_url
@@ -32,6 +44,7 @@ def connection_settings(database_url: str) -> str | dict[str, Any]:
         url += ("&" if "?" in url else "?") + "minsize=1&maxsize=10"
     expanded = expand_db_url(url)
     expanded["credentials"]["reset"] = keep_session
+    expanded["engine"] = POSTGRES_ENGINE
     return expanded
 
 
@@ -61,8 +74,14 @@ async def migrate(config: dict[str, Any]) -> None:
 
 
 async def open_database(config: dict[str, Any]) -> None:
-    """Open the ORM for this process; every task (request, job) shares it."""
+    """Open the ORM for this process; every task (request, job) shares it.
+
+    The connection is opened here, before any request: a request cancelled while it opened
+    the connection lazily could leave it half set up.
+    """
     await Tortoise.init(config=config, _enable_global_fallback=True)
+    for name in config["connections"]:
+        await open_now(connections.get(name))
 
 
 async def close_database() -> None:

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import arq.connections
 import arq.worker
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 from arq.cron import CronJob, cron
+from arq.typing import StartupShutdown
 from arq.worker import Worker
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialBackoff
@@ -26,7 +28,7 @@ from redis.exceptions import RedisError
 QUEUE_NAME = "yiwang:jobs"
 
 log = logging.getLogger("yiwang.jobs")
-_log_redis_info = arq.worker.log_redis_info
+_log_redis_info = arq.connections.log_redis_info
 
 
 async def _tolerant_redis_info(redis: Any, log_func: Callable[[str], Any]) -> None:
@@ -37,7 +39,8 @@ async def _tolerant_redis_info(redis: Any, log_func: Callable[[str], Any]) -> No
         log_func("redis server info unavailable (embedded Redis)")
 
 
-arq.worker.log_redis_info = _tolerant_redis_info
+# arq.worker calls the name it imported; replace it there (it is not in arq.worker's __all__).
+vars(arq.worker)["log_redis_info"] = _tolerant_redis_info
 
 JobFunction = Callable[..., Awaitable[Any]]
 
@@ -88,8 +91,8 @@ def every(function: JobFunction, seconds: int) -> Schedule:
 class WorkerSpec:
     functions: Sequence[JobFunction]
     schedules: Sequence[Schedule] = field(default_factory=list)
-    on_startup: Callable[[dict[str, Any]], Awaitable[None]] | None = None
-    on_shutdown: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+    on_startup: StartupShutdown | None = None
+    on_shutdown: StartupShutdown | None = None
 
 
 def _cron_jobs(schedules: Sequence[Schedule]) -> list[CronJob]:

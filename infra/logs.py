@@ -7,8 +7,9 @@ import json
 import logging
 import sys
 import time
+from typing import TextIO
 
-from infra.pii import redact
+from infra.masking import redact
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
@@ -39,7 +40,7 @@ class RedactingFormatter(logging.Formatter):
 ACCESS_LOGGER = "yiwang.access"
 _access = logging.getLogger(ACCESS_LOGGER)
 # The handler configure() installed, while it is the root's only one and writes JSON lines.
-_json_handler: logging.StreamHandler | None = None
+_json_handler: logging.StreamHandler[TextIO] | None = None
 _second: tuple[int, str] = (-1, "")
 
 

@@ -11,8 +11,7 @@ hold is refused with the key id named, never opened as garbage.
 
 Lookups: writes use the current lookup key; reads ask for every hash the vault can make
 (``lookup_hashes``), so a row is found whether or not ``yiwang crypto rotate`` has reached
-it yet. Masks follow the usual Chinese public-service forms: ``330106********123X`` and
-``138****8000``.
+it yet. What a value looks like masked is ``infra.masking``'s business.
 """
 
 from __future__ import annotations
@@ -188,31 +187,3 @@ class PiiVault:
         message = f"{purpose}\x00{value}".encode()
         return [k.digest(message) for k in self.lookup_keys]
 
-
-def mask_id_number(value: str) -> str:
-    if len(value) < 10:
-        return "*" * len(value)
-    return value[:6] + "*" * (len(value) - 10) + value[-4:]
-
-
-def mask_phone(value: str) -> str:
-    if len(value) < 7:
-        return "*" * len(value)
-    return value[:3] + "*" * (len(value) - 7) + value[-4:]
-
-
-def mask_name(value: str) -> str:
-    """张三 → 张*, 欧阳娜娜 → 欧***: keep the surname's first character only."""
-    if not value:
-        return value
-    return value[0] + "*" * (len(value) - 1)
-
-
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
-_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-
-
-def redact(text: str) -> str:
-    """Mask anything that looks like an ID number or a mobile number in free text (logs)."""
-    text = _ID_NUMBER.sub(lambda m: m.group(1) + "********" + m.group(2), text)
-    return _PHONE.sub(lambda m: m.group(1) + "****" + m.group(2), text)

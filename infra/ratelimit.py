@@ -25,7 +25,7 @@ return counts
 
 def queue_hits(pipe: aioredis.client.Pipeline, keys: Sequence[str], *, window_seconds: int) -> None:
     """Queue one hit on each of ``keys``; the reply is their counts in this window."""
-    pipe.eval(_INCR_WITH_TTL, len(keys), *(f"rl:{k}" for k in keys), window_seconds)
+    pipe.eval(_INCR_WITH_TTL, len(keys), *(f"rl:{k}" for k in keys), str(window_seconds))
 
 
 def within(counts: Sequence[int | bytes], limits: Sequence[int]) -> bool:
@@ -35,5 +35,5 @@ def within(counts: Sequence[int | bytes], limits: Sequence[int]) -> bool:
 
 async def allow(redis: aioredis.Redis, key: str, *, limit: int, window_seconds: int) -> bool:
     """Count one hit on ``key``; False once ``limit`` hits were seen in the current window."""
-    counts = await redis.eval(_INCR_WITH_TTL, 1, f"rl:{key}", window_seconds)  # type: ignore[misc]
+    counts = await redis.eval(_INCR_WITH_TTL, 1, f"rl:{key}", str(window_seconds))  # type: ignore[misc]
     return within(counts, [limit])

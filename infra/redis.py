@@ -27,7 +27,7 @@ class ReadyConnectionPool(aioredis.ConnectionPool):
     """
 
     async def get_connection(self, command_name: Any = None, *keys: Any, **options: Any) -> Any:
-        connection = self.get_available_connection()
+        connection = self.get_available_connection()  # type: ignore[no-untyped-call]
         if _idle_and_clean(connection):
             return connection
         try:
@@ -90,7 +90,8 @@ class EmbeddedRedis:
         for spare in taken:
             spare.server_close()
         self._server = server
-        self.host, self.port = self._server.server_address[:2]
+        bound, self.port = self._server.server_address[:2]
+        self.host = bound if isinstance(bound, str) else bytes(bound).decode()
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property

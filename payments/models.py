@@ -10,7 +10,8 @@ class Order(Model):
 
     id = fields.BigIntField(primary_key=True)
     order_no = fields.CharField(max_length=32, unique=True)
-    citizen = fields.ForeignKeyField(
+    # identity.Citizen: payments does not import the identity room, so typed as any model.
+    citizen: fields.ForeignKeyRelation[Model] = fields.ForeignKeyField(
         "identity.Citizen", related_name="orders", on_delete=fields.RESTRICT
     )
     payable_type = fields.CharField(max_length=16)
@@ -51,7 +52,9 @@ class Order(Model):
 
 class OrderLine(Model):
     id = fields.BigIntField(primary_key=True)
-    order = fields.ForeignKeyField("payments.Order", related_name="lines", on_delete=fields.CASCADE)
+    order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
+        "payments.Order", related_name="lines", on_delete=fields.CASCADE
+    )
     position = fields.SmallIntField()
     item_code = fields.CharField(max_length=32)
     name = fields.CharField(max_length=128)
@@ -68,7 +71,7 @@ class ChannelTrade(Model):
     """A trade opened at one channel for an order (a resident may switch channels)."""
 
     id = fields.BigIntField(primary_key=True)
-    order = fields.ForeignKeyField(
+    order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
         "payments.Order", related_name="trades", on_delete=fields.CASCADE
     )
     channel = fields.CharField(max_length=8)
@@ -99,7 +102,7 @@ class NotificationOutcome(Model):
     """What we did with a notification (a separate row keeps the raw log append-only)."""
 
     id = fields.BigIntField(primary_key=True)
-    notification = fields.ForeignKeyField(
+    notification: fields.ForeignKeyRelation[Notification] = fields.ForeignKeyField(
         "payments.Notification", related_name="outcomes", on_delete=fields.RESTRICT
     )
     outcome = fields.CharField(max_length=32)
@@ -114,7 +117,7 @@ class NotificationOutcome(Model):
 class Refund(Model):
     id = fields.BigIntField(primary_key=True)
     refund_no = fields.CharField(max_length=32, unique=True)
-    order = fields.ForeignKeyField(
+    order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
         "payments.Order", related_name="refunds", on_delete=fields.RESTRICT
     )
     channel = fields.CharField(max_length=8)
@@ -131,7 +134,7 @@ class Refund(Model):
     request_key = fields.CharField(max_length=64, null=True)
     # Set when this refund returns money from the refund-review queue: that money was never
     # part of the order's accepted payment, so it moves neither refunded_fen nor the status.
-    review = fields.ForeignKeyField(
+    review: fields.ForeignKeyNullableRelation[RefundReview] = fields.ForeignKeyField(
         "payments.RefundReview", related_name="refunds", null=True, on_delete=fields.RESTRICT
     )
 
@@ -148,7 +151,7 @@ class RefundReview(Model):
     """
 
     id = fields.BigIntField(primary_key=True)
-    order = fields.ForeignKeyField(
+    order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
         "payments.Order", related_name="reviews", on_delete=fields.RESTRICT
     )
     channel = fields.CharField(max_length=8)
@@ -194,7 +197,7 @@ class ReconciliationRun(Model):
 
 class ReconciliationIssue(Model):
     id = fields.BigIntField(primary_key=True)
-    run = fields.ForeignKeyField(
+    run: fields.ForeignKeyRelation[ReconciliationRun] = fields.ForeignKeyField(
         "payments.ReconciliationRun", related_name="issues", on_delete=fields.CASCADE
     )
     kind = fields.CharField(max_length=32)

@@ -21,6 +21,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -260,13 +261,10 @@ class Refunds:
                 log.info("refund %s returned reviewed money", refund.refund_no)
                 return
             order = await Order.filter(id=refund.order_id).using_db(tx).select_for_update().get()  # type: ignore[attr-defined]
-            done = sum(
-                await Refund.filter(
-                    order_id=order.id, status=RefundStatus.SUCCESS.value, review_id=None
-                )
-                .using_db(tx)
-                .values_list("amount_fen", flat=True)
-            )
+            amounts: list[int] = await Refund.filter(
+                order_id=order.id, status=RefundStatus.SUCCESS.value, review_id=None
+            ).using_db(tx).values_list("amount_fen", flat=True)  # type: ignore[assignment]
+            done = sum(amounts)
             fully = done >= order.amount_fen
             target = OrderStatus.REFUNDED if fully else OrderStatus.PARTIALLY_REFUNDED
             await move_order(order, target, using=tx)
@@ -305,9 +303,9 @@ class Refunds:
         for refund in pending:
             order = await Order.get(id=refund.order_id)  # type: ignore[attr-defined]
             try:
-                state = await self.pay[refund.channel].query_refund(
+                state = await self.pay[cast(Channel, refund.channel)].query_refund(
                     order.order_no, refund.refund_no
-                )  # type: ignore[index]
+                )
             except (ChannelRejected, ChannelUnavailable) as exc:
                 log.warning("refund query %s failed: %s", refund.refund_no, exc)
                 continue

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -158,9 +159,9 @@ class Settlement:
                 await self.paid(
                     order,
                     PaidEvidence(
-                        trade.channel,
+                        cast(Channel, trade.channel),
                         state.channel_trade_no or "",
-                        state.amount_fen or 0,  # type: ignore[arg-type]
+                        state.amount_fen or 0,
                         state.paid_at or clock.now(),
                         "query",
                     ),
@@ -225,9 +226,9 @@ class Settlement:
                 outcome = await self.paid(
                     order,
                     PaidEvidence(
-                        trade.channel,
+                        cast(Channel, trade.channel),
                         state.channel_trade_no or "",
-                        state.amount_fen or 0,  # type: ignore[arg-type]
+                        state.amount_fen or 0,
                         state.paid_at or clock.now(),
                         "query",
                     ),

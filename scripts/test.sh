@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything the tests need, on a fresh machine of this kind, then the tests themselves:
 # PostgreSQL and Redis up (started when down), Chromium, node and a CJK font for the shells'
-# tests, the virtualenv with the project, ruff, pytest. Safe to run again: each step is
+# tests, wrk for the benchmark harness, poppler to render receipt PDFs, the virtualenv with the
+# project, ruff, mypy, pytest. Safe to run again: each step is
 # skipped when its result is already there. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,17 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update -q && apt-get install -y -q chromium
 fi
 
+# The benchmark harness's tests build and parse wrk runs; the receipt tests render the PDF to
+# an image with poppler's pdftoppm and decode its QR.
+if ! command -v wrk >/dev/null 2>&1; then
+  echo "test: installing wrk"
+  apt-get update -q && apt-get install -y -q wrk
+fi
+if ! command -v pdftoppm >/dev/null 2>&1; then
+  echo "test: installing poppler-utils"
+  apt-get update -q && apt-get install -y -q poppler-utils
+fi
+
 # The shells: the mini-programs' node tests (npm test, run from tests/shells by the README's
 # command) and Chinese glyphs for the H5 journey's screenshots.
 if ! command -v npm >/dev/null 2>&1; then
@@ -43,8 +55,10 @@ if [ -z "$(fc-list :lang=zh 2>/dev/null)" ]; then
   apt-get update -q && apt-get install -y -q fonts-wqy-microhei
 fi
 
-# Python: the project and its test tools, the linter, then every test.
+# Python: the project and its test tools, the linter, the type checker on the rooms that hold
+# to --strict (pyproject's [tool.mypy] lists them), then every test.
 python3 -m venv .venv
 .venv/bin/pip install -q -e '.[test]'
 .venv/bin/ruff check .
+.venv/bin/mypy
 exec .venv/bin/pytest "$@"

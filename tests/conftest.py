@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 import secrets
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,34 @@ def _key() -> str:
     return base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+def _business_start() -> dict[str, str]:
+    """``YIWANG_TEST_AT=23:30`` runs the whole session at that Shanghai hour: the next such
+    instant from now (today's if it is still ahead). Every live server is given the same start
+    and real instant, and so is this process, so all of them read the same business time.
+    """
+    at = os.environ.get("YIWANG_TEST_AT", "").strip()
+    if not at:
+        return {}
+    hour, minute = (int(part) for part in at.split(":"))
+    real = datetime.now(UTC)
+    local = real.astimezone(clock.SHANGHAI)
+    start = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if start < local:
+        start += timedelta(days=1)
+    return {"YIWANG_CLOCK_START": start.isoformat(), "YIWANG_CLOCK_REAL": real.isoformat()}
+
+
+# Read once, when the session starts: every process of the session shares this start, the
+# servers and commands a test starts with this process's environment included.
+BUSINESS_START = _business_start()
+os.environ.update(BUSINESS_START)
+if BUSINESS_START:
+    clock.start_at(
+        datetime.fromisoformat(BUSINESS_START["YIWANG_CLOCK_START"]),
+        real=datetime.fromisoformat(BUSINESS_START["YIWANG_CLOCK_REAL"]),
+    )
+
+
 @pytest.fixture(scope="session")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("yiwang")
@@ -48,20 +78,14 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 async def database_url() -> AsyncIterator[str]:
-    name = f"yiwang_test_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    base = PG_ADMIN.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
+    async with fresh_database() as url:
+        yield url
 
 
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    """Claim a Redis db for this session, so parallel test sessions never flush each other."""
+@contextlib.contextmanager
+def claimed_redis_db() -> Iterator[str]:
+    """Claim a free Redis db (released on exit), so parallel test sessions, and a test that
+    needs a world of its own, never flush or serve each other's data and job queues."""
     import redis as sync_redis
 
     registry = sync_redis.Redis(host="127.0.0.1", port=6379, db=0)
@@ -72,10 +96,34 @@ def redis_url() -> Iterator[str]:
     )
     if claimed is None:
         raise RuntimeError("every Redis test db is claimed by another test session")
-    yield f"redis://127.0.0.1:6379/{claimed}"
-    if registry.get(f"yiwang-test-db:{claimed}") == token.encode():
-        registry.delete(f"yiwang-test-db:{claimed}")
-    registry.close()
+    try:
+        yield f"redis://127.0.0.1:6379/{claimed}"
+    finally:
+        if registry.get(f"yiwang-test-db:{claimed}") == token.encode():
+            registry.delete(f"yiwang-test-db:{claimed}")
+        registry.close()
+
+
+@contextlib.asynccontextmanager
+async def fresh_database() -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database, dropped on exit."""
+    name = f"yiwang_test_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(PG_ADMIN)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    try:
+        yield f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
+    finally:
+        admin = await asyncpg.connect(PG_ADMIN)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """Claim a Redis db for this session, so parallel test sessions never flush each other."""
+    with claimed_redis_db() as url:
+        yield url
 
 
 @dataclass(frozen=True)
@@ -105,6 +153,7 @@ def env(database_url: str, redis_url: str, workdir: Path, ports: Ports) -> dict[
         "YIWANG_VAR_DIR": str(workdir),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports.api}",
         "YIWANG_SANDBOX_PORT": str(ports.sandbox),
+        **BUSINESS_START,
     }
 
 

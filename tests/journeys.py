@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from app.identity.id_numbers import with_check_digit
+from infra import clock
 
 ID_NUMBER = with_check_digit("33010619900307123")
 
@@ -94,7 +95,7 @@ def create_agency_via_cli(
 def signed_headers(
     key: str, secret: str, method: str, path: str, body: bytes, ts: int | None = None
 ) -> dict[str, str]:
-    timestamp = str(ts if ts is not None else int(time.time()))
+    timestamp = str(ts if ts is not None else int(clock.now().timestamp()))
     message = f"{method}\n{path}\n{timestamp}\n{hashlib.sha256(body).hexdigest()}"
     sig = hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
     return {"X-Agency-Key": key, "X-Timestamp": timestamp, "X-Signature": sig}

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from infra import clock
 from tests.journeys import agency_post, bearer, eventually, face_verify, sign_in
 from tests.sandbox_process import free_port, wait_until_up
 
@@ -93,6 +94,11 @@ async def test_the_demo_prints_its_urls_and_is_healthy(demo: Demo) -> None:
     assert health["status"] == "ok"
     assert (demo.var / "yiwang.sqlite3").exists()
     assert json.loads((demo.var / "demo-agencies.json").read_text())
+    # Open311 on SQLite too: a test endpoint, and the road service's demo attributes.
+    [endpoint] = httpx.get(demo.api + "/open311/discovery.json").json()["endpoints"]
+    assert endpoint["type"] == "test" and endpoint["url"].endswith("/open311/v2")
+    road = httpx.get(demo.api + "/open311/v2/services/road.xml")
+    assert road.status_code == 200 and b"<code>FACILITY</code>" in road.content
 
 
 async def test_zhangsan_is_one_citizen_on_wechat_alipay_and_the_app(
@@ -303,7 +309,7 @@ async def test_wangfang_applies_on_wechat_supplements_on_the_app_and_her_bad_rev
             desk,
             f"/api/v1/agency/cases/{case_no}/{action}",
             {},
-            ts=int(time.time()) + step,
+            ts=int(clock.now().timestamp()) + step,
         )
         assert moved.status_code == 200, (action, moved.text)
     done = (await api.get(f"/api/v1/cases/{case_no}", headers=wx)).json()

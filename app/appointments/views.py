@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from app.appointments import states
@@ -47,6 +47,27 @@ async def list_institutions(kind: str | None, region: str | None) -> list[dict[s
     return [institution_view(i, by_institution.get(i.id, [])) for i in institutions]
 
 
+async def first_bookable_day(institution: Institution, defaults: AppointmentRules) -> date:
+    """The first day, from today to the release horizon, with a slot a resident can book now.
+
+    A page that opened on today would show an evening visitor only closed slots (booking for
+    a day closes the afternoon before). With nothing bookable, today.
+    """
+    rules = rules_for(institution, defaults)
+    now, today = clock.now(), clock.shanghai_date()
+    candidates = await Slot.filter(
+        institution_id=institution.id,
+        date__gte=today,
+        date__lte=today + timedelta(days=rules.horizon_days),
+        remaining__gt=0,
+        starts_at__gt=now,
+    ).order_by("date").values_list("date", flat=True)
+    for day in dict.fromkeys(candidates):
+        if rules.window(day).state(now) == "open":
+            return day
+    return today
+
+
 async def list_slots(
     institution: Institution, day: date, defaults: AppointmentRules
 ) -> dict[str, Any]:
@@ -62,6 +83,8 @@ async def list_slots(
     return {
         "institution": {"id": institution.id, "name": institution.name, "kind": institution.kind},
         "date": day.isoformat(),
+        # The business day now (Asia/Shanghai): clients list dates from it, not the phone's.
+        "today": clock.shanghai_date().isoformat(),
         "release_at": window.opens_at.isoformat(),
         "closes_at": window.closes_at.isoformat(),
         "cancel_until": window.cancel_until.isoformat(),

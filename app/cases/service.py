@@ -37,8 +37,9 @@ from app.identity.models import Citizen, LegalPerson
 from app.identity.sessions import Principal
 from app.supervision.deadlines import meet_deadline, open_deadline
 from infra import clock
+from infra.masking import mask_id_number, mask_phone
 from infra.outbox import emit
-from infra.pii import PiiVault, mask_id_number, mask_phone
+from infra.pii import PiiVault
 
 CASE_NOTICE = "case.notice"
 # What a case is checked and timed against: the current form, or the version it was filed under.

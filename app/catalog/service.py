@@ -9,6 +9,7 @@ import redis.asyncio as aioredis
 
 from app.catalog import search
 from app.catalog.models import ServiceItem
+from app.catalog.online_levels import ONLINE_LEVELS
 from app.catalog.publishing import Publishing
 from app.catalog.views import (
     CatalogCache,
@@ -24,7 +25,7 @@ from app.errors import InvalidInput
 @dataclass
 class Catalog:
     redis: aioredis.Redis
-    online_levels: dict[int, str]
+    online_levels: dict[int, str] = field(default_factory=lambda: dict(ONLINE_LEVELS))
     cache: CatalogCache = field(init=False)
     publishing: Publishing = field(init=False)
 

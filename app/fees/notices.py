@@ -29,7 +29,8 @@ from app.identity.id_numbers import normalise_id_number
 from app.identity.models import Citizen
 from app.payables import PayableLine, Quote
 from infra import clock, outbox
-from infra.pii import PiiVault, mask_id_number, mask_name
+from infra.masking import mask_id_number, mask_name
+from infra.pii import PiiVault
 from payments.models import Order
 
 

@@ -18,6 +18,7 @@ async def agency_caller(request: Request) -> Agency:
         key=request.headers.get("x-agency-key"),
         timestamp=request.headers.get("x-timestamp"),
         signature=request.headers.get("x-signature"),
+        nonce=request.headers.get("x-nonce"),
         method=request.method,
         path=request.path,
         body=request.body or b"",

@@ -12,11 +12,12 @@ from sanic.response import HTTPResponse, JSONResponse, json, raw
 
 from app.appointments import publishing as pub
 from app.appointments.checkin_qr import check_in_png
-from app.appointments.models import Booking, Institution, WaitlistEntry
+from app.appointments.models import Booking, Institution, Slot, WaitlistEntry
 from app.appointments.rules import valid_wall_clock
 from app.appointments.service import Appointments
 from app.appointments.views import (
     booking_view,
+    first_bookable_day,
     list_institutions,
     list_slots,
     places_of,
@@ -26,8 +27,8 @@ from app.errors import AppointmentNotActive, InvalidInput, NotFound
 from app.http.agency import agency_caller
 from app.http.auth import resident
 from app.http.bodies import parse
+from app.http.columns import integer
 from app.http.openapi import documented
-from infra import clock
 
 bp = Blueprint("appointments", url_prefix="/api/v1")
 
@@ -44,7 +45,7 @@ def _appointments(request: Request) -> Appointments:
 
 
 class BookRequest(BaseModel):
-    slot_id: int = Field(gt=0)
+    slot_id: integer(Slot, "id")  # type: ignore[valid-type]
 
 
 @bp.get("/institutions")
@@ -59,21 +60,23 @@ async def institutions(request: Request) -> JSONResponse:
     return json({"institutions": await list_institutions(kind, region)})
 
 
-@bp.get("/institutions/<institution_id:int>/slots")
+@bp.get("/institutions/<institution_id:id>/slots")
 @documented(
-    "Slots of one day: id, starts_at, capacity, remaining, bookable (and the rules' times).",
+    "Slots of one day: id, starts_at, capacity, remaining, bookable (and the rules' times). "
+    "Without date, the first day (from today to the release horizon) with a bookable slot.",
     tag="appointments",
 )
 async def slots(request: Request, institution_id: int) -> JSONResponse:
     institution = await Institution.get_or_none(id=institution_id)
     if institution is None:
         raise NotFound("No such institution.")
+    rules = _appointments(request).rules
     raw = request.args.get("date")
     try:
-        day = date.fromisoformat(raw) if raw else clock.shanghai_date()
+        day = date.fromisoformat(raw) if raw else await first_bookable_day(institution, rules)
     except ValueError as exc:
         raise InvalidInput("date is YYYY-MM-DD.", field="date") from exc
-    return json(await list_slots(institution, day, _appointments(request).rules))
+    return json(await list_slots(institution, day, rules))
 
 
 @bp.post("/appointments")
@@ -106,7 +109,7 @@ async def my_appointments(request: Request) -> JSONResponse:
     return json({"appointments": [booking_view(b, place=places[b.id]) for b in bookings]})
 
 
-@bp.get("/appointments/<booking_id:int>")
+@bp.get("/appointments/<booking_id:id>")
 @documented(
     "One of my appointments, with its check-in code when booked.",
     auth="resident",
@@ -131,7 +134,7 @@ async def _active_check_in_code(request: Request, booking_id: int) -> tuple[Book
     return booking, code
 
 
-@bp.get("/appointments/<booking_id:int>/check-in-code")
+@bp.get("/appointments/<booking_id:id>/check-in-code")
 @documented(
     "The signed check-in code to show as a QR at the institution, and its 8-digit desk code"
     " (签到号) for staff to type when scanning fails.",
@@ -151,7 +154,7 @@ async def check_in_code(request: Request, booking_id: int) -> JSONResponse:
     )
 
 
-@bp.get("/appointments/<booking_id:int>/check-in-qr.png")
+@bp.get("/appointments/<booking_id:id>/check-in-qr.png")
 @documented(
     "The check-in code as a QR image, to show at the institution's scanner.",
     auth="resident",
@@ -165,7 +168,7 @@ async def check_in_qr(request: Request, booking_id: int) -> HTTPResponse:
     return raw(png, content_type="image/png", headers={"Cache-Control": "private, no-store"})
 
 
-@bp.delete("/appointments/<booking_id:int>")
+@bp.delete("/appointments/<booking_id:id>")
 @documented(
     "Cancel until the deadline (14:00 the day before by default); a paid fee is refunded.",
     auth="resident",
@@ -178,7 +181,7 @@ async def cancel(request: Request, booking_id: int) -> JSONResponse:
     return json(booking_view(booking))
 
 
-@bp.post("/slots/<slot_id:int>/waitlist")
+@bp.post("/slots/<slot_id:id>/waitlist")
 @documented(
     "Join the waitlist (候补) of a full slot.",
     auth="resident",
@@ -202,7 +205,7 @@ async def my_waitlist(request: Request) -> JSONResponse:
     return json({"waitlist": [waitlist_view(e) for e in entries]})
 
 
-@bp.post("/waitlist/<entry_id:int>/accept")
+@bp.post("/waitlist/<entry_id:id>/accept")
 @documented(
     "Take the place offered to me.",
     auth="resident",
@@ -216,7 +219,7 @@ async def accept_offer(request: Request, entry_id: int) -> JSONResponse:
     return json(booking_view(booking, appointments.check_in_code(booking)), status=201)
 
 
-@bp.delete("/waitlist/<entry_id:int>")
+@bp.delete("/waitlist/<entry_id:id>")
 @documented("Leave the waitlist, or decline an offer.", auth="resident", tag="appointments")
 async def leave_waitlist(request: Request, entry_id: int) -> JSONResponse:
     principal = await resident(request)
@@ -335,7 +338,7 @@ async def publish_institution(request: Request) -> JSONResponse:
     return json(listed[0], status=201)
 
 
-@bp.post("/agency/institutions/<institution_id:int>/schedules")
+@bp.post("/agency/institutions/<institution_id:id>/schedules")
 @documented(
     "Publish (upsert by resource and start) schedules and their slots.",
     body=SchedulesBody,
@@ -373,7 +376,7 @@ async def publish_schedules(request: Request, institution_id: int) -> JSONRespon
     )
 
 
-@bp.post("/agency/institutions/<institution_id:int>/check-ins")
+@bp.post("/agency/institutions/<institution_id:id>/check-ins")
 @documented(
     "Check in a resident by the code in their QR, or by the 8-digit desk code staff type when"
     " scanning fails; forged or reused codes are refused.",

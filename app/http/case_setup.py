@@ -13,8 +13,10 @@ from sanic.response import HTTPResponse, JSONResponse, empty, json
 
 from app.cases import setup
 from app.cases.forms import spec_document
+from app.cases.models import CaseFormVersion
 from app.errors import InvalidInput
-from app.http.bodies import json_object, parse
+from app.http.bodies import json_object, parse, query
+from app.http.columns import bounds, integer
 from app.http.openapi import documented
 from app.http.operators import operator
 
@@ -45,7 +47,8 @@ class DeskRequest(BaseModel):
 def _optional_int(raw: Any, name: str, low: int) -> int | None:
     if raw is None:
         return None
-    if isinstance(raw, bool) or not isinstance(raw, int) or raw < low:
+    highest = bounds(CaseFormVersion, "version")["le"]
+    if isinstance(raw, bool) or not isinstance(raw, int) or not low <= raw <= highest:
         raise InvalidInput(f"{name} is a whole number ≥ {low}.", fields={name: str(raw)})
     return raw
 
@@ -58,25 +61,28 @@ def _reason(raw: Any) -> str | None:
     return raw.strip() or None
 
 
-@bp.get("/items/<code>/case-form")
+class FormQuery(BaseModel):
+    version: integer(CaseFormVersion, "version", strict=False) | None = None  # type: ignore[valid-type]
+
+
+@bp.get("/items/<code:item_code>/case-form")
 @documented(
     "The item's case form (fields, materials, time limit) with its version history;"
     " ?version=N for an older version. Any operator role within the scope.",
     auth="operator",
     responses={404: "NOT_FOUND / CASE_FORM_NOT_FOUND"},
     tag="cases",
+    query=FormQuery,
 )
 async def get_form(request: Request, code: str) -> JSONResponse:
     actor = await operator(request)
-    raw = request.args.get("version")
-    if raw is not None:
-        if not raw.isdigit():
-            raise InvalidInput("version is a whole number.", fields={"version": raw})
-        return _dump(await setup.read_version(actor, code, int(raw)))
+    version = query(request, FormQuery).version
+    if version is not None:
+        return _dump(await setup.read_version(actor, code, version))
     return _dump(await setup.read_form(actor, code))
 
 
-@bp.put("/items/<code>/case-form")
+@bp.put("/items/<code:item_code>/case-form")
 @documented(
     "Define or change the item's case form: a new version, audited. Department operators"
     " for their departments' items, platform admins for all; reviewers read only."
@@ -138,7 +144,7 @@ async def bind_desk(request: Request) -> JSONResponse:
     return _dump(desk, 201 if created else 200)
 
 
-@bp.delete("/case-desks/<desk_id:int>")
+@bp.delete("/case-desks/<desk_id:id>")
 @documented(
     "Unbind: the agency stops seeing the department's cases at once. Audited.",
     auth="operator",

@@ -11,12 +11,13 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, JSONResponse, json, raw
 
 from app.cases.materials import attached_material, licence_view, material_view, owned_material
-from app.cases.models import Case, ELicence
+from app.cases.models import Case, ELicence, Material
 from app.cases.views import case_summary, case_view
 from app.errors import InvalidInput
 from app.http.agency import agency_caller
 from app.http.auth import resident
 from app.http.bodies import parse
+from app.http.columns import integer
 from app.http.openapi import documented
 
 bp = Blueprint("cases", url_prefix="/api/v1")
@@ -24,8 +25,8 @@ bp = Blueprint("cases", url_prefix="/api/v1")
 
 class Attachment(BaseModel):
     name: str = Field(min_length=1, max_length=64)
-    material_id: int | None = None
-    licence_id: int | None = None
+    material_id: integer(Material, "id") | None = None  # type: ignore[valid-type]
+    licence_id: integer(ELicence, "id") | None = None  # type: ignore[valid-type]
 
 
 class ApplyRequest(BaseModel):
@@ -77,7 +78,7 @@ async def upload(request: Request) -> JSONResponse:
     return _dump(material_view(material), 201)
 
 
-@bp.get("/materials/<material_id:int>")
+@bp.get("/materials/<material_id:id>")
 @documented("A material's content, to its owner only.", auth="resident", tag="cases")
 async def material_content(request: Request, material_id: int) -> HTTPResponse:
     who = await resident(request)
@@ -146,7 +147,7 @@ async def my_cases(request: Request) -> JSONResponse:
     return _dump({"cases": [case_summary(c) for c in found]})
 
 
-@bp.get("/legal-persons/<uscc:str>/cases")
+@bp.get("/legal-persons/<uscc:uscc>/cases")
 @documented(
     "A legal person's cases, newest first, for its representative and current agents.",
     auth="resident",
@@ -159,7 +160,7 @@ async def legal_person_cases(request: Request, uscc: str) -> JSONResponse:
     return _dump({"cases": [case_summary(c) for c in found]})
 
 
-@bp.get("/cases/<case_no:str>")
+@bp.get("/cases/<case_no:case_no>")
 @documented(
     "A case and its timeline: to its owner, or for a legal person's case to its "
     "representative and current agents; anyone else gets CASE_NOT_FOUND.",
@@ -171,7 +172,7 @@ async def get_case(request: Request, case_no: str) -> JSONResponse:
     return _dump(await case_view(await _public(request).cases.visible(who, case_no)))
 
 
-@bp.post("/cases/<case_no:str>/supplement")
+@bp.post("/cases/<case_no:case_no>/supplement")
 @documented(
     "Supplement a sent-back case (补正): it resumes with the same number.",
     body=SupplementRequest,
@@ -190,7 +191,7 @@ async def supplement(request: Request, case_no: str) -> JSONResponse:
 # --------------------------------------------------------------------------- agencies
 
 
-@bp.get("/agency/cases/<case_no:str>")
+@bp.get("/agency/cases/<case_no:case_no>")
 @documented("A case of the agency's departments, with its timeline.", auth="agency", tag="agency")
 async def agency_case(request: Request, case_no: str) -> JSONResponse:
     agency = await agency_caller(request)
@@ -198,7 +199,7 @@ async def agency_case(request: Request, case_no: str) -> JSONResponse:
     return _dump(await case_view(case))
 
 
-@bp.get("/agency/cases/<case_no:str>/materials/<material_id:int>")
+@bp.get("/agency/cases/<case_no:case_no>/materials/<material_id:id>")
 @documented("A material attached to a case of the agency.", auth="agency", tag="agency")
 async def agency_material(request: Request, case_no: str, material_id: int) -> HTTPResponse:
     agency = await agency_caller(request)
@@ -210,7 +211,7 @@ async def agency_material(request: Request, case_no: str, material_id: int) -> H
     )
 
 
-@bp.post("/agency/cases/<case_no:str>/<action:str>")
+@bp.post("/agency/cases/<case_no:case_no>/<action:str>")
 @documented(
     "Work a case: accept, request_material (补正), approve, reject, complete.",
     body=AgencyActRequest,

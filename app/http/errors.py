@@ -12,10 +12,12 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sanic import Request, Sanic
 from sanic.exceptions import SanicException
-from sanic.response import JSONResponse, json
+from sanic.response import HTTPResponse, json
 from tortoise.exceptions import DBConnectionError
+from tortoise.exceptions import ValidationError as ColumnValidationError
 
 from app import errors as e
+from app.http import georeport
 from payments import errors as pe
 
 log = logging.getLogger("yiwang.http")
@@ -24,6 +26,7 @@ log = logging.getLogger("yiwang.http")
 STATUS: dict[type[Exception], int] = {
     e.InvalidInput: 422,
     e.MalformedJson: 400,
+    e.JsonTooLarge: 413,
     e.InvalidIdNumber: 422,
     e.NotFound: 404,
     e.Unauthenticated: 401,
@@ -137,6 +140,9 @@ STATUS: dict[type[Exception], int] = {
     e.DepartmentUnknown: 422,
     e.Open311KeyInvalid: 403,
     e.Open311ClientNotFound: 404,
+    e.CategoryNotFound: 404,
+    e.ServiceDefinitionInvalid: 422,
+    e.AttributesInvalid: 422,
     # legal persons and cases on their behalf
     e.UsccInvalid: 422,
     e.LegalPersonNotFound: 404,
@@ -186,9 +192,11 @@ def _request_id(request: Request) -> str | None:
 
 async def on_domain_error(
     request: Request, error: e.DomainError | pe.PaymentError
-) -> JSONResponse:
+) -> HTTPResponse:
     status = status_for(error)
     headers = {"Retry-After": "60"} if isinstance(error, e.RateLimited) else None
+    if georeport.speaks_georeport(request):
+        return georeport.domain_error(request, error, status, headers)
     return json(
         error_body(error.code, error.message, _request_id(request), error.details),
         status=status,
@@ -196,20 +204,39 @@ async def on_domain_error(
     )
 
 
-async def on_sanic_error(request: Request, error: SanicException) -> JSONResponse:
+async def on_sanic_error(request: Request, error: SanicException) -> HTTPResponse:
     status = getattr(error, "status_code", 500) or 500
     code = SANIC_CODES.get(status, "INTERNAL_ERROR" if status >= 500 else "BAD_REQUEST")
     message = str(error) if status < 500 else "Something went wrong on our side."
-    return json(error_body(code, message, _request_id(request)), status=status)
+    # Sanic's own headers: Allow on a 405, the WWW-Authenticate or Retry-After it sets.
+    headers = dict(getattr(error, "headers", None) or {})
+    if georeport.speaks_georeport(request):  # unknown routes and methods there too
+        headers[georeport.CODE_HEADER] = code
+        return georeport.error_answer(request, status, [message], headers)
+    return json(error_body(code, message, _request_id(request)), status=status, headers=headers)
 
 
 # A backing service that is down or saturated is a 503 the client may retry, not a bug.
 UNAVAILABLE = (DBConnectionError, RedisConnectionError, RedisTimeoutError, ConnectionError)
 
 
-async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
+async def on_unexpected(request: Request, error: Exception) -> HTTPResponse:
+    if isinstance(error, ColumnValidationError):
+        # The ORM's own check that a value fits its column (app.http.columns sizes inputs
+        # from the same declarations, so reaching this means an input was not sized).
+        log.warning("unsized input on %s %s: %s", request.method, request.path, error)
+        if georeport.speaks_georeport(request):  # a malformed field: GeoReport's 400
+            return georeport.error_answer(request, 400, ["A value does not fit its field."])
+        return json(
+            error_body("INVALID_INPUT", "A value does not fit its field.", _request_id(request)),
+            status=422,
+        )
     if isinstance(error, UNAVAILABLE) or "too many clients" in str(error):
         log.error("backing service unavailable on %s %s: %s", request.method, request.path, error)
+        if georeport.speaks_georeport(request):
+            return georeport.error_answer(
+                request, 503, ["A backing service is busy or unavailable."], {"Retry-After": "5"}
+            )
         return json(
             error_body(
                 "SERVICE_UNAVAILABLE",
@@ -220,6 +247,8 @@ async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
             headers={"Retry-After": "5"},
         )
     log.exception("unhandled error on %s %s", request.method, request.path)
+    if georeport.speaks_georeport(request):
+        return georeport.error_answer(request, 500, ["Something went wrong on our side."])
     return json(
         error_body("INTERNAL_ERROR", "Something went wrong on our side.", _request_id(request)),
         status=500,

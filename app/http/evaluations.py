@@ -90,7 +90,7 @@ async def rectifications(request: Request) -> JSONResponse:
     return _dump({"rectifications": [rectification_view(t) for t in found]})
 
 
-@bp.post("/operator/rectifications/<ticket_id:int>/<step:str>")
+@bp.post("/operator/rectifications/<ticket_id:id>/<step:str>")
 @documented(
     "Work a rectification: reply (1 working day), fix (15), visit (closes it).",
     body=StepRequest,

@@ -80,7 +80,7 @@ async def my_legal_persons(request: Request) -> JSONResponse:
     return _dump({"legal_persons": listed})
 
 
-@bp.post("/legal-persons/<uscc:str>/agents")
+@bp.post("/legal-persons/<uscc:uscc>/agents")
 @documented(
     "The legal representative authorises an agent by name and ID number (no account needed).",
     body=GrantRequest,
@@ -103,7 +103,7 @@ async def grant_agent(request: Request, uscc: str) -> JSONResponse:
     return _dump(agent_view(agent), 201)
 
 
-@bp.get("/legal-persons/<uscc:str>/agents")
+@bp.get("/legal-persons/<uscc:uscc>/agents")
 @documented(
     "The legal person's agents, masked, newest first (to the legal representative).",
     auth="resident",
@@ -121,7 +121,7 @@ async def list_agents(request: Request, uscc: str) -> JSONResponse:
     )
 
 
-@bp.delete("/legal-persons/<uscc:str>/agents/<agent_id:int>")
+@bp.delete("/legal-persons/<uscc:uscc>/agents/<agent_id:id>")
 @documented(
     "The legal representative revokes an agent, effective at once.",
     auth="resident",

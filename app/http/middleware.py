@@ -13,6 +13,7 @@ import time
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 
+from app.http.bodies import parse_json_body
 from infra import logs
 from infra.logs import request_id_var
 
@@ -38,4 +39,5 @@ def stamp_response(request: Request, response: HTTPResponse) -> None:
 
 def install(app: Sanic) -> None:
     app.register_middleware(assign_request_id, "request")
+    app.register_middleware(parse_json_body, "request")
     app.register_middleware(stamp_response, "response")

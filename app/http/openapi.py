@@ -1,7 +1,11 @@
 """/openapi.json, generated from the registered routes and the pydantic models they read.
 
-Handlers describe themselves with :func:`documented`; anything undocumented still appears,
-with its path parameters, so the document never falls behind the router.
+Handlers describe themselves with :func:`documented`; anything undocumented under the API's
+prefixes still appears, with its path parameters, so the document never falls behind the
+router. The document is meant to be true enough for a generated client or a contract
+tester: path parameters carry the bounds of their route type (``app.http.columns``), query
+parameters come from the same model that reads them (required ones marked), every
+operation declares its success content and the one error body.
 """
 
 from __future__ import annotations
@@ -15,12 +19,38 @@ from pydantic import BaseModel
 from sanic import Blueprint, Request, Sanic
 from sanic.response import JSONResponse, json
 
+from app.http.columns import PATH_TYPES, bounds
+
 H = TypeVar("H", bound=Callable[..., Any])
 
 SECURITY = {
     "resident": [{"bearer": []}],
     "agency": [{"agencySignature": []}],
     "operator": [{"operatorBearer": []}],
+}
+
+
+# What a route serves besides the API: the H5 shell and the operator console's files.
+DOCUMENTED_PREFIXES = ("/api/", "/open311/", "/notify/", "/healthz", "/readyz", "/metrics")
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["code", "message", "request_id"],
+    "properties": {
+        "code": {"type": "string", "pattern": "^[A-Z0-9_]+$"},
+        "message": {"type": "string"},
+        "request_id": {"type": ["string", "null"]},
+        "details": {"type": "object"},
+    },
+}
+# GeoReport v2 errors: a JSON array of {code, description}.
+OPEN311_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["code", "description"],
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+    },
 }
 
 
@@ -31,6 +61,9 @@ class RouteDoc:
     auth: str | None = None
     responses: dict[int, str] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
+    query: type[BaseModel] | None = None
+    produces: str = "application/json"
+    errors: str = "Error"
 
 
 def documented(
@@ -40,25 +73,38 @@ def documented(
     auth: str | None = None,
     responses: dict[int, str] | None = None,
     tag: str | None = None,
+    query: type[BaseModel] | None = None,
+    produces: str = "application/json",
+    errors: str = "Error",
 ) -> Callable[[H], H]:
+    """``query`` is the model ``bodies.query`` reads; ``produces`` the success content type;
+    ``errors`` the error body's schema (``Error``, or ``Open311Error`` for GeoReport)."""
+
     def attach(handler: H) -> H:
         handler.__openapi__ = RouteDoc(  # type: ignore[attr-defined]
-            summary, body, auth, responses or {}, [tag] if tag else []
+            summary,
+            body,
+            auth,
+            responses or {},
+            [tag] if tag else [],
+            query,
+            produces,
+            errors,
         )
         return handler
 
     return attach
 
 
-_PARAM = re.compile(r"<([a-zA-Z_][a-zA-Z0-9_]*)(?::[^>]*)?>")
+_PARAM = re.compile(r"<([a-zA-Z_][a-zA-Z0-9_]*)(?::([^>]*))?>")
 
 
 def build(app: Sanic) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
-    schemas: dict[str, Any] = {}
+    schemas: dict[str, Any] = {"Error": ERROR_SCHEMA, "Open311Error": OPEN311_ERROR_SCHEMA}
     for route in app.router.routes:
         uri = "/" + route.path.lstrip("/")
-        if uri.startswith("/openapi"):
+        if not uri.startswith(DOCUMENTED_PREFIXES):
             continue
         path = _PARAM.sub(r"{\1}", uri)
         params = _PARAM.findall(uri)
@@ -90,17 +136,60 @@ def build(app: Sanic) -> dict[str, Any]:
     }
 
 
-def _operation(doc: RouteDoc | None, params: list[str], schemas: dict[str, Any]) -> dict[str, Any]:
+def _path_schema(route_type: str) -> dict[str, Any]:
+    if route_type in PATH_TYPES:
+        limits = bounds(*PATH_TYPES[route_type])
+        if "max_length" in limits:
+            return {"type": "string", "minLength": 1, "maxLength": limits["max_length"]}
+        return {"type": "integer", "minimum": 1, "maximum": limits["le"]}
+    return {"type": "string", "minLength": 1}
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema()
+    required = set(schema.get("required", []))
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": prop}
+        for name, prop in schema.get("properties", {}).items()
+    ]
+
+
+def _content(content_type: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {content_type: {"schema": schema}}
+
+
+def _success_schema(content_type: str) -> dict[str, Any]:
+    if content_type == "application/json":
+        return {}
+    return {"type": "string", "format": "binary"}
+
+
+def _operation(
+    doc: RouteDoc | None, params: list[tuple[str, str]], schemas: dict[str, Any]
+) -> dict[str, Any]:
+    produces = doc.produces if doc else "application/json"
+    error_ref = {"$ref": f"#/components/schemas/{doc.errors if doc else 'Error'}"}
     op: dict[str, Any] = {
         "parameters": [
-            {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-            for p in params
+            {"name": name, "in": "path", "required": True, "schema": _path_schema(kind)}
+            for name, kind in params
         ],
-        "responses": {"default": {"description": "Error: {code, message, request_id}"}},
+        "responses": {
+            "2XX": {
+                "description": "Success",
+                "content": _content(produces, _success_schema(produces)),
+            },
+            "default": {
+                "description": "Error: {code, message, request_id}",
+                "content": _content("application/json", error_ref),
+            },
+        },
     }
     if doc is None:
         return op
     op["summary"] = doc.summary
+    if doc.query is not None:
+        op["parameters"] += _query_parameters(doc.query)
     if doc.tags:
         op["tags"] = doc.tags
     if doc.auth in SECURITY:
@@ -119,7 +208,12 @@ def _operation(doc: RouteDoc | None, params: list[str], schemas: dict[str, Any])
             },
         }
     for status, description in doc.responses.items():
-        op["responses"][str(status)] = {"description": description}
+        content = (
+            _content("application/json", error_ref)
+            if status >= 400
+            else _content(produces, _success_schema(produces))
+        )
+        op["responses"][str(status)] = {"description": description, "content": content}
     return op
 
 

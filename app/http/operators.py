@@ -20,7 +20,8 @@ from app.catalog.models import AuditEntry
 from app.catalog.parity import parity_report
 from app.errors import NotFound, RateLimited
 from app.http.auth import bearer_token
-from app.http.bodies import parse
+from app.http.bodies import parse, query
+from app.http.columns import text
 from app.http.identity import client_address
 from app.http.openapi import documented
 from app.identity.operators import OperatorPrincipal
@@ -133,14 +134,14 @@ async def list_items(request: Request) -> JSONResponse:
     return _dump({"items": [catalog_items.item_dict(i) for i in items]})
 
 
-@bp.get("/items/<code>")
+@bp.get("/items/<code:item_code>")
 @documented("One item with its guide (404 outside the scope).", auth="operator", tag="operator")
 async def get_item(request: Request, code: str) -> JSONResponse:
     actor = await operator(request)
     return _dump(catalog_items.item_dict(await catalog_items.item_in_scope(actor, code)))
 
 
-@bp.post("/items/<code>/retire")
+@bp.post("/items/<code:item_code>/retire")
 @documented(
     "Retire an item; its code is never reused.", body=RetireRequest, auth="operator", tag="operator"
 )
@@ -191,7 +192,7 @@ async def list_miniapps(request: Request) -> JSONResponse:
     return _dump({"miniapps": await request.app.ctx.services.catalog.publishing.list(actor)})
 
 
-@bp.get("/miniapps/<miniapp_id>")
+@bp.get("/miniapps/<miniapp_id:miniapp_id>")
 @documented(
     "A mini-app with its versions (404 outside the scope).", auth="operator", tag="operator"
 )
@@ -208,13 +209,7 @@ async def reviews(request: Request) -> JSONResponse:
     return _dump({"pending": pending})
 
 
-def _number(raw: str) -> int:
-    if not raw.isdigit():
-        raise NotFound(f"No version {raw}.")
-    return int(raw)
-
-
-@bp.post("/miniapps/<miniapp_id>/versions/<number>/review")
+@bp.post("/miniapps/<miniapp_id:miniapp_id>/versions/<number:version>/review")
 @documented(
     "Approve or reject a submitted version (not your own).",
     body=ReviewRequest,
@@ -222,32 +217,32 @@ def _number(raw: str) -> int:
     responses={403: "SELF_REVIEW", 409: "WORKFLOW_CONFLICT"},
     tag="operator",
 )
-async def review(request: Request, miniapp_id: str, number: str) -> JSONResponse:
+async def review(request: Request, miniapp_id: str, number: int) -> JSONResponse:
     actor = await operator(request)
     body = parse(request, ReviewRequest)
     publishing = request.app.ctx.services.catalog.publishing
     version = await publishing.review(
-        actor, miniapp_id, _number(number), body.decision == "approve", body.reason
+        actor, miniapp_id, number, body.decision == "approve", body.reason
     )
     return _dump({"miniapp_id": miniapp_id, "number": version.number, "status": version.status})
 
 
-@bp.post("/miniapps/<miniapp_id>/versions/<number>/publish")
+@bp.post("/miniapps/<miniapp_id:miniapp_id>/versions/<number:version>/publish")
 @documented(
     "Publish an approved version: to the given regions first (grey) or everywhere.",
     body=PublishRequest,
     auth="operator",
     tag="operator",
 )
-async def publish(request: Request, miniapp_id: str, number: str) -> JSONResponse:
+async def publish(request: Request, miniapp_id: str, number: int) -> JSONResponse:
     actor = await operator(request)
     body = parse(request, PublishRequest)
     publishing = request.app.ctx.services.catalog.publishing
-    app = await publishing.publish(actor, miniapp_id, _number(number), body.regions)
+    app = await publishing.publish(actor, miniapp_id, number, body.regions)
     return _dump(await publishing.get(actor, app.id))
 
 
-@bp.post("/miniapps/<miniapp_id>/release")
+@bp.post("/miniapps/<miniapp_id:miniapp_id>/release")
 @documented(
     "Change the grey regions of the live version, or (regions null) release it everywhere.",
     body=PublishRequest,
@@ -262,7 +257,7 @@ async def release(request: Request, miniapp_id: str) -> JSONResponse:
     return _dump(await publishing.get(actor, app.id))
 
 
-@bp.post("/miniapps/<miniapp_id>/rollback")
+@bp.post("/miniapps/<miniapp_id:miniapp_id>/rollback")
 @documented("Roll back to the previous version in one step.", auth="operator", tag="operator")
 async def rollback(request: Request, miniapp_id: str) -> JSONResponse:
     actor = await operator(request)
@@ -271,7 +266,7 @@ async def rollback(request: Request, miniapp_id: str) -> JSONResponse:
     return _dump(await publishing.get(actor, app.id))
 
 
-@bp.post("/miniapps/<miniapp_id>/disable")
+@bp.post("/miniapps/<miniapp_id:miniapp_id>/disable")
 @documented(
     "Take the mini-app off every channel.", body=DisableRequest, auth="operator", tag="operator"
 )
@@ -283,21 +278,27 @@ async def disable(request: Request, miniapp_id: str) -> JSONResponse:
     return _dump(await publishing.get(actor, app.id))
 
 
+class AuditQuery(BaseModel):
+    limit: int = Field(default=100, ge=1, le=500)
+    subject: text(AuditEntry, "subject_id") | None = None  # type: ignore[valid-type]
+
+
 @bp.get("/audit")
 @documented(
     "The audit log in the operator's scope, newest first (limit=, subject=).",
     auth="operator",
     tag="operator",
+    query=AuditQuery,
 )
 async def audit_log(request: Request) -> JSONResponse:
     actor = await operator(request)
-    query = AuditEntry.all().order_by("-id")
+    wanted = query(request, AuditQuery)
+    entries_in_scope = AuditEntry.all().order_by("-id")
     if not actor.is_admin:
-        query = query.filter(department_code__in=list(actor.departments))
-    if subject := request.args.get("subject"):
-        query = query.filter(subject_id=subject)
-    limit = min(int(request.args.get("limit", "100") or 100), 500)
-    entries = await query.limit(limit)
+        entries_in_scope = entries_in_scope.filter(department_code__in=list(actor.departments))
+    if wanted.subject:
+        entries_in_scope = entries_in_scope.filter(subject_id=wanted.subject)
+    entries = await entries_in_scope.limit(wanted.limit)
     return _dump({"entries": [audit_view.entry_dict(e) for e in entries]})
 
 

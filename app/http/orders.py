@@ -8,10 +8,13 @@ from pydantic import BaseModel, Field
 from sanic import Blueprint, Request
 from sanic.response import JSONResponse, json
 
+from app.appointments.models import Booking
 from app.http.auth import resident
 from app.http.bodies import parse
+from app.http.columns import integer, text
 from app.http.openapi import documented
 from app.ordering import order_view
+from app.violations.models import Violation
 
 bp = Blueprint("orders", url_prefix="/api/v1")
 
@@ -23,12 +26,13 @@ class NoticePayable(BaseModel):
 
 class ViolationPayable(BaseModel):
     type: Literal["violation"]
-    decision_no: str = Field(min_length=1, max_length=64)
+    decision_no: text(Violation, "decision_no")  # type: ignore[valid-type]
 
 
 class AppointmentPayable(BaseModel):
     type: Literal["appointment"]
-    appointment_id: str = Field(min_length=1, max_length=64)
+    # A number or its digits, as the contract has always taken both.
+    appointment_id: integer(Booking, "id", strict=False)  # type: ignore[valid-type]
 
 
 Payable = Annotated[
@@ -51,7 +55,7 @@ def _ref(payable: NoticePayable | ViolationPayable | AppointmentPayable) -> str:
         return payable.payment_code
     if isinstance(payable, ViolationPayable):
         return payable.decision_no
-    return payable.appointment_id
+    return str(payable.appointment_id)
 
 
 @bp.post("/orders")
@@ -71,7 +75,7 @@ async def create_order(request: Request) -> JSONResponse:
     return json(await order_view(order), status=201)
 
 
-@bp.post("/orders/<order_no:str>/payments")
+@bp.post("/orders/<order_no:order_no>/payments")
 @documented(
     "Start paying an order on a channel; answers what the client pays with.",
     body=PaymentRequest,
@@ -87,7 +91,7 @@ async def start_payment(request: Request, order_no: str) -> JSONResponse:
     return json({"channel": body.channel, "channel_params": params})
 
 
-@bp.get("/orders/<order_no:str>")
+@bp.get("/orders/<order_no:order_no>")
 @documented("An order's status, items and (once paid) receipt.", auth="resident", tag="payments")
 async def get_order(request: Request, order_no: str) -> JSONResponse:
     principal = await resident(request)

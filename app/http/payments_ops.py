@@ -56,7 +56,7 @@ def refund_json(refund: Refund) -> dict[str, Any]:
     }
 
 
-@bp.post("/orders/<order_no:str>/refunds")
+@bp.post("/orders/<order_no:order_no>/refunds")
 @documented(
     "Refund (part of) a paid order, with a reason; never beyond what is left. Requires an "
     "Idempotency-Key header (8-64 of A-Z a-z 0-9 _ -): a retry with the same key answers "
@@ -134,7 +134,7 @@ async def refund_reviews(request: Request) -> JSONResponse:
     return json({"reviews": [review_json(f) for f in found]}, ensure_ascii=False)
 
 
-@bp.post("/refund-reviews/<review_id:int>/resolve")
+@bp.post("/refund-reviews/<review_id:id>/resolve")
 @documented(
     "Resolve a refund review: refund the trade in full at its channel (the order's own "
     "refunds, status and receipts are untouched), or record that it was settled offline. "

@@ -12,9 +12,11 @@ from sanic.response import HTTPResponse, JSONResponse, html, json, raw
 from app.errors import InvalidInput, RateLimited
 from app.http.auth import resident
 from app.http.bodies import parse
+from app.http.columns import text
 from app.http.identity import client_address
 from app.http.openapi import documented
 from app.receipts import page
+from app.receipts.models import Receipt
 from app.receipts.storage import CONTENT_TYPES
 from infra.ratelimit import allow
 
@@ -25,7 +27,7 @@ class VerifyRequest(BaseModel):
     """Either the scanned QR text (link or bare payload) or the number and check code."""
 
     qr: str | None = Field(default=None, max_length=1024)
-    receipt_no: str | None = Field(default=None, max_length=32)
+    receipt_no: text(Receipt, "receipt_no") | None = None  # type: ignore[valid-type]
     check_code: str | None = Field(default=None, max_length=16)
 
     @model_validator(mode="after")
@@ -129,7 +131,7 @@ async def my_receipts(request: Request) -> JSONResponse:
     return json(listing)
 
 
-@bp.get("/api/v1/receipts/<receipt_no>")
+@bp.get("/api/v1/receipts/<receipt_no:receipt_no>")
 @documented("One of your receipts, with its check code and QR.", auth="resident", tag="receipts")
 async def receipt_detail(request: Request, receipt_no: str) -> JSONResponse:
     principal = await resident(request)
@@ -145,19 +147,19 @@ async def _file(request: Request, receipt_no: str, fmt: str) -> HTTPResponse:
     return raw(content, content_type=CONTENT_TYPES[fmt], headers=headers)
 
 
-@bp.get("/api/v1/receipts/<receipt_no>/qr.png")
+@bp.get("/api/v1/receipts/<receipt_no:receipt_no>/qr.png")
 @documented("The receipt's QR code as PNG (error correction M).", auth="resident", tag="receipts")
 async def receipt_qr_png(request: Request, receipt_no: str) -> HTTPResponse:
     return await _file(request, receipt_no, "png")
 
 
-@bp.get("/api/v1/receipts/<receipt_no>/qr.svg")
+@bp.get("/api/v1/receipts/<receipt_no:receipt_no>/qr.svg")
 @documented("The receipt's QR code as SVG.", auth="resident", tag="receipts")
 async def receipt_qr_svg(request: Request, receipt_no: str) -> HTTPResponse:
     return await _file(request, receipt_no, "svg")
 
 
-@bp.get("/api/v1/receipts/<receipt_no>/receipt.pdf")
+@bp.get("/api/v1/receipts/<receipt_no:receipt_no>/receipt.pdf")
 @documented("The receipt face as PDF (财政电子票据).", auth="resident", tag="receipts")
 async def receipt_pdf(request: Request, receipt_no: str) -> HTTPResponse:
     return await _file(request, receipt_no, "pdf")

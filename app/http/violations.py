@@ -100,7 +100,7 @@ async def my_vehicles(request: Request) -> JSONResponse:
     return json({"vehicles": vehicles})
 
 
-@bp.delete("/me/vehicles/<vehicle_id:int>")
+@bp.delete("/me/vehicles/<vehicle_id:id>")
 @documented("Unbind a vehicle.", auth="resident", responses={204: "unbound"}, tag="violations")
 async def unbind(request: Request, vehicle_id: int) -> HTTPResponse:
     principal = await resident(request)

@@ -44,7 +44,8 @@ from channels.base import (
     RealName,
 )
 from infra import clock
-from infra.pii import PiiVault, mask_id_number, mask_name, mask_phone
+from infra.masking import mask_id_number, mask_name, mask_phone
+from infra.pii import PiiVault
 
 log = logging.getLogger("yiwang.identity")
 

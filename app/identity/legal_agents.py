@@ -37,7 +37,8 @@ from app.identity.legal_standing import (
 )
 from app.identity.models import Citizen, LegalPerson, LegalPersonAgent
 from infra import clock
-from infra.pii import PiiVault, mask_id_number, mask_name
+from infra.masking import mask_id_number, mask_name
+from infra.pii import PiiVault
 
 REVOKED_BY_REPRESENTATIVE = "revoked"
 MAX_LISTED = 200

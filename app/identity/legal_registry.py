@@ -26,7 +26,8 @@ from app.identity.id_numbers import normalise_id_number
 from app.identity.models import LegalPerson, LegalPersonAgent
 from app.identity.uscc import normalise_uscc
 from infra import clock
-from infra.pii import PiiVault, mask_id_number, mask_name
+from infra.masking import mask_id_number, mask_name
+from infra.pii import PiiVault
 
 REGISTRY_KIND = "market"
 MAX_RECORDS = 500

@@ -16,6 +16,11 @@ class Category(Model):
     group = fields.CharField(max_length=32, default="")
     keywords = fields.CharField(max_length=128, default="")
     department_code = fields.CharField(max_length=32)
+    # The Open311 service definition: typed attributes a request of this category answers
+    # (app/interactions/attributes.py checks them), and when it last changed (discovery's
+    # changeset tells clients to refresh what they cached).
+    attributes = fields.JSONField(default=list, db_default=[])
+    changed_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "interaction_category"
@@ -61,6 +66,9 @@ class Ticket(Model):
     photo_ids = fields.JSONField(default=list)
     # A link the Open311 client gave (stored as given, never fetched by us).
     media_url = fields.CharField(max_length=500, null=True)
+    # Answers to the category's attributes at filing, each with the attribute's description
+    # and, for lists, the chosen names: the department reads them as they were asked.
+    attributes = fields.JSONField(default=list, db_default=[])
     status = fields.CharField(max_length=10, db_index=True)
     reply = fields.TextField(null=True)
     replied_at = fields.DatetimeField(null=True)

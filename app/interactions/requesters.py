@@ -14,7 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from app.errors import InvalidInput
-from infra.pii import PiiVault, mask_name, mask_phone
+from infra.masking import mask_name, mask_phone
+from infra.pii import PiiVault
 
 REQUESTER_FIELDS = ("email", "first_name", "last_name", "phone", "device_id")
 LIMITS = {"email": 254, "first_name": 64, "last_name": 64, "phone": 32, "device_id": 128}

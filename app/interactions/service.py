@@ -26,6 +26,7 @@ from app.errors import (
 from app.identity.operators import OperatorPrincipal
 from app.identity.sessions import Principal
 from app.interactions import states
+from app.interactions.attributes import check_answers
 from app.interactions.models import Category, Open311Client, Ticket
 from app.interactions.requesters import check_media_url, check_requester, seal, unseal
 from app.supervision.deadlines import meet_deadline, open_deadline
@@ -49,8 +50,10 @@ class Interactions:
         address: str | None,
         lat: float | None,
         long: float | None,
-    ) -> Category:
-        """The category, once the matter itself is well formed (same rules for every filer)."""
+        attributes: dict[str, list[Any]] | None,
+    ) -> tuple[Category, list[dict[str, Any]]]:
+        """The category and the answers to its attributes, once the matter itself is well
+        formed (same rules for every filer)."""
         if kind not in KINDS:
             raise InvalidInput("kind is consult, complaint or report.", fields={"kind": kind})
         category = await Category.get_or_none(code=category_code)
@@ -63,7 +66,7 @@ class Interactions:
                 "A complaint or report needs an address or a location.",
                 fields={"address": "is required"},
             )
-        return category
+        return category, check_answers(category.attributes or [], attributes or {})
 
     async def file(
         self,
@@ -77,8 +80,11 @@ class Interactions:
         long: float | None = None,
         photo_ids: list[Any] | None = None,
         media_url: str | None = None,
+        attributes: dict[str, list[Any]] | None = None,
     ) -> Ticket:
-        category = await self._checked(kind, category_code, text, address, lat, long)
+        category, answers = await self._checked(
+            kind, category_code, text, address, lat, long, attributes
+        )
         photos = list(photo_ids or [])
         if len(photos) > self.rules.photos_per_ticket:
             raise InvalidInput(f"At most {self.rules.photos_per_ticket} photos.")
@@ -97,6 +103,7 @@ class Interactions:
             long=long,
             photo_ids=[m.id for m in checked],
             media_url=check_media_url(media_url),
+            attributes=answers,
         )
 
     async def file_for_client(
@@ -111,10 +118,13 @@ class Interactions:
         lat: float | None = None,
         long: float | None = None,
         media_url: str | None = None,
+        attributes: dict[str, list[Any]] | None = None,
     ) -> Ticket:
         """A request an Open311 client files for someone: no resident account behind it, the
         requester's contact sealed. Nobody can reopen or rate it (see ``_resident_only``)."""
-        category = await self._checked(kind, category_code, text, address, lat, long)
+        category, answers = await self._checked(
+            kind, category_code, text, address, lat, long, attributes
+        )
         contact = check_requester(requester)
         return await self._create(
             category,
@@ -128,6 +138,7 @@ class Interactions:
             long=long,
             photo_ids=[],
             media_url=check_media_url(media_url),
+            attributes=answers,
         )
 
     async def _create(self, category: Category, *, text: str, **values: Any) -> Ticket:
@@ -265,6 +276,7 @@ def ticket_view(t: Ticket) -> dict[str, Any]:
         "long": t.long,
         "photo_ids": t.photo_ids,
         "media_url": t.media_url,
+        "attributes": t.attributes or [],
         "filed_by": "resident" if t.citizen_id is not None else "open311",
         "requester": (t.requester or {}).get("masked"),
         "status": t.status,

@@ -21,7 +21,8 @@ from app.receipts.numbering import take_number
 from app.receipts.signing import Claim, KeyRing
 from app.receipts.states import ReceiptKind, ReceiptStatus, receipt_may_move
 from infra import clock
-from infra.pii import PiiVault, mask_name
+from infra.masking import mask_name
+from infra.pii import PiiVault
 from payments.models import Order, OrderLine
 from payments.states import SETTLED, OrderStatus
 

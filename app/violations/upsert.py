@@ -34,7 +34,8 @@ from app.violations.models import (
     Violation,
 )
 from infra import clock, outbox
-from infra.pii import PiiVault, mask_id_number
+from infra.masking import mask_id_number
+from infra.pii import PiiVault
 
 log = logging.getLogger("yiwang.violations")
 

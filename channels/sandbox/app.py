@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sanic import Sanic
 
-from channels.sandbox import alipay, control, provincial, wechat
+from channels.sandbox import alipay, clock, control, provincial, wechat
 from channels.sandbox.config import DEMO_PEOPLE, SandboxConfig
 from channels.sandbox.notifier import Notifier
 from channels.sandbox.people import People
@@ -19,6 +19,7 @@ from channels.sandbox.people import People
 def create_sandbox_app(config: SandboxConfig, *, name: str = "yiwang-sandbox") -> Sanic:
     app = Sanic(name)
     app.config.FALLBACK_ERROR_FORMAT = "json"
+    clock.keep_in_step(config.clock_offset)
     app.ctx.config = config
     app.ctx.people = People()
     if config.demo_people:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from channels.sandbox.credentials import SandboxCredentials
 
@@ -56,3 +57,6 @@ class SandboxConfig:
     time_scale: float = 1.0
     # Start with DEMO_PEOPLE registered on all three channels.
     demo_people: bool = False
+    # How far the server's business clock runs from real time (a server started at a set
+    # instant for tests): trades, payments and bills are stamped in step with it.
+    clock_offset: timedelta = timedelta(0)

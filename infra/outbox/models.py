@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -11,7 +13,7 @@ DEAD = "dead"
 class OutboxEvent(Model):
     id = fields.BigIntField(primary_key=True)
     kind = fields.CharField(max_length=64)
-    payload = fields.JSONField()
+    payload: fields.JSONField[dict[str, Any]] = fields.JSONField()
     # Set when the same consequence must never be recorded twice (e.g. "receipt for order 7").
     dedupe_key = fields.CharField(max_length=160, null=True, unique=True)
     status = fields.CharField(max_length=16, default=PENDING)

@@ -123,6 +123,18 @@ describe("Alipay page logic against my.", () => {
     assert.ok(!api.calls.some((c) => c.method === "GET"));
   });
 
+  it("the institution page opens on the first day the server finds a bookable slot", async () => {
+    const api = scriptedApi({
+      "GET /api/v1/institutions/3/slots": () => [200, { institution: { name: "大厅" }, date: "2030-01-03", today: "2030-01-01", slots: [] }],
+    });
+    globalThis.my = myStub(api).my;
+    const page = loadPageLogic(out, "institution");
+    await page.onLoad({ id: "3" });
+    assert.equal(api.calls[0].url, "https://api.test/api/v1/institutions/3/slots");
+    assert.equal(page.data.date, "2030-01-03");
+    assert.deepEqual(page.data.dates.map((d) => d.date).slice(0, 3), ["2030-01-02", "2030-01-03", "2030-01-04"]);
+  });
+
   it("booking refusals read the same as on WeChat", async () => {
     const api = scriptedApi({
       "POST /api/v1/sessions": () => SESSION,

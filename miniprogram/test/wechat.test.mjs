@@ -29,6 +29,7 @@ function slots() {
   return [200, {
     institution: { id: 3, name: "杭州市民中心行政服务大厅", kind: "hall" },
     date: "2030-01-02",
+    today: "2030-01-01",
     slots: [
       { id: 456, starts_at: "2030-01-02T00:00:00+00:00", ends_at: "2030-01-02T00:30:00+00:00", capacity: 2, remaining: 2, bookable: true, fee_fen: 0, department: { id: 5, name: "户政" }, resource: { id: 6, name: "1号窗口", title: "户籍业务" } },
       { id: 457, starts_at: "2030-01-02T00:30:00+00:00", ends_at: "2030-01-02T01:00:00+00:00", capacity: 2, remaining: 0, bookable: false, fee_fen: 0, department: { id: 5, name: "户政" }, resource: { id: 6, name: "1号窗口", title: "" } },
@@ -101,6 +102,26 @@ describe("booking refusals", () => {
     await settle(page);
     await tap(page, ".book", 1);
     assert.ok(!api.calls.some((c) => c.method === "POST"));
+  });
+});
+
+describe("the institution page", () => {
+  it("opens on the first day the server finds a bookable slot, not on the phone's tomorrow", async () => {
+    // An evening visit: tomorrow (01-02) has closed, so the server answers 01-03.
+    const evening = () => [200, { ...slots()[1], date: "2030-01-03", today: "2030-01-01" }];
+    const api = scriptedApi({ "GET /api/v1/institutions/3/slots": evening });
+    globalThis.wx = wxStub(api).wx;
+    const page = renderPage(out, "institution", { id: "3" });
+    await settle(page);
+    assert.equal(api.calls[0].url, "https://api.test/api/v1/institutions/3/slots");
+    const chips = page.querySelectorAll(".chip");
+    assert.equal(chips.length, 7);
+    assert.equal(chips[0].dom.textContent.trim(), "1/2 周三");
+    assert.deepEqual(
+      chips.filter((c) => c.dom.className.includes("on")).map((c) => c.dom.textContent.trim()),
+      ["1/3 周四"],
+    );
+    assert.equal(page.querySelectorAll(".slot").length, 2);
   });
 });
 

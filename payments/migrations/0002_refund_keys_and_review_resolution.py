@@ -1,10 +1,12 @@
+from typing import Any
+
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint, UniqueConstraint
 
-async def restore_review_keys(apps, schema_editor):
+async def restore_review_keys(apps: Any, schema_editor: Any) -> None:
     """Tortoise 1.1 loses keys here. SQLite adds a CHECK or alters a column by rebuilding the
     table, which drops its table-level unique key (PostgreSQL alters in place and keeps it).
     Without that key a repeated late notification would queue the same money twice. The

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -47,7 +46,7 @@ def messages() -> dict[str, RecordingMessages]:
 async def appts(
     clean: None, settings: Settings, redis: aioredis.Redis, vault: PiiVault, messages: dict
 ) -> AsyncIterator[Appointments]:
-    rules = replace(settings.appointments)
+    rules = settings.appointments.model_copy()
     service = build_appointments(rules, redis, vault, messages)
     service.register_outbox_handlers()
     yield service

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -135,7 +134,7 @@ async def test_institution_rules_and_settings_override_the_defaults(
 
 
 async def test_weekly_and_monthly_limits(appts: Appointments, sessions) -> None:
-    appts.booker.rules = replace(appts.rules, per_week=2, per_month=3)
+    appts.booker.rules = appts.rules.model_copy(update={"per_week": 2, "per_month": 3})
     owner, _ = await agency(appts.payable.vault)
     monday = in_days(3)
     monday -= timedelta(days=monday.weekday())
@@ -154,7 +153,7 @@ async def test_weekly_and_monthly_limits(appts: Appointments, sessions) -> None:
 
 
 async def test_monthly_limit(appts: Appointments, sessions) -> None:
-    appts.booker.rules = replace(appts.rules, per_week=10, per_month=2)
+    appts.booker.rules = appts.rules.model_copy(update={"per_week": 10, "per_month": 2})
     owner, _ = await agency(appts.payable.vault)
     first = in_days(40).replace(day=1)
     days = [first + timedelta(days=7 * i) for i in range(3)]
@@ -194,3 +193,23 @@ async def test_cancel_until_1400_the_day_before_gives_the_seat_back(
     travel_to(at(day - timedelta(days=1), "14:30"))
     again = await appts.booker.book(alice.principal, slots[0].id)
     assert again.status == states.BOOKED
+
+
+async def test_the_first_bookable_day_skips_a_day_whose_booking_closed_at_15_00(appts) -> None:
+    from app.appointments.views import first_bookable_day
+
+    owner, _ = await agency(appts.payable.vault)
+    institution, slots = await publish(
+        appts.gate,
+        owner,
+        [morning("NK", "D1", in_days(1), count=1), morning("NK", "D2", in_days(3), count=1)],
+    )
+    today = in_days(0)
+    travel_to(at(today, "09:00"))
+    assert await first_bookable_day(institution, appts.rules) == in_days(1)
+    travel_to(at(today, "15:00"))  # tomorrow's booking has just closed
+    assert await first_bookable_day(institution, appts.rules) == in_days(3)
+    travel_to(at(today, "23:30"))
+    assert await first_bookable_day(institution, appts.rules) == in_days(3)
+    await Slot.filter(id=slots[1].id).update(remaining=0)  # and the only later slot is full
+    assert await first_bookable_day(institution, appts.rules) == today

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +15,15 @@ import pytest
 
 from app.agency.signing import create_agency
 from app.cases.demo import FIELDS, MATERIALS
-from app.cases.forms import check_spec
+from app.cases.forms import check_form, check_spec
 from app.cases.materials import MaterialStore
 from app.cases.models import CaseDesk, CaseForm, CaseFormVersion
 from app.cases.service import Cases
 from app.cases.setup import define_form, form_version
 from app.catalog.models import AuditEntry
-from app.errors import CaseFormChanged, CaseFormSpecInvalid
+from app.errors import CaseFormChanged, CaseFormSpecInvalid, FormInvalid
 from app.identity.operators import create_operator
+from infra import clock
 from tests.cases.fixtures import GOOD_FORM, ITEM_CODE, PNG, person, seed
 from tests.journeys import bearer, signed_headers
 
@@ -266,22 +266,36 @@ def test_check_spec_names_the_problem(fields: Any, materials: Any, days: Any, pr
     assert problem in caught.value.details["problems"]
 
 
-def test_check_spec_takes_every_well_formed_field_type() -> None:
-    check_spec(
-        [
-            {"name": "t", "label": "T", "type": "text", "max_length": 4000, "hint": "说明"},
-            {"name": "n", "label": "N", "type": "integer", "min": -5, "max": -5},
-            {"name": "d", "label": "D", "type": "date", "required": False},
-            {"name": "b", "label": "B", "type": "boolean"},
-            {"name": "c", "label": "C", "type": "choice", "choices": ["甲", 2, 2.5]},
-            {"name": "p", "label": "P", "type": "phone"},
-            {"name": "i", "label": "I", "type": "id_number"},
-        ],
-        [{"name": f"m{i}", "required": i < 10} for i in range(20)],
-        365,
-        attachments_limit=10,
+def test_a_well_formed_spec_of_every_field_type_is_taken_and_checks_forms_by_it() -> None:
+    fields = [
+        {"name": "t", "label": "T", "type": "text", "max_length": 4000, "hint": "说明"},
+        {"name": "n", "label": "N", "type": "integer", "min": -5, "max": -5},
+        {"name": "d", "label": "D", "type": "date", "required": False},
+        {"name": "b", "label": "B", "type": "boolean"},
+        {"name": "c", "label": "C", "type": "choice", "choices": ["甲", 2, 2.5]},
+        {"name": "p", "label": "P", "type": "phone"},
+        {"name": "i", "label": "I", "type": "id_number"},
+    ]
+    # Taken as it is: check_spec raises CaseFormSpecInvalid on any problem, and returns None.
+    assert (
+        check_spec(
+            fields,
+            [{"name": f"m{i}", "required": i < 10} for i in range(20)],
+            365,
+            attachments_limit=10,
+        )
+        is None
     )
-    check_spec(FIELDS, MATERIALS)
+    assert check_spec(FIELDS, MATERIALS) is None
+    # The spec it took is the one forms are then judged by, bounds and types included.
+    good = {"t": " 说明 ", "n": -5, "b": False, "c": 2.5, "p": "13800138000",
+            "i": "330106199003071236"}
+    cleaned = check_form(fields, good)
+    assert cleaned["t"] == "说明" and cleaned["n"] == -5 and cleaned["c"] == 2.5
+    assert "d" not in cleaned or cleaned["d"] is None
+    with pytest.raises(FormInvalid) as caught:
+        check_form(fields, {**good, "n": -4, "c": "2", "b": 0})
+    assert {"n", "c", "b"} <= set(caught.value.details["fields"])
 
 
 async def test_desks_bind_list_unbind_scoped_audited_and_enforced(
@@ -333,7 +347,7 @@ async def test_desks_bind_list_unbind_scoped_audited_and_enforced(
 
     async def agency_sees() -> int:
         # A new timestamp each time: the same signed request twice is refused as a replay.
-        ts = int(time.time()) + next(asked)
+        ts = int(clock.now().timestamp()) + next(asked)
         headers = signed_headers(creds["key"], creds["secret"], "GET", path, b"", ts)
         return (await api.get(path, headers=headers)).status_code
 

@@ -133,7 +133,7 @@ async def test_12345_reply_reopen_within_10_days_and_rate(done_case, settings) -
     rated = await svc.rate(replied, 4)
     assert rated.status == "closed" and rated.rating == 4
 
-    view = open311.request_view(rated, await open311.service_names(), "https://yw.example")
+    view = open311.request_view(rated, await open311.directory(5), "https://yw.example")
     assert view["media_url"] == f"https://yw.example/open311/v2/media/{rated.id}"
     assert view["service_request_id"] == str(rated.id) and view["status"] == "closed"
     assert view["service_name"] == "道路设施" and view["lat"] == 30.25

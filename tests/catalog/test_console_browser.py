@@ -15,9 +15,9 @@ import httpx
 import pytest
 from playwright.async_api import async_playwright, expect
 
+from tests import tools
 from tests.catalog.conftest import PASSWORD, make_operator, manifest
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 ARGS = [
     "--headless",
@@ -32,14 +32,13 @@ ARGS = [
 
 pytestmark = [
     pytest.mark.usefixtures("clean"),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is installed by .ci/run"),
 ]
 
 
 @pytest.fixture
 async def browser() -> AsyncIterator[object]:
     async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        chromium = await pw.chromium.launch(executable_path=str(tools.chromium()), args=ARGS)
         yield chromium
         await chromium.close()
 

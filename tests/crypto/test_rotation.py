@@ -25,7 +25,8 @@ from app.config import Settings
 from app.identity.id_numbers import with_check_digit
 from app.identity.models import Citizen
 from infra import clock
-from infra.pii import PiiVault, mask_id_number, mask_name, mask_phone
+from infra.masking import mask_id_number, mask_name, mask_phone
+from infra.pii import PiiVault
 from tests.journeys import new_person, sign_in
 
 pytestmark = pytest.mark.usefixtures("clean")

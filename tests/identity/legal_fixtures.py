@@ -13,7 +13,8 @@ from app.identity.models import ChannelAccount, Citizen
 from app.identity.sessions import Principal
 from app.identity.uscc import with_check_character
 from infra import clock
-from infra.pii import PiiVault, mask_id_number, mask_name
+from infra.masking import mask_id_number, mask_name
+from infra.pii import PiiVault
 
 REP_ID = with_check_digit("33010619800101001")
 AGENT_ID = with_check_digit("33010219900202002")

@@ -32,13 +32,14 @@ SESSION_STATE = re.compile(
 def test_postgres_connections_use_the_cheap_release_and_other_urls_are_untouched() -> None:
     apps = {"x": {"models": "m", "migrations": "m.migrations"}}
     pg = tortoise_config("postgres://u@127.0.0.1:5432/db", apps)["connections"]["default"]
-    assert pg["engine"] == "tortoise.backends.asyncpg"
+    assert pg["engine"] == "infra.cancel_safe.asyncpg_client"
     assert pg["credentials"]["reset"] is keep_session
     assert pg["credentials"]["database"] == "db" and pg["credentials"]["maxsize"] == "10"
     sized = tortoise_config("postgres://u@h/db?minsize=2&maxsize=4", apps)["connections"]
     assert sized["default"]["credentials"]["maxsize"] == "4"
     lite = tortoise_config("sqlite://:memory:", apps)["connections"]["default"]
-    assert lite == "sqlite://:memory:"
+    assert lite["engine"] == "infra.cancel_safe.sqlite_client"
+    assert lite["credentials"]["file_path"] == ":memory:"
 
 
 async def test_a_transaction_left_open_is_still_rolled_back_on_release(

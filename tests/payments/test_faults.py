@@ -21,11 +21,18 @@ from app.config import Settings
 from infra import clock
 from infra.outbox.models import OutboxEvent
 from payments.errors import RefundExceedsBalance
-from payments.models import Notification, NotificationOutcome, Order, Refund, RefundReview
+from payments.models import (
+    ChannelTrade,
+    Notification,
+    NotificationOutcome,
+    Order,
+    Refund,
+    RefundReview,
+)
 from payments.refunds import Requested
-from tests.journeys import bearer, eventually, verified_resident
+from tests.journeys import bearer, eventually, sign_in, verified_resident
 from tests.payments.test_journey import fees_agency, issue_notice, order_for, wait_paid
-from tests.receivers import receiver
+from tests.receivers import Receiver, receiver
 
 pytestmark = pytest.mark.usefixtures("clean")
 
@@ -73,8 +80,6 @@ async def paying_order(
     hooks_url: str,
 ) -> tuple[str, dict, dict]:
     """A verified resident with a notice order whose payment has started on ``channel``."""
-    from tests.receivers import Receiver
-
     creds = await fees_agency(api, env, Receiver(hooks_url))
     code = await issue_notice(api, creds)
     _, token = await verified_resident(api, sandbox, channel)
@@ -272,6 +277,56 @@ async def test_reconciliation_finds_and_settles_a_payment_whose_notification_was
         await eventually(lambda: _hooks_at_least(hooks, 2))
 
 
+async def test_reconciliation_reports_what_the_wechat_bill_disagrees_on(
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str], services: Any
+) -> None:
+    async def paid_order() -> tuple[dict, str]:
+        token, order, params = await paying_order(api, sandbox, env, "wechat", hooks.url)
+        prepay = params["package"].removeprefix("prepay_id=")
+        await sandbox.post("/sandbox/wechat/payments", json={"prepay_id": prepay})
+        await wait_paid(api, token, order["id"])
+        return order, prepay
+
+    async def bill_fault(order_no: str, **fault: object) -> None:
+        body = {"out_trade_no": order_no, **fault}
+        r = await sandbox.post("/sandbox/wechat/bill-faults", json=body)
+        assert r.status_code == 200, r.text
+
+    with receiver() as hooks:
+        matched, _ = await paid_order()
+        omitted, _ = await paid_order()
+        await bill_fault(omitted["id"], omit=True)  # paid at WeChat, left out of its bill
+        short, _ = await paid_order()
+        await bill_fault(short["id"], total_fee=11_999)  # billed one fen short
+        # Closed here, but paid at WeChat in a race with the close; its notification lost.
+        _, closed, params = await paying_order(api, sandbox, env, "wechat", hooks.url)
+        closed_order = await Order.get(order_no=closed["id"])
+        assert await services.settlement.close(closed_order, reason="abandoned")
+        r = await sandbox.post(
+            "/sandbox/wechat/payments",
+            json={
+                "prepay_id": params["package"].removeprefix("prepay_id="),
+                "force": True,
+                "notify": False,
+            },
+        )
+        assert r.status_code == 201, r.text
+
+        ours = {matched["id"], omitted["id"], short["id"], closed["id"]}
+        report = await services.reconciler.run("wechat", clock.shanghai_date())
+        found = {(f.order_no, f.kind, f.fixed) for f in report.findings if f.order_no in ours}
+        assert found == {
+            (omitted["id"], "missing_at_channel", False),
+            (short["id"], "amount_mismatch", False),
+            (closed["id"], "status_mismatch", True),  # its money queued for refund review
+        }
+        assert report.matched == 1
+        [review] = await RefundReview.filter(order_id=closed_order.id)
+        assert review.reason == "PAID_AFTER_CLOSE" and review.amount_fen == 12000
+        assert (await Order.get(id=closed_order.id)).status == "CLOSED"
+        assert (await Order.get(order_no=short["id"])).status == "PAID"  # reported, not changed
+
+
 async def _hooks_at_least(hooks: Any, n: int) -> bool:
     return len(hooks.received) >= n
 
@@ -397,25 +452,133 @@ async def test_expired_orders_are_closed_here_and_at_the_channel(
         assert fresh["id"] != order["id"] and fresh["status"] == "CREATED"
 
 
-async def test_switching_channel_closes_the_first_trade(
+async def paying_on_wechat_with_alipay_at_hand(
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str], hooks: Receiver
+) -> tuple[str, dict, str, str]:
+    """One person signed in on WeChat (face-verified) and on Alipay, one citizen with two
+    channel accounts, whose notice order started paying on WeChat.
+    Answers (token, order, its payments URL, the WeChat prepay_id)."""
+    creds = await fees_agency(api, env, hooks)
+    who, token = await verified_resident(api, sandbox, "wechat")
+    alipay = await sign_in(api, sandbox, "alipay", who["alipay"]["user_id"])
+    me = (await api.get("/api/v1/me", headers=bearer(token))).json()
+    assert alipay["citizen"]["id"] == me["id"]
+    order = await order_for(api, token, await issue_notice(api, creds))
+    pay = f"/api/v1/orders/{order['id']}/payments"
+    r = await api.post(pay, json={"channel": "wechat"}, headers=bearer(token))
+    assert r.status_code == 200, r.text
+    return token, order, pay, r.json()["channel_params"]["package"].removeprefix("prepay_id=")
+
+
+async def open_trades(order_no: str) -> dict[str, ChannelTrade]:
+    order = await Order.get(order_no=order_no)
+    return {t.channel: t for t in await ChannelTrade.filter(order_id=order.id)}
+
+
+async def test_switching_channel_closes_the_first_trade_before_the_second_exists(
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str]
+) -> None:
+    with receiver() as hooks:
+        token, order, pay, prepay = await paying_on_wechat_with_alipay_at_hand(
+            api, sandbox, env, hooks
+        )
+        r = await api.post(pay, json={"channel": "alipay"}, headers=bearer(token))
+        assert r.status_code == 200, r.text
+        trade_no = r.json()["channel_params"]["trade_no"]
+        trades = await open_trades(order["id"])
+        # The WeChat trade was closed (here and at WeChat) before the Alipay one was opened.
+        assert trades["wechat"].closed_at is not None and trades["alipay"].closed_at is None
+        assert trades["wechat"].closed_at <= trades["alipay"].started_at
+        refused = await sandbox.post("/sandbox/wechat/payments", json={"prepay_id": prepay})
+        assert refused.status_code == 409 and "CLOSED" in refused.json()["message"]
+
+        await sandbox.post("/sandbox/alipay/payments", json={"trade_no": trade_no})
+        paid = await wait_paid(api, token, order["id"])
+        assert paid["channel"] == "alipay"
+        # A payment that raced WeChat's close arrives late: kept for refund review, never
+        # a second settlement of the order.
+        late = await sandbox.post(
+            "/sandbox/wechat/payments", json={"prepay_id": prepay, "force": True}
+        )
+        assert late.status_code == 201, late.text
+        db_order = await Order.get(order_no=order["id"])
+        review = await eventually(lambda: RefundReview.filter(order_id=db_order.id).first())
+        assert review.channel == "wechat" and review.reason == "SECOND_PAYMENT"
+        assert review.channel_trade_no == late.json()["transaction_id"]
+        assert review.amount_fen == db_order.amount_fen == 12000
+        db_order = await Order.get(id=db_order.id)
+        assert db_order.status == "PAID" and db_order.channel == "alipay"
+        assert await OutboxEvent.filter(kind="order.paid").count() == 1
+
+
+async def test_a_first_trade_paid_during_the_switch_settles_the_order_and_opens_no_second(
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str]
+) -> None:
+    with receiver() as hooks:
+        token, order, pay, prepay = await paying_on_wechat_with_alipay_at_hand(
+            api, sandbox, env, hooks
+        )
+        # Paid at WeChat, its notification not yet here, while the resident switches.
+        r = await sandbox.post(
+            "/sandbox/wechat/payments", json={"prepay_id": prepay, "notify": False}
+        )
+        assert r.status_code == 201, r.text
+        r = await api.post(pay, json={"channel": "alipay"}, headers=bearer(token))
+        assert r.status_code == 409 and r.json()["code"] == "ALREADY_PAID"
+        assert set(await open_trades(order["id"])) == {"wechat"}  # no Alipay trade exists
+        paid = await wait_paid(api, token, order["id"])
+        assert paid["channel"] == "wechat"
+        assert await OutboxEvent.filter(kind="order.paid").count() == 1
+
+
+async def test_another_residents_order_looks_like_no_order_and_unlinked_channels_are_refused(
     api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str]
 ) -> None:
     with receiver() as hooks:
         token, order, wechat_params = await paying_order(api, sandbox, env, "wechat", hooks.url)
-        r = await api.post(
-            f"/api/v1/orders/{order['id']}/payments",
-            json={"channel": "alipay"},
-            headers=bearer(token),
-        )
-        assert r.status_code == 422 and r.json()["code"] == "CHANNEL_ACCOUNT_MISSING"
-        r = await api.post(
-            f"/api/v1/orders/{order['id']}/payments", json={"channel": "app"}, headers=bearer(token)
-        )
-        assert r.status_code == 422
-        # Other person's order id looks like no order at all.
+        assert wechat_params["package"].startswith("prepay_id=")
+        for channel in ("alipay", "app"):  # this resident never signed in there
+            r = await api.post(
+                f"/api/v1/orders/{order['id']}/payments",
+                json={"channel": channel},
+                headers=bearer(token),
+            )
+            assert r.status_code == 422 and r.json()["code"] == "CHANNEL_ACCOUNT_MISSING"
         _, other = await verified_resident(
             api, sandbox, "app", id_number="330102198511224569", name="李四"
         )
         r = await api.get(f"/api/v1/orders/{order['id']}", headers=bearer(other))
         assert r.status_code == 404 and r.json()["code"] == "ORDER_NOT_FOUND"
-        assert wechat_params["package"].startswith("prepay_id=")
+        assert set(await open_trades(order["id"])) == {"wechat"}
+
+
+async def test_an_agency_answering_500_twice_then_200_gets_the_payment_once_under_one_delivery_id(
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str]
+) -> None:
+    with receiver() as hooks:
+        hooks.statuses = [500, 500, 200]
+        token, order, params = await paying_order(api, sandbox, env, "wechat", hooks.url)
+        prepay = params["package"].removeprefix("prepay_id=")
+        await sandbox.post("/sandbox/wechat/payments", json={"prepay_id": prepay})
+        await wait_paid(api, token, order["id"])
+        for failures in (1, 2):
+            await eventually(lambda n=failures: _hooks_at_least(hooks, n))
+            event = await eventually(
+                lambda n=failures: OutboxEvent.filter(kind="agency.webhook", attempts=n).first()
+            )
+            assert event.status == "pending" and "500" in (event.last_error or ""), event
+            # The backoff has passed: the worker's sweep retries it.
+            await OutboxEvent.filter(id=event.id).update(next_attempt_at=clock.now())
+        await eventually(lambda: _hooks_at_least(hooks, 3))
+        delivered = await eventually(
+            lambda: OutboxEvent.filter(kind="agency.webhook", status="delivered").first()
+        )
+        assert delivered.attempts == 3
+        await asyncio.sleep(1.5)  # two more sweeps: nothing is sent after the 200
+        assert len(hooks.received) == 3
+        assert {r.headers["x-yiwang-delivery"] for r in hooks.received} == {
+            f"yw-evt-{delivered.id}"
+        }
+        assert len({r.body for r in hooks.received}) == 1
+        assert json.loads(hooks.received[0].body)["data"]["order_no"] == order["id"]
+        assert await OutboxEvent.filter(kind="agency.webhook").count() == 1

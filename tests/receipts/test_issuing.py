@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import subprocess
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
@@ -24,6 +26,7 @@ from infra import outbox
 from infra.national import Sm2PrivateKey, generate_sm2_private
 from infra.outbox.models import DELIVERED, OutboxEvent
 from infra.pii import PiiVault
+from tests import tools
 from tests.receipts.helpers import Line, new_citizen, paid_order, refunded
 
 pytestmark = pytest.mark.usefixtures("clean")
@@ -43,8 +46,20 @@ def handlers(receipts: Receipts) -> dict:
     return {"receipt.issue": receipts.on_issue, "receipt.red_letter": receipts.on_red_letter}
 
 
+def page_image(pdf: bytes, workdir: Path) -> Image.Image:
+    """The PDF's first page as a 150 dpi image, rendered by poppler's pdftoppm."""
+    (workdir / "receipt.pdf").write_bytes(pdf)
+    subprocess.run(
+        [tools.program("pdftoppm"), "-r", "150", "-png", "-singlefile", "receipt.pdf", "page"],
+        cwd=workdir,
+        check=True,
+        capture_output=True,
+    )
+    return Image.open(workdir / "page.png")
+
+
 async def test_paid_order_gets_one_rendered_receipt_even_when_the_event_repeats(
-    receipts: Receipts, vault: PiiVault
+    receipts: Receipts, vault: PiiVault, tmp_path: Path
 ) -> None:
     citizen = await new_citizen()
     lines = (Line("330106-KS-01", "驾驶人考试费", 2, 5000), Line("330106-GB-02", "工本费", 1, 2345))
@@ -77,6 +92,10 @@ async def test_paid_order_gets_one_rendered_receipt_even_when_the_event_repeats(
     assert (await receipts.verifier.scanned(decoded[0].text))["status"] == "genuine"
 
     pdf = await storage.load(vault, receipt, "pdf")
+    # The printed QR: the PDF's page rendered to an image (poppler) and scanned like a phone.
+    [printed] = zxingcpp.read_barcodes(page_image(pdf, tmp_path))
+    assert printed.format == zxingcpp.BarcodeFormat.QRCode
+    assert printed.text == decoded[0].text == receipts.qr_text(receipt)
     text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert uppercase(12345) == "壹佰贰拾叁元肆角伍分"
     assert "壹佰贰拾叁元肆角伍分" in text
@@ -256,7 +275,9 @@ async def test_ed25519_receipts_keep_verifying_after_the_move_to_sm2(
     receipts: Receipts, vault: PiiVault, settings: Settings
 ) -> None:
     assert settings.crypto is not None
-    before = replace(settings, crypto=replace(settings.crypto, suite="international"))
+    before = settings.model_copy(
+        update={"crypto": replace(settings.crypto, suite="international")}
+    )
     international = build_receipts(vault, before, receipts.redis)
     citizen = await new_citizen()
     old_order, _ = await paid_order(vault, citizen.id, emit=False)

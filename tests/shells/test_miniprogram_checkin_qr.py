@@ -10,23 +10,24 @@ says it is no longer active, and a download on its own names the server's 409 co
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
+from infra import clock
+from tests import tools
 from tests.shells.conftest import Demo
 
 MINIPROGRAM = Path(__file__).resolve().parents[2] / "miniprogram"
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("node") is None or not (MINIPROGRAM / "node_modules").exists(),
-    reason=".ci/run installs node and the node packages",
-)
+
+
+@pytest.fixture(autouse=True)
+def _node_packages() -> None:
+    tools.node_packages()
 
 
 def book_a_hall_slot(demo: Demo, user: str) -> tuple[str, dict]:
@@ -37,7 +38,7 @@ def book_a_hall_slot(demo: Demo, user: str) -> tuple[str, dict]:
         assert r.status_code == 201, r.text
         auth = {"Authorization": "Bearer " + r.json()["token"]}
         # The day after tomorrow: tomorrow's slots close at 15:00 today.
-        day = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=2)).date().isoformat()
+        day = (clock.shanghai_date() + timedelta(days=2)).isoformat()
         r = api.get("/api/v1/institutions", params={"kind": "hall", "region": "330100"})
         assert r.status_code == 200, r.text
         for institution in r.json()["institutions"]:

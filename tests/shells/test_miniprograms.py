@@ -6,26 +6,19 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from app.errors import DomainError
 from app.http.errors import SANIC_CODES
 from payments.errors import PaymentError
+from tests import tools
 
 ROOT = Path(__file__).resolve().parents[2]
 MINIPROGRAM = ROOT / "miniprogram"
 YIWANG = Path(sys.executable).with_name("yiwang")
-NPM = shutil.which("npm")
 
-needs_node = pytest.mark.skipif(
-    NPM is None or not (MINIPROGRAM / "node_modules").exists(),
-    reason=".ci/run installs node packages (npm ci in miniprogram/)",
-)
 
 
 def every_code() -> set[str]:
@@ -49,10 +42,14 @@ def test_every_api_error_code_has_a_chinese_message() -> None:
     assert all(re.search(r"[\u4e00-\u9fff]", text) for text in messages.values())
 
 
-@needs_node
 def test_node_suite_passes() -> None:
     done = subprocess.run(
-        [NPM, "test"], cwd=MINIPROGRAM, capture_output=True, text=True, timeout=300, check=False
+        [tools.program("npm"), "test"],
+        cwd=tools.node_packages(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     summary = "\n".join(done.stdout.splitlines()[-12:])
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
@@ -60,8 +57,8 @@ def test_node_suite_passes() -> None:
     assert int(re.search(r"^# pass (\d+)$", done.stdout, re.M).group(1)) >= 20, summary
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is installed by .ci/run")
 def test_the_build_command_writes_an_uploadable_package(tmp_path: Path) -> None:
+    tools.program("node")
     for channel, project in (("wechat", "project.config.json"), ("alipay", "mini.project.json")):
         out = tmp_path / channel
         done = subprocess.run(
@@ -97,8 +94,8 @@ def test_the_build_command_writes_an_uploadable_package(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is installed by .ci/run")
 def test_a_prod_build_refuses_plain_http(tmp_path: Path) -> None:
+    tools.program("node")
     done = subprocess.run(
         [
             "node",

@@ -16,7 +16,7 @@ import {
   violationRows,
   waitForReceipt,
 } from "./core/logic.js";
-import { upcomingDates, yuanLabel } from "./core/format.js";
+import { datesAfter, yuanLabel } from "./core/format.js";
 import { residentMessage } from "./core/errors.js";
 
 function esc(value) {
@@ -154,9 +154,11 @@ async function appointments(main, ctx) {
 }
 
 async function institution(main, ctx) {
-  const dates = upcomingDates(Date.now(), 7);
-  const date = ctx.route.params.get("date") || dates[0].date;
-  const answer = await ctx.api.slots(ctx.route.arg, date);
+  // Without a chosen date the server answers the first day with a bookable slot: in the
+  // evening, tomorrow's booking has closed and the page must not open on it.
+  const answer = await ctx.api.slots(ctx.route.arg, ctx.route.params.get("date") || undefined);
+  const date = answer.date;
+  const dates = datesAfter(answer.today, 7);
   ctx.setTitle(answer.institution.name);
   const rows = slotRows(answer);
   main.innerHTML =

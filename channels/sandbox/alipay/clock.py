@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from channels.sandbox import clock as sandbox_clock
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WIRE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 def now() -> datetime:
-    return datetime.now(SHANGHAI)
+    return sandbox_clock.now().astimezone(SHANGHAI)
 
 
 def wire(moment: datetime) -> str:

@@ -11,6 +11,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, JSONResponse, json, text
 from sanic.response import html as html_response
 
+from channels.sandbox import clock
 from channels.sandbox.provincial import bills
 from channels.sandbox.provincial import payments as money
 from channels.sandbox.provincial.http import error, invalid, json_object, signed
@@ -99,7 +100,7 @@ def new_order(request: Request, body: dict[str, Any]) -> CashierOrder | JSONResp
     return_url = body.get("return_url")
     if return_url is not None and not isinstance(return_url, str):
         return invalid("return_url must be a string")
-    now = datetime.now(UTC)
+    now = clock.now()
     return CashierOrder(
         order_no=state_of(request).next_no("ZLB"),
         out_trade_no=out_trade_no,

@@ -6,10 +6,9 @@ drives it through the control API or a browser presses the pay button.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sanic import Sanic
 
+from channels.sandbox import clock
 from channels.sandbox.provincial import notify
 from channels.sandbox.provincial.state import CashierOrder, ProvincialState, Refund
 
@@ -38,7 +37,7 @@ def pay(
     if order.status not in ("CREATED", "CLOSED"):
         raise CashierError("ORDER_ALREADY_PAID", "the order is already paid")
     order.status = "PAID"
-    order.paid_at = datetime.now(UTC).replace(microsecond=0)
+    order.paid_at = clock.now().replace(microsecond=0)
     if notify_merchant:
         notify.deliver(
             app,
@@ -81,7 +80,7 @@ def refund(
         refund_fen=refund_fen,
         reason=reason,
         notify_url=notify_url or order.notify_url,
-        refunded_at=datetime.now(UTC).replace(microsecond=0),
+        refunded_at=clock.now().replace(microsecond=0),
     )
     state.refunds[out_refund_no] = created
     order.refunded_fen += refund_fen

@@ -9,9 +9,10 @@ from __future__ import annotations
 import itertools
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
+from channels.sandbox import clock
 from channels.sandbox.provincial.signing import NonceBook
 
 OrderStatus = Literal["CREATED", "PAID", "CLOSED", "REFUNDED", "PARTIALLY_REFUNDED"]
@@ -81,7 +82,7 @@ class ProvincialState:
 
     def next_no(self, prefix: str) -> str:
         """Province-style numbers: prefix, UTC date, serial, a random tail (unguessable)."""
-        day = datetime.now(UTC).strftime("%Y%m%d")
+        day = clock.now().strftime("%Y%m%d")
         return f"{prefix}{day}{next(self._serial):08d}{secrets.randbelow(10_000):04d}"
 
     def order(
@@ -97,7 +98,7 @@ class ProvincialState:
             else self.by_out_trade_no.get(out_trade_no or "")
         )
         if found is not None:
-            found.expire_if_due(now or datetime.now(UTC))
+            found.expire_if_due(now or clock.now())
         return found
 
     def add_order(self, order: CashierOrder) -> None:

@@ -63,7 +63,9 @@ def _shanghai_day(moment: datetime | None) -> date | None:
     return moment.astimezone(SHANGHAI).date() if moment is not None else None
 
 
-def _order_part(trade: Trade, appid: str, mch_id: str, at: datetime, status: str) -> list[str]:
+def _order_part(
+    trade: Trade, appid: str, mch_id: str, at: datetime, status: str, fee: int | None = None
+) -> list[str]:
     return [
         at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
         appid,
@@ -77,17 +79,21 @@ def _order_part(trade: Trade, appid: str, mch_id: str, at: datetime, status: str
         status,
         "OTHERS",
         "CNY",
-        yuan(trade.total_fee),
+        yuan(trade.total_fee if fee is None else fee),
         "0.00",
     ]
 
 
+def _billed_fee(trade: Trade) -> int:
+    return trade.total_fee if trade.billed_fee is None else trade.billed_fee
+
+
 def _payment_row(trade: Trade, appid: str, mch_id: str, bill_type: str) -> list[str]:
     assert trade.paid_at is not None
-    row = _order_part(trade, appid, mch_id, trade.paid_at, "SUCCESS")
+    row = _order_part(trade, appid, mch_id, trade.paid_at, "SUCCESS", _billed_fee(trade))
     if bill_type == "ALL":
         row += ["0", "0", "0.00", "0.00", "", ""]
-    tail = [_text(trade.body), "", "0.00", "0.60%", yuan(trade.total_fee)]
+    tail = [_text(trade.body), "", "0.00", "0.60%", yuan(_billed_fee(trade))]
     if bill_type == "ALL":
         tail.append("0.00")
     return [*row, *tail, ""]
@@ -122,10 +128,11 @@ def render_bill(
     rows: list[tuple[datetime, list[str]]] = []
     paid_fen = refunded_fen = orders = 0
     for trade in state.trades.values():
-        if bill_type in ("ALL", "SUCCESS") and _shanghai_day(trade.paid_at) == day:
+        paid_that_day = _shanghai_day(trade.paid_at) == day
+        if bill_type in ("ALL", "SUCCESS") and paid_that_day and trade.billed:
             assert trade.paid_at is not None
             rows.append((trade.paid_at, _payment_row(trade, appid, mch_id, bill_type)))
-            paid_fen += trade.total_fee
+            paid_fen += _billed_fee(trade)
             orders += 1
         if bill_type in ("ALL", "REFUND"):
             for refund in trade.refunds.values():

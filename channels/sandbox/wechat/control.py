@@ -58,17 +58,19 @@ async def person_pays(request: Request) -> JSONResponse:
         return bad_request("prepay_id is required")
     notify = body.get("notify", True)
     copies = body.get("copies", 1)
-    if not isinstance(notify, bool):
-        return bad_request("notify must be true or false")
+    # force pays a CLOSED trade: a payment that raced the merchant's close (tests only).
+    force = body.get("force", False)
+    if not isinstance(notify, bool) or not isinstance(force, bool):
+        return bad_request("notify and force must be true or false")
     if not isinstance(copies, int) or isinstance(copies, bool) or not 1 <= copies <= MAX_COPIES:
         return bad_request(f"copies must be an integer from 1 to {MAX_COPIES}")
     trade = _state(request).by_prepay_id.get(body["prepay_id"])
     if trade is None:
         return not_found("no such prepay_id")
     now = now_shanghai()
-    if trade.state != "NOTPAY":
+    if trade.state != "NOTPAY" and not (force and trade.state == "CLOSED"):
         return conflict(f"the trade is {trade.state}, it cannot be paid")
-    if trade_expired(trade, now):
+    if trade_expired(trade, now) and not force:
         return conflict("the trade has expired")
     trade.state = "SUCCESS"
     trade.paid_at = now
@@ -86,6 +88,26 @@ async def person_pays(request: Request) -> JSONResponse:
         },
         status=201,
     )
+
+
+@bp.post("/bill-faults")
+async def bill_fault(request: Request) -> JSONResponse:
+    """Make the daily bill wrong about one paid trade: leave it out (``omit``) or show
+    another amount (``total_fee``), so reconciliation can be tested against a faulty bill."""
+    body = json_body(request)
+    if body is None or not isinstance(body.get("out_trade_no"), str):
+        return bad_request("out_trade_no is required")
+    omit, fee = body.get("omit", False), body.get("total_fee")
+    if not isinstance(omit, bool):
+        return bad_request("omit must be true or false")
+    if fee is not None and (not isinstance(fee, int) or isinstance(fee, bool) or fee < 0):
+        return bad_request("total_fee must be a whole number of fen")
+    trade = _state(request).trades.get(body["out_trade_no"])
+    if trade is None:
+        return not_found("no such out_trade_no")
+    trade.billed = not omit
+    trade.billed_fee = fee
+    return json({"out_trade_no": trade.out_trade_no, "billed": trade.billed, "total_fee": fee})
 
 
 @bp.get("/notifications")

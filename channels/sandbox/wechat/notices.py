@@ -6,10 +6,10 @@ retrying notifier on WeChat's published schedule.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 
 from sanic import Sanic
 
+from channels.sandbox import clock
 from channels.sandbox.notifier import WECHAT_RETRY_SECONDS
 from channels.sandbox.wechat.signing import encrypt_req_info, nonce, parse_xml, signed_xml, to_xml
 from channels.sandbox.wechat.state import Refund, Trade
@@ -108,7 +108,7 @@ def schedule_refund_completion(app: Sanic, trade: Trade, refund: Refund) -> None
     async def complete() -> None:
         await asyncio.sleep(REFUND_COMPLETION_SECONDS * app.ctx.config.time_scale)
         refund.status = "SUCCESS"
-        refund.success_at = datetime.now(trade.created_at.tzinfo)
+        refund.success_at = clock.now().astimezone(trade.created_at.tzinfo)
         if refund.notify_url:
             app.ctx.notifier.send(
                 key=refund_key(refund.out_refund_no),

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, text
 
+from channels.sandbox import clock
 from channels.sandbox.wechat.bill import render_bill
 from channels.sandbox.wechat.notices import SHANGHAI_TIME_FORMAT, schedule_refund_completion
 from channels.sandbox.wechat.signing import nonce, parse_xml, signature_ok, signed_xml, to_xml
@@ -36,7 +37,7 @@ class PayError(Exception):
 
 
 def now_shanghai() -> datetime:
-    return datetime.now(SHANGHAI).replace(microsecond=0)
+    return clock.now().astimezone(SHANGHAI).replace(microsecond=0)
 
 
 def xml_response(body: str) -> HTTPResponse:

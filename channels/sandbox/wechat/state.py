@@ -63,6 +63,10 @@ class Trade:
     transaction_id: str | None = None
     paid_at: datetime | None = None
     refunds: dict[str, Refund] = field(default_factory=dict)
+    # A bill fault set by a test (POST /sandbox/wechat/bill-faults): the daily bill leaves the
+    # payment out, or shows another amount, as a channel's bill sometimes does.
+    billed: bool = True
+    billed_fee: int | None = None
 
     def refunded_fen(self) -> int:
         return sum(r.refund_fee for r in self.refunds.values())

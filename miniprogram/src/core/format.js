@@ -58,6 +58,13 @@ export function upcomingDates(nowMs, count) {
   return out;
 }
 
+// The date tabs after the server's business day (a slots answer's `today`), so a phone whose
+// clock is off, or a server set to another hour for tests, still shows the right days.
+export function datesAfter(today, count) {
+  const noon = Date.parse(today + "T12:00:00+08:00");
+  return upcomingDates(Number.isNaN(noon) ? Date.now() : noon, count);
+}
+
 export function stars(level) {
   const n = Math.max(0, Math.min(5, Number(level) || 0));
   return "★★★★★".slice(0, n) + "☆☆☆☆☆".slice(0, 5 - n);

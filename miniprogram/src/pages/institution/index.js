@@ -1,5 +1,5 @@
 import { residentMessage } from "../../core/errors.js";
-import { upcomingDates } from "../../core/format.js";
+import { datesAfter } from "../../core/format.js";
 import { bookingRefusal, pay, slotRows } from "../../core/logic.js";
 import { host } from "../../host.js";
 import { api, ensureSignedIn } from "../../session.js";
@@ -7,14 +7,21 @@ import { api, ensureSignedIn } from "../../session.js";
 Page({
   data: { id: "", name: "", dates: [], date: "", slots: [], error: "", notice: "" },
   onLoad: function (query) {
-    const dates = upcomingDates(Date.now(), 7);
-    this.setData({ id: query.id, dates: dates });
-    return this.load(query.date || dates[0].date);
+    this.setData({ id: query.id });
+    // Without a date the server answers the first day with a bookable slot: in the evening,
+    // tomorrow's booking has closed and the page must not open on it.
+    return this.load(query.date);
   },
   load: async function (date) {
     try {
       const answer = await api.slots(this.data.id, date);
-      this.setData({ date: date, name: answer.institution.name, slots: slotRows(answer), error: "" });
+      this.setData({
+        date: answer.date,
+        dates: datesAfter(answer.today, 7),
+        name: answer.institution.name,
+        slots: slotRows(answer),
+        error: "",
+      });
     } catch (error) {
       this.setData({ date: date, error: residentMessage(error) });
     }
