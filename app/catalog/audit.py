@@ -154,15 +154,7 @@ async def record(
 
 
 def entry_dict(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "at": entry.at.isoformat(),
-        "operator": entry.operator_name,
-        "action": entry.action,
-        "subject_type": entry.subject_type,
-        "subject_id": entry.subject_id,
-        "department": entry.department_code,
-        "before": entry.before,
-        "after": entry.after,
-        "reason": entry.reason,
-    }
+    shown = content_of(entry)
+    operator = shown.pop("operator_name")
+    shown.pop("operator_id")
+    return {"id": entry.id, **shown, "at": entry.at.isoformat(), "operator": operator}

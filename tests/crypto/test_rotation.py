@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -43,6 +44,28 @@ def id_number(n: int) -> str:
     return with_check_digit(f"330106{19800101 + n // 1000:08d}{n % 1000:03d}")
 
 
+def legacy_citizen(
+    vault: PiiVault, number: str, name: str, phone: str | None, now: datetime
+) -> Citizen:
+    sealed_phone = {
+        "phone_enc": vault.encrypt("phone", phone),
+        "phone_hash": vault.lookup_hash("phone", phone),
+        "phone_masked": mask_phone(phone),
+    }
+    return Citizen(
+        id=uuid.uuid4(),
+        verified=True,
+        name_enc=vault.encrypt("name", name),
+        name_masked=mask_name(name),
+        id_number_enc=vault.encrypt("id_number", number),
+        id_number_hash=vault.lookup_hash("id_number", number),
+        id_number_masked=mask_id_number(number),
+        created_at=now,
+        verified_at=now,
+        **(sealed_phone if phone else {}),
+    )
+
+
 async def seed_legacy_citizens(
     vault: PiiVault, count: int, *, start: int = 0
 ) -> dict[str, uuid.UUID]:
@@ -50,25 +73,9 @@ async def seed_legacy_citizens(
     now = clock.now()
     rows, ids = [], {}
     for n in range(start, start + count):
-        number, name, phone = id_number(n), f"居民{n}", f"139{n:08d}"
-        citizen_id = uuid.uuid4()
-        ids[number] = citizen_id
-        rows.append(
-            Citizen(
-                id=citizen_id,
-                verified=True,
-                name_enc=vault.encrypt("name", name),
-                name_masked=mask_name(name),
-                id_number_enc=vault.encrypt("id_number", number),
-                id_number_hash=vault.lookup_hash("id_number", number),
-                id_number_masked=mask_id_number(number),
-                phone_enc=vault.encrypt("phone", phone),
-                phone_hash=vault.lookup_hash("phone", phone),
-                phone_masked=mask_phone(phone),
-                created_at=now,
-                verified_at=now,
-            )
-        )
+        citizen = legacy_citizen(vault, id_number(n), f"居民{n}", f"139{n:08d}", now)
+        ids[id_number(n)] = citizen.id
+        rows.append(citizen)
     for offset in range(0, len(rows), 2000):
         await Citizen.bulk_create(rows[offset : offset + 2000])
     return ids
@@ -236,16 +243,6 @@ async def test_ten_thousand_citizens_rotate_while_the_live_server_finds_resident
 
 
 async def seed_named(vault: PiiVault, number: str, name: str) -> uuid.UUID:
-    now = clock.now()
-    citizen = await Citizen.create(
-        id=uuid.uuid4(),
-        verified=True,
-        name_enc=vault.encrypt("name", name),
-        name_masked=mask_name(name),
-        id_number_enc=vault.encrypt("id_number", number),
-        id_number_hash=vault.lookup_hash("id_number", number),
-        id_number_masked=mask_id_number(number),
-        created_at=now,
-        verified_at=now,
-    )
+    citizen = legacy_citizen(vault, number, name, None, clock.now())
+    await citizen.save(force_create=True)
     return citizen.id
