@@ -132,6 +132,7 @@ async def build_services(settings: Settings) -> Services:
             timedelta(seconds=settings.operator_session_ttl_seconds),
             settings.operator_max_failed_logins,
             timedelta(seconds=settings.operator_lockout_seconds),
+            on_lockout=audit.lockout,
         ),
         notices=Notices(vault),
         orders=orders,

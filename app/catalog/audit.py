@@ -12,9 +12,11 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
 
 from app.catalog.models import AuditEntry
 from app.identity.operators import OperatorPrincipal
@@ -93,6 +95,21 @@ async def checkpoint(ctx: dict[str, Any]) -> None:
     head = await AuditEntry.filter(seq__not_isnull=True).order_by("-seq").first()
     if head is not None:
         log.info("audit chain head seq=%d mac=%s", head.seq, head.mac)
+
+
+async def lockout(operator_id: int, username: str, until: datetime) -> None:
+    """An operator locked out after repeated failed sign-ins, on the record."""
+    async with in_transaction() as tx:
+        await record(
+            None,
+            "operator.lockout",
+            "operator",
+            str(operator_id),
+            department=None,
+            using=tx,
+            after={"username": username, "locked_until": until.isoformat()},
+            reason="too many failed sign-ins",
+        )
 
 
 def content_of(entry: AuditEntry) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import json
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -121,6 +122,8 @@ class OperatorAuth:
     ttl: timedelta
     max_failed: int
     lockout: timedelta
+    # Told of each lockout (the composition root writes it to the audit chain).
+    on_lockout: Callable[[int, str, datetime], Awaitable[None]] | None = None
 
     async def sign_in(self, username: str, password: str) -> tuple[str, OperatorPrincipal]:
         """A token for the operator, or OperatorLoginFailed / OperatorLocked.
@@ -155,6 +158,8 @@ class OperatorAuth:
             await Operator.filter(id=operator_id).update(
                 failed_logins=0, locked_until=now + self.lockout
             )
+            if self.on_lockout is not None:
+                await self.on_lockout(operator_id, op.username, now + self.lockout)
 
     async def resolve(self, token: str) -> OperatorPrincipal:
         token_hash = _hash_token(token)

@@ -3,15 +3,17 @@ operator accounts: argon2id, lockout, sessions kept apart from residents'."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 import redis.asyncio as aioredis
 from tortoise import connections
 
+from app.catalog import audit
 from app.catalog.codes import parse_code
 from app.catalog.items import create_item, retire_item
-from app.catalog.models import ServiceItem
+from app.catalog.models import AuditEntry, ServiceItem
 from app.errors import (
     InvalidItemCode,
     ItemCodeTaken,
@@ -113,12 +115,16 @@ async def test_passwords_are_argon2id_and_five_failures_lock_the_account(
     await make_operator("hz-traffic", "department_operator", ["hz-jj"])
     stored = await Operator.get(username="hz-traffic")
     assert stored.password_hash.startswith("$argon2id$") and PASSWORD not in stored.password_hash
-    auth = _auth(redis)
+    auth = replace(_auth(redis), on_lockout=audit.lockout)
     for _ in range(5):
         with pytest.raises(OperatorLoginFailed):
             await auth.sign_in("hz-traffic", "wrong password!")
     with pytest.raises(OperatorLocked):  # even the right password, while locked
         await auth.sign_in("hz-traffic", PASSWORD)
+    # The lockout is on the audit chain, once.
+    locked = await AuditEntry.filter(action="operator.lockout", subject_id=str(stored.id))
+    assert len(locked) == 1 and locked[0].mac and locked[0].after["username"] == "hz-traffic"
+    assert (await audit.verify_chain())["intact"] is True
     with pytest.raises(OperatorLoginFailed):  # unknown users look like wrong passwords
         await auth.sign_in("nobody", PASSWORD)
     clock.travel(timedelta(minutes=16))
