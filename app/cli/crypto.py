@@ -23,7 +23,6 @@ def _materials(settings: Settings) -> Any:
 
 
 def cmd_crypto(args: argparse.Namespace, settings: Settings) -> None:
-    from app.catalog import audit
     from app.crypto_rotation import Progress, remaining, rotate
     from app.receipts.service import receipt_key_ring
     from app.serving import with_database
@@ -40,7 +39,6 @@ def cmd_crypto(args: argparse.Namespace, settings: Settings) -> None:
         print(json.dumps({"table": table, "rotated": rotated}), flush=True)
 
     progress = Progress(on_batch=report)
-    audit.use_chain_key(settings.crypto_suite.audit_mac_key)
     try:
         asyncio.run(
             with_database(
@@ -94,7 +92,6 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> None:
         if not seq.isdigit() or len(mac) != 64:
             sys.exit("yiwang: --checkpoint is <seq>:<64 hex mac>, from an 'audit chain head' log")
         point = (int(seq), mac)
-    audit.use_chain_key(settings.crypto_suite.audit_mac_key)
     result = asyncio.run(with_database(settings, lambda: audit.verify_chain(point)))
     print(json.dumps(result, ensure_ascii=False))
     if not result["intact"]:
