@@ -224,6 +224,25 @@ class ServiceRules(EnvSection):
     digest_time: ClockTime = "08:30"
 
 
+class AbuseLimits(EnvSection):
+    """Limits against walking codes, flooding and password guessing (docs/hostile-input.md).
+
+    ABUSE_<FIELD> overrides a default: ABUSE_NOTICE_LOOKUPS_PER_MINUTE_CITIZEN=30.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="ABUSE_")
+
+    notice_lookups_per_minute_citizen: PositiveInt = 30
+    notice_lookups_per_minute_client: PositiveInt = 300
+    open311_posts_per_minute_key: PositiveInt = 30
+    open311_posts_per_minute_client: PositiveInt = 20
+    # Operator sign-in: free tries, then a delay doubling per failure up to the ceiling.
+    signin_free_failures: PositiveInt = 3
+    signin_max_delay_seconds: PositiveInt = 300
+    # Failures per account within the hour that raise an alert (log line and counter).
+    signin_alert_failures: PositiveInt = 10
+
+
 class ReceiptKeys(BaseModel):
     """The Ed25519 key that signs receipt QR codes now, and the public keys of retired ones.
 
@@ -374,7 +393,7 @@ class Settings(EnvSection):
     init_only: ClassVar[tuple[str, ...]] = (
         "channels", "demo", "host", "port", "sandbox_port", "workers", "run_sandbox",
         "sandbox_time_scale", "sandbox_credentials_path", "embedded_worker", "embedded_redis",
-        "appointments", "receipt_keys", "service_rules", "var_dir", "crypto",
+        "appointments", "receipt_keys", "service_rules", "var_dir", "abuse", "crypto",
     )  # fmt: skip
 
     database_url: str = Field(description="postgres://…, or run with --demo")
@@ -405,8 +424,6 @@ class Settings(EnvSection):
     login_rate_per_minute: PositiveInt = 30
     catalog_cache_seconds: NonNegativeInt = 600
     operator_session_ttl_seconds: PositiveInt = 8 * 3600
-    operator_max_failed_logins: PositiveInt = 5
-    operator_lockout_seconds: PositiveInt = 15 * 60
     appointments: AppointmentRules = Field(default_factory=AppointmentRules)
     # Violation lookups per minute (anti-enumeration) and the lookup cache's lifetime.
     violation_lookups_per_minute_citizen: PositiveInt = 30
@@ -415,6 +432,7 @@ class Settings(EnvSection):
     receipt_keys: ReceiptKeys = Field(default_factory=ReceiptKeys)
     receipt_verifications_per_minute: PositiveInt = 60
     service_rules: ServiceRules = Field(default_factory=ServiceRules)
+    abuse: AbuseLimits = Field(default_factory=AbuseLimits)
     log_format: Literal["json", "text"] = Field("json", validation_alias="YIWANG_LOG_FORMAT")
     var_dir: Path
     # --- tests only: business time starts at ``clock_start`` (YIWANG_CLOCK_START, an ISO
@@ -539,6 +557,7 @@ def load_settings(
         embedded_redis=demo and not env.get("REDIS_URL"),
         var_dir=var_dir,
         service_rules=ServiceRules.from_env(env),
+        abuse=AbuseLimits.from_env(env),
         receipt_keys=(
             ReceiptKeys.demo(var_dir) if demo else ReceiptKeyVariables.from_env(env).keys()
         ),

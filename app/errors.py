@@ -120,6 +120,11 @@ class RateLimited(DomainError):
     message = "Too many requests. Try again shortly."
 
 
+class SignInThrottled(RateLimited):
+    code = "SIGN_IN_THROTTLED"
+    message = "Too many failed sign-ins: wait before trying again (see Retry-After)."
+
+
 # --------------------------------------------------------------------------- infrastructure
 
 
@@ -169,11 +174,6 @@ class WorkflowConflict(DomainError):
 class OperatorLoginFailed(Unauthenticated):
     code = "OPERATOR_LOGIN_FAILED"
     message = "Wrong username or password."
-
-
-class OperatorLocked(DomainError):
-    code = "OPERATOR_LOCKED"
-    message = "Too many failed sign-ins; the account is locked for a while."
 
 
 # --------------------------------------------------------------------------- violations

@@ -24,6 +24,7 @@ from app.identity.legal_agents import LegalAgents
 from app.identity.legal_registry import LegalRegistry
 from app.identity.operators import OperatorAuth
 from app.identity.sessions import SessionStore
+from app.identity.signin_throttle import SignInThrottle
 from app.ordering import Ordering
 from app.payables import PayableRegistry, PayableSource
 from app.receipts.service import Receipts, build_receipts
@@ -130,9 +131,13 @@ async def build_services(settings: Settings) -> Services:
         operators=OperatorAuth(
             redis,
             timedelta(seconds=settings.operator_session_ttl_seconds),
-            settings.operator_max_failed_logins,
-            timedelta(seconds=settings.operator_lockout_seconds),
-            on_lockout=audit.lockout,
+            SignInThrottle(
+                redis,
+                settings.abuse.signin_free_failures,
+                settings.abuse.signin_max_delay_seconds,
+                settings.abuse.signin_alert_failures,
+                on_alert=audit.signin_alert,
+            ),
         ),
         notices=Notices(vault),
         orders=orders,

@@ -8,7 +8,7 @@ server runs on one Redis, not a Cluster, where keys of one call would need one h
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import redis.asyncio as aioredis
 
@@ -31,6 +31,17 @@ def queue_hits(pipe: aioredis.client.Pipeline, keys: Sequence[str], *, window_se
 def within(counts: Sequence[int | bytes], limits: Sequence[int]) -> bool:
     """True when every count of a :func:`queue_hits` reply is within its limit."""
     return all(int(n) <= limit for n, limit in zip(counts, limits, strict=True))
+
+
+async def allow_each(
+    redis: aioredis.Redis, limits: Mapping[str, int], *, window_seconds: int
+) -> bool:
+    """Count one hit on every key in one round trip; False once any is over its limit."""
+    keys = list(limits)
+    counts = await redis.eval(  # type: ignore[misc]
+        _INCR_WITH_TTL, len(keys), *(f"rl:{k}" for k in keys), str(window_seconds)
+    )
+    return within(counts, [limits[k] for k in keys])
 
 
 async def allow(redis: aioredis.Redis, key: str, *, limit: int, window_seconds: int) -> bool:

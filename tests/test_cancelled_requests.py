@@ -1,4 +1,5 @@
-"""A request cancelled at any point never wedges the server: SQLite demo and PostgreSQL.
+"""A request cancelled at any point never wedges the server: PostgreSQL here, the SQLite
+demo in tests/test_demo_hostile.py (which shares its demo with the contract fuzzing).
 
 Clients that reset their connection (a load balancer's probe, an impatient browser) cancel
 the request's task wherever it is. Here the server is started and, from the moment its port
@@ -9,6 +10,7 @@ database.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import socket
@@ -16,6 +18,7 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -66,34 +69,25 @@ def _answers(api: str) -> None:
             assert client.get("/api/v1/institutions", params={"kind": "hall"}).status_code == 200
 
 
-def _run(command: list[str], env: dict[str, str], home: Path, port: int, seed: int) -> None:
+@contextlib.contextmanager
+def hammered_server(
+    command: list[str], env: dict[str, str], home: Path, port: int, seed: int
+) -> Iterator[Path]:
+    """The server started while requests are reset, and running until the block ends;
+    yields its log."""
     log_path = home / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             sent = _hammer_until(port, log_path, process, random.Random(seed))
             assert sent > 50
-            _answers(f"http://127.0.0.1:{port}")
+            yield log_path
         finally:
             process.terminate()
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
-
-
-def test_the_sqlite_demo_survives_requests_reset_during_startup_and_service(
-    tmp_path: Path,
-) -> None:
-    api_port, sandbox_port = free_port(), free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "YIWANG_VAR_DIR", "YIWANG_SANDBOX_PORT")
-    }
-    command = [sys.executable, "-m", "app", "serve", "--demo", "--port", str(api_port)]
-    command += ["--sandbox-port", str(sandbox_port)]
-    _run(command, env, tmp_path, api_port, seed=14)
 
 
 @pytest.mark.usefixtures("database")
@@ -109,4 +103,5 @@ def test_a_postgresql_server_survives_requests_reset_during_startup_and_service(
         "YIWANG_VAR_DIR": str(tmp_path),
     }
     command = [sys.executable, "-m", "app", "serve", "--workers", "1", "--port", str(api_port)]
-    _run(command, server_env, tmp_path, api_port, seed=15)
+    with hammered_server(command, server_env, tmp_path, api_port, seed=15):
+        _answers(f"http://127.0.0.1:{api_port}")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -97,18 +96,18 @@ async def checkpoint(ctx: dict[str, Any]) -> None:
         log.info("audit chain head seq=%d mac=%s", head.seq, head.mac)
 
 
-async def lockout(operator_id: int, username: str, until: datetime) -> None:
-    """An operator locked out after repeated failed sign-ins, on the record."""
+async def signin_alert(username: str, failures: int, client: str) -> None:
+    """Repeated failed sign-ins on an operator account (the throttle's alert), on the record."""
     async with in_transaction() as tx:
         await record(
             None,
-            "operator.lockout",
+            "operator.signin_alert",
             "operator",
-            str(operator_id),
+            username,
             department=None,
             using=tx,
-            after={"username": username, "locked_until": until.isoformat()},
-            reason="too many failed sign-ins",
+            after={"failures_within_the_hour": failures, "last_client": client},
+            reason="repeated failed sign-ins",
         )
 
 

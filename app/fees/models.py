@@ -69,14 +69,3 @@ class NoticeLine(Model):
 
     class Meta:
         table = "payment_notice_line"
-
-
-class PaymentCodeSerial(Model):
-    """The next 8-digit serial per (region, year, kind): codes are dense and never reused."""
-
-    id = fields.BigIntField(primary_key=True)
-    prefix = fields.CharField(max_length=11, unique=True)
-    next_serial = fields.IntField()
-
-    class Meta:
-        table = "payment_code_serial"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,7 +24,7 @@ from app.errors import (
     NotVerified,
 )
 from app.fees import payment_codes
-from app.fees.models import FeeItem, NoticeLine, PaymentCodeSerial, PaymentNotice
+from app.fees.models import FeeItem, NoticeLine, PaymentNotice
 from app.fees.states import NoticeStatus, notice_may_move
 from app.identity.id_numbers import normalise_id_number
 from app.identity.models import Citizen
@@ -52,25 +53,14 @@ class NoticeInput:
     notice_no: str | None = None
 
 
-async def _next_serial(tx: BaseDBAsyncClient, prefix: str) -> int:
-    row = await PaymentCodeSerial.filter(prefix=prefix).using_db(tx).select_for_update().first()
-    if row is None:
-        try:
-            async with tx._in_transaction() as savepoint:
-                await PaymentCodeSerial.create(prefix=prefix, next_serial=2, using_db=savepoint)
-            return 1
-        except IntegrityError:
-            row = (
-                await PaymentCodeSerial.filter(prefix=prefix).using_db(tx).select_for_update().get()
-            )
-    updated = (
-        await PaymentCodeSerial.filter(id=row.id, next_serial=row.next_serial)
-        .using_db(tx)
-        .update(next_serial=row.next_serial + 1)
-    )
-    if updated != 1:
-        raise IntegrityError("payment code serial moved underneath us")
-    return row.next_serial
+# A collision with an existing code is one in 10**8 per notice of the same prefix; a handful of
+# draws never all collide unless the prefix is nearly full.
+SERIAL_DRAWS = 8
+
+
+def _random_serial() -> int:
+    """A serial nobody can guess from another code: walking codes finds nothing."""
+    return secrets.randbelow(10**8 - 1) + 1
 
 
 def _check_line(item: FeeItem | None, line: NoticeLineInput, index: int) -> None:
@@ -124,39 +114,56 @@ class Notices:
         region = agency.region_code or "330000"
         kind = items[data.lines[0].item_code].kind_code
         year = clock.shanghai_date().year
-        try:
-            async with in_transaction() as tx:
-                serial = await _next_serial(tx, f"{region}{year % 100:02d}{kind}")
-                notice = await PaymentNotice.create(
-                    payment_code=payment_codes.compose(region, year, kind, serial),
-                    agency_id=agency.id,
-                    notice_no=data.notice_no,
-                    payer_name_enc=self.vault.encrypt("name", data.payer_name.strip()),
-                    payer_name_masked=mask_name(data.payer_name.strip()),
-                    payer_id_number_enc=self.vault.encrypt("id_number", id_number),
-                    payer_id_number_hash=self.vault.lookup_hash("id_number", id_number),
-                    payer_id_number_masked=mask_id_number(id_number),
-                    total_fen=sum(line.amount_fen for line in data.lines),
-                    due_date=data.due_date,
-                    status=NoticeStatus.UNPAID.value,
-                    created_at=clock.now(),
+        for _ in range(SERIAL_DRAWS):
+            code = payment_codes.compose(region, year, kind, _random_serial())
+            try:
+                return await self._create(agency, data, code, id_number, items)
+            except IntegrityError:
+                if data.notice_no:  # the same notice_no raced in concurrently
+                    raced = await PaymentNotice.get_or_none(
+                        agency_id=agency.id, notice_no=data.notice_no
+                    )
+                    if raced is not None:
+                        return raced
+                if not await PaymentNotice.exists(payment_code=code):
+                    raise
+        raise IntegrityError(f"no free payment code after {SERIAL_DRAWS} draws")
+
+    async def _create(
+        self,
+        agency: Agency,
+        data: NoticeInput,
+        code: str,
+        id_number: str,
+        items: dict[str, FeeItem],
+    ) -> PaymentNotice:
+        async with in_transaction() as tx:
+            notice = await PaymentNotice.create(
+                payment_code=code,
+                agency_id=agency.id,
+                notice_no=data.notice_no,
+                payer_name_enc=self.vault.encrypt("name", data.payer_name.strip()),
+                payer_name_masked=mask_name(data.payer_name.strip()),
+                payer_id_number_enc=self.vault.encrypt("id_number", id_number),
+                payer_id_number_hash=self.vault.lookup_hash("id_number", id_number),
+                payer_id_number_masked=mask_id_number(id_number),
+                total_fen=sum(line.amount_fen for line in data.lines),
+                due_date=data.due_date,
+                status=NoticeStatus.UNPAID.value,
+                created_at=clock.now(),
+                using_db=tx,
+            )
+            for position, line in enumerate(data.lines, start=1):
+                await NoticeLine.create(
+                    notice_id=notice.id,
+                    position=position,
+                    item_code=line.item_code,
+                    name=items[line.item_code].name,
+                    quantity=line.quantity,
+                    standard_fen=line.standard_fen,
+                    amount_fen=line.amount_fen,
                     using_db=tx,
                 )
-                for position, line in enumerate(data.lines, start=1):
-                    await NoticeLine.create(
-                        notice_id=notice.id,
-                        position=position,
-                        item_code=line.item_code,
-                        name=items[line.item_code].name,
-                        quantity=line.quantity,
-                        standard_fen=line.standard_fen,
-                        amount_fen=line.amount_fen,
-                        using_db=tx,
-                    )
-        except IntegrityError:
-            if data.notice_no:  # the same notice_no raced in concurrently
-                return await PaymentNotice.get(agency_id=agency.id, notice_no=data.notice_no)
-            raise
         return notice
 
     async def find(self, raw_code: str) -> PaymentNotice:
@@ -165,6 +172,16 @@ class Notices:
         if notice is None:
             raise NoticeNotFound()
         return notice
+
+
+async def is_payer(notice: PaymentNotice, citizen_id: uuid.UUID) -> bool:
+    """The verified citizen whose ID number the notice names."""
+    citizen = await Citizen.get_or_none(id=citizen_id)
+    return (
+        citizen is not None
+        and citizen.verified
+        and citizen.id_number_hash == notice.payer_id_number_hash
+    )
 
 
 def is_overdue(notice: PaymentNotice) -> bool:

@@ -23,10 +23,10 @@ from app.appointments.views import (
     places_of,
     waitlist_view,
 )
-from app.errors import AppointmentNotActive, InvalidInput, NotFound
+from app.errors import AppointmentNotActive, NotFound
 from app.http.agency import agency_caller
 from app.http.auth import resident
-from app.http.bodies import parse
+from app.http.bodies import parse, query
 from app.http.columns import integer
 from app.http.openapi import documented
 
@@ -48,16 +48,26 @@ class BookRequest(BaseModel):
     slot_id: integer(Slot, "id")  # type: ignore[valid-type]
 
 
+class InstitutionsQuery(BaseModel):
+    kind: Literal["clinic", "hall"] | None = None
+    region: str | None = Field(default=None, pattern=r"^\d{6}$")
+
+
+class SlotsQuery(BaseModel):
+    day: date | None = Field(
+        default=None,
+        alias="date",
+        description="YYYY-MM-DD; the first day with a bookable slot if absent",
+    )
+
+
 @bp.get("/institutions")
-@documented("Clinics and service halls, by kind and region.", tag="appointments")
+@documented(
+    "Clinics and service halls, by kind and region.", tag="appointments", query=InstitutionsQuery
+)
 async def institutions(request: Request) -> JSONResponse:
-    kind = request.args.get("kind")
-    if kind not in (None, "clinic", "hall"):
-        raise InvalidInput("kind is clinic or hall.", field="kind")
-    region = request.args.get("region")
-    if region is not None and not (len(region) == 6 and region.isdigit()):
-        raise InvalidInput("region is a 6-digit region code.", field="region")
-    return json({"institutions": await list_institutions(kind, region)})
+    wanted = query(request, InstitutionsQuery)
+    return json({"institutions": await list_institutions(wanted.kind, wanted.region)})
 
 
 @bp.get("/institutions/<institution_id:id>/slots")
@@ -65,17 +75,14 @@ async def institutions(request: Request) -> JSONResponse:
     "Slots of one day: id, starts_at, capacity, remaining, bookable (and the rules' times). "
     "Without date, the first day (from today to the release horizon) with a bookable slot.",
     tag="appointments",
+    query=SlotsQuery,
 )
 async def slots(request: Request, institution_id: int) -> JSONResponse:
     institution = await Institution.get_or_none(id=institution_id)
     if institution is None:
         raise NotFound("No such institution.")
     rules = _appointments(request).rules
-    raw = request.args.get("date")
-    try:
-        day = date.fromisoformat(raw) if raw else await first_bookable_day(institution, rules)
-    except ValueError as exc:
-        raise InvalidInput("date is YYYY-MM-DD.", field="date") from exc
+    day = query(request, SlotsQuery).day or await first_bookable_day(institution, rules)
     return json(await list_slots(institution, day, rules))
 
 

@@ -150,6 +150,7 @@ async def bind_desk(request: Request) -> JSONResponse:
     auth="operator",
     responses={403: "FORBIDDEN", 404: "CASE_DESK_NOT_FOUND"},
     tag="cases",
+    produces=None,
 )
 async def unbind_desk(request: Request, desk_id: int) -> HTTPResponse:
     actor = await operator(request)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, JSONResponse, json, raw
 
+from app.http.bodies import query
 from app.http.openapi import documented
 
 bp = Blueprint("catalog", url_prefix="/api/v1/catalog")
@@ -19,18 +23,33 @@ def _etag_matches(header: str, etag: str) -> bool:
     return etag in candidates
 
 
+Channel = Literal["app", "wechat", "alipay"]
+Region = Annotated[str, Field(pattern=r"^\d{6}$")]
+
+
+class CatalogQuery(BaseModel):
+    channel: Channel
+    region: Region = "330000"
+
+
+class SearchQuery(BaseModel):
+    q: str = Field(min_length=1, max_length=64)
+    channel: Channel | None = None
+    region: Region | None = None
+
+
 @bp.get("")
 @documented(
     "The service set for a channel and region (items and mini-apps; entries a channel cannot "
     "serve carry available=false and the reason). Send If-None-Match for a 304.",
     responses={200: "the catalog view", 304: "unchanged", 422: "INVALID_INPUT / UNKNOWN_REGION"},
     tag="catalog",
+    query=CatalogQuery,
 )
 async def catalog_view(request: Request) -> HTTPResponse:
     services = request.app.ctx.services
-    channel = request.args.get("channel", "")
-    region = request.args.get("region", "330000")
-    view = await services.catalog.view(channel, region)
+    wanted = query(request, CatalogQuery)
+    view = await services.catalog.view(wanted.channel, wanted.region)
     max_age = services.settings.catalog_cache_seconds
     headers = {
         "ETag": view.etag,
@@ -49,13 +68,11 @@ async def catalog_view(request: Request) -> HTTPResponse:
     "Optional channel and region narrow it to what that resident sees.",
     responses={200: "ranked results", 422: "INVALID_INPUT / UNKNOWN_REGION"},
     tag="catalog",
+    query=SearchQuery,
 )
 async def catalog_search(request: Request) -> JSONResponse:
-    result = await request.app.ctx.services.catalog.search(
-        request.args.get("q", ""),
-        request.args.get("channel") or None,
-        request.args.get("region") or None,
-    )
+    wanted = query(request, SearchQuery)
+    result = await request.app.ctx.services.catalog.search(wanted.q, wanted.channel, wanted.region)
     return json(result, ensure_ascii=False, headers={"Cache-Control": "no-store"})
 
 

@@ -100,7 +100,6 @@ STATUS: dict[type[Exception], int] = {
     e.SelfReview: 403,
     e.WorkflowConflict: 409,
     e.OperatorLoginFailed: 401,
-    e.OperatorLocked: 423,
     # violations
     e.PlateTypeUnknown: 422,
     e.PlateNoInvalid: 422,
@@ -194,7 +193,9 @@ async def on_domain_error(
     request: Request, error: e.DomainError | pe.PaymentError
 ) -> HTTPResponse:
     status = status_for(error)
-    headers = {"Retry-After": "60"} if isinstance(error, e.RateLimited) else None
+    headers = None
+    if isinstance(error, e.RateLimited):
+        headers = {"Retry-After": str(error.details.get("retry_after", 60))}
     if georeport.speaks_georeport(request):
         return georeport.domain_error(request, error, status, headers)
     return json(

@@ -8,14 +8,16 @@ from pydantic import BaseModel, Field
 from sanic import Blueprint, Request
 from sanic.response import JSONResponse, json
 
-from app.errors import AgencyKindForbidden
+from app.errors import AgencyKindForbidden, RateLimited
 from app.fees.fee_items import FeeItemInput, register_fee_item
 from app.fees.models import NoticeLine, PaymentNotice
-from app.fees.notices import NoticeInput, NoticeLineInput, is_overdue
+from app.fees.notices import NoticeInput, NoticeLineInput, is_overdue, is_payer
 from app.http.agency import agency_caller
 from app.http.auth import resident
 from app.http.bodies import parse
+from app.http.identity import client_address
 from app.http.openapi import documented
+from infra.ratelimit import allow_each
 
 bp = Blueprint("fees", url_prefix="/api/v1")
 
@@ -49,10 +51,27 @@ class FeeItemRequest(BaseModel):
     max_fen: int | None = Field(default=None, ge=1)
 
 
+async def counter_view(notice: PaymentNotice) -> dict[str, object]:
+    """What a bank counter shows anyone holding the code: who collects, how much, by when,
+    the payer's masked name to check against. No ID number, no items."""
+    agency = await notice.agency  # type: ignore[attr-defined]
+    return {
+        "payment_code": notice.payment_code,
+        "agency": {"name": agency.name, "region_code": agency.region_code},
+        "payer": {"name_masked": notice.payer_name_masked},
+        "total_fen": notice.total_fen,
+        "due_date": notice.due_date.isoformat(),
+        "status": notice.status,
+        "overdue": notice.status == "UNPAID" and is_overdue(notice),
+        "view": "counter",
+    }
+
+
 async def notice_view(notice: PaymentNotice) -> dict[str, object]:
     lines = await NoticeLine.filter(notice_id=notice.id).order_by("position")
     agency = await notice.agency  # type: ignore[attr-defined]
     return {
+        "view": "payer",
         "payment_code": notice.payment_code,
         "agency": {"name": agency.name, "region_code": agency.region_code},
         "payer": {
@@ -79,15 +98,30 @@ async def notice_view(notice: PaymentNotice) -> dict[str, object]:
 
 @bp.get("/notices/<payment_code:str>")
 @documented(
-    "Look up a payment notice by its 20-digit code (a mistyped code fails the check digit).",
+    "Look up a payment notice by its 20-digit code (a mistyped code fails the check digit)."
+    " The payer (verified, same ID number) sees it whole; anyone else what a bank counter"
+    " shows. Rate-limited per resident and per client.",
     auth="resident",
-    responses={422: "PAYMENT_CODE_INVALID", 404: "NOTICE_NOT_FOUND"},
+    responses={422: "PAYMENT_CODE_INVALID", 404: "NOTICE_NOT_FOUND", 429: "RATE_LIMITED"},
     tag="fees",
 )
 async def get_notice(request: Request, payment_code: str) -> JSONResponse:
-    await resident(request)
-    notice = await request.app.ctx.services.notices.find(payment_code)
-    return json(await notice_view(notice))
+    principal = await resident(request)
+    services = request.app.ctx.services
+    limits = request.app.ctx.settings.abuse
+    if not await allow_each(
+        services.redis,
+        {
+            f"notice-lookup:c:{principal.citizen_id}": limits.notice_lookups_per_minute_citizen,
+            f"notice-lookup:ip:{client_address(request)}": limits.notice_lookups_per_minute_client,
+        },
+        window_seconds=60,
+    ):
+        raise RateLimited()
+    notice = await services.notices.find(payment_code)
+    if await is_payer(notice, principal.citizen_id):
+        return json(await notice_view(notice))
+    return json(await counter_view(notice))
 
 
 @bp.post("/agency/notices")

@@ -66,6 +66,7 @@ async def create_session(request: Request) -> JSONResponse:
     auth="resident",
     responses={204: "signed out"},
     tag="identity",
+    produces=None,
 )
 async def delete_session(request: Request) -> HTTPResponse:
     principal = await resident(request)

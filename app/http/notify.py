@@ -49,25 +49,44 @@ async def _receive(request: Request, channel: Channel, kind: str) -> HTTPRespons
 
 
 @bp.post("/wechat/pay")
-@documented("WeChat Pay v2 payment notification (XML, MD5-signed).", tag="callbacks")
+@documented(
+    "WeChat Pay v2 payment notification (XML, MD5-signed).",
+    tag="callbacks",
+    produces="text/xml",
+    errors=None,
+)
 async def wechat_pay(request: Request) -> HTTPResponse:
     return await _receive(request, "wechat", "payment")
 
 
 @bp.post("/wechat/refund")
-@documented("WeChat Pay v2 refund notification (AES-encrypted req_info).", tag="callbacks")
+@documented(
+    "WeChat Pay v2 refund notification (AES-encrypted req_info).",
+    tag="callbacks",
+    produces="text/xml",
+    errors=None,
+)
 async def wechat_refund(request: Request) -> HTTPResponse:
     return await _receive(request, "wechat", "refund")
 
 
 @bp.post("/alipay")
-@documented("Alipay asynchronous notification (form, RSA2-signed).", tag="callbacks")
+@documented(
+    "Alipay asynchronous notification (form, RSA2-signed).",
+    tag="callbacks",
+    produces="text/plain",
+    errors=None,
+)
 async def alipay(request: Request) -> HTTPResponse:
     return await _receive(request, "alipay", "payment")
 
 
 @bp.post("/app")
-@documented("Provincial cashier notification (JSON, HMAC-signed headers).", tag="callbacks")
+@documented(
+    "Provincial cashier notification (JSON, HMAC-signed headers).",
+    tag="callbacks",
+    errors=None,
+)
 async def provincial_app(request: Request) -> HTTPResponse:
     # The province sends payments and refunds to one URL; the event name routes it, and the
     # parser then verifies the signature and that the event is the expected one.

@@ -9,6 +9,7 @@ no tokens. ``jurisdiction_id`` is not needed (one jurisdiction) and is ignored.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -17,20 +18,22 @@ from urllib.parse import unquote
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw
 
-from app.errors import InvalidInput, NotFound, TicketNotFound
+from app.errors import InvalidInput, NotFound, RateLimited, TicketNotFound
 from app.http.auth import resident
 from app.http.bodies import json_object
 from app.http.georeport import FORMATS, answer
+from app.http.identity import client_address
 from app.http.openapi import documented
 from app.interactions import clients, definitions, open311
 from app.interactions.attributes import given_answers
 from app.interactions.definitions import category_in_scope, definition_view
 from app.interactions.models import Category, Ticket
+from infra.ratelimit import allow_each
 
 geo = Blueprint("open311", url_prefix="/open311")
 H = TypeVar("H", bound=Callable[..., Any])
 EXT = "<{name}:ext=json|xml>"
-_ATTRIBUTE = re.compile(r"^attribute\[([^\]]{1,64})\](\[\])?$")
+_ATTRIBUTE = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
 
 
 def both_formats(uri: str, *methods: str) -> Callable[[H], H]:
@@ -181,6 +184,7 @@ def _matter(f: dict[str, Any], answers: dict[str, list[Any]]) -> dict[str, Any]:
 async def post_request(request: Request) -> HTTPResponse:
     f, answers = _fields(request)
     api_key = f.get("api_key") or request.args.get("api_key")
+    await _within_post_limits(request, api_key)
     svc = _services(request).public.interactions
     if api_key is None and request.headers.get("authorization"):
         ticket = await svc.file(await resident(request), **_matter(f, answers))
@@ -195,6 +199,23 @@ async def post_request(request: Request) -> HTTPResponse:
         "account_id": None,
     }
     return answer(request, "service_requests", [created])
+
+
+async def _within_post_limits(request: Request, api_key: object) -> None:
+    """New requests per api_key (or signed-in resident) and per client address, per minute."""
+    limits = request.app.ctx.settings.abuse
+    who = str(api_key) if api_key is not None else request.headers.get("authorization", "")
+    if not await allow_each(
+        _services(request).redis,
+        {
+            f"open311-post:{hashlib.sha256(who.encode()).hexdigest()[:32]}": (
+                limits.open311_posts_per_minute_key
+            ),
+            f"open311-post:ip:{client_address(request)}": limits.open311_posts_per_minute_client,
+        },
+        window_seconds=60,
+    ):
+        raise RateLimited()
 
 
 async def _requests_answer(request: Request, found: list[Ticket]) -> HTTPResponse:
@@ -234,11 +255,26 @@ async def get_request(request: Request, service_request_id: str, ext: str) -> HT
     return await _requests_answer(request, found)
 
 
+@geo.get(f"/v2/tokens/{EXT.format(name='token_id')}")
+@documented(
+    "Open311 GeoReport v2 tokens (tokens/{token_id}.json or .xml): we are realtime, a POST"
+    " answers its service_request_id at once and issues no token, so every token is 404.",
+    responses={404: "no such token (none are issued)"},
+    tag="open311",
+)
+async def token(request: Request, token_id: str, ext: str) -> HTTPResponse:
+    raise NotFound(
+        "No such token: requests are filed in real time and answer their"
+        " service_request_id at once."
+    )
+
+
 @geo.get("/v2/media/<ticket_id:id>")
 @documented(
     "The photo behind a report's media_url: its first photo with EXIF, XMP, comments and"
     " PNG text removed. Complaints and consultations have none (404).",
     tag="open311",
+    produces="image/*",
 )
 async def media(request: Request, ticket_id: int) -> HTTPResponse:
     found = await open311.public_photo(ticket_id, _services(request).public.materials)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -43,14 +43,20 @@ ERROR_SCHEMA: dict[str, Any] = {
         "details": {"type": "object"},
     },
 }
-# GeoReport v2 errors: a JSON array of {code, description}.
+# GeoReport v2 errors: a JSON array of {code, description}. Refusals before a GeoReport
+# handler runs (no such route, a method not allowed, a body refused unread) keep ours.
 OPEN311_ERROR_SCHEMA: dict[str, Any] = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "required": ["code", "description"],
-        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
-    },
+    "anyOf": [
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["code", "description"],
+                "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+            },
+        },
+        {"$ref": "#/components/schemas/Error"},
+    ]
 }
 
 
@@ -62,8 +68,8 @@ class RouteDoc:
     responses: dict[int, str] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     query: type[BaseModel] | None = None
-    produces: str = "application/json"
-    errors: str = "Error"
+    produces: str | None = "application/json"
+    errors: str | None = "Error"
 
 
 def documented(
@@ -74,11 +80,12 @@ def documented(
     responses: dict[int, str] | None = None,
     tag: str | None = None,
     query: type[BaseModel] | None = None,
-    produces: str = "application/json",
-    errors: str = "Error",
+    produces: str | None = "application/json",
+    errors: str | None = "Error",
 ) -> Callable[[H], H]:
-    """``query`` is the model ``bodies.query`` reads; ``produces`` the success content type;
-    ``errors`` the error body's schema (``Error``, or ``Open311Error`` for GeoReport)."""
+    """``query`` is the model ``bodies.query`` reads; ``produces`` the success content type
+    (None: no content, a 204); ``errors`` the error body's schema (``Error``, or
+    ``Open311Error`` for GeoReport; None for a channel callback's own reply format)."""
 
     def attach(handler: H) -> H:
         handler.__openapi__ = RouteDoc(  # type: ignore[attr-defined]
@@ -109,6 +116,14 @@ def build(app: Sanic) -> dict[str, Any]:
         path = _PARAM.sub(r"{\1}", uri)
         params = _PARAM.findall(uri)
         doc: RouteDoc | None = getattr(route.handler, "__openapi__", None)
+        if doc is not None and doc.errors == "Error" and uri.startswith("/open311/"):
+            # GeoReport routes answer errors in GeoReport's own form, XML for .xml paths.
+            xml = uri.endswith(".xml")
+            doc = replace(
+                doc,
+                errors=None if xml else "Open311Error",
+                produces="text/xml" if xml else doc.produces,
+            )
         for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(doc, params, schemas)
     return {
@@ -137,6 +152,9 @@ def build(app: Sanic) -> dict[str, Any]:
 
 
 def _path_schema(route_type: str) -> dict[str, Any]:
+    if route_type.startswith("ext="):  # Sanic's name.ext parameter: <code:ext=json|xml>
+        extensions = route_type.removeprefix("ext=")
+        return {"type": "string", "pattern": rf"^[^/]+\.({extensions})$"}
     if route_type in PATH_TYPES:
         limits = bounds(*PATH_TYPES[route_type])
         if "max_length" in limits:
@@ -168,20 +186,25 @@ def _operation(
     doc: RouteDoc | None, params: list[tuple[str, str]], schemas: dict[str, Any]
 ) -> dict[str, Any]:
     produces = doc.produces if doc else "application/json"
-    error_ref = {"$ref": f"#/components/schemas/{doc.errors if doc else 'Error'}"}
+    errors = doc.errors if doc else "Error"
+    error_content = (
+        _content("application/json", {"$ref": f"#/components/schemas/{errors}"})
+        if errors
+        else _content(produces or "application/json", {})
+    )
+    success: dict[str, Any] = {"description": "Success"}
+    if produces:
+        success["content"] = _content(produces, _success_schema(produces))
     op: dict[str, Any] = {
         "parameters": [
             {"name": name, "in": "path", "required": True, "schema": _path_schema(kind)}
             for name, kind in params
         ],
         "responses": {
-            "2XX": {
-                "description": "Success",
-                "content": _content(produces, _success_schema(produces)),
-            },
+            "2XX": success,
             "default": {
                 "description": "Error: {code, message, request_id}",
-                "content": _content("application/json", error_ref),
+                "content": error_content,
             },
         },
     }
@@ -208,12 +231,12 @@ def _operation(
             },
         }
     for status, description in doc.responses.items():
-        content = (
-            _content("application/json", error_ref)
-            if status >= 400
-            else _content(produces, _success_schema(produces))
-        )
-        op["responses"][str(status)] = {"description": description, "content": content}
+        response: dict[str, Any] = {"description": description}
+        if status >= 400:
+            response["content"] = error_content
+        elif produces and status not in (204, 304):
+            response["content"] = success["content"]
+        op["responses"][str(status)] = response
     return op
 
 

@@ -79,9 +79,14 @@ class RetireRequest(BaseModel):
 
 @bp.post("/sessions")
 @documented(
-    "Operator sign-in (username + password). Five failures lock the account for a while.",
+    "Operator sign-in (username + password). After a few failures each try waits longer"
+    " (per account and per client, up to 5 minutes); an account is never locked.",
     body=LoginRequest,
-    responses={201: "token", 401: "OPERATOR_LOGIN_FAILED", 423: "OPERATOR_LOCKED"},
+    responses={
+        201: "token",
+        401: "OPERATOR_LOGIN_FAILED",
+        429: "RATE_LIMITED / SIGN_IN_THROTTLED (Retry-After)",
+    },
     tag="operator",
 )
 async def sign_in(request: Request) -> JSONResponse:
@@ -94,7 +99,9 @@ async def sign_in(request: Request) -> JSONResponse:
     ):
         raise RateLimited()
     body = parse(request, LoginRequest)
-    token, principal = await services.operators.sign_in(body.username, body.password)
+    token, principal = await services.operators.sign_in(
+        body.username, body.password, client_address(request)
+    )
     return _dump(
         {
             "token": token,
@@ -106,7 +113,12 @@ async def sign_in(request: Request) -> JSONResponse:
 
 
 @bp.delete("/sessions/current")
-@documented("Operator sign-out; the token stops working at once.", auth="operator", tag="operator")
+@documented(
+    "Operator sign-out; the token stops working at once.",
+    auth="operator",
+    tag="operator",
+    produces=None,
+)
 async def sign_out(request: Request) -> HTTPResponse:
     principal = await operator(request)
     await request.app.ctx.services.operators.revoke(principal)

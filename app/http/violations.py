@@ -101,7 +101,13 @@ async def my_vehicles(request: Request) -> JSONResponse:
 
 
 @bp.delete("/me/vehicles/<vehicle_id:id>")
-@documented("Unbind a vehicle.", auth="resident", responses={204: "unbound"}, tag="violations")
+@documented(
+    "Unbind a vehicle.",
+    auth="resident",
+    responses={204: "unbound"},
+    tag="violations",
+    produces=None,
+)
 async def unbind(request: Request, vehicle_id: int) -> HTTPResponse:
     principal = await resident(request)
     await request.app.ctx.services.violations.lookup.unbind(principal, vehicle_id)

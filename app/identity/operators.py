@@ -1,4 +1,4 @@
-"""Operator accounts: argon2id passwords, lockout after failed sign-ins, their own sessions.
+"""Operator accounts: argon2id passwords, throttled sign-ins (no lockout), their own sessions.
 
 Operator tokens live under ``opsess:`` in Redis and in ``operator_session``; resident tokens
 live under ``sess:`` and ``resident_session``. A token of one kind is unknown to the other.
@@ -10,17 +10,16 @@ import asyncio
 import hashlib
 import json
 import secrets
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import redis.asyncio as aioredis
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from tortoise.expressions import F
 
-from app.errors import InvalidInput, OperatorLocked, OperatorLoginFailed, TokenInvalid
+from app.errors import InvalidInput, OperatorLoginFailed, TokenInvalid
 from app.identity.operator_models import Operator, OperatorSession
+from app.identity.signin_throttle import SignInThrottle
 from infra import clock
 
 ROLES = ("platform_admin", "department_operator", "reviewer")
@@ -120,28 +119,28 @@ def _key(token_hash: str) -> str:
 class OperatorAuth:
     redis: aioredis.Redis
     ttl: timedelta
-    max_failed: int
-    lockout: timedelta
-    # Told of each lockout (the composition root writes it to the audit chain).
-    on_lockout: Callable[[int, str, datetime], Awaitable[None]] | None = None
+    throttle: SignInThrottle
 
-    async def sign_in(self, username: str, password: str) -> tuple[str, OperatorPrincipal]:
-        """A token for the operator, or OperatorLoginFailed / OperatorLocked.
+    async def sign_in(
+        self, username: str, password: str, client: str = "local"
+    ) -> tuple[str, OperatorPrincipal]:
+        """A token for the operator, or OperatorLoginFailed / SignInThrottled.
 
-        The failure counter is bumped atomically in SQL so parallel guesses on several
-        workers all count; reaching the limit sets ``locked_until``.
+        Failures slow the next try of the account and of the client (signin_throttle);
+        they never lock the owner out. Unknown usernames are throttled the same way, so
+        the answers tell nothing about which accounts exist.
         """
+        await self.throttle.check(username, client)
         op = await Operator.get_or_none(username=username, active=True)
         if op is None:
             await asyncio.to_thread(_check_password, _DUMMY_HASH, password)
+            await self.throttle.failed(username, client)
             raise OperatorLoginFailed()
         now = clock.now()
-        if op.locked_until is not None and op.locked_until > now:
-            raise OperatorLocked(until=op.locked_until.isoformat())
         if not await asyncio.to_thread(_check_password, op.password_hash, password):
-            await self._count_failure(op.id, now)
+            await self.throttle.failed(username, client)
             raise OperatorLoginFailed()
-        await Operator.filter(id=op.id).update(failed_logins=0, locked_until=None)
+        await self.throttle.succeeded(username, client)
         token = secrets.token_urlsafe(32)
         session = await OperatorSession.create(
             token_hash=_hash_token(token),
@@ -150,16 +149,6 @@ class OperatorAuth:
             expires_at=now + self.ttl,
         )
         return token, principal_of(op, session.token_hash, session.expires_at)
-
-    async def _count_failure(self, operator_id: int, now: datetime) -> None:
-        await Operator.filter(id=operator_id).update(failed_logins=F("failed_logins") + 1)
-        op = await Operator.get(id=operator_id)
-        if op.failed_logins >= self.max_failed:
-            await Operator.filter(id=operator_id).update(
-                failed_logins=0, locked_until=now + self.lockout
-            )
-            if self.on_lockout is not None:
-                await self.on_lockout(operator_id, op.username, now + self.lockout)
 
     async def resolve(self, token: str) -> OperatorPrincipal:
         token_hash = _hash_token(token)

@@ -93,14 +93,18 @@ class Directory:
 
 async def directory(reply_working_days: int, tickets: list[Ticket] | None = None) -> Directory:
     refs = [str(t.id) for t in tickets or [] if t.status in OPEN]
-    due = await Deadline.filter(
-        subject_type="ticket", step="reply", subject_ref__in=refs, met_at=None
-    ).values_list("subject_ref", "due_date")
+    due = (
+        await Deadline.filter(
+            subject_type="ticket", step="reply", subject_ref__in=refs, met_at=None
+        ).values_list("subject_ref", "due_date")
+        if refs
+        else []
+    )
     return Directory(
         services=dict(await Category.all().values_list("code", "name")),
         departments=dict(await Department.all().values_list("code", "name")),
         reply_working_days=reply_working_days,
-        due=dict(due) if refs else {},
+        due=dict(due),
     )
 
 

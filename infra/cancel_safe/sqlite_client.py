@@ -24,6 +24,12 @@ from tortoise.connection import get_connections
 
 
 class _SqliteConnectionWrapper(ConnectionWrapper[aiosqlite.Connection]):
+    async def ensure_connection(self) -> None:
+        # Tortoise captured the connection when this wrapper was made: it may be one still
+        # being opened (its pragmas not yet run). Wait for the open, then take it.
+        await self.client.create_connection(with_db=True)
+        self.connection = self.client._connection
+
     async def __aenter__(self) -> aiosqlite.Connection:
         await self._lock.acquire()
         try:
@@ -35,6 +41,11 @@ class _SqliteConnectionWrapper(ConnectionWrapper[aiosqlite.Connection]):
 
 
 class _SqliteTransactionContext(SqliteTransactionContext):
+    async def ensure_connection(self) -> None:
+        parent = self.connection._parent
+        await parent.create_connection(with_db=True)
+        self.connection._connection = parent._connection
+
     async def __aenter__(self) -> TransactionalDBClient:
         await self._trxlock.acquire()
         token = None

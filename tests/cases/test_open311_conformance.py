@@ -25,7 +25,7 @@ from app.supervision.models import Deadline
 from infra import clock
 from tests.cases import georeport_rules as rules
 from tests.cases.fixtures import seed
-from tests.journeys import bearer
+from tests.journeys import bearer, verified_resident
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 ROAD_ATTRIBUTES = [
@@ -224,7 +224,7 @@ async def test_every_georeport_route_answers_json_and_xml_by_the_rules(
 
 
 async def test_attribute_answers_are_checked_one_error_each_and_nothing_is_stored(
-    open311, api: httpx.AsyncClient
+    open311, api: httpx.AsyncClient, sandbox: httpx.AsyncClient
 ) -> None:
     key, token = open311
     assert (await _define(api, token, ROAD_ATTRIBUTES)).status_code == 200
@@ -262,7 +262,7 @@ async def test_attribute_answers_are_checked_one_error_each_and_nothing_is_store
     assert [e["description"] for e in one_line.json()] == [
         "attribute[LAMP_NO] is one line of at most 500 characters"
     ]
-    # A JSON body answers the same way, and so does a resident's own filing.
+    # A JSON body answers the same way.
     as_json = await api.post(
         "/open311/v2/requests.json",
         json={"api_key": key, "service_code": "road", "description": "x", "address_string": "y",
@@ -285,6 +285,24 @@ async def test_attribute_answers_are_checked_one_error_each_and_nothing_is_store
     assert [(a["code"], a["value"]) for a in stored] == [
         ("LAMP_NO", "HZ-1"), ("KIND", "cover"), ("PARTS", ["wire"]), ("HEIGHT", 3)
     ]  # fmt: skip
+
+    # A resident filing in the app answers the same definition.
+    _, resident = await verified_resident(api, sandbox, "wechat")
+    matter = {"kind": "report", "category_code": "road", "text": "井盖松动", "address": "延安路"}
+    missing = await api.post("/api/v1/interactions", headers=bearer(resident), json=matter)
+    assert (missing.status_code, missing.json()["code"]) == (422, "OPEN311_ATTRIBUTES_INVALID")
+    assert missing.json()["details"]["problems"] == {
+        "attribute[KIND]": "is required", "attribute[LAMP_NO]": "is required"
+    }  # fmt: skip
+    filed = await api.post(
+        "/api/v1/interactions",
+        headers=bearer(resident),
+        json={**matter, "attributes": {"LAMP_NO": "HZ-2", "KIND": "cover"}},
+    )
+    assert filed.status_code == 201, filed.text
+    assert [(a["code"], a["names"]) for a in filed.json()["attributes"] if "names" in a] == [
+        ("KIND", ["井盖"])
+    ]
 
 
 async def test_operators_define_attributes_checked_whole_scoped_and_audited(
@@ -357,6 +375,7 @@ ERROR_CASES = (
      "&end_date=2026-06-01T00:00:00Z", 400, "INVALID_INPUT"),
     ("GET", "/open311/v2/requests.json?start_date=soon", 400, "INVALID_INPUT"),
     ("GET", "/open311/v2/media/999999", 404, "NOT_FOUND"),
+    ("GET", "/open311/v2/tokens/12345.xml", 404, "NOT_FOUND"),
     ("GET", "/open311/v2/services/ro%00ad.json", 404, "CATEGORY_NOT_FOUND"),
     ("POST", "/open311/v2/requests.xml", 403, "OPEN311_API_KEY_INVALID"),
     ("POST", "/open311/v2/requests.json", 403, "OPEN311_API_KEY_INVALID"),

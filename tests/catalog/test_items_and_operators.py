@@ -17,13 +17,14 @@ from app.catalog.models import AuditEntry, ServiceItem
 from app.errors import (
     InvalidItemCode,
     ItemCodeTaken,
-    OperatorLocked,
     OperatorLoginFailed,
+    SignInThrottled,
     TokenInvalid,
 )
 from app.identity.operator_models import Operator
 from app.identity.operators import OperatorAuth
 from app.identity.sessions import SessionStore
+from app.identity.signin_throttle import ALERT_COUNTER, SignInThrottle
 from infra import clock
 from tests.catalog.conftest import PASSWORD, make_operator
 
@@ -106,32 +107,36 @@ async def test_retired_items_leave_the_channel_catalog(seeded: int, people: dict
 
 
 def _auth(redis: aioredis.Redis) -> OperatorAuth:
-    return OperatorAuth(redis, timedelta(hours=8), 5, timedelta(minutes=15))
+    return OperatorAuth(redis, timedelta(hours=8), SignInThrottle(redis, 3, 300, 10))
 
 
-async def test_passwords_are_argon2id_and_five_failures_lock_the_account(
+async def test_passwords_are_argon2id_and_failures_slow_the_next_try_without_a_lock(
     seeded: int, redis: aioredis.Redis
 ) -> None:
     await make_operator("hz-traffic", "department_operator", ["hz-jj"])
     stored = await Operator.get(username="hz-traffic")
     assert stored.password_hash.startswith("$argon2id$") and PASSWORD not in stored.password_hash
-    auth = replace(_auth(redis), on_lockout=audit.lockout)
-    for _ in range(5):
+    auth = _auth(redis)
+    for _ in range(3):  # the free tries
         with pytest.raises(OperatorLoginFailed):
-            await auth.sign_in("hz-traffic", "wrong password!")
-    with pytest.raises(OperatorLocked):  # even the right password, while locked
-        await auth.sign_in("hz-traffic", PASSWORD)
-    # The lockout is on the audit chain, once.
-    locked = await AuditEntry.filter(action="operator.lockout", subject_id=str(stored.id))
-    assert len(locked) == 1 and locked[0].mac and locked[0].after["username"] == "hz-traffic"
-    assert (await audit.verify_chain())["intact"] is True
+            await auth.sign_in("hz-traffic", "wrong password!", "203.0.113.7")
+    clock.travel(timedelta(seconds=1))
+    with pytest.raises(OperatorLoginFailed):
+        await auth.sign_in("hz-traffic", "wrong password!", "203.0.113.7")
+    # Now the account waits 2 s, from any address, even with the right password...
+    with pytest.raises(SignInThrottled) as throttled:
+        await auth.sign_in("hz-traffic", PASSWORD, "198.51.100.1")
+    assert throttled.value.details["retry_after"] == 2
     with pytest.raises(OperatorLoginFailed):  # unknown users look like wrong passwords
-        await auth.sign_in("nobody", PASSWORD)
-    clock.travel(timedelta(minutes=16))
-    token, principal = await auth.sign_in("hz-traffic", PASSWORD)
+        await auth.sign_in("nobody", PASSWORD, "198.51.100.2")
+    # ...and only that long: the owner is never locked out.
+    clock.travel(timedelta(seconds=2))
+    token, principal = await auth.sign_in("hz-traffic", PASSWORD, "198.51.100.1")
     assert principal.username == "hz-traffic"
-    assert (await Operator.get(username="hz-traffic")).failed_logins == 0
     assert (await auth.resolve(token)).departments == ("hz-jj",)
+    # Success forgets the failures: a wrong password is a free try again.
+    with pytest.raises(OperatorLoginFailed):
+        await auth.sign_in("hz-traffic", "wrong password!", "198.51.100.1")
 
 
 async def test_operator_and_resident_sessions_are_separate_and_sign_out_is_immediate(
@@ -155,3 +160,22 @@ async def test_operator_and_resident_sessions_are_separate_and_sign_out_is_immed
     clock.travel(timedelta(hours=9))
     with pytest.raises(TokenInvalid):  # expired
         await auth.resolve(token2)
+
+
+async def test_repeated_failures_on_one_account_raise_an_alert(
+    seeded: int, redis: aioredis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    await make_operator("hz-traffic", "department_operator", ["hz-jj"])
+    auth = replace(
+        _auth(redis), throttle=replace(_auth(redis).throttle, on_alert=audit.signin_alert)
+    )
+    for n in range(10):
+        clock.travel(timedelta(seconds=300))  # past any backoff: only the count matters
+        with pytest.raises(OperatorLoginFailed):
+            await auth.sign_in("hz-traffic", "wrong password!", f"203.0.113.{n}")
+        assert await redis.get(ALERT_COUNTER) == (None if n < 9 else b"1")
+    assert any("10 failed tries" in r.getMessage() for r in caplog.records)
+    # The alert is on the audit chain, once, and the chain holds.
+    alerts = await AuditEntry.filter(action="operator.signin_alert", subject_id="hz-traffic")
+    assert len(alerts) == 1 and alerts[0].mac and alerts[0].after["last_client"] == "203.0.113.9"
+    assert (await audit.verify_chain())["intact"] is True
