@@ -5,7 +5,9 @@ append audit rows but never change or delete them."""
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -78,6 +80,18 @@ async def test_verify_passes_an_intact_chain_and_names_a_changed_record(
     assert verify(env)[0] == 0
     code, report, _ = verify(env, "--checkpoint", f"{head['seq']}:{head['mac']}")
     assert code == 1 and "tail cut" in report["first_break"]["problem"]
+
+
+async def test_the_worker_checkpoints_the_head_to_the_log_stream(
+    env: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    await append(2)
+    caplog.set_level(logging.INFO, logger="yiwang.audit")
+    await audit.checkpoint({})
+    line = next(r.getMessage() for r in caplog.records if r.name == "yiwang.audit")
+    seq, mac = re.fullmatch(r"audit chain head seq=(\d+) mac=([0-9a-f]{64})", line).groups()
+    code, report, _ = verify(env, "--checkpoint", f"{seq}:{mac}")
+    assert code == 0 and report["head"] == {"seq": 2, "mac": mac}
 
 
 async def test_records_swapped_between_rows_are_caught(env: dict[str, str]) -> None:
