@@ -47,11 +47,15 @@ def id_number(n: int) -> str:
 def legacy_citizen(
     vault: PiiVault, number: str, name: str, phone: str | None, now: datetime
 ) -> Citizen:
-    sealed_phone = {
-        "phone_enc": vault.encrypt("phone", phone),
-        "phone_hash": vault.lookup_hash("phone", phone),
-        "phone_masked": mask_phone(phone),
-    }
+    sealed_phone = (
+        {
+            "phone_enc": vault.encrypt("phone", phone),
+            "phone_hash": vault.lookup_hash("phone", phone),
+            "phone_masked": mask_phone(phone),
+        }
+        if phone
+        else {}
+    )
     return Citizen(
         id=uuid.uuid4(),
         verified=True,
@@ -62,7 +66,7 @@ def legacy_citizen(
         id_number_masked=mask_id_number(number),
         created_at=now,
         verified_at=now,
-        **(sealed_phone if phone else {}),
+        **sealed_phone,
     )
 
 
