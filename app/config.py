@@ -16,6 +16,7 @@ import hmac
 import json
 import re
 import secrets
+import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -163,7 +164,7 @@ def _explain(section: type[EnvSection], exc: ValidationError) -> str:
         hint = section.model_fields[head].description if head in section.model_fields else None
         return f"{name} is required" + (f" ({hint})" if hint else "")
     shown = error.get("input")
-    if isinstance(shown, str) and "KEY" in name:
+    if isinstance(shown, str) and any(w in name for w in ("KEY", "TOKEN", "CREDENTIALS")):
         shown = "…"  # a secret is named, never printed
     return f"{name} has an impossible value {shown!r}: {message}"
 
@@ -192,6 +193,9 @@ class AppointmentRules(EnvSection):
     # HMAC-SHA256 key for check-in QR codes (32 bytes base64). Without it the key is derived
     # from PII_HASH_KEY, so the demo and tests need no extra secret.
     checkin_key: DerivableKey = b""
+    # After a server process dies, a gate seat PostgreSQL disagrees with is repaired when two
+    # looks this many seconds apart both find it (app/appointments/gate_heal.py).
+    gate_heal_after_seconds: PositiveFloat = 10.0
 
 
 class ServiceRules(EnvSection):
@@ -386,6 +390,50 @@ class Launch(EnvSection):
     embedded_worker: bool = Field(False, validation_alias="YIWANG_EMBEDDED_WORKER")
 
 
+class Operations(EnvSection):
+    """How an instance runs beside others (docs/operations.md), from YIWANG_<FIELD>.
+
+    ``sandbox_url`` points every channel at a sandbox that runs on its own (``yiwang
+    sandbox``); the instance then starts none. ``sandbox_credentials`` is the line ``yiwang
+    secrets generate --sandbox`` printed, shared by that sandbox and every instance.
+    ``metrics_token`` lets a scraper that is not on this machine read ``/metrics``. On
+    SIGTERM the instance fails readiness for ``drain_seconds`` while it still serves, so the
+    balancer moves away first; then it stops accepting and gives requests in flight
+    ``grace_seconds`` to finish. ``proxies_count`` is how many proxies of ours stand in
+    front (1 behind one nginx): the client's address is then read from X-Forwarded-For, so
+    rate limits count residents, not the proxy. ``outbox_lease_seconds`` is how long an
+    event a worker took stays its own: after a worker dies mid-delivery another delivers
+    the event once it has passed.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="YIWANG_")
+
+    sandbox_url: str = ""
+    sandbox_credentials: str = ""
+    metrics_token: str = ""
+    # Set by the composition root (one directory per instance), never read by name.
+    metrics_dir: Path | None = None
+    drain_seconds: float = Field(0.0, ge=0, le=600)
+    grace_seconds: float = Field(15.0, ge=0, le=600)
+    proxies_count: int = Field(0, ge=0, le=5)
+    outbox_lease_seconds: float = Field(60.0, gt=0, le=3600)
+    # YIWANG_REQUEST_METRICS=false stops observing each request (bench/ measures the cost).
+    request_metrics: bool = True
+    init_only: ClassVar[tuple[str, ...]] = ("metrics_dir",)
+
+    @field_validator("sandbox_url")
+    @classmethod
+    def _bare_url(cls, value: str) -> str:
+        return value.strip().rstrip("/")
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        if value.strip() and len(value.strip()) < 16:
+            raise ValueError("must be at least 16 characters")
+        return value.strip()
+
+
 class Settings(EnvSection):
     """Everything a process needs, built once by :func:`load_settings` and passed down."""
 
@@ -393,7 +441,7 @@ class Settings(EnvSection):
     init_only: ClassVar[tuple[str, ...]] = (
         "channels", "demo", "host", "port", "sandbox_port", "workers", "run_sandbox",
         "sandbox_time_scale", "sandbox_credentials_path", "embedded_worker", "embedded_redis",
-        "appointments", "receipt_keys", "service_rules", "var_dir", "abuse", "crypto",
+        "appointments", "receipt_keys", "service_rules", "var_dir", "abuse", "ops", "crypto",
     )  # fmt: skip
 
     database_url: str = Field(description="postgres://…, or run with --demo")
@@ -433,8 +481,13 @@ class Settings(EnvSection):
     receipt_verifications_per_minute: PositiveInt = 60
     service_rules: ServiceRules = Field(default_factory=ServiceRules)
     abuse: AbuseLimits = Field(default_factory=AbuseLimits)
-    log_format: Literal["json", "text"] = Field("json", validation_alias="YIWANG_LOG_FORMAT")
+    # YIWANG_LOG_FORMAT: json or text; unset, the demo writes text to a terminal and JSON
+    # lines anywhere else (a file, a pipe, a log collector), and everything else JSON.
+    log_format: Literal["json", "text", "auto"] = Field(
+        "auto", validation_alias="YIWANG_LOG_FORMAT"
+    )
     var_dir: Path
+    ops: Operations = Field(default_factory=Operations)
     # --- tests only: business time starts at ``clock_start`` (YIWANG_CLOCK_START, an ISO
     # instant with its offset), the instant it was at real time ``clock_real``
     # (YIWANG_CLOCK_REAL; default: when the settings were read), so every process of a server
@@ -482,11 +535,13 @@ class Settings(EnvSection):
 
     @property
     def log_json(self) -> bool:
+        if self.log_format == "auto":
+            return not (self.demo and sys.stderr.isatty())
         return self.log_format == "json"
 
     @property
     def sandbox_url(self) -> str:
-        return f"http://{self.host}:{self.sandbox_port}"
+        return self.ops.sandbox_url or f"http://{self.host}:{self.sandbox_port}"
 
 
 def _demo_secrets(var_dir: Path) -> tuple[bytes, bytes]:
@@ -505,12 +560,23 @@ def _demo_secrets(var_dir: Path) -> tuple[bytes, bytes]:
     return base64.b64decode(data["pii_key"]), base64.b64decode(data["pii_hash_key"])
 
 
-def _sandbox_channels(credentials_path: Path, sandbox_url: str) -> ChannelSettings:
-    # Imported here, not at the top: only a process that runs against the local sandbox
-    # needs its credentials, and the settings model itself knows nothing of channels.
-    from channels.sandbox.credentials import load_or_create
+def sandbox_credentials(ops: Operations, path: Path) -> Any:
+    """The channel credentials the sandbox knows: from YIWANG_SANDBOX_CREDENTIALS when set
+    (every process of a stack reads the same line), else the file, made on first use."""
+    # Imported here, not at the top: only a process that runs against a sandbox needs its
+    # credentials, and the settings model itself knows nothing of channels.
+    from channels.sandbox.credentials import decode, load_or_create
 
-    return ChannelSettings.from_sandbox(load_or_create(credentials_path), sandbox_url)
+    if ops.sandbox_credentials:
+        try:
+            return decode(ops.sandbox_credentials)
+        except ValueError as exc:
+            raise SettingsError(f"YIWANG_SANDBOX_CREDENTIALS: {exc}") from exc
+    return load_or_create(path)
+
+
+def _sandbox_channels(ops: Operations, credentials_path: Path, sandbox_url: str) -> ChannelSettings:
+    return ChannelSettings.from_sandbox(sandbox_credentials(ops, credentials_path), sandbox_url)
 
 
 def load_settings(
@@ -528,9 +594,12 @@ def load_settings(
     one-off commands (refund, reconcile) reach the same sandbox as the running server.
     """
     launch: Launch = Launch.from_env(env)
+    ops: Operations = Operations.from_env(env)
     var_dir = launch.var_dir
     sandbox_port = launch.sandbox_port if sandbox_port is None else sandbox_port
-    run_sandbox = demo or launch.sandbox
+    # A sandbox of the stack's own (YIWANG_SANDBOX_URL) replaces the one run beside us.
+    run_sandbox = not ops.sandbox_url and (demo or launch.sandbox)
+    sandbox_url = ops.sandbox_url or f"http://{host}:{sandbox_port}"
     given: dict[str, Any] = {}
     if demo:
         given["pii_key"], given["pii_hash_key"] = _demo_secrets(var_dir)
@@ -541,10 +610,11 @@ def load_settings(
         env,
         **given,
         channels=(
-            _sandbox_channels(credentials_path, f"http://{host}:{sandbox_port}")
-            if run_sandbox
+            _sandbox_channels(ops, credentials_path, sandbox_url)
+            if run_sandbox or ops.sandbox_url
             else ChannelSettings.from_env(env)
         ),
+        ops=ops,
         demo=demo,
         host=host,
         port=port,

@@ -48,5 +48,5 @@ async def seed(settings: Settings) -> None:
     people = [(p.name, p.id_number) for p in DEMO_PEOPLE]
     await seed_fees_demo(vault, settings.var_dir, people)
     await seed_cases_demo(vault, settings.var_dir)
-    await seed_interactions_demo()  # after the cases demo, which seeds the categories
+    await seed_interactions_demo()
     await seed_legal_persons_demo(vault, people[1])  # 李四 represents the demo company

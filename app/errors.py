@@ -1,6 +1,9 @@
 """The domain error tree. Every refusal a client can see is one of these, with a stable code.
 
-No HTTP here: ``app/http/errors.py`` holds the one table that maps each class to a status.
+No HTTP here, but each refusal derives from the base that says what kind it is: refused
+input (``InvalidInput``), ``NotFound``, ``Conflict``, ``Forbidden``, ``Unauthenticated``,
+``RateLimited`` (too many) or ``ServiceUnavailable``. ``app/http/errors.py`` maps those
+bases to statuses and lists only the exceptions to them.
 """
 
 from __future__ import annotations
@@ -51,6 +54,18 @@ class NotFound(DomainError):
     message = "No such resource."
 
 
+class Conflict(DomainError):
+    """The request is well formed but the state of things refuses it (409)."""
+
+    code = "CONFLICT"
+    message = "This conflicts with the current state; reload and try again."
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"
+    message = "You may not do this."
+
+
 # --------------------------------------------------------------------------- identity
 
 
@@ -64,40 +79,35 @@ class TokenInvalid(Unauthenticated):
     message = "The session is unknown, expired or signed out. Sign in again."
 
 
-class LoginCodeInvalid(DomainError):
+class LoginCodeInvalid(Unauthenticated):
     code = "LOGIN_CODE_INVALID"
     message = "The login code is unknown, expired or already used."
 
 
-class VerificationFailed(DomainError):
+class VerificationFailed(InvalidInput):
     code = "VERIFICATION_FAILED"
     message = "Real-name verification did not pass."
 
 
-class VerificationNotYours(DomainError):
+class VerificationNotYours(Forbidden):
     code = "VERIFICATION_NOT_YOURS"
     message = "This verification result belongs to another account."
 
 
-class NotVerified(DomainError):
+class NotVerified(Forbidden):
     code = "NOT_VERIFIED"
     message = "This service needs real-name verification first."
 
 
-class IdentityConflict(DomainError):
+class IdentityConflict(Conflict):
     code = "IDENTITY_CONFLICT"
     message = "This channel account already belongs to another verified person."
-
-
-class Forbidden(DomainError):
-    code = "FORBIDDEN"
-    message = "You may not do this."
 
 
 # --------------------------------------------------------------------------- agencies
 
 
-class AgencySignatureInvalid(DomainError):
+class AgencySignatureInvalid(Unauthenticated):
     code = "AGENCY_SIGNATURE_INVALID"
     message = "The agency request is not correctly signed."
 
@@ -128,14 +138,17 @@ class SignInThrottled(RateLimited):
 # --------------------------------------------------------------------------- infrastructure
 
 
-class ChannelUnavailableError(DomainError):
-    code = "CHANNEL_UNAVAILABLE"
-    message = "The channel did not answer in time. Try again shortly."
-
-
 class ServiceUnavailable(DomainError):
     code = "SERVICE_UNAVAILABLE"
     message = "A backing service is unavailable."
+
+
+class ChannelUnavailableError(ServiceUnavailable):
+    code = "CHANNEL_UNAVAILABLE"
+    message = "The channel did not answer in time. Try again shortly."
+class MetricsForbidden(Forbidden):
+    code = "METRICS_FORBIDDEN"
+    message = "Metrics are for this machine, or for a scraper holding the metrics token."
 
 
 # --------------------------------------------------------------------------- catalog
@@ -151,7 +164,7 @@ class InvalidItemCode(InvalidInput):
     message = "An item code is a type prefix, a 6-digit region, a 5-digit main and a 3-digit sub."
 
 
-class ItemCodeTaken(DomainError):
+class ItemCodeTaken(Conflict):
     code = "ITEM_CODE_TAKEN"
     message = "This item code is in use or was retired; codes are never reused."
 
@@ -166,7 +179,7 @@ class SelfReview(Forbidden):
     message = "A reviewer may not review a version they submitted."
 
 
-class WorkflowConflict(DomainError):
+class WorkflowConflict(Conflict):
     code = "WORKFLOW_CONFLICT"
     message = "The mini-app is not in a state that allows this step."
 
@@ -229,7 +242,7 @@ class ViolationNotFound(NotFound):
     message = "No such violation among your vehicles and licences."
 
 
-class ViolationNotDecided(DomainError):
+class ViolationNotDecided(Conflict):
     code = "VIOLATION_NOT_DECIDED"
     message = (
         "This violation has no penalty decision yet: handle it first (交管12123 or a traffic "
@@ -250,59 +263,59 @@ class AppointmentNotFound(NotFound):
     message = "No such appointment among yours."
 
 
-class SlotFull(DomainError):
+class SlotFull(Conflict):
     code = "SLOT_FULL"
     message = "This time is fully booked. Pick another time, or join the waitlist (候补)."
 
 
-class AlreadyBooked(DomainError):
+class AlreadyBooked(Conflict):
     code = "ALREADY_BOOKED"
     message = "You already have an appointment with this doctor or window in this session."
 
 
-class BookingBanned(DomainError):
+class BookingBanned(Forbidden):
     code = "BOOKING_BANNED"
     message = (
         "After repeated missed appointments (爽约), booking is suspended until the date shown."
     )
 
 
-class LimitReached(DomainError):
+class LimitReached(Conflict):
     code = "LIMIT_REACHED"
     message = "You have reached the number of appointments allowed for this period."
 
 
-class NotYetReleased(DomainError):
+class NotYetReleased(Conflict):
     code = "NOT_YET_RELEASED"
     message = "These appointments are not open yet (放号). They open at the time shown."
 
 
-class BookingClosed(DomainError):
+class BookingClosed(Conflict):
     code = "BOOKING_CLOSED"
     message = "Booking for this time has closed."
 
 
-class CancellationClosed(DomainError):
+class CancellationClosed(Conflict):
     code = "CANCELLATION_CLOSED"
     message = "This appointment can no longer be cancelled online; the deadline has passed."
 
 
-class AppointmentNotActive(DomainError):
+class AppointmentNotActive(Conflict):
     code = "APPOINTMENT_NOT_ACTIVE"
     message = "This appointment is no longer active."
 
 
-class PaymentHoldExpired(DomainError):
+class PaymentHoldExpired(Conflict):
     code = "PAYMENT_HOLD_EXPIRED"
     message = "The seat was held for payment and the time ran out. Book again."
 
 
-class WaitlistNotNeeded(DomainError):
+class WaitlistNotNeeded(Conflict):
     code = "WAITLIST_NOT_NEEDED"
     message = "This time still has free places: book it directly."
 
 
-class WaitlistAlreadyJoined(DomainError):
+class WaitlistAlreadyJoined(Conflict):
     code = "WAITLIST_ALREADY_JOINED"
     message = "You are already on the waitlist for this time."
 
@@ -312,7 +325,7 @@ class WaitlistEntryNotFound(NotFound):
     message = "No such waitlist entry among yours."
 
 
-class WaitlistNotOffered(DomainError):
+class WaitlistNotOffered(Conflict):
     code = "WAITLIST_NOT_OFFERED"
     message = "No place has been offered to you for this time yet."
 
@@ -322,22 +335,22 @@ class WaitlistOfferExpired(DomainError):
     message = "The place offered to you was not taken in time and has passed to the next person."
 
 
-class CheckInCodeInvalid(DomainError):
+class CheckInCodeInvalid(InvalidInput):
     code = "CHECKIN_CODE_INVALID"
     message = "This check-in code is not genuine."
 
 
-class CheckInCodeUsed(DomainError):
+class CheckInCodeUsed(Conflict):
     code = "CHECKIN_CODE_USED"
     message = "This check-in code was already used."
 
 
-class CheckInNotAllowed(DomainError):
+class CheckInNotAllowed(Conflict):
     code = "CHECKIN_NOT_ALLOWED"
     message = "This appointment cannot be checked in now."
 
 
-class CapacityBelowBooked(DomainError):
+class CapacityBelowBooked(Conflict):
     code = "CAPACITY_BELOW_BOOKED"
     message = "A slot's capacity cannot drop below the places already booked."
 
@@ -350,14 +363,10 @@ class NoticeNotFound(NotFound):
     message = "No payment notice has this code."
 
 
-class NoticeOverdue(DomainError):
+class NoticeOverdue(Conflict):
     code = "NOTICE_OVERDUE"
     message = "This payment notice is past its due date. Contact the issuing agency."
 
-
-class NoticePaid(DomainError):
-    code = "ALREADY_PAID"
-    message = "This payment notice has already been paid."
 
 
 class NoticeNotYours(Forbidden):
@@ -388,7 +397,7 @@ class ReceiptNotFound(NotFound):
     message = "No such receipt among yours."
 
 
-class ReceiptNotIssuable(DomainError):
+class ReceiptNotIssuable(Conflict):
     code = "RECEIPT_NOT_ISSUABLE"
     message = "A receipt is issued only for a paid order."
 
@@ -416,7 +425,7 @@ class MaterialNotFound(NotFound):
     message = "No such material or e-licence on file for you."
 
 
-class ItemNotApplicable(DomainError):
+class ItemNotApplicable(Conflict):
     code = "ITEM_NOT_APPLICABLE"
     message = "This service item cannot be applied for online."
 
@@ -426,17 +435,17 @@ class CaseNotFound(NotFound):
     message = "No such case."
 
 
-class CaseTransitionForbidden(DomainError):
+class CaseTransitionForbidden(Conflict):
     code = "CASE_TRANSITION_FORBIDDEN"
     message = "The case is not in a state that allows this step."
 
 
-class NotRateable(DomainError):
+class NotRateable(Conflict):
     code = "NOT_RATEABLE"
     message = "You can rate only a service you used and that is finished."
 
 
-class AlreadyRated(DomainError):
+class AlreadyRated(Conflict):
     code = "ALREADY_RATED"
     message = "This service has already been rated."
 
@@ -446,7 +455,7 @@ class RectificationNotFound(NotFound):
     message = "No such rectification ticket."
 
 
-class RectificationStepForbidden(DomainError):
+class RectificationStepForbidden(Conflict):
     code = "RECTIFICATION_STEP_FORBIDDEN"
     message = "The rectification ticket is not in a state that allows this step."
 
@@ -456,14 +465,17 @@ class TicketNotFound(NotFound):
     message = "No such consultation, complaint or report."
 
 
-class TicketStepForbidden(DomainError):
+class TicketStepForbidden(Conflict):
     code = "TICKET_STEP_FORBIDDEN"
     message = "The ticket is not in a state that allows this step."
 
 
-class ReopenWindowClosed(DomainError):
+class ReopenWindowClosed(Conflict):
     code = "REOPEN_WINDOW_CLOSED"
-    message = "A reply can be reopened only within 10 days."
+
+    def __init__(self, *, days: int) -> None:
+        """The window is a setting (SERVICE_TICKET_REOPEN_DAYS), so the message reads it."""
+        super().__init__(f"A reply can be reopened only within {days} days.", days=days)
 
 
 class CategoryUnknown(InvalidInput):
@@ -481,7 +493,7 @@ class CaseFormNotFound(NotFound):
     message = "No form is defined for this service item (or no such version)."
 
 
-class CaseFormChanged(DomainError):
+class CaseFormChanged(Conflict):
     code = "CASE_FORM_CHANGED"
     message = "The form was changed meanwhile; reload it and apply your change again."
 
@@ -545,7 +557,7 @@ class LegalPersonNotFound(NotFound):
     message = "No legal person is registered under this unified social credit code."
 
 
-class LegalPersonDeregistered(DomainError):
+class LegalPersonDeregistered(Conflict):
     code = "LEGAL_PERSON_DEREGISTERED"
     message = "This legal person is deregistered (注销) and can no longer act."
 
@@ -565,7 +577,7 @@ class AgentNameMismatch(InvalidInput):
     message = "The name does not match the verified holder of this ID number."
 
 
-class AgentAlreadyAuthorised(DomainError):
+class AgentAlreadyAuthorised(Conflict):
     code = "AGENT_ALREADY_AUTHORISED"
     message = "This person is already a current agent. Revoke the authorisation to change it."
 

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import redis.asyncio as aioredis
 
 from app import schema
 from app.agency.outbox_webhook import AGENCY_WEBHOOK, agency_webhook_handler
 from app.agency.signing import AgencyGate
+from app.agency.webhooks import DEFAULT_TIMEOUT_SECONDS as WEBHOOK_TIMEOUT_SECONDS
 from app.appointments.service import Appointments, build_appointments
-from app.cases.wiring import PublicServices, build_public_services
+from app.cases.materials import MaterialStore, legacy_key
+from app.cases.notices import CaseNotices
+from app.cases.service import CASE_NOTICE, Cases
 from app.catalog import audit
 from app.catalog.service import Catalog
 from app.channel_set import ChannelSet, build_channels
 from app.config import Settings
+from app.evaluations.invitations import INVITE, InvitationSender
+from app.evaluations.service import Evaluations
 from app.fees.notices import NoticePayables, Notices
 from app.identity.accounts import Accounts
 from app.identity.legal_agents import LegalAgents
@@ -25,10 +34,12 @@ from app.identity.legal_registry import LegalRegistry
 from app.identity.operators import OperatorAuth
 from app.identity.sessions import SessionStore
 from app.identity.signin_throttle import SignInThrottle
+from app.interactions.service import Interactions
 from app.ordering import Ordering
 from app.payables import PayableRegistry, PayableSource
 from app.receipts.service import Receipts, build_receipts
 from app.violations.service import Violations, build_violations
+from channels.base import Messages
 from infra import clock, db, outbox
 from infra.jobs import JobQueue, open_queue
 from infra.pii import PiiVault
@@ -41,7 +52,36 @@ from payments.refunds import Refunds
 from payments.reviews import RefundReviews
 from payments.settle import Settlement
 
+log = logging.getLogger("yiwang.services")
+
 OrderViewHook = Callable[[Order], Awaitable[dict[str, Any]]]
+
+
+@dataclass
+class PublicServices:
+    """统一申报 · 统一查询 · 统一评价 · 统一互动, and the material store they share."""
+
+    cases: Cases
+    materials: MaterialStore
+    evaluations: Evaluations
+    interactions: Interactions
+    handlers: dict[str, Any]
+
+
+def build_public_services(
+    settings: Settings, vault: PiiVault, messages: dict[str, Messages]
+) -> PublicServices:
+    rules = settings.service_rules
+    return PublicServices(
+        cases=Cases(vault, rules),
+        materials=MaterialStore(vault, legacy_key(settings.pii_key), rules.upload_max_bytes),
+        evaluations=Evaluations(rules),
+        interactions=Interactions(rules, vault),
+        handlers={
+            CASE_NOTICE: CaseNotices(messages).send,
+            INVITE: InvitationSender(messages).send,
+        },
+    )
 
 
 @dataclass
@@ -71,8 +111,12 @@ class Services:
     # Legal persons: the registry's upsert and the representatives' agents.
     legal_registry: LegalRegistry
     legal_agents: LegalAgents
-    # Cases, evaluations, 12345 interactions (app/cases/wiring.py).
+    # Cases, evaluations, 12345 interactions (build_public_services below).
     public: PublicServices
+    # Outbound HTTP the worker does itself (agency webhooks): one client, kept connections.
+    outbound: httpx.AsyncClient = field(
+        default_factory=lambda: httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT_SECONDS)
+    )
     # Rooms add fields to GET /orders/{id} (e.g. the receipt number once issued).
     order_view_extensions: list[OrderViewHook] = field(default_factory=list)
 
@@ -80,10 +124,25 @@ class Services:
         """Ask a worker to deliver an event now (the sweep would find it anyway)."""
         await self.jobs.enqueue("deliver_outbox_event", event_id, job_id=f"outbox:{event_id}")
 
+    async def release(self) -> None:
+        """Close this process's pools (jobs, Redis, outbound and channel HTTP), leaving the
+        database open. Each closes on its own, even when its server is gone."""
+        await _close_each(
+            self.jobs.pool.aclose, self.redis.aclose, self.outbound.aclose, self.channels.aclose
+        )
+
     async def close(self) -> None:
-        await self.jobs.pool.aclose()
-        await self.redis.aclose()
-        await db.close_database()
+        await self.release()
+        await _close_each(db.close_database)
+
+
+async def _close_each(*closers: Callable[[], Awaitable[object]]) -> None:
+    """A close that fails (its server is down) is logged; the others still run."""
+    for close in closers:
+        try:
+            await close()
+        except Exception as exc:
+            log.warning("closing %s failed: %s", close.__qualname__, exc)
 
 
 async def open_services(settings: Settings) -> Services:
@@ -163,7 +222,9 @@ async def build_services(settings: Settings) -> Services:
 
 def register_outbox_handlers(services: Services) -> None:
     """Each room adds its event kinds here; handlers must be idempotent."""
-    outbox.register_handler(AGENCY_WEBHOOK, agency_webhook_handler(services.vault))
+    outbox.register_handler(
+        AGENCY_WEBHOOK, agency_webhook_handler(services.vault, services.outbound)
+    )
     outbox.register_handler("order.paid", services.ordering.on_paid)
     outbox.register_handler("order.refunded", services.ordering.on_refunded)
     outbox.register_handler("receipt.issue", services.receipts.on_issue)

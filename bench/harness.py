@@ -40,6 +40,13 @@ def _parser(known: list[str]) -> argparse.ArgumentParser:
         description="Measure scenarios as a ratio to a bare Sanic handler (same workers, now).",
     )
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="one more setting for the server (e.g. YIWANG_REQUEST_METRICS=false)",
+    )
     parser.add_argument("--duration", type=int, default=10, help="seconds per measured run")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of unmeasured load first")
     parser.add_argument("--threads", type=int, default=2, help="wrk -t")
@@ -159,6 +166,7 @@ async def run_scenarios(
     outcomes: list[Outcome] = []
     async with fresh_database() as database_url, claimed_redis_db() as redis_url:
         env = server_env(database_url, redis_url, workdir / "var")
+        env.update(item.split("=", 1) for item in args.server_env)
         port, sandbox_port = processes.free_port(), processes.free_port()
         with processes.yiwang_server(
             port=port, sandbox_port=sandbox_port, workers=args.workers, env=env, log=log

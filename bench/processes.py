@@ -128,6 +128,6 @@ def yiwang_server(
         str(sandbox_port),
     ]
     with started(command, env={**os.environ, **env}, log=log) as running:
-        wait_for(running, f"http://127.0.0.1:{port}/healthz", timeout=90)
+        wait_for(running, f"http://127.0.0.1:{port}/readyz", timeout=90)
         wait_for(running, f"http://127.0.0.1:{sandbox_port}/sandbox/health", timeout=30)
         yield running

@@ -1,4 +1,5 @@
-"""Tortoise ORM set-up: one config builder, native migrations, and the compare-and-set helper."""
+"""Tortoise ORM set-up: one config builder and native migrations (status changes:
+``infra.transitions``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from typing import Any
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import connections
-from tortoise.models import Model
 
 from infra.cancel_safe import open_now
 
@@ -88,13 +88,35 @@ async def close_database() -> None:
     await Tortoise.close_connections()
 
 
-async def compare_and_set(
-    model: type[Model], pk: Any, *, field: str, expected: str, new: str, **changes: Any
-) -> bool:
-    """Move ``field`` from ``expected`` to ``new`` only if it still holds ``expected``.
+def migrations_on_disk(apps: Mapping[str, Mapping[str, str]]) -> frozenset[tuple[str, str]]:
+    """Every (app, migration) this code ships, named as Tortoise's recorder names them."""
+    import importlib
+    import pkgutil
 
-    True when exactly one row changed. A concurrent writer that got there first makes this
-    return False: the race is lost cleanly, never half-applied.
+    found: set[tuple[str, str]] = set()
+    for label, spec in apps.items():
+        package = importlib.import_module(spec["migrations"])
+        found.update(
+            (label, name)
+            for _, name, is_pkg in pkgutil.iter_modules(package.__path__)
+            if not is_pkg and name[0] not in "_~"
+        )
+    return frozenset(found)
+
+
+async def pending_migrations(shipped: frozenset[tuple[str, str]]) -> list[str]:
+    """Shipped migrations the database has not applied: ``app.name``, sorted.
+
+    Readiness asks this on every probe, so it is one indexed read of the recorder's table.
+    A database the migrator never touched has no such table and so has everything pending.
     """
-    updated = await model.filter(pk=pk, **{field: expected}).update(**{field: new}, **changes)
-    return updated == 1
+    from tortoise import connections
+
+    try:
+        _, rows = await connections.get("default").execute_query(
+            'SELECT "app", "name" FROM "tortoise_migrations"'
+        )
+    except Exception:
+        rows = []
+    applied = {(row["app"], row["name"]) for row in rows}
+    return sorted(f"{app}.{name}" for app, name in shipped - applied)

@@ -19,7 +19,8 @@ from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 from arq.cron import CronJob, cron
 from arq.typing import StartupShutdown
-from arq.worker import Worker
+from arq.worker import Function, Worker
+from arq.worker import func as arq_function
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -73,6 +74,17 @@ class JobQueue:
         await self.pool.enqueue_job(function, *args, _job_id=job_id, _defer_by=defer_by)
 
 
+def without_result(function: JobFunction) -> Function:
+    """A job that keeps no result once it ends, so its job id can be enqueued again at once.
+
+    arq refuses a job id whose result it still keeps. The outbox sweep names each delivery
+    job after the event's due time; a delivery that failed before it could take its lease
+    (the database was down) leaves the event due at that same time, and with a kept result
+    the sweep could not ask again until the result expired.
+    """
+    return arq_function(function, keep_result=0)  # type: ignore[arg-type]
+
+
 @dataclass
 class Schedule:
     """A recurring job: run ``function`` every ``every_seconds`` (a divisor of 60) or at minutes."""
@@ -89,7 +101,7 @@ def every(function: JobFunction, seconds: int) -> Schedule:
 
 @dataclass
 class WorkerSpec:
-    functions: Sequence[JobFunction]
+    functions: Sequence[JobFunction | Function]
     schedules: Sequence[Schedule] = field(default_factory=list)
     on_startup: StartupShutdown | None = None
     on_shutdown: StartupShutdown | None = None

@@ -1,12 +1,20 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
 
+from infra.transitions import Transitions
+from payments.lines import MoneyLine
+from payments.states import ORDER, REFUND, REVIEW
+
 
 class Order(Model):
     """One order for one payable. ``order_no`` is the out_trade_no at every channel."""
+
+    transitions: ClassVar[Transitions] = ORDER
 
     id = fields.BigIntField(primary_key=True)
     order_no = fields.CharField(max_length=32, unique=True)
@@ -50,17 +58,10 @@ class Order(Model):
         )
 
 
-class OrderLine(Model):
-    id = fields.BigIntField(primary_key=True)
+class OrderLine(MoneyLine):
     order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
         "payments.Order", related_name="lines", on_delete=fields.CASCADE
     )
-    position = fields.SmallIntField()
-    item_code = fields.CharField(max_length=32)
-    name = fields.CharField(max_length=128)
-    quantity = fields.IntField()
-    standard_fen = fields.BigIntField()
-    amount_fen = fields.BigIntField()
 
     class Meta:
         table = "payment_order_line"
@@ -115,6 +116,8 @@ class NotificationOutcome(Model):
 
 
 class Refund(Model):
+    transitions: ClassVar[Transitions] = REFUND
+
     id = fields.BigIntField(primary_key=True)
     refund_no = fields.CharField(max_length=32, unique=True)
     order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
@@ -149,6 +152,8 @@ class RefundReview(Model):
 
     Nothing is lost: an operator refunds it or settles it by hand from this queue.
     """
+
+    transitions: ClassVar[Transitions] = REVIEW
 
     id = fields.BigIntField(primary_key=True)
     order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from channels.base import Acknowledgement, Channel, NotificationRejected, Pay
-from infra import clock
+from infra import clock, metrics
 from payments.errors import NotifyAmountMismatch
 from payments.models import Notification, NotificationOutcome, Order, Refund
 from payments.refunds import Refunds
@@ -58,6 +58,7 @@ class Notifications:
             detail=detail[:2000],
             decided_at=clock.now(),
         )
+        metrics.NOTIFICATIONS.labels(entry.channel, entry.kind, outcome).inc()
 
     def _refuse(self, channel: Channel, code: str, status: int) -> Reply:
         return Reply(self.pay[channel].ack_failure(code), status, code)

@@ -13,7 +13,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from channels.base import Channel, ChannelRejected, ChannelUnavailable, Pay, PayRequest
-from infra import clock
+from infra import clock, metrics
 from infra.pii import PiiVault
 from payments.drafts import OrderDraft
 from payments.errors import (
@@ -23,6 +23,7 @@ from payments.errors import (
     OrderNotPayable,
     PaymentChannelFailed,
 )
+from payments.lines import numbered
 from payments.models import ChannelTrade, Order, OrderLine
 from payments.settle import Settlement
 from payments.states import OPEN, OrderStatus
@@ -116,17 +117,10 @@ class Orders:
                 expires_at=expires_at,
                 using_db=tx,
             )
-            for position, line in enumerate(draft.lines, start=1):
-                await OrderLine.create(
-                    order_id=order.id,
-                    position=position,
-                    item_code=line.item_code,
-                    name=line.name,
-                    quantity=line.quantity,
-                    standard_fen=line.standard_fen,
-                    amount_fen=line.amount_fen,
-                    using_db=tx,
-                )
+            await OrderLine.bulk_create(
+                numbered(OrderLine, draft.lines, order_id=order.id), using_db=tx
+            )
+        metrics.ORDERS.labels("created", "none").inc()
         return order
 
     async def owned(self, order_no: str, citizen_id: uuid.UUID) -> Order:

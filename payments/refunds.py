@@ -36,7 +36,7 @@ from channels.base import (
     RefundRequest,
     RefundState,
 )
-from infra import clock, outbox
+from infra import clock, metrics, outbox
 from payments.errors import (
     IdempotencyKeyInvalid,
     IdempotencyKeyMissing,
@@ -247,6 +247,7 @@ class Refunds:
         return "pending"
 
     async def _succeed(self, refund: Refund, channel_refund_no: str | None) -> None:
+        refunded_on: str | None = None
         async with in_transaction() as tx:
             if not await move_refund(
                 refund,
@@ -294,6 +295,9 @@ class Refunds:
                 using=tx,
                 dedupe_key=f"{RECEIPT_RED_LETTER}:{refund.id}",
             )
+            refunded_on = order.channel or "none"
+        if refunded_on is not None:
+            metrics.ORDERS.labels("refunded", refunded_on).inc()
 
     async def poll_pending(self, *, older_than: timedelta, limit: int = 100) -> int:
         pending = await Refund.filter(

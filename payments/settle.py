@@ -7,6 +7,7 @@ every payment it cannot accept (closed order, second payment) into the refund-re
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from channels.base import Channel, ChannelRejected, ChannelUnavailable, Pay
-from infra import clock, outbox
+from infra import clock, metrics, outbox
 from payments.errors import NotifyAmountMismatch
 from payments.models import ChannelTrade, Order, RefundReview
 from payments.states import OPEN, SETTLED, OrderStatus
@@ -115,6 +116,7 @@ class Settlement:
                 dedupe_key=f"{RECEIPT_ISSUE}:{fresh.id}",
             )
         order.status = OrderStatus.PAID.value
+        metrics.ORDERS.labels("paid", evidence.channel).inc()
         log.info("order %s PAID via %s (%s)", order.order_no, evidence.channel, evidence.source)
         return Outcome.PAID
 
@@ -185,6 +187,7 @@ class Settlement:
         moved = await move_order(fresh, OrderStatus.CLOSED, closed_at=clock.now(), open_key=None)
         if moved:
             order.status = fresh.status
+            metrics.ORDERS.labels("closed", fresh.channel or "none").inc()
             log.info("order %s closed (%s)", order.order_no, reason)
         return moved
 
@@ -219,19 +222,57 @@ class Settlement:
         )
         settled = 0
         for order in stale:
-            for trade in await ChannelTrade.filter(order_id=order.id):
-                state = await self._query(trade.channel, order.order_no)  # type: ignore[arg-type]
-                if state is None or state.status not in ("SUCCESS", "REFUNDED"):
-                    continue
-                outcome = await self.paid(
-                    order,
-                    PaidEvidence(
-                        cast(Channel, trade.channel),
-                        state.channel_trade_no or "",
-                        state.amount_fen or 0,
-                        state.paid_at or clock.now(),
-                        "query",
-                    ),
+            settled += await self._settle_by_query(order)
+        return settled
+
+    async def query_all_paying(
+        self, *, started_before: datetime, batch: int = 200, concurrency: int = 8
+    ) -> int:
+        """Ask the channel about every order PAYING since before ``started_before``.
+
+        Run once PostgreSQL or Redis is back after an outage: notifications refused during
+        it are otherwise settled only when the channel retries (Alipay waits 4 minutes).
+        Pages by id, so orders the channel still calls unpaid do not come round again.
+        """
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(order: Order) -> int:
+            async with gate:
+                return await self._settle_by_query(order)
+
+        settled, after = 0, 0
+        while True:
+            page = (
+                await Order.filter(
+                    status=OrderStatus.PAYING.value,
+                    payment_started_at__lte=started_before,
+                    id__gt=after,
                 )
-                settled += outcome == Outcome.PAID
+                .order_by("id")
+                .limit(batch)
+            )
+            if not page:
+                return settled
+            settled += sum(await asyncio.gather(*(one(order) for order in page)))
+            after = page[-1].id
+
+    async def _settle_by_query(self, order: Order) -> int:
+        """1 when a query at the channel found the order paid and it became PAID now; every
+        channel the order was offered on is asked (a second payment goes to review)."""
+        settled = 0
+        for trade in await ChannelTrade.filter(order_id=order.id):
+            state = await self._query(trade.channel, order.order_no)  # type: ignore[arg-type]
+            if state is None or state.status not in ("SUCCESS", "REFUNDED"):
+                continue
+            outcome = await self.paid(
+                order,
+                PaidEvidence(
+                    cast(Channel, trade.channel),
+                    state.channel_trade_no or "",
+                    state.amount_fen or 0,
+                    state.paid_at or clock.now(),
+                    "query",
+                ),
+            )
+            settled += outcome == Outcome.PAID
         return settled

@@ -1,12 +1,14 @@
 """Order, refund and refund-review states, and the ONE transition table for each.
 
-Every status change is persisted by :func:`payments.transitions.move`, a compare-and-set
+Every status change is persisted by :func:`infra.transitions.move`, a compare-and-set
 that must change exactly one row; a transition not listed here is refused.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+from infra.transitions import Transitions
 
 
 class OrderStatus(StrEnum):
@@ -59,20 +61,12 @@ REVIEW_TRANSITIONS: dict[ReviewStatus, frozenset[ReviewStatus]] = {
     ReviewStatus.SETTLED_OFFLINE: frozenset(),
 }
 
+ORDER = Transitions.of("order", ORDER_TRANSITIONS, stamp="updated_at")
+REFUND = Transitions.of("refund", REFUND_TRANSITIONS)
+REVIEW = Transitions.of("refund review", REVIEW_TRANSITIONS)
+
 OPEN = frozenset({OrderStatus.CREATED, OrderStatus.PAYING})
 SETTLED = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED})
 REFUNDABLE = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED})
 REVIEW_UNRESOLVED = frozenset({ReviewStatus.OPEN, ReviewStatus.REFUNDING})
 REVIEW_RESOLVED = frozenset({ReviewStatus.REFUNDED, ReviewStatus.SETTLED_OFFLINE})
-
-
-def order_may_move(src: OrderStatus, dst: OrderStatus) -> bool:
-    return dst in ORDER_TRANSITIONS[src]
-
-
-def refund_may_move(src: RefundStatus, dst: RefundStatus) -> bool:
-    return dst in REFUND_TRANSITIONS[src]
-
-
-def review_may_move(src: ReviewStatus, dst: ReviewStatus) -> bool:
-    return dst in REVIEW_TRANSITIONS[src]

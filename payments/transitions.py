@@ -1,4 +1,5 @@
-"""Persisting status changes: the transition table decides, a compare-and-set applies."""
+"""The payment platform's moves, by name: each is :func:`infra.transitions.move` with the
+model's table (``payments/states.py``), typed for the aggregate it moves."""
 
 from __future__ import annotations
 
@@ -6,69 +7,24 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from infra import clock
+from infra.transitions import IllegalTransition, move
 from payments.models import Order, Refund, RefundReview
-from payments.states import (
-    OrderStatus,
-    RefundStatus,
-    ReviewStatus,
-    order_may_move,
-    refund_may_move,
-    review_may_move,
-)
+from payments.states import OrderStatus, RefundStatus, ReviewStatus
 
-
-class IllegalTransition(RuntimeError):
-    """A code path asked for a move the table forbids: a bug, never a user error."""
-
-
-async def _compare_and_set(
-    row: Order | Refund | RefundReview,
-    src: str,
-    dst: str,
-    using: BaseDBAsyncClient | None,
-    changes: dict[str, Any],
-) -> bool:
-    """``status`` from ``src`` to ``dst`` only if the row still holds ``src``; the instance
-    follows when it moved. False: someone moved it first."""
-    query = type(row).filter(id=row.id, status=src)
-    if using is not None:
-        query = query.using_db(using)
-    moved = await query.update(status=dst, **changes) == 1
-    if moved:
-        row.status = dst
-        for name, value in changes.items():
-            setattr(row, name, value)
-    return moved
+__all__ = ["IllegalTransition", "move_order", "move_refund", "move_review"]
 
 
 async def move_order(
-    order: Order,
-    dst: OrderStatus,
-    *,
-    using: BaseDBAsyncClient | None = None,
-    **changes: Any,
+    order: Order, dst: OrderStatus, *, using: BaseDBAsyncClient | None = None, **changes: Any
 ) -> bool:
-    """Move ``order`` from its current status to ``dst``; False if someone moved it first."""
-    src = OrderStatus(order.status)
-    if not order_may_move(src, dst):
-        raise IllegalTransition(f"order {order.order_no}: {src} -> {dst}")
-    return await _compare_and_set(
-        order, src.value, dst.value, using, {"updated_at": clock.now(), **changes}
-    )
+    """Move ``order`` to ``dst`` (``updated_at`` follows); False if someone moved it first."""
+    return await move(order, dst, using=using, **changes)
 
 
 async def move_refund(
-    refund: Refund,
-    dst: RefundStatus,
-    *,
-    using: BaseDBAsyncClient | None = None,
-    **changes: Any,
+    refund: Refund, dst: RefundStatus, *, using: BaseDBAsyncClient | None = None, **changes: Any
 ) -> bool:
-    src = RefundStatus(refund.status)
-    if not refund_may_move(src, dst):
-        raise IllegalTransition(f"refund {refund.refund_no}: {src} -> {dst}")
-    return await _compare_and_set(refund, src.value, dst.value, using, changes)
+    return await move(refund, dst, using=using, **changes)
 
 
 async def move_review(
@@ -78,7 +34,4 @@ async def move_review(
     using: BaseDBAsyncClient | None = None,
     **changes: Any,
 ) -> bool:
-    src = ReviewStatus(review.status)
-    if not review_may_move(src, dst):
-        raise IllegalTransition(f"refund review {review.id}: {src} -> {dst}")
-    return await _compare_and_set(review, src.value, dst.value, using, changes)
+    return await move(review, dst, using=using, **changes)

@@ -55,6 +55,12 @@ if [ -z "$(fc-list :lang=zh 2>/dev/null)" ]; then
   apt-get update -q && apt-get install -y -q fonts-wqy-microhei
 fi
 
+# The production-shape test (tests/ops) puts Debian's nginx in front of two instances.
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  echo "test: installing nginx"
+  apt-get update -q && apt-get install -y -q nginx-light
+fi
+
 # Python: the project and its test tools, the linter, the type checker on the rooms that hold
 # to --strict (pyproject's [tool.mypy] lists them), then every test.
 python3 -m venv .venv

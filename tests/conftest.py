@@ -37,6 +37,8 @@ PG_ADMIN = os.environ.get("YIWANG_TEST_PG", "postgres://postgres@127.0.0.1:5432/
 # Redis dbs a test session may claim (db 2 belongs to the channel adapter tests).
 REDIS_DBS = [1, *range(3, 16)]
 ARTIFACTS = Path(__file__).parent / "artifacts"
+# The live server's scrape token (tests/test_health_and_openapi.py reads /metrics with it).
+METRICS_TOKEN = secrets.token_urlsafe(24)
 
 
 def _key() -> str:
@@ -153,6 +155,9 @@ def env(database_url: str, redis_url: str, workdir: Path, ports: Ports) -> dict[
         "YIWANG_VAR_DIR": str(workdir),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports.api}",
         "YIWANG_SANDBOX_PORT": str(ports.sandbox),
+        "YIWANG_METRICS_TOKEN": METRICS_TOKEN,
+        # As behind one nginx: a test may speak for a client address of its own.
+        "YIWANG_PROXIES_COUNT": "1",
         **BUSINESS_START,
     }
 
@@ -253,7 +258,7 @@ def live_server(
         f"http://127.0.0.1:{ports.api}", f"http://127.0.0.1:{ports.sandbox}", process
     )
     try:
-        wait_until_up(server.api + "/healthz", timeout=60)
+        wait_until_up(server.api + "/readyz", timeout=60)
         wait_until_up(server.sandbox + "/sandbox/health", timeout=30)
         yield server
     finally:
@@ -286,5 +291,4 @@ async def services(
 
     built = await build_services(settings)
     yield built
-    await built.jobs.pool.aclose()
-    await built.redis.aclose()
+    await built.release()

@@ -24,6 +24,8 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     # Statuses to answer in order; the last one repeats.
     statuses: list[int] = field(default_factory=lambda: [200])
+    # Requests that have arrived, answered or not (with ``delay``, some are still waiting).
+    arrived: int = 0
 
 
 @contextmanager
@@ -36,6 +38,7 @@ def receiver(path: str = "/hooks", *, delay: float = 0.0) -> Iterator[Receiver]:
             rec = state["r"]
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
+            rec.arrived += 1
             if delay:
                 time.sleep(delay)
             rec.received.append(

@@ -21,6 +21,8 @@ COMPOSITION = {
     "app/cli/",
     # The demo data set names the sandbox's demo residents.
     "app/demo.py",
+    # Fresh secrets for a whole stack, the standalone sandbox's credentials among them.
+    "app/provisioning.py",
 }
 SDKS = ("wechatpy", "alipay")
 ADAPTERS = ("channels.wechat", "channels.alipay", "channels.app", "channels.sandbox")
@@ -116,6 +118,138 @@ def test_the_rule_catches_channels_reaching_into_app() -> None:
     assert not check("app/http/ok.py", "from sanic import Blueprint\nfrom app.errors import X\n")
 
 
+# The status columns of the transition tables (infra.transitions.Transitions.field).
+STATUS_COLUMNS = frozenset({"status", "release", "card", "handling_status", "payment_status"})
+# Writes a status outside infra.transitions.move, each with its reason.
+STATUS_WRITERS_PENDING = {
+    # The outbox's own delivery state (PENDING → DELIVERED | DEAD) is being rewritten for
+    # the worker's fault tolerance (issue 26); it joins infra.transitions after that lands.
+    "infra/outbox/delivery.py",
+}
+
+
+def status_writes(source: str) -> list[int]:
+    """Lines that write a status column with ``.update(...)``, by keyword or ``**{...}``."""
+    lines: list[int] = []
+    for node in ast.walk(ast.parse(source)):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "update"
+        ):
+            continue
+        named = {k.arg for k in node.keywords if k.arg}
+        for k in node.keywords:
+            if k.arg is None and isinstance(k.value, ast.Dict):
+                named |= {key.value for key in k.value.keys if isinstance(key, ast.Constant)}
+        if named & STATUS_COLUMNS:
+            lines.append(node.lineno)
+    return lines
+
+
+def test_no_status_is_written_outside_a_transitions_module() -> None:
+    """Every status change goes through infra.transitions.move (DESIGN.md, ways of the house)."""
+    found = {
+        rel: lines
+        for p in project_modules()
+        if p.name != "transitions.py"
+        and (rel := p.relative_to(ROOT).as_posix()) not in STATUS_WRITERS_PENDING
+        and (lines := status_writes(p.read_text(encoding="utf-8")))
+    }
+    assert found == {}
+
+
+def test_the_status_rule_catches_a_hand_written_compare_and_set() -> None:
+    assert status_writes("await Case.filter(id=1, status=s).update(status=d, at=now)\n") == [1]
+    assert status_writes("await M.filter(id=1).using_db(tx).update(**{'card': c})\n") == [1]
+    assert status_writes("await M.filter(id=1).update(name=n)\n") == []
+
+
 def test_the_project_has_modules_to_check() -> None:
     rooms = {p.relative_to(ROOT).parts[0] for p in project_modules()}
     assert {"app", "infra", "channels"} <= rooms
+
+
+# The composition root: it builds the rooms and wires their reactions; no room imports it.
+COMPOSITION_MODULES = frozenset(
+    {
+        "main",
+        "serving",
+        "services",
+        "worker",
+        "worker_pool",
+        "process_watch",
+        "provisioning",
+        "channel_set",
+        "demo",
+        "cli",
+        "http",
+        "schema",
+    }
+)
+
+
+def room_of(module: str) -> str | None:
+    """``app.cases.service`` → ``cases``; ``app.ordering`` → ``ordering``; others → None."""
+    parts = module.split(".")
+    return parts[1] if parts[0] == "app" and len(parts) > 1 else None
+
+
+def room_graph() -> dict[str, set[str]]:
+    """Which room imports which, from every module of app/ outside the composition root."""
+    graph: dict[str, set[str]] = {}
+    for path in (ROOT / "app").rglob("*.py"):
+        rel = path.relative_to(ROOT / "app")
+        if "migrations" in rel.parts or rel.parts[0] == "__main__.py":
+            continue
+        source_room = rel.parts[0].removesuffix(".py")
+        if source_room in COMPOSITION_MODULES or source_room == "__init__":
+            continue
+        for name in imports_of(path.read_text(encoding="utf-8")):
+            target = room_of(name)
+            if target and target != source_room:
+                graph.setdefault(source_room, set()).add(target)
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One cycle as a path (first room repeated at the end), or [] when there is none."""
+    done: set[str] = set()
+
+    def walk(node: str, path: list[str]) -> list[str]:
+        if node in path:
+            return [*path[path.index(node) :], node]
+        if node in done:
+            return []
+        for nxt in sorted(graph.get(node, ())):
+            if cycle := walk(nxt, [*path, node]):
+                return cycle
+        done.add(node)
+        return []
+
+    for start in sorted(graph):
+        if cycle := walk(start, []):
+            return cycle
+    return []
+
+
+def test_rooms_import_each_other_one_way_only() -> None:
+    """A room that reacts to another's events subscribes through the outbox or is wired in
+    the composition root; it never imports its caller back (DESIGN.md, Rooms)."""
+    assert find_cycle(room_graph()) == []
+
+
+def test_no_room_imports_the_composition_root() -> None:
+    reaching_up = {
+        room: sorted(targets & COMPOSITION_MODULES)
+        for room, targets in room_graph().items()
+        if targets & COMPOSITION_MODULES
+    }
+    assert reaching_up == {}
+
+
+def test_the_cycle_check_finds_a_cycle() -> None:
+    assert find_cycle({"cases": {"evaluations"}, "evaluations": {"supervision"}}) == []
+    assert find_cycle(
+        {"cases": {"evaluations"}, "evaluations": {"supervision"}, "supervision": {"cases"}}
+    ) == ["cases", "evaluations", "supervision", "cases"]

@@ -71,7 +71,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             assert process.poll() is None, (home / "demo.log").read_text(errors="replace")[-4000:]
             assert time.monotonic() < deadline, "the demo did not start within 120 s"
             time.sleep(0.2)
-        assert httpx.get(demo.api + "/healthz", timeout=10).status_code == 200
+        assert httpx.get(demo.api + "/readyz", timeout=10).status_code == 200
         wait_until_up(demo.sandbox + "/sandbox/health", timeout=30)
         yield demo
     finally:
@@ -95,8 +95,8 @@ async def clients(demo: Demo) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.As
 
 
 async def test_the_demo_prints_its_urls_and_is_healthy(demo: Demo) -> None:
-    health = httpx.get(demo.api + "/healthz").json()
-    assert health["status"] == "ok"
+    ready = httpx.get(demo.api + "/readyz").json()
+    assert ready["status"] == "ready"
     assert (demo.var / "yiwang.sqlite3").exists()
     assert json.loads((demo.var / "demo-agencies.json").read_text())
     # Open311 on SQLite too: a test endpoint, and the road service's demo attributes.

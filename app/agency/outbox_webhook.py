@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from app.agency.models import Agency
 from app.agency.webhooks import send_signed
 from infra.outbox import EventHandler
@@ -18,7 +20,11 @@ from infra.pii import PiiVault
 AGENCY_WEBHOOK = "agency.webhook"
 
 
-def agency_webhook_handler(vault: PiiVault) -> EventHandler:
+def agency_webhook_handler(
+    vault: PiiVault, client: httpx.AsyncClient | None = None
+) -> EventHandler:
+    """``client`` is the process's shared outbound client (see ``send_signed``)."""
+
     async def deliver(payload: dict[str, Any]) -> None:
         agency = await Agency.get(id=int(payload["agency_id"]))
         await send_signed(
@@ -27,6 +33,7 @@ def agency_webhook_handler(vault: PiiVault) -> EventHandler:
             event=str(payload["event"]),
             delivery_id=f"yw-evt-{payload['_event_id']}",
             body={"event": payload["event"], "data": payload["data"]},
+            client=client,
         )
 
     return deliver

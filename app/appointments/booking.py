@@ -35,12 +35,14 @@ from app.errors import (
     AppointmentNotFound,
     BookingClosed,
     CancellationClosed,
+    DomainError,
     NotYetReleased,
     SlotFull,
 )
 from app.identity.sessions import Principal
-from infra import clock, outbox
+from infra import clock, metrics, outbox
 from infra.jobs import JobQueue
+from infra.transitions import move
 
 log = logging.getLogger("yiwang.appointments")
 
@@ -57,6 +59,15 @@ class Booker:
     jobs: JobQueue | None = None
 
     async def book(self, principal: Principal, slot_id: int) -> Booking:
+        try:
+            booking = await self._book(principal, slot_id)
+        except DomainError as refused:
+            metrics.BOOKINGS.labels(refused.code).inc()
+            raise
+        metrics.BOOKINGS.labels("BOOKED").inc()
+        return booking
+
+    async def _book(self, principal: Principal, slot_id: int) -> Booking:
         meta = await self.slots.get(slot_id)
         self.refuse_outside_window(meta)
         await self.standing.check(principal.citizen_id)
@@ -127,11 +138,9 @@ class Booker:
             meta = await self.slots.get(booking.slot_id)  # type: ignore[attr-defined]
             if now >= meta.window.cancel_until or now >= booking.starts_at:
                 raise CancellationClosed(deadline=meta.window.cancel_until.isoformat())
-            await states.transition(
-                states.BOOKING,
-                Booking,
-                booking.id,
-                booking.status,
+            paid_seat = booking.paid_order_id is not None and booking.status == states.BOOKED
+            await move(
+                booking,
                 states.CANCELLED,
                 using=tx,
                 cancelled_at=now,
@@ -140,11 +149,11 @@ class Booker:
                 hold_expires_at=None,
             )
             slot = await Slot.get(id=meta.id).using_db(tx)
-            move = await pass_on(
+            seat_move = await pass_on(
                 tx, slot, str(principal.citizen_id), now, self.rules, meta.window.closes_at
             )
             refund = None
-            if booking.paid_order_id is not None and booking.status == states.BOOKED:
+            if paid_seat:
                 refund = await outbox.emit(
                     REFUND_EVENT,
                     {
@@ -155,7 +164,7 @@ class Booker:
                     using=tx,
                     dedupe_key=f"appt-refund:{booking.id}",
                 )
-        await self.after_commit(move, refund.id if refund else None)
+        await self.after_commit(seat_move, refund.id if refund else None)
         return await Booking.get(id=booking.id)
 
     async def after_commit(self, move: SeatMove | None, *event_ids: int | None) -> None:

@@ -30,6 +30,7 @@ from app.appointments.models import Booking
 from app.errors import CheckInCodeInvalid, CheckInCodeUsed, CheckInNotAllowed
 from infra import clock
 from infra.national import N, Sm2PrivateKey, hmac_sm3
+from infra.transitions import move
 
 PREFIX = "YWCI2"
 PREFIX_HMAC = "YWCI1"
@@ -131,11 +132,8 @@ async def check_in(key: bytes, code: str, institution_id: int) -> Booking:
             raise CheckInNotAllowed(
                 "This appointment is for another day.", date=booking.date.isoformat()
             )
-        await states.transition(
-            states.BOOKING,
-            Booking,
-            booking.id,
-            states.BOOKED,
+        await move(
+            booking,
             states.CHECKED_IN,
             using=tx,
             checked_in_at=now,

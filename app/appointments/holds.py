@@ -8,41 +8,21 @@ booking and re-takes a free seat or leaves the order to the refund review.
 
 from __future__ import annotations
 
-from tortoise.transactions import in_transaction
-
 from app.appointments import states
 from app.appointments.booking import Booker
-from app.appointments.models import Booking, Slot
-from app.appointments.seats import pass_on
-from infra import clock
+from app.appointments.expiry import expire_due
+from app.appointments.models import Booking
 
 
 async def release_unpaid(booker: Booker, *, limit: int = 200) -> int:
-    now = clock.now()
-    due = (
-        await Booking.filter(status=states.PENDING_PAYMENT, hold_expires_at__lte=now)
-        .order_by("hold_expires_at")
-        .limit(limit)
+    return await expire_due(
+        booker,
+        Booking,
+        waiting=states.PENDING_PAYMENT,
+        expired=states.RELEASED,
+        deadline="hold_expires_at",
+        holder=lambda booking: str(booking.citizen_id),
+        limit=limit,
+        active_slot_id=None,
+        active_group_key=None,
     )
-    released = 0
-    for booking in due:
-        async with in_transaction() as tx:
-            if not await states.transition(
-                states.BOOKING,
-                Booking,
-                booking.id,
-                states.PENDING_PAYMENT,
-                states.RELEASED,
-                using=tx,
-                active_slot_id=None,
-                active_group_key=None,
-            ):
-                continue  # paid (or cancelled) a moment ago: the other side won cleanly
-            slot = await Slot.get(id=booking.slot_id).using_db(tx)  # type: ignore[attr-defined]
-            meta = await booker.slots.get(slot.id)
-            move = await pass_on(
-                tx, slot, str(booking.citizen_id), now, booker.rules, meta.window.closes_at
-            )
-        await booker.after_commit(move)
-        released += 1
-    return released

@@ -8,9 +8,14 @@ the person may book again later).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
+
+from app.appointments.states import BOOKING, WAITLIST
+from infra.transitions import Transitions
 
 
 class Institution(Model):
@@ -104,6 +109,8 @@ class Slot(Model):
 class Booking(Model):
     """A person's seat in a slot. Status moves only through ``states.BOOKING``."""
 
+    transitions: ClassVar[Transitions] = BOOKING
+
     id = fields.BigIntField(primary_key=True)
     slot: fields.ForeignKeyRelation[Slot] = fields.ForeignKeyField(
         "appointments.Slot", related_name="bookings", on_delete=fields.RESTRICT
@@ -150,6 +157,8 @@ class Booking(Model):
 
 class WaitlistEntry(Model):
     """A person waiting for a full slot. Status moves only through ``states.WAITLIST``."""
+
+    transitions: ClassVar[Transitions] = WAITLIST
 
     id = fields.BigIntField(primary_key=True)
     slot: fields.ForeignKeyRelation[Slot] = fields.ForeignKeyField(

@@ -22,6 +22,7 @@ from app.appointments.rules import at
 from app.config import AppointmentRules
 from app.errors import InvalidInput, NotFound
 from infra import clock
+from infra.transitions import move
 
 log = logging.getLogger("yiwang.appointments")
 
@@ -33,11 +34,8 @@ async def mark_no_shows(rules: AppointmentRules, *, limit: int = 500) -> list[uu
     banned: list[uuid.UUID] = []
     for booking in due:
         async with in_transaction() as tx:
-            if not await states.transition(
-                states.BOOKING,
-                Booking,
-                booking.id,
-                states.BOOKED,
+            if not await move(
+                booking,
                 states.NO_SHOW,
                 using=tx,
                 no_show_at=now,

@@ -20,6 +20,7 @@ from app.identity.models import Citizen
 from app.payables import PayableLine, Quote
 from infra import clock, outbox
 from infra.pii import PiiVault
+from infra.transitions import move
 from payments.errors import AlreadyPaid
 
 log = logging.getLogger("yiwang.appointments")
@@ -86,11 +87,8 @@ class AppointmentPayable:
         if booking.paid_order_id == order_id:
             return
         if booking.status == states.PENDING_PAYMENT:
-            await states.transition(
-                states.BOOKING,
-                Booking,
-                booking.id,
-                states.PENDING_PAYMENT,
+            await move(
+                booking,
                 states.BOOKED,
                 using=tx,
                 paid_order_id=order_id,
@@ -99,11 +97,8 @@ class AppointmentPayable:
             )
             return
         if booking.status == states.RELEASED and await self._retake(booking, tx):
-            await states.transition(
-                states.BOOKING,
-                Booking,
-                booking.id,
-                states.RELEASED,
+            await move(
+                booking,
                 states.BOOKED,
                 using=tx,
                 paid_order_id=order_id,
@@ -153,11 +148,8 @@ class AppointmentPayable:
         if booking is None or not fully or booking.status != states.BOOKED:
             return
         now = clock.now()
-        await states.transition(
-            states.BOOKING,
-            Booking,
-            booking.id,
-            states.BOOKED,
+        await move(
+            booking,
             states.CANCELLED,
             using=tx,
             cancelled_at=now,

@@ -18,6 +18,7 @@ from app.appointments.models import Slot, WaitlistEntry
 from app.config import AppointmentRules
 from infra import outbox
 from infra.outbox.models import OutboxEvent
+from infra.transitions import move
 
 OFFER_EVENT = "appointments.offer"
 
@@ -57,11 +58,8 @@ async def pass_on(
             .first()
         )
         if waiting is not None:
-            moved = await states.transition(
-                states.WAITLIST,
-                WaitlistEntry,
-                waiting.id,
-                states.WAITING,
+            moved = await move(
+                waiting,
                 states.OFFERED,
                 using=tx,
                 offered_at=now,

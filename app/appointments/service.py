@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 
-from app.appointments import checkin, gate_sync, holds, noshows, notices, states
+from app.appointments import checkin, gate_heal, gate_sync, holds, noshows, notices, states
 from app.appointments.booking import REFUND_EVENT, Booker
 from app.appointments.gate import AdmissionGate
 from app.appointments.models import Booking
@@ -121,6 +121,9 @@ class Appointments:
 
     async def rebuild_gate(self) -> int:
         return await gate_sync.rebuild(self.gate)
+
+    async def heal_gate(self) -> gate_heal.HealReport:
+        return await gate_heal.heal(self.gate, stale_after=self.rules.gate_heal_after_seconds)
 
 
 def build_appointments(

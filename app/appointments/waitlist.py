@@ -14,6 +14,7 @@ from tortoise.transactions import in_transaction
 
 from app.appointments import states
 from app.appointments.booking import Booker, new_booking
+from app.appointments.expiry import expire_due
 from app.appointments.gate import offer_holder
 from app.appointments.limits import admit_person
 from app.appointments.models import Booking, Slot, WaitlistEntry
@@ -28,6 +29,7 @@ from app.errors import (
 )
 from app.identity.sessions import Principal
 from infra import clock
+from infra.transitions import move
 
 
 @dataclass
@@ -74,11 +76,8 @@ class Waitlist:
                 meta = await self.booker.slots.get(entry.slot_id)  # type: ignore[attr-defined]
                 await admit_person(tx, principal.citizen_id, meta, self.booker.rules, now)
                 booking = await new_booking(tx, principal, meta, self.booker.rules, now)
-                await states.transition(
-                    states.WAITLIST,
-                    WaitlistEntry,
-                    entry.id,
-                    states.OFFERED,
+                await move(
+                    entry,
                     states.ACCEPTED,
                     using=tx,
                     active_slot_id=None,
@@ -94,50 +93,30 @@ class Waitlist:
     async def leave(self, principal: Principal, entry_id: int) -> WaitlistEntry:
         """Leave the queue, or decline an offer (which passes the seat on at once)."""
         now = clock.now()
-        move: SeatMove | None = None
+        seat_move: SeatMove | None = None
         async with in_transaction() as tx:
             entry = await self._mine(principal.citizen_id, entry_id, tx)
             if entry.status not in (states.WAITING, states.OFFERED):
                 raise WaitlistNotOffered(status=entry.status)
-            await states.transition(
-                states.WAITLIST,
-                WaitlistEntry,
-                entry.id,
-                entry.status,
-                states.LEFT,
-                using=tx,
-                active_slot_id=None,
-            )
-            if entry.status == states.OFFERED:
-                move = await self._pass_on(tx, entry, now)
-        await self.booker.after_commit(move)
+            declined_offer = entry.status == states.OFFERED
+            await move(entry, states.LEFT, using=tx, active_slot_id=None)
+            if declined_offer:
+                seat_move = await self._pass_on(tx, entry, now)
+        await self.booker.after_commit(seat_move)
         return await WaitlistEntry.get(id=entry_id)
 
     async def lapse_offers(self, *, limit: int = 200) -> int:
         """Offers not taken in time pass to the next waiter (or back to the pool)."""
-        now = clock.now()
-        due = (
-            await WaitlistEntry.filter(status=states.OFFERED, offer_expires_at__lte=now)
-            .order_by("offer_expires_at")
-            .limit(limit)
+        return await expire_due(
+            self.booker,
+            WaitlistEntry,
+            waiting=states.OFFERED,
+            expired=states.LAPSED,
+            deadline="offer_expires_at",
+            holder=lambda entry: offer_holder(entry.id),
+            limit=limit,
+            active_slot_id=None,
         )
-        lapsed = 0
-        for entry in due:
-            async with in_transaction() as tx:
-                if not await states.transition(
-                    states.WAITLIST,
-                    WaitlistEntry,
-                    entry.id,
-                    states.OFFERED,
-                    states.LAPSED,
-                    using=tx,
-                    active_slot_id=None,
-                ):
-                    continue
-                move = await self._pass_on(tx, entry, now)
-            await self.booker.after_commit(move)
-            lapsed += 1
-        return lapsed
 
     async def _pass_on(self, tx, entry: WaitlistEntry, now) -> SeatMove:  # type: ignore[no-untyped-def]
         slot = await Slot.get(id=entry.slot_id).using_db(tx)  # type: ignore[attr-defined]

@@ -8,7 +8,6 @@ The case agency's key and secret are written to ``var/demo-case-agency.json``.
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 
 from app.agency.models import Agency
@@ -16,8 +15,7 @@ from app.agency.signing import create_agency
 from app.cases.setup import bind_desk, define_form
 from app.catalog.items import create_item
 from app.catalog.models import Department, ServiceItem
-from app.interactions.models import Category
-from app.supervision.calendar import set_holiday
+from app.supervision.arrangements import load_shipped
 from infra.pii import PiiVault
 
 DEPARTMENT = ("hz-mzj", "杭州市民政局", "330100")
@@ -47,19 +45,6 @@ LEGAL_MATERIALS = [
     {"name": "营业执照", "required": True},
     {"name": "消防验收意见", "required": False},
 ]
-CATEGORIES = (
-    ("road", "道路设施", "路灯、井盖、道路破损", "城市管理", "hz-jj"),
-    ("noise", "噪声扰民", "施工、娱乐场所噪声", "环境", "hz-mzj"),
-    ("service", "政务服务", "办事咨询与投诉", "政务", "hz-mzj"),
-)
-# 2025 official holidays falling on weekdays, and the make-up working weekend days.
-HOLIDAYS = (
-    (date(2025, 10, 1), "国庆节", False), (date(2025, 10, 2), "国庆节", False),
-    (date(2025, 10, 3), "国庆节", False), (date(2025, 10, 6), "中秋节", False),
-    (date(2025, 10, 7), "国庆节", False), (date(2025, 10, 8), "国庆节", False),
-    (date(2025, 9, 28), "国庆调休", True), (date(2025, 10, 11), "国庆调休", True),
-)
-
 
 async def seed(vault: PiiVault, var_dir: Path) -> None:
     code, name, region = DEPARTMENT
@@ -92,11 +77,5 @@ async def seed(vault: PiiVault, var_dir: Path) -> None:
         path.write_text(json.dumps(known, ensure_ascii=False, indent=2))
         path.chmod(0o600)
     await bind_desk(known["key"], code)
-    for c_code, c_name, desc, group, dept in CATEGORIES:
-        await Category.update_or_create(
-            code=c_code,
-            defaults={"name": c_name, "description": desc, "group": group,
-                      "keywords": "", "department_code": dept},
-        )
-    for day, holiday, workday in HOLIDAYS:
-        await set_holiday(day, holiday, workday=workday)
+    # The published holiday arrangements this release ships (2025, 2026).
+    await load_shipped(reason="demo seed")

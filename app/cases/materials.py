@@ -9,6 +9,7 @@ The name a client sends is kept only as a label; the type comes from the content
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import uuid
 from dataclasses import dataclass
@@ -37,6 +38,13 @@ def sniff(data: bytes) -> str | None:
 def _clean_name(filename: str) -> str:
     base = os.path.basename(filename.replace("\\", "/")).strip() or "upload"
     return "".join(ch for ch in base if ch.isprintable())[:128]
+
+
+def legacy_key(pii_key: bytes) -> bytes:
+    """The AES key files were sealed with before key ids, derived from PII_KEY so no secret
+    of its own was needed; files are now sealed under the vault's current key, and this one
+    only opens the old ones until ``yiwang crypto rotate`` reseals them."""
+    return hmac.new(pii_key, b"yiwang/cases/materials", hashlib.sha256).digest()
 
 
 @dataclass

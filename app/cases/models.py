@@ -3,9 +3,14 @@ database) apart from their metadata, so listings never load file contents."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
+
+from app.cases.states import CASE
+from infra.transitions import Transitions
 
 
 class CaseForm(Model):
@@ -103,6 +108,8 @@ class ELicence(Model):
 
 class Case(Model):
     """One application (办件). ``case_no`` is the number residents quote on every channel."""
+
+    transitions: ClassVar[Transitions] = CASE
 
     id = fields.BigIntField(primary_key=True)
     case_no = fields.CharField(max_length=20, unique=True)

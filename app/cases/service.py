@@ -1,4 +1,4 @@
-"""Applying, supplementing and working cases: every move through states.TRANSITIONS.
+"""Applying, supplementing and working cases: every move through states.CASE.
 
 Each move is one transaction: the compare-and-set on the case, its timeline step, the
 supervisor's deadlines and the outbox event that tells the resident.
@@ -40,6 +40,7 @@ from infra import clock
 from infra.masking import mask_id_number, mask_phone
 from infra.outbox import emit
 from infra.pii import PiiVault
+from infra.transitions import move
 
 CASE_NOTICE = "case.notice"
 # What a case is checked and timed against: the current form, or the version it was filed under.
@@ -237,12 +238,7 @@ class Cases:
         dst = states.next_status(src, action)
         now = clock.now()
         async with in_transaction() as tx:
-            moved = (
-                await Case.filter(id=case.id, status=src)
-                .using_db(tx)
-                .update(status=dst, updated_at=now, **changes)
-            )
-            if moved != 1:
+            if not await move(case, dst, using=tx, updated_at=now, **changes):
                 raise CaseTransitionForbidden("The case moved on meanwhile; reload it.")
             step = await CaseStep.create(
                 case_id=case.id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.errors import CaseTransitionForbidden
+from infra.transitions import Transitions
 
 SUBMITTED = "submitted"
 ACCEPTED = "accepted"
@@ -12,17 +13,26 @@ REJECTED = "rejected"
 COMPLETED = "completed"
 FINISHED = (REJECTED, COMPLETED)
 
-# (from status, action) → to status. Nothing else moves a case.
-TRANSITIONS: dict[tuple[str, str], str] = {
-    (SUBMITTED, "accept"): ACCEPTED,
-    (SUBMITTED, "request_material"): RETURNED,
-    (SUBMITTED, "reject"): REJECTED,
-    (ACCEPTED, "request_material"): RETURNED,
-    (ACCEPTED, "approve"): APPROVED,
-    (ACCEPTED, "reject"): REJECTED,
-    (RETURNED, "supplement"): SUBMITTED,
-    (APPROVED, "complete"): COMPLETED,
+# What each action leads to, and which moves the case flow allows. Nothing else moves a case.
+ACTIONS: dict[str, str] = {
+    "accept": ACCEPTED,
+    "request_material": RETURNED,
+    "reject": REJECTED,
+    "approve": APPROVED,
+    "supplement": SUBMITTED,
+    "complete": COMPLETED,
 }
+CASE = Transitions.of(
+    "case",
+    {
+        SUBMITTED: {ACCEPTED, RETURNED, REJECTED},
+        ACCEPTED: {RETURNED, APPROVED, REJECTED},
+        RETURNED: {SUBMITTED},
+        APPROVED: {COMPLETED},
+        REJECTED: set(),
+        COMPLETED: set(),
+    },
+)
 RESIDENT_ACTIONS = frozenset({"supplement"})
 AGENCY_ACTIONS = frozenset({"accept", "request_material", "approve", "reject", "complete"})
 
@@ -31,11 +41,11 @@ WAITING_STEP: dict[str, str] = {SUBMITTED: "accept", ACCEPTED: "decide", APPROVE
 
 
 def next_status(status: str, action: str) -> str:
-    try:
-        return TRANSITIONS[(status, action)]
-    except KeyError:
+    dst = ACTIONS.get(action)
+    if dst is None or not CASE.may(status, dst):
         raise CaseTransitionForbidden(
             f"A case that is {status} cannot be moved by {action}.",
             status=status,
             action=action,
-        ) from None
+        )
+    return dst

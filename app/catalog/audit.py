@@ -10,7 +10,8 @@ fork it. The lock is held to the caller's commit, which is short for audit write
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -174,3 +175,36 @@ def entry_dict(entry: AuditEntry) -> dict[str, Any]:
     operator = shown.pop("operator_name")
     shown.pop("operator_id")
     return {"id": entry.id, **shown, "at": entry.at.isoformat(), "operator": operator}
+
+
+@asynccontextmanager
+async def audited(
+    actor: OperatorPrincipal | None,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    *,
+    department: str | None,
+    snapshot: Callable[[], Any],
+    reason: str | None = None,
+    after_commit: Callable[[], Awaitable[Any]] | None = None,
+) -> AsyncIterator[BaseDBAsyncClient]:
+    """A change and its audit row (``snapshot()`` before and after) in one transaction, then
+    ``after_commit`` (the catalog cache's bump) once it committed, never for a change that
+    rolled back: the cache must not announce what the database refused."""
+    before = snapshot()
+    async with in_transaction() as tx:
+        yield tx
+        await record(
+            actor,
+            action,
+            subject_type,
+            subject_id,
+            department=department,
+            using=tx,
+            before=before,
+            after=snapshot(),
+            reason=reason,
+        )
+    if after_commit is not None:
+        await after_commit()

@@ -16,6 +16,7 @@ from app.catalog.search import index_item
 from app.errors import InvalidInput, ItemCodeTaken, NotFound
 from app.identity.operators import OperatorPrincipal
 from infra import clock
+from infra.transitions import move
 
 AUDIENCES = ("personal", "legal")
 
@@ -102,12 +103,10 @@ async def retire_item(actor: OperatorPrincipal, code: str, reason: str) -> Servi
     item = await item_in_scope(actor, code)
     require_role(actor, "department_operator")
     async with in_transaction() as tx:
-        changed = (
-            await ServiceItem.filter(id=item.id, status="active")
-            .using_db(tx)
-            .update(status="retired", retired_at=clock.now())
+        retired = item.status == "active" and await move(
+            item, "retired", using=tx, retired_at=clock.now()
         )
-        if changed != 1:
+        if not retired:
             raise InvalidInput(f"Item {code} is already retired.")
         await audit.record(
             actor,
@@ -120,7 +119,6 @@ async def retire_item(actor: OperatorPrincipal, code: str, reason: str) -> Servi
             after={"status": "retired"},
             reason=reason or None,
         )
-    item.status = "retired"
     return item
 
 

@@ -3,9 +3,14 @@ stays taken forever, and the audit trail can always point at what it describes."
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
+
+from app.catalog.states import ITEM, RELEASE, VERSION
+from infra.transitions import Transitions
 
 
 class Region(Model):
@@ -44,6 +49,8 @@ class Theme(Model):
 
 class ServiceItem(Model):
     """One implementation of a service item in one region (同一事项、同一编码)."""
+
+    transitions: ClassVar[Transitions] = ITEM
 
     id = fields.BigIntField(primary_key=True)
     # e.g. CF-330100-00012-001: type prefix, region, 5-digit main, 3-digit sub.
@@ -118,10 +125,12 @@ class SearchLog(Model):
 class MiniApp(Model):
     """A published entry and its release state (the versions hold the manifests)."""
 
+    transitions: ClassVar[Transitions] = RELEASE
+
     id = fields.CharField(max_length=48, primary_key=True)
     department_code = fields.CharField(max_length=32, db_index=True)
     name = fields.CharField(max_length=64)
-    # none -> grey -> full; any -> disabled (states.RELEASE_TRANSITIONS).
+    # none -> grey -> full; any -> disabled (states.RELEASE).
     release = fields.CharField(max_length=8, default="none")
     live_version = fields.IntField(null=True)
     # The version that keeps serving outside the grey regions, and the rollback target.
@@ -142,6 +151,8 @@ class MiniApp(Model):
 
 class MiniAppVersion(Model):
     """One submitted manifest and its review (states.VERSION_TRANSITIONS)."""
+
+    transitions: ClassVar[Transitions] = VERSION
 
     id = fields.BigIntField(primary_key=True)
     miniapp_id = fields.CharField(max_length=48, db_index=True)

@@ -5,9 +5,11 @@ version so every worker serves the change on its next request."""
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.functions import Max
 from tortoise.transactions import in_transaction
 
@@ -197,8 +199,7 @@ class Publishing:
         app = await self._app_in_scope(actor, miniapp_id, tree)
         version = await self._version(app, number)
         grey = self._grey(tree, version.manifest, regions)
-        before = app_dict(app)
-        async with in_transaction() as tx:
+        async with self._audited(actor, "publish", app) as tx:
             previous = None
             if app.live_version is not None and app.release != "disabled":
                 previous = await self._version(app, app.live_version)
@@ -216,17 +217,6 @@ class Publishing:
                 name=version.manifest["name"],
                 updated_at=clock.now(),
             )
-            await audit.record(
-                actor,
-                "publish",
-                "miniapp",
-                app.id,
-                department=app.department_code,
-                using=tx,
-                before=before,
-                after=app_dict(app),
-            )
-        await self.cache.bump()
         return app
 
     async def release(
@@ -240,22 +230,10 @@ class Publishing:
             raise WorkflowConflict("Nothing is published yet; publish an approved version.")
         version = await self._version(app, app.live_version)
         grey = self._grey(tree, version.manifest, regions)
-        before = app_dict(app)
-        async with in_transaction() as tx:
+        async with self._audited(actor, "release", app) as tx:
             await move_release(
                 app, "grey" if grey else "full", tx, grey_regions=grey, updated_at=clock.now()
             )
-            await audit.record(
-                actor,
-                "release",
-                "miniapp",
-                app.id,
-                department=app.department_code,
-                using=tx,
-                before=before,
-                after=app_dict(app),
-            )
-        await self.cache.bump()
         return app
 
     async def rollback(self, actor: OperatorPrincipal, miniapp_id: str) -> MiniApp:
@@ -276,8 +254,7 @@ class Publishing:
             .order_by("-number")
             .first()
         )
-        before = app_dict(app)
-        async with in_transaction() as tx:
+        async with self._audited(actor, "rollback", app) as tx:
             await move_version(live, "rolled_back", tx)
             await move_version(stable, "live", tx)
             await move_release(
@@ -290,39 +267,30 @@ class Publishing:
                 name=stable.manifest["name"],
                 updated_at=clock.now(),
             )
-            await audit.record(
-                actor,
-                "rollback",
-                "miniapp",
-                app.id,
-                department=app.department_code,
-                using=tx,
-                before=before,
-                after=app_dict(app),
-            )
-        await self.cache.bump()
         return app
 
     async def disable(self, actor: OperatorPrincipal, miniapp_id: str, reason: str) -> MiniApp:
         require_role(actor, *AUTHORS)
         tree = await load_tree()
         app = await self._app_in_scope(actor, miniapp_id, tree)
-        before = app_dict(app)
-        async with in_transaction() as tx:
+        async with self._audited(actor, "disable", app, reason=reason or None) as tx:
             await move_release(app, "disabled", tx, updated_at=clock.now())
-            await audit.record(
-                actor,
-                "disable",
-                "miniapp",
-                app.id,
-                department=app.department_code,
-                using=tx,
-                before=before,
-                after=app_dict(app),
-                reason=reason or None,
-            )
-        await self.cache.bump()
         return app
+
+    def _audited(
+        self, actor: OperatorPrincipal, action: str, app: MiniApp, reason: str | None = None
+    ) -> AbstractAsyncContextManager[BaseDBAsyncClient]:
+        """A release-state change of ``app``: audited with it, the catalog cache bumped after."""
+        return audit.audited(
+            actor,
+            action,
+            "miniapp",
+            app.id,
+            department=app.department_code,
+            snapshot=lambda: app_dict(app),
+            reason=reason,
+            after_commit=self.cache.bump,
+        )
 
     async def get(self, actor: OperatorPrincipal, miniapp_id: str) -> dict[str, Any]:
         tree = await load_tree()

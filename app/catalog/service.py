@@ -9,8 +9,8 @@ import redis.asyncio as aioredis
 
 from app.catalog import search
 from app.catalog.models import ServiceItem
-from app.catalog.online_levels import ONLINE_LEVELS
 from app.catalog.publishing import Publishing
+from app.catalog.seed_data import reference
 from app.catalog.views import (
     CatalogCache,
     RenderedView,
@@ -25,7 +25,9 @@ from app.errors import InvalidInput
 @dataclass
 class Catalog:
     redis: aioredis.Redis
-    online_levels: dict[int, str] = field(default_factory=lambda: dict(ONLINE_LEVELS))
+    online_levels: dict[int, str] = field(
+        default_factory=lambda: dict(reference().online_levels)
+    )
     cache: CatalogCache = field(init=False)
     publishing: Publishing = field(init=False)
 

@@ -19,21 +19,16 @@ from app.cli import (
     crypto,
     interactions,
     miniprogram,
+    operations,
     payments,
     server,
+    supervision,
 )
 
 ROOMS = (
-    server,
-    payments,
-    appointments,
-    agency,
-    catalog,
-    cases,
-    interactions,
-    miniprogram,
-    crypto,
-)
+    server, payments, appointments, agency, catalog, cases, interactions, supervision,
+    miniprogram, operations, crypto,
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

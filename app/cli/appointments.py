@@ -36,6 +36,15 @@ def rebuild_gate(args: argparse.Namespace) -> None:
     print_json(asyncio.run(with_services(settings_for(args), run)))
 
 
+def heal_gate(args: argparse.Namespace) -> None:
+    from app.serving import with_services
+
+    async def run(services: Any) -> dict[str, Any]:
+        return dict((await services.appointments.heal_gate()).as_dict())
+
+    print_json(asyncio.run(with_services(settings_for(args), run)))
+
+
 def lift_ban(args: argparse.Namespace) -> None:
     from app.appointments.noshows import lift_ban as lift
     from app.serving import with_services
@@ -60,6 +69,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     commands.add_parser(
         "rebuild-gate", help="reload every upcoming gate group from PostgreSQL"
     ).set_defaults(func=rebuild_gate, touches_data=True)
+    commands.add_parser(
+        "heal-gate", help="give back gate seats a dead process left (two looks, seconds apart)"
+    ).set_defaults(func=heal_gate, touches_data=True)
     lift = commands.add_parser("lift-ban", help="lift a citizen's booking ban, with a reason")
     lift.add_argument("--citizen", required=True, help="citizen id (UUID)")
     lift.add_argument("--reason", required=True)

@@ -14,11 +14,10 @@ from infra.pii import PiiDecryptError
 
 
 def _materials(settings: Settings) -> Any:
-    from app.cases.materials import MaterialStore
-    from app.cases.wiring import materials_legacy_key
-
+    from app.cases.materials import MaterialStore, legacy_key
+    
     return MaterialStore(
-        settings.vault(), materials_legacy_key(settings), settings.service_rules.upload_max_bytes
+        settings.vault(), legacy_key(settings.pii_key), settings.service_rules.upload_max_bytes
     )
 
 

@@ -16,9 +16,9 @@ def serve(args: argparse.Namespace) -> None:
 
 
 def worker(args: argparse.Namespace) -> None:
-    from app.worker import run_worker_process
+    from app.worker_pool import WorkerPool
 
-    run_worker_process(settings_for(args))
+    WorkerPool(settings_for(args), size=args.processes).run()
 
 
 def migrate(args: argparse.Namespace) -> None:
@@ -51,6 +51,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--workers", type=int, default=1)
 
     parser = sub.add_parser("worker", help="run the background worker (jobs, outbox)")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="worker processes (restarted if one dies)"
+    )
     parser.set_defaults(func=worker, touches_data=True)
 
     parser = sub.add_parser("migrate", help="apply database migrations")

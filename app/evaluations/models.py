@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
 
+from app.evaluations.states import RECTIFICATION
 from infra import clock
+from infra.transitions import Transitions
 
 INDICATORS = ("overall", "efficiency", "guide_accuracy", "convenience", "ease_of_use")
 
@@ -73,6 +75,8 @@ class Invitation(Model):
 
 class Rectification(Model):
     """整改: a bad review's ticket. open → replied → fixed → visited (states.py)."""
+
+    transitions: ClassVar[Transitions] = RECTIFICATION
 
     id = fields.BigIntField(primary_key=True)
     evaluation_id = fields.BigIntField(unique=True)

@@ -23,6 +23,7 @@ from app.evaluations.subjects import SUBJECT_TYPES, used_service
 from app.identity.sessions import Principal
 from app.supervision.deadlines import meet_deadline, open_deadline
 from infra import clock
+from infra.transitions import move
 
 BAD_REVIEW_MAX = 2
 STEP_FIELDS = {
@@ -99,12 +100,7 @@ class Evaluations:
         dst = states.next_status(ticket.status, step)
         text_field, at_field = STEP_FIELDS[step]
         async with in_transaction() as tx:
-            moved = (
-                await Rectification.filter(id=ticket.id, status=ticket.status)
-                .using_db(tx)
-                .update(status=dst, **{text_field: text, at_field: clock.now()})
-            )
-            if moved != 1:
+            if not await move(ticket, dst, using=tx, **{text_field: text, at_field: clock.now()}):
                 raise RectificationStepForbidden("The ticket moved on meanwhile; reload it.")
             if step in states.DEADLINE_OF:
                 await meet_deadline(

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from app.errors import RectificationStepForbidden
+from infra.transitions import Transitions
 
-# (from, step) → to; each step stores its text and time (reply / fix / visit).
-TRANSITIONS: dict[tuple[str, str], str] = {
-    ("open", "reply"): "replied",
-    ("replied", "fix"): "fixed",
-    ("fixed", "visit"): "visited",
-}
+# What each step leads to (each stores its text and time: reply / fix / visit).
+STEPS: dict[str, str] = {"reply": "replied", "fix": "fixed", "visit": "visited"}
+RECTIFICATION = Transitions.of(
+    "rectification",
+    {"open": {"replied"}, "replied": {"fixed"}, "fixed": {"visited"}, "visited": set()},
+)
 # The supervised deadline each step meets.
 DEADLINE_OF: dict[str, str] = {"reply": "reply", "fix": "fix"}
 
 
 def next_status(status: str, step: str) -> str:
-    try:
-        return TRANSITIONS[(status, step)]
-    except KeyError:
+    dst = STEPS.get(step, "")
+    if not RECTIFICATION.may(status, dst):
         raise RectificationStepForbidden(
             f"A {status} rectification cannot take the {step} step.", status=status, step=step
-        ) from None
+        )
+    return dst

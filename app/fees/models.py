@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
+
+from app.fees.states import NOTICE
+from infra.transitions import Transitions
+from payments.lines import MoneyLine
 
 
 class FeeItem(Model):
@@ -30,6 +36,8 @@ class FeeItem(Model):
 class PaymentNotice(Model):
     """A demand to pay (缴款通知书), paid by its 20-digit payment code."""
 
+    transitions: ClassVar[Transitions] = NOTICE
+
     id = fields.BigIntField(primary_key=True)
     payment_code = fields.CharField(max_length=20, unique=True)
     agency = fields.ForeignKeyField(
@@ -55,17 +63,11 @@ class PaymentNotice(Model):
         constraints = (CheckConstraint(check="total_fen > 0", name="notice_total_positive"),)
 
 
-class NoticeLine(Model):
-    id = fields.BigIntField(primary_key=True)
+class NoticeLine(MoneyLine):
     notice = fields.ForeignKeyField(
         "fees.PaymentNotice", related_name="lines", on_delete=fields.CASCADE
     )
-    position = fields.SmallIntField()
-    item_code = fields.CharField(max_length=32)
-    name = fields.CharField(max_length=128)
-    quantity = fields.IntField()
-    standard_fen = fields.BigIntField()
-    amount_fen = fields.BigIntField()
 
     class Meta:
         table = "payment_notice_line"
+        unique_together = (("notice", "position"),)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -20,18 +20,20 @@ from app.errors import (
     NoticeNotFound,
     NoticeNotYours,
     NoticeOverdue,
-    NoticePaid,
     NotVerified,
 )
 from app.fees import payment_codes
 from app.fees.models import FeeItem, NoticeLine, PaymentNotice
-from app.fees.states import NoticeStatus, notice_may_move
+from app.fees.states import NOTICE, NoticeStatus
 from app.identity.id_numbers import normalise_id_number
 from app.identity.models import Citizen
 from app.payables import PayableLine, Quote
 from infra import clock, outbox
 from infra.masking import mask_id_number, mask_name
 from infra.pii import PiiVault
+from infra.transitions import move
+from payments.errors import AlreadyPaid
+from payments.lines import numbered
 from payments.models import Order
 
 
@@ -153,17 +155,11 @@ class Notices:
                 created_at=clock.now(),
                 using_db=tx,
             )
-            for position, line in enumerate(data.lines, start=1):
-                await NoticeLine.create(
-                    notice_id=notice.id,
-                    position=position,
-                    item_code=line.item_code,
-                    name=items[line.item_code].name,
-                    quantity=line.quantity,
-                    standard_fen=line.standard_fen,
-                    amount_fen=line.amount_fen,
-                    using_db=tx,
-                )
+            # The registered item's name is printed, whatever name the agency sent.
+            named = [replace(line, name=items[line.item_code].name) for line in data.lines]
+            await NoticeLine.bulk_create(
+                numbered(NoticeLine, named, notice_id=notice.id), using_db=tx
+            )
         return notice
 
     async def find(self, raw_code: str) -> PaymentNotice:
@@ -207,7 +203,7 @@ class NoticePayables:
         ):
             raise NoticeNotYours()
         if notice.status != NoticeStatus.UNPAID.value:
-            raise NoticePaid()
+            raise AlreadyPaid("This payment notice has already been paid.")
         if is_overdue(notice):
             raise NoticeOverdue(due_date=notice.due_date.isoformat())
         agency = await Agency.get(id=notice.agency_id)  # type: ignore[attr-defined]
@@ -230,15 +226,12 @@ class NoticePayables:
         self, ref: str, order_id: int, paid_at: datetime, tx: BaseDBAsyncClient
     ) -> None:
         notice = await PaymentNotice.filter(payment_code=ref).using_db(tx).get()
-        if not notice_may_move(NoticeStatus(notice.status), NoticeStatus.PAID):
+        if not NOTICE.may(notice.status, NoticeStatus.PAID):
             return
         order = await Order.filter(id=order_id).using_db(tx).get()
-        moved = (
-            await PaymentNotice.filter(id=notice.id, status=NoticeStatus.UNPAID.value)
-            .using_db(tx)
-            .update(status=NoticeStatus.PAID.value, paid_order_no=order.order_no, paid_at=paid_at)
-        )
-        if moved != 1:
+        if not await move(
+            notice, NoticeStatus.PAID, using=tx, paid_order_no=order.order_no, paid_at=paid_at
+        ):
             return
         await outbox.emit(
             AGENCY_WEBHOOK,
@@ -263,8 +256,6 @@ class NoticePayables:
     ) -> None:
         if not fully:
             return
-        await (
-            PaymentNotice.filter(payment_code=ref, status=NoticeStatus.PAID.value)
-            .using_db(tx)
-            .update(status=NoticeStatus.REFUNDED.value)
-        )
+        notice = await PaymentNotice.filter(payment_code=ref).using_db(tx).first()
+        if notice is not None and notice.status == NoticeStatus.PAID:
+            await move(notice, NoticeStatus.REFUNDED, using=tx)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from infra.transitions import Transitions
+
 
 class NoticeStatus(StrEnum):
     UNPAID = "UNPAID"
@@ -11,12 +13,11 @@ class NoticeStatus(StrEnum):
     REFUNDED = "REFUNDED"
 
 
-NOTICE_TRANSITIONS: dict[NoticeStatus, frozenset[NoticeStatus]] = {
-    NoticeStatus.UNPAID: frozenset({NoticeStatus.PAID}),
-    NoticeStatus.PAID: frozenset({NoticeStatus.REFUNDED}),
-    NoticeStatus.REFUNDED: frozenset(),
-}
-
-
-def notice_may_move(src: NoticeStatus, dst: NoticeStatus) -> bool:
-    return dst in NOTICE_TRANSITIONS[src]
+NOTICE = Transitions.of(
+    "payment notice",
+    {
+        NoticeStatus.UNPAID: {NoticeStatus.PAID},
+        NoticeStatus.PAID: {NoticeStatus.REFUNDED},
+        NoticeStatus.REFUNDED: set(),
+    },
+)

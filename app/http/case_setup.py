@@ -9,12 +9,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, JSONResponse, empty, json
+from sanic.response import HTTPResponse, JSONResponse, empty
 
 from app.cases import setup
 from app.cases.forms import spec_document
 from app.cases.models import CaseFormVersion
 from app.errors import InvalidInput
+from app.http.answers import answer
 from app.http.bodies import json_object, parse, query
 from app.http.columns import bounds, integer
 from app.http.openapi import documented
@@ -22,10 +23,6 @@ from app.http.operators import operator
 
 bp = Blueprint("case_setup", url_prefix="/api/v1/operator")
 FORM_EXTRA_KEYS = frozenset({"expected_version", "reason"})
-
-
-def _dump(body: Any, status: int = 200) -> JSONResponse:
-    return json(body, status=status, ensure_ascii=False)
 
 
 class FormDocument(BaseModel):
@@ -78,8 +75,8 @@ async def get_form(request: Request, code: str) -> JSONResponse:
     actor = await operator(request)
     version = query(request, FormQuery).version
     if version is not None:
-        return _dump(await setup.read_version(actor, code, version))
-    return _dump(await setup.read_form(actor, code))
+        return answer(await setup.read_version(actor, code, version))
+    return answer(await setup.read_form(actor, code))
 
 
 @bp.put("/items/<code:item_code>/case-form")
@@ -112,7 +109,7 @@ async def put_form(request: Request, code: str) -> JSONResponse:
         attachments_limit=rules.materials_per_case,
         reason=_reason(doc.get("reason")),
     )
-    return _dump(await setup.read_form(actor, code))
+    return answer(await setup.read_form(actor, code))
 
 
 @bp.get("/case-desks")
@@ -123,7 +120,7 @@ async def put_form(request: Request, code: str) -> JSONResponse:
 )
 async def list_desks(request: Request) -> JSONResponse:
     actor = await operator(request)
-    return _dump({"desks": await setup.list_desks(actor)})
+    return answer({"desks": await setup.list_desks(actor)})
 
 
 @bp.post("/case-desks")
@@ -141,7 +138,7 @@ async def bind_desk(request: Request) -> JSONResponse:
     desk, created = await setup.bind_desk(
         body.agency_key, body.department_code, actor=actor, reason=body.reason
     )
-    return _dump(desk, 201 if created else 200)
+    return answer(desk, 201 if created else 200)
 
 
 @bp.delete("/case-desks/<desk_id:id>")

@@ -8,13 +8,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, JSONResponse, json, raw
+from sanic.response import HTTPResponse, JSONResponse, raw
 
 from app.cases.materials import attached_material, licence_view, material_view, owned_material
 from app.cases.models import Case, ELicence, Material
 from app.cases.views import case_summary, case_view
 from app.errors import InvalidInput
 from app.http.agency import agency_caller
+from app.http.answers import answer
 from app.http.auth import resident
 from app.http.bodies import parse
 from app.http.columns import integer
@@ -54,10 +55,6 @@ def _public(request: Request) -> Any:
     return request.app.ctx.services.public
 
 
-def _dump(body: Any, status: int = 200) -> JSONResponse:
-    return json(body, status=status, ensure_ascii=False)
-
-
 @bp.post("/materials")
 @documented(
     "Upload a material (multipart field `file`): PDF, JPEG or PNG by content, 5 MB at most.",
@@ -75,7 +72,7 @@ async def upload(request: Request) -> JSONResponse:
     material = await _public(request).materials.store(
         who.citizen_id, upload.name or "", upload.body
     )
-    return _dump(material_view(material), 201)
+    return answer(material_view(material), 201)
 
 
 @bp.get("/materials/<material_id:id>")
@@ -100,7 +97,7 @@ async def material_content(request: Request, material_id: int) -> HTTPResponse:
 async def my_licences(request: Request) -> JSONResponse:
     who = await resident(request)
     found = await ELicence.filter(citizen_id=who.citizen_id).order_by("-id")
-    return _dump({"licences": [licence_view(x) for x in found]})
+    return answer({"licences": [licence_view(x) for x in found]})
 
 
 @bp.post("/cases")
@@ -128,7 +125,7 @@ async def apply(request: Request) -> JSONResponse:
         [a.model_dump() for a in body.materials],
         on_behalf_of=body.on_behalf_of,
     )
-    return _dump(await case_view(case), 201)
+    return answer(await case_view(case), 201)
 
 
 @bp.get("/me/cases")
@@ -144,7 +141,7 @@ async def my_cases(request: Request) -> JSONResponse:
         .order_by("-id")
         .limit(100)
     )
-    return _dump({"cases": [case_summary(c) for c in found]})
+    return answer({"cases": [case_summary(c) for c in found]})
 
 
 @bp.get("/legal-persons/<uscc:uscc>/cases")
@@ -157,7 +154,7 @@ async def my_cases(request: Request) -> JSONResponse:
 async def legal_person_cases(request: Request, uscc: str) -> JSONResponse:
     who = await resident(request)
     found = await _public(request).cases.for_legal_person(who, uscc)
-    return _dump({"cases": [case_summary(c) for c in found]})
+    return answer({"cases": [case_summary(c) for c in found]})
 
 
 @bp.get("/cases/<case_no:case_no>")
@@ -169,7 +166,7 @@ async def legal_person_cases(request: Request, uscc: str) -> JSONResponse:
 )
 async def get_case(request: Request, case_no: str) -> JSONResponse:
     who = await resident(request)
-    return _dump(await case_view(await _public(request).cases.visible(who, case_no)))
+    return answer(await case_view(await _public(request).cases.visible(who, case_no)))
 
 
 @bp.post("/cases/<case_no:case_no>/supplement")
@@ -185,7 +182,7 @@ async def supplement(request: Request, case_no: str) -> JSONResponse:
     case = await _public(request).cases.supplement(
         who, case_no, body.form, [a.model_dump() for a in body.materials]
     )
-    return _dump(await case_view(case))
+    return answer(await case_view(case))
 
 
 # --------------------------------------------------------------------------- agencies
@@ -196,7 +193,7 @@ async def supplement(request: Request, case_no: str) -> JSONResponse:
 async def agency_case(request: Request, case_no: str) -> JSONResponse:
     agency = await agency_caller(request)
     case = await _public(request).cases.for_agency(agency.id, case_no)
-    return _dump(await case_view(case))
+    return answer(await case_view(case))
 
 
 @bp.get("/agency/cases/<case_no:case_no>/materials/<material_id:id>")
@@ -225,4 +222,4 @@ async def agency_act(request: Request, case_no: str, action: str) -> JSONRespons
     case = await _public(request).cases.act(
         agency.id, case_no, action, note=body.note, result=body.result, express_no=body.express_no
     )
-    return _dump(await case_view(case))
+    return answer(await case_view(case))

@@ -4,11 +4,10 @@ operators read statistics."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 from pydantic import BaseModel, Field
 from sanic import Blueprint, Request
-from sanic.response import JSONResponse, json
+from sanic.response import JSONResponse
 
 from app.errors import InvalidInput
 from app.evaluations.service import (
@@ -16,6 +15,7 @@ from app.evaluations.service import (
     rectification_view,
     statistics,
 )
+from app.http.answers import answer
 from app.http.auth import resident
 from app.http.bodies import parse
 from app.http.openapi import documented
@@ -48,10 +48,6 @@ def scope(actor: OperatorPrincipal) -> tuple[str, ...] | None:
     return None if actor.is_admin else tuple(actor.departments)
 
 
-def _dump(body: Any, status: int = 200) -> JSONResponse:
-    return json(body, status=status, ensure_ascii=False)
-
-
 @bp.post("/evaluations")
 @documented(
     "Rate a case, appointment or payment I used (1–5 on the national indicators).",
@@ -67,7 +63,7 @@ async def rate(request: Request) -> JSONResponse:
     evaluation, ticket = await request.app.ctx.services.public.evaluations.rate(
         who, body.subject_type, body.subject_ref, scores, body.comment
     )
-    return _dump(
+    return answer(
         {
             **evaluation_view(evaluation),
             "rectification_id": ticket.id if ticket is not None else None,
@@ -87,7 +83,7 @@ async def rectifications(request: Request) -> JSONResponse:
     found = await request.app.ctx.services.public.evaluations.tickets(
         scope(actor), request.args.get("status")
     )
-    return _dump({"rectifications": [rectification_view(t) for t in found]})
+    return answer({"rectifications": [rectification_view(t) for t in found]})
 
 
 @bp.post("/operator/rectifications/<ticket_id:id>/<step:str>")
@@ -103,7 +99,7 @@ async def rectify(request: Request, ticket_id: int, step: str) -> JSONResponse:
     ticket = await request.app.ctx.services.public.evaluations.rectify(
         ticket_id, step, body.text, scope(actor)
     )
-    return _dump(rectification_view(ticket))
+    return answer(rectification_view(ticket))
 
 
 def _day(raw: str | None, default: date) -> date:
@@ -133,4 +129,4 @@ async def stats(request: Request) -> JSONResponse:
         end,
         scope(actor),
     )
-    return _dump({"from": start.isoformat(), "to": end.isoformat(), "rows": rows})
+    return answer({"from": start.isoformat(), "to": end.isoformat(), "rows": rows})

@@ -1,14 +1,31 @@
+"""What the load balancer and the scraper ask: alive, ready, and the metrics.
+
+``/healthz`` touches nothing, so a slow database never makes the balancer kill a process
+that is only waiting. ``/readyz`` asks the database, Redis and the migration recorder, and
+fails first while the instance drains (SIGTERM), so traffic moves away before the
+listener closes. ``/metrics`` is for the machine itself or a scraper holding the token.
+"""
+
 from __future__ import annotations
 
 import asyncio
+import hmac
+import ipaddress
+from functools import cache
 
 from sanic import Blueprint, Request
-from sanic.response import JSONResponse, json
+from sanic.response import HTTPResponse, JSONResponse, json, raw
 from tortoise import connections
 
+from app import errors as e
+from app import schema
 from app.http.openapi import documented
+from infra import db, metrics
 
 bp = Blueprint("health")
+
+# Headers a proxy adds: a request carrying one came from elsewhere, whatever its socket says.
+_FORWARDED = ("x-forwarded-for", "forwarded", "x-real-ip")
 
 
 # asyncio.timeout rather than wait_for: wait_for wraps its awaitable in one more task, and
@@ -30,10 +47,78 @@ async def _redis_ok(request: Request) -> bool:
         return False
 
 
+@cache
+def _shipped_migrations() -> frozenset[tuple[str, str]]:
+    return db.migrations_on_disk(schema.APPS)
+
+
+async def _migrations_pending() -> list[str] | None:
+    try:
+        async with asyncio.timeout(2):
+            return await db.pending_migrations(_shipped_migrations())
+    except Exception:
+        return None
+
+
+def draining(request: Request) -> bool:
+    flag = getattr(request.app.shared_ctx, "draining", None)
+    return bool(flag is not None and flag.value)
+
+
 @bp.get("/healthz")
-@documented("Liveness and readiness: checks the database and Redis for real.", tag="ops")
+@documented("Liveness: the process answers. It touches no database and no Redis.", tag="ops")
 async def healthz(request: Request) -> JSONResponse:
-    database, redis = await asyncio.gather(_database_ok(), _redis_ok(request))
-    ok = database and redis
-    checks = {"database": "ok" if database else "down", "redis": "ok" if redis else "down"}
-    return json({"status": "ok" if ok else "degraded", "checks": checks}, status=200 if ok else 503)
+    return json({"status": "alive"})
+
+
+@bp.get("/readyz")
+@documented(
+    "Readiness: the database and Redis answer, migrations are current, and the instance is "
+    "not draining. 503 with the failing checks otherwise.",
+    responses={200: "ready, with each check", 503: "not ready, with each check"},
+    tag="ops",
+)
+async def readyz(request: Request) -> JSONResponse:
+    database, redis, pending = await asyncio.gather(
+        _database_ok(), _redis_ok(request), _migrations_pending()
+    )
+    checks = {
+        "database": "ok" if database else "down",
+        "redis": "ok" if redis else "down",
+        "migrations": "current" if pending == [] else "unknown" if pending is None else "pending",
+        "draining": draining(request),
+    }
+    ok = database and redis and pending == [] and not checks["draining"]
+    body: dict[str, object] = {"status": "ready" if ok else "not_ready", "checks": checks}
+    if pending:
+        body["pending_migrations"] = pending
+    return json(body, status=200 if ok else 503)
+
+
+def _may_read_metrics(request: Request) -> bool:
+    token = request.app.ctx.settings.ops.metrics_token
+    header = request.headers.get("authorization", "")
+    if token and header.startswith("Bearer "):
+        return hmac.compare_digest(header[7:].encode(), token.encode())
+    if any(name in request.headers for name in _FORWARDED):
+        return False
+    peer = request.conn_info.client_ip if request.conn_info else ""
+    try:
+        return ipaddress.ip_address(peer).is_loopback
+    except ValueError:
+        return False
+
+
+@bp.get("/metrics")
+@documented(
+    "Prometheus text format, merged over the instance's worker processes. Answered to the "
+    "machine itself (loopback, not through a proxy) or to `Authorization: Bearer` with "
+    "the token from YIWANG_METRICS_TOKEN.",
+    responses={200: "the exposition (text/plain)", 403: "METRICS_FORBIDDEN"},
+    tag="ops",
+)
+async def metrics_endpoint(request: Request) -> HTTPResponse:
+    if not _may_read_metrics(request):
+        raise e.MetricsForbidden()
+    body = metrics.render(request.app.ctx.settings.ops.metrics_dir)
+    return raw(body, content_type=metrics.CONTENT_TYPE)

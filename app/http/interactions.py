@@ -11,6 +11,7 @@ from sanic import Blueprint, Request
 from sanic.response import JSONResponse, json
 
 from app.cases.models import Material
+from app.http.answers import answer
 from app.http.auth import resident
 from app.http.bodies import parse
 from app.http.columns import integer
@@ -55,10 +56,6 @@ def _svc(request: Request) -> Any:
     return request.app.ctx.services.public.interactions
 
 
-def _dump(body: Any, status: int = 200) -> JSONResponse:
-    return json(body, status=status, ensure_ascii=False)
-
-
 @bp.post("/interactions")
 @documented(
     "File a consultation, complaint or report (12345) with photos (material ids).",
@@ -72,14 +69,14 @@ async def file_ticket(request: Request) -> JSONResponse:
     matter = body.model_dump()
     matter["attributes"] = given_answers(body.attributes)
     ticket = await _svc(request).file(who, **matter)
-    return _dump(ticket_view(ticket), 201)
+    return answer(ticket_view(ticket), 201)
 
 
 @bp.get("/interactions/<ticket_id:id>")
 @documented("One of my 12345 tickets.", auth="resident", tag="interactions")
 async def get_ticket(request: Request, ticket_id: int) -> JSONResponse:
     who = await resident(request)
-    return _dump(ticket_view(await _svc(request).owned(who, ticket_id)))
+    return answer(ticket_view(await _svc(request).owned(who, ticket_id)))
 
 
 @bp.post("/interactions/<ticket_id:id>/reopen")
@@ -89,7 +86,7 @@ async def get_ticket(request: Request, ticket_id: int) -> JSONResponse:
 async def reopen(request: Request, ticket_id: int) -> JSONResponse:
     who = await resident(request)
     svc = _svc(request)
-    return _dump(ticket_view(await svc.reopen(await svc.owned(who, ticket_id))))
+    return answer(ticket_view(await svc.reopen(await svc.owned(who, ticket_id))))
 
 
 @bp.post("/interactions/<ticket_id:id>/rating")
@@ -103,7 +100,7 @@ async def rate_answer(request: Request, ticket_id: int) -> JSONResponse:
     who = await resident(request)
     body = parse(request, RateTicketRequest)
     svc = _svc(request)
-    return _dump(ticket_view(await svc.rate(await svc.owned(who, ticket_id), body.rating)))
+    return answer(ticket_view(await svc.rate(await svc.owned(who, ticket_id), body.rating)))
 
 
 @bp.post("/operator/interactions/<ticket_id:id>/reply")
@@ -113,7 +110,7 @@ async def reply(request: Request, ticket_id: int) -> JSONResponse:
     body = parse(request, ReplyRequest)
     svc = _svc(request)
     ticket = await svc.for_department(ticket_id, scope(actor))
-    return _dump(ticket_view(await svc.reply(ticket, body.reply)))
+    return answer(ticket_view(await svc.reply(ticket, body.reply)))
 
 
 class RevealRequest(BaseModel):
@@ -154,7 +151,7 @@ async def dispatch(request: Request, ticket_id: int) -> JSONResponse:
     body = parse(request, DispatchRequest)
     svc = _svc(request)
     ticket = await svc.for_department(ticket_id, scope(actor))
-    return _dump(ticket_view(await svc.dispatch(ticket, body.department_code)))
+    return answer(ticket_view(await svc.dispatch(ticket, body.department_code)))
 
 
 @bp.get("/operator/interactions/<ticket_id:id>")
@@ -167,7 +164,7 @@ async def dispatch(request: Request, ticket_id: int) -> JSONResponse:
 )
 async def read_ticket(request: Request, ticket_id: int) -> JSONResponse:
     actor = await operator(request)
-    return _dump(ticket_view(await _svc(request).for_department(ticket_id, scope(actor))))
+    return answer(ticket_view(await _svc(request).for_department(ticket_id, scope(actor))))
 
 
 class AttributesDocument(BaseModel):
@@ -193,7 +190,7 @@ ATTRIBUTES_PATH = "/operator/interactions/categories/<code:str>/attributes"
 )
 async def read_attributes(request: Request, code: str) -> JSONResponse:
     actor = await operator(request)
-    return _dump(definitions.operator_view(await definitions.category_in_scope(actor, code)))
+    return answer(definitions.operator_view(await definitions.category_in_scope(actor, code)))
 
 
 @bp.put(ATTRIBUTES_PATH)
@@ -216,4 +213,4 @@ async def define_attributes(request: Request, code: str) -> JSONResponse:
     category, changed = await definitions.define_attributes(
         actor, code, doc.attributes, reason=(doc.reason or "").strip() or None
     )
-    return _dump({**definitions.operator_view(category), "changed": changed})
+    return answer({**definitions.operator_view(category), "changed": changed})

@@ -8,9 +8,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from sanic import Blueprint, Request
-from sanic.response import JSONResponse, json
+from sanic.response import JSONResponse
 
 from app.http.agency import agency_caller
+from app.http.answers import answer
 from app.http.auth import resident
 from app.http.bodies import json_object, parse
 from app.http.openapi import documented
@@ -36,10 +37,6 @@ def _services(request: Request) -> Any:
     return request.app.ctx.services
 
 
-def _dump(body: Any, status: int = 200) -> JSONResponse:
-    return json(body, status=status, ensure_ascii=False)
-
-
 @bp.post("/agency/legal-persons")
 @documented(
     "Market-regulation registry: upsert legal persons by USCC (representative changes and "
@@ -57,7 +54,7 @@ async def registry_upsert(request: Request) -> JSONResponse:
     agency = await agency_caller(request)
     body = json_object(request)
     outcome = await _services(request).legal_registry.upsert(agency, body.get("records"))
-    return _dump(outcome.as_dict())
+    return answer(outcome.as_dict())
 
 
 @bp.get("/me/legal-persons")
@@ -77,7 +74,7 @@ async def my_legal_persons(request: Request) -> JSONResponse:
                 standing.agent.expires_on.isoformat() if standing.agent.expires_on else None
             )
         listed.append(view)
-    return _dump({"legal_persons": listed})
+    return answer({"legal_persons": listed})
 
 
 @bp.post("/legal-persons/<uscc:uscc>/agents")
@@ -100,7 +97,7 @@ async def grant_agent(request: Request, uscc: str) -> JSONResponse:
     agent = await _services(request).legal_agents.grant(
         who.citizen_id, uscc, name=body.name, id_number=body.id_number, expires_on=body.expires_on
     )
-    return _dump(agent_view(agent), 201)
+    return answer(agent_view(agent), 201)
 
 
 @bp.get("/legal-persons/<uscc:uscc>/agents")
@@ -113,7 +110,7 @@ async def grant_agent(request: Request, uscc: str) -> JSONResponse:
 async def list_agents(request: Request, uscc: str) -> JSONResponse:
     who = await resident(request)
     legal_person, agents = await _services(request).legal_agents.listed(who.citizen_id, uscc)
-    return _dump(
+    return answer(
         {
             "legal_person": legal_person_view(legal_person),
             "agents": [agent_view(a) for a in agents],
@@ -131,4 +128,4 @@ async def list_agents(request: Request, uscc: str) -> JSONResponse:
 async def revoke_agent(request: Request, uscc: str, agent_id: int) -> JSONResponse:
     who = await resident(request)
     agent = await _services(request).legal_agents.revoke(who.citizen_id, uscc, agent_id)
-    return _dump(agent_view(agent))
+    return answer(agent_view(agent))

@@ -14,7 +14,7 @@ from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 
 from app.http.bodies import parse_json_body
-from infra import logs
+from infra import logs, metrics
 from infra.logs import request_id_var
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -31,10 +31,20 @@ def stamp_response(request: Request, response: HTTPResponse) -> None:
     request_id = getattr(request.ctx, "request_id", None)
     if request_id:
         response.headers["X-Request-Id"] = request_id
+    started = getattr(request.ctx, "started", None)
+    seconds = time.perf_counter() - started if started is not None else 0.0
+    # The route's template (``/api/v1/orders/<order_id>``), never the path: a path carries
+    # ids and whatever a client typed, and every distinct one would be a new series.
+    route = request.route
+    if request.app.ctx.request_metrics:
+        metrics.observe_request(
+            request.method,
+            "/" + route.path if route is not None else None,
+            response.status,
+            seconds,
+        )
     if request.app.ctx.access_log:
-        started = getattr(request.ctx, "started", None)
-        elapsed = (time.perf_counter() - started) * 1000 if started is not None else 0.0
-        logs.access(request.method, request.path, response.status, elapsed, request_id)
+        logs.access(request.method, request.path, response.status, seconds * 1000, request_id)
 
 
 def install(app: Sanic) -> None:

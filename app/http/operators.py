@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, JSONResponse, empty, file, json
+from sanic.response import HTTPResponse, JSONResponse, empty, file
 
 from app.catalog import audit as audit_view
 from app.catalog import items as catalog_items
@@ -19,6 +19,7 @@ from app.catalog import search as catalog_search
 from app.catalog.models import AuditEntry
 from app.catalog.parity import parity_report
 from app.errors import NotFound, RateLimited
+from app.http.answers import answer
 from app.http.auth import bearer_token
 from app.http.bodies import parse, query
 from app.http.columns import text
@@ -44,10 +45,6 @@ async def operator(request: Request) -> OperatorPrincipal:
     )
     request.ctx.operator = principal
     return principal
-
-
-def _dump(body: Any, status: int = 200) -> JSONResponse:
-    return json(body, status=status, ensure_ascii=False)
 
 
 class LoginRequest(BaseModel):
@@ -102,7 +99,7 @@ async def sign_in(request: Request) -> JSONResponse:
     token, principal = await services.operators.sign_in(
         body.username, body.password, client_address(request)
     )
-    return _dump(
+    return answer(
         {
             "token": token,
             "expires_at": principal.expires_at.isoformat() if principal.expires_at else None,
@@ -128,7 +125,7 @@ async def sign_out(request: Request) -> HTTPResponse:
 @bp.get("/me")
 @documented("The signed-in operator and their scope.", auth="operator", tag="operator")
 async def me(request: Request) -> JSONResponse:
-    return _dump((await operator(request)).as_dict())
+    return answer((await operator(request)).as_dict())
 
 
 @bp.get("/items")
@@ -143,14 +140,14 @@ async def list_items(request: Request) -> JSONResponse:
         by_id = {i.id: i for i in items}
         hits = await catalog_search.rank(query, set(by_id))
         items = [by_id[h.item_id] for h in hits]
-    return _dump({"items": [catalog_items.item_dict(i) for i in items]})
+    return answer({"items": [catalog_items.item_dict(i) for i in items]})
 
 
 @bp.get("/items/<code:item_code>")
 @documented("One item with its guide (404 outside the scope).", auth="operator", tag="operator")
 async def get_item(request: Request, code: str) -> JSONResponse:
     actor = await operator(request)
-    return _dump(catalog_items.item_dict(await catalog_items.item_in_scope(actor, code)))
+    return answer(catalog_items.item_dict(await catalog_items.item_in_scope(actor, code)))
 
 
 @bp.post("/items/<code:item_code>/retire")
@@ -162,7 +159,7 @@ async def retire_item(request: Request, code: str) -> JSONResponse:
     body = parse(request, RetireRequest)
     item = await catalog_items.retire_item(actor, code, body.reason)
     await request.app.ctx.services.catalog.bump()
-    return _dump(catalog_items.item_dict(item))
+    return answer(catalog_items.item_dict(item))
 
 
 @bp.post("/miniapps/validate")
@@ -176,7 +173,7 @@ async def validate(request: Request) -> JSONResponse:
     actor = await operator(request)
     body = parse(request, ManifestRequest)
     manifest = await request.app.ctx.services.catalog.publishing.validate(actor, body.manifest)
-    return _dump({"valid": True, "manifest": manifest})
+    return answer({"valid": True, "manifest": manifest})
 
 
 @bp.post("/miniapps")
@@ -192,7 +189,7 @@ async def submit(request: Request) -> JSONResponse:
     body = parse(request, ManifestRequest)
     publishing = request.app.ctx.services.catalog.publishing
     version = await publishing.submit(actor, body.manifest)
-    return _dump(
+    return answer(
         {"miniapp_id": version.miniapp_id, "number": version.number, "status": "submitted"}, 201
     )
 
@@ -201,7 +198,7 @@ async def submit(request: Request) -> JSONResponse:
 @documented("Mini-apps in the operator's scope.", auth="operator", tag="operator")
 async def list_miniapps(request: Request) -> JSONResponse:
     actor = await operator(request)
-    return _dump({"miniapps": await request.app.ctx.services.catalog.publishing.list(actor)})
+    return answer({"miniapps": await request.app.ctx.services.catalog.publishing.list(actor)})
 
 
 @bp.get("/miniapps/<miniapp_id:miniapp_id>")
@@ -210,7 +207,7 @@ async def list_miniapps(request: Request) -> JSONResponse:
 )
 async def get_miniapp(request: Request, miniapp_id: str) -> JSONResponse:
     actor = await operator(request)
-    return _dump(await request.app.ctx.services.catalog.publishing.get(actor, miniapp_id))
+    return answer(await request.app.ctx.services.catalog.publishing.get(actor, miniapp_id))
 
 
 @bp.get("/reviews")
@@ -218,7 +215,7 @@ async def get_miniapp(request: Request, miniapp_id: str) -> JSONResponse:
 async def reviews(request: Request) -> JSONResponse:
     actor = await operator(request)
     pending = await request.app.ctx.services.catalog.publishing.pending_reviews(actor)
-    return _dump({"pending": pending})
+    return answer({"pending": pending})
 
 
 @bp.post("/miniapps/<miniapp_id:miniapp_id>/versions/<number:version>/review")
@@ -236,7 +233,7 @@ async def review(request: Request, miniapp_id: str, number: int) -> JSONResponse
     version = await publishing.review(
         actor, miniapp_id, number, body.decision == "approve", body.reason
     )
-    return _dump({"miniapp_id": miniapp_id, "number": version.number, "status": version.status})
+    return answer({"miniapp_id": miniapp_id, "number": version.number, "status": version.status})
 
 
 @bp.post("/miniapps/<miniapp_id:miniapp_id>/versions/<number:version>/publish")
@@ -251,7 +248,7 @@ async def publish(request: Request, miniapp_id: str, number: int) -> JSONRespons
     body = parse(request, PublishRequest)
     publishing = request.app.ctx.services.catalog.publishing
     app = await publishing.publish(actor, miniapp_id, number, body.regions)
-    return _dump(await publishing.get(actor, app.id))
+    return answer(await publishing.get(actor, app.id))
 
 
 @bp.post("/miniapps/<miniapp_id:miniapp_id>/release")
@@ -266,7 +263,7 @@ async def release(request: Request, miniapp_id: str) -> JSONResponse:
     body = parse(request, PublishRequest)
     publishing = request.app.ctx.services.catalog.publishing
     app = await publishing.release(actor, miniapp_id, body.regions)
-    return _dump(await publishing.get(actor, app.id))
+    return answer(await publishing.get(actor, app.id))
 
 
 @bp.post("/miniapps/<miniapp_id:miniapp_id>/rollback")
@@ -275,7 +272,7 @@ async def rollback(request: Request, miniapp_id: str) -> JSONResponse:
     actor = await operator(request)
     publishing = request.app.ctx.services.catalog.publishing
     app = await publishing.rollback(actor, miniapp_id)
-    return _dump(await publishing.get(actor, app.id))
+    return answer(await publishing.get(actor, app.id))
 
 
 @bp.post("/miniapps/<miniapp_id:miniapp_id>/disable")
@@ -287,7 +284,7 @@ async def disable(request: Request, miniapp_id: str) -> JSONResponse:
     body = parse(request, DisableRequest) if request.body else DisableRequest()
     publishing = request.app.ctx.services.catalog.publishing
     app = await publishing.disable(actor, miniapp_id, body.reason)
-    return _dump(await publishing.get(actor, app.id))
+    return answer(await publishing.get(actor, app.id))
 
 
 class AuditQuery(BaseModel):
@@ -311,14 +308,14 @@ async def audit_log(request: Request) -> JSONResponse:
     if wanted.subject:
         entries_in_scope = entries_in_scope.filter(subject_id=wanted.subject)
     entries = await entries_in_scope.limit(wanted.limit)
-    return _dump({"entries": [audit_view.entry_dict(e) for e in entries]})
+    return answer({"entries": [audit_view.entry_dict(e) for e in entries]})
 
 
 @bp.get("/search-analytics")
 @documented("What residents search for, and what finds nothing.", auth="operator", tag="operator")
 async def search_analytics(request: Request) -> JSONResponse:
     await operator(request)
-    return _dump(await catalog_search.analytics())
+    return answer(await catalog_search.analytics())
 
 
 @bp.get("/parity")
@@ -329,7 +326,7 @@ async def search_analytics(request: Request) -> JSONResponse:
 )
 async def parity(request: Request) -> JSONResponse:
     await operator(request)
-    return _dump(await parity_report(request.args.get("region") or None))
+    return answer(await parity_report(request.args.get("region") or None))
 
 
 @console.get("/console")

@@ -7,24 +7,27 @@ not come back to life (a registry record that says otherwise is refused).
 from __future__ import annotations
 
 from app.errors import LegalPersonDeregistered
+from infra.transitions import Transitions
 
 ACTIVE = "active"
 DEREGISTERED = "deregistered"
 STATUSES = (ACTIVE, DEREGISTERED)
 
-# (from status, registry action) → to status. Nothing else moves a legal person.
-TRANSITIONS: dict[tuple[str, str], str] = {(ACTIVE, "deregister"): DEREGISTERED}
+# What each registry action leads to, and the moves allowed. Nothing else moves a legal
+# person; "reactivate" names what a registry record may ask for and is always refused.
+ACTIONS: dict[str, str] = {"deregister": DEREGISTERED, "reactivate": ACTIVE}
+LEGAL_PERSON = Transitions.of("legal person", {ACTIVE: {DEREGISTERED}, DEREGISTERED: set()})
 
 
 def next_status(status: str, action: str) -> str:
-    try:
-        return TRANSITIONS[(status, action)]
-    except KeyError:
+    dst = ACTIONS.get(action, "")
+    if not LEGAL_PERSON.may(status, dst):
         raise LegalPersonDeregistered(
             f"A legal person that is {status} cannot be moved by {action}.",
             status=status,
             action=action,
-        ) from None
+        )
+    return dst
 
 
 def action_towards(status: str, reported: str) -> str | None:

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
+
+from app.identity.legal_states import LEGAL_PERSON
+from infra.transitions import Transitions
 
 
 class Citizen(Model):
@@ -74,6 +79,8 @@ class LegalPerson(Model):
     keyed hash of the ID number (the same hash as ``Citizen.id_number_hash``, so no account
     is needed yet), the name encrypted and shown masked.
     """
+
+    transitions: ClassVar[Transitions] = LEGAL_PERSON
 
     id = fields.BigIntField(primary_key=True)
     uscc = fields.CharField(max_length=18, unique=True)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
+
+from app.interactions.states import TICKET
+from infra.transitions import Transitions
 
 
 class Category(Model):
@@ -48,6 +53,8 @@ class Ticket(Model):
     with the requester's contact sealed in ``requester``), never both. A client-filed
     ticket has no resident behind it, so nobody can reopen or rate it.
     """
+
+    transitions: ClassVar[Transitions] = TICKET
 
     id = fields.BigIntField(primary_key=True)
     citizen_id = fields.UUIDField(db_index=True, null=True)

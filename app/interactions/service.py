@@ -32,6 +32,7 @@ from app.interactions.requesters import check_media_url, check_requester, seal, 
 from app.supervision.deadlines import meet_deadline, open_deadline
 from infra import clock
 from infra.pii import PiiVault
+from infra.transitions import move
 
 KINDS = ("consult", "complaint", "report")
 OPEN311_CHANNEL = "open311"
@@ -169,17 +170,13 @@ class Interactions:
         )
 
     async def _move(self, ticket: Ticket, step: str, **changes: Any) -> Ticket:
-        dst = states.next_status(ticket.status, step)
+        src = ticket.status
+        dst = states.next_status(src, step)
         async with in_transaction() as tx:
-            moved = (
-                await Ticket.filter(id=ticket.id, status=ticket.status)
-                .using_db(tx)
-                .update(status=dst, updated_at=clock.now(), **changes)
-            )
-            if moved != 1:
+            if not await move(ticket, dst, using=tx, updated_at=clock.now(), **changes):
                 raise TicketStepForbidden("The ticket moved on meanwhile; reload it.")
             fresh = await Ticket.get(id=ticket.id).using_db(tx)
-            if ticket.status in states.AWAITING_REPLY:
+            if src in states.AWAITING_REPLY:
                 await meet_deadline(
                     tx, subject_type="ticket", subject_ref=str(ticket.id), step="reply"
                 )

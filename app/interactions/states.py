@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 from app.errors import TicketStepForbidden
+from infra.transitions import Transitions
 
-TRANSITIONS: dict[tuple[str, str], str] = {
-    ("dispatched", "dispatch"): "dispatched",  # redirected to another department
-    ("dispatched", "reply"): "replied",
-    ("reopened", "dispatch"): "reopened",
-    ("reopened", "reply"): "replied",
-    ("replied", "reopen"): "reopened",
-    ("replied", "rate"): "closed",
+# What each step leads to; "dispatch" (to another department) keeps the status.
+STEPS: dict[str, str | None] = {
+    "dispatch": None,
+    "reply": "replied",
+    "reopen": "reopened",
+    "rate": "closed",
 }
+TICKET = Transitions.of(
+    "12345 ticket",
+    {
+        "dispatched": {"dispatched", "replied"},
+        "reopened": {"reopened", "replied"},
+        "replied": {"reopened", "closed"},
+        "closed": set(),
+    },
+)
 # Statuses in which the department owes a reply (supervised).
 AWAITING_REPLY = ("dispatched", "reopened")
 
 
 def next_status(status: str, step: str) -> str:
-    try:
-        return TRANSITIONS[(status, step)]
-    except KeyError:
+    dst = (STEPS[step] or status) if step in STEPS else ""
+    if not TICKET.may(status, dst):
         raise TicketStepForbidden(
             f"A {status} ticket cannot take the {step} step.", status=status, step=step
-        ) from None
+        )
+    return dst

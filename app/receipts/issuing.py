@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
@@ -19,10 +18,12 @@ from app.receipts.codes import new_check_code, receipt_code, receipt_no
 from app.receipts.models import Receipt, ReceiptLine
 from app.receipts.numbering import take_number
 from app.receipts.signing import Claim, KeyRing
-from app.receipts.states import ReceiptKind, ReceiptStatus, receipt_may_move
-from infra import clock
+from app.receipts.states import RECEIPT, ReceiptKind, ReceiptStatus
+from infra import clock, metrics
 from infra.masking import mask_name
 from infra.pii import PiiVault
+from infra.transitions import move
+from payments.lines import numbered
 from payments.models import Order, OrderLine
 from payments.states import SETTLED, OrderStatus
 
@@ -38,23 +39,6 @@ class LineDraft:
     quantity: int
     standard_fen: int
     amount_fen: int
-
-
-async def move_receipt(
-    receipt: Receipt, dst: ReceiptStatus, *, using: BaseDBAsyncClient, **changes: object
-) -> bool:
-    """The one way a receipt's status changes: allowed by the table, compare-and-set."""
-    src = ReceiptStatus(receipt.status)
-    if not receipt_may_move(src, dst):
-        return False
-    moved = (
-        await Receipt.filter(id=receipt.id, status=src.value)
-        .using_db(using)
-        .update(status=dst.value, **changes)
-    )
-    if moved == 1:
-        receipt.status = dst.value
-    return moved == 1
 
 
 @dataclass
@@ -161,19 +145,7 @@ class Issuer:
                     using_db=tx,
                 )
                 await ReceiptLine.bulk_create(
-                    [
-                        ReceiptLine(
-                            receipt_id=receipt.id,
-                            position=position,
-                            item_code=line.item_code,
-                            name=line.name,
-                            quantity=line.quantity,
-                            standard_fen=line.standard_fen,
-                            amount_fen=line.amount_fen,
-                        )
-                        for position, line in enumerate(lines, start=1)
-                    ],
-                    using_db=tx,
+                    numbered(ReceiptLine, lines, receipt_id=receipt.id), using_db=tx
                 )
                 if original is not None:
                     await (
@@ -181,8 +153,9 @@ class Issuer:
                         .using_db(tx)
                         .update(red_lettered_fen=F("red_lettered_fen") - amount_fen)
                     )
-                    if void and not await move_receipt(
-                        original, ReceiptStatus.VOIDED, using=tx, voided_at=now
+                    if void and not (
+                        RECEIPT.may(original.status, ReceiptStatus.VOIDED)
+                        and await move(original, ReceiptStatus.VOIDED, using=tx, voided_at=now)
                     ):
                         raise ReceiptNotIssuable(receipt_no=original.receipt_no)
         except (_AlreadyIssued, IntegrityError):
@@ -190,4 +163,5 @@ class Issuer:
             if winner is None:
                 raise
             return winner
+        metrics.RECEIPTS.labels("red_letter" if original is not None else "receipt").inc()
         return receipt

@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
+
+from app.receipts.states import RECEIPT
+from infra.transitions import Transitions
+from payments.lines import MoneyLine
 
 
 class ReceiptCounter(Model):
@@ -32,6 +38,8 @@ class Receipt(Model):
     refund's red letter; its unique key makes a second issue for the same cause impossible.
     Red-letter amounts are negative, as printed.
     """
+
+    transitions: ClassVar[Transitions] = RECEIPT
 
     id = fields.BigIntField(primary_key=True)
     receipt_no = fields.CharField(max_length=18, unique=True)
@@ -87,17 +95,10 @@ class Receipt(Model):
         )
 
 
-class ReceiptLine(Model):
-    id = fields.BigIntField(primary_key=True)
+class ReceiptLine(MoneyLine):
     receipt = fields.ForeignKeyField(
         "receipts.Receipt", related_name="lines", on_delete=fields.CASCADE
     )
-    position = fields.SmallIntField()
-    item_code = fields.CharField(max_length=32)
-    name = fields.CharField(max_length=128)
-    quantity = fields.IntField()
-    standard_fen = fields.BigIntField()
-    amount_fen = fields.BigIntField()
 
     class Meta:
         table = "receipt_line"

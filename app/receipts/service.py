@@ -44,9 +44,12 @@ class Receipts:
 
     # ------------------------------------------------------------ outbox handlers
 
+    # Issuing is the number, the signed QR payload and the record, in one transaction, and
+    # nothing else: drawing the PNG, SVG and PDF (~50 ms of CPU) waits for the first request
+    # of a file (``file``), so the worker issues receipts as fast as the database allows.
+
     async def on_issue(self, payload: dict[str, Any]) -> None:
-        receipt = await self.issuer.for_order(int(payload["order_id"]))
-        await self.render(receipt)
+        await self.issuer.for_order(int(payload["order_id"]))
 
     async def on_red_letter(self, payload: dict[str, Any]) -> None:
         red = await self.issuer.red_letter(
@@ -58,8 +61,6 @@ class Receipts:
         original = await Receipt.get(id=red.original_id)  # type: ignore[attr-defined]
         # On every delivery, not only the first: a crash after the commit is retried here.
         await self.verifier.changed(original.receipt_no)
-        await self.render(red)
-        await self.render(original)
 
     async def order_view_extension(self, order: Order) -> dict[str, Any]:
         receipt = await Receipt.get_or_none(source_key=f"order:{order.id}")
@@ -91,7 +92,11 @@ class Receipts:
         )
 
     async def render(self, receipt: Receipt) -> None:
-        """Render once, in a thread (PDF drawing is ~50 ms of CPU), and keep the result."""
+        """Render once, in a thread (PDF drawing is ~50 ms of CPU), and keep the result.
+
+        A receipt's face never changes once issued (a red letter is a receipt of its own and
+        voiding shows in verification, not on the face), so the first rendering is final.
+        """
         if receipt.rendered_at is not None:
             return
         face = await self.face(receipt)
@@ -126,8 +131,8 @@ class Receipts:
         )
 
     async def file(self, citizen_id: uuid.UUID, receipt_no: str, fmt: str) -> bytes:
-        """Served from storage; a receipt requested before its render finished is rendered
-        now (once: the stored copy wins any race)."""
+        """Served from storage; the first request of a receipt's files renders them (once:
+        the stored copy wins any race)."""
         receipt = await self.owned(citizen_id, receipt_no)
         content = await storage.load(self.vault, receipt, fmt)
         if content is None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from infra.transitions import Transitions
+
 
 class ReceiptStatus(StrEnum):
     ISSUED = "ISSUED"
@@ -19,11 +21,7 @@ class ReceiptKind(StrEnum):
     RED_LETTER = "red_letter"
 
 
-RECEIPT_TRANSITIONS: dict[ReceiptStatus, frozenset[ReceiptStatus]] = {
-    ReceiptStatus.ISSUED: frozenset({ReceiptStatus.VOIDED}),
-    ReceiptStatus.VOIDED: frozenset(),
-}
-
-
-def receipt_may_move(src: ReceiptStatus, dst: ReceiptStatus) -> bool:
-    return dst in RECEIPT_TRANSITIONS[src]
+RECEIPT = Transitions.of(
+    "receipt",
+    {ReceiptStatus.ISSUED: {ReceiptStatus.VOIDED}, ReceiptStatus.VOIDED: set()},
+)

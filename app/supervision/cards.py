@@ -11,16 +11,9 @@ from datetime import date
 from app.config import ServiceRules
 from app.supervision.calendar import WorkCalendar, load_calendar
 from app.supervision.models import Deadline
+from app.supervision.states import CARD
 from infra import clock
-
-CARD_ORDER = ("none", "warning", "yellow", "red")
-# The one transition table of a deadline's card: from → the cards it may move to.
-CARD_TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "none": ("warning", "yellow", "red"),
-    "warning": ("yellow", "red"),
-    "yellow": ("red",),
-    "red": (),
-}
+from infra.transitions import move
 
 
 def card_for(due: date, today: date, calendar: WorkCalendar, rules: ServiceRules) -> str:
@@ -41,8 +34,6 @@ async def sweep(rules: ServiceRules, *, limit: int = 5000) -> dict[str, int]:
     open_ones = await Deadline.filter(met_at=None, due_date__lte=horizon).limit(limit)
     for d in open_ones:
         card = card_for(d.due_date, today, calendar, rules)
-        if card not in CARD_TRANSITIONS[d.card]:
-            continue
-        if await Deadline.filter(id=d.id, card=d.card).update(card=card, carded_at=clock.now()):
+        if CARD.may(d.card, card) and await move(d, card, carded_at=clock.now()):
             moved[card] += 1
     return moved

@@ -1,10 +1,9 @@
-"""Scheduled jobs of cases, evaluations and supervision (registered in app/worker.py)."""
+"""Scheduled jobs of the electronic supervisor (registered in app/worker.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.evaluations.invitations import invite_due
 from app.supervision.cards import sweep
 from app.supervision.dashboard import write_digest
 from infra.jobs import Schedule
@@ -19,15 +18,10 @@ async def supervision_digest(ctx: dict[str, Any]) -> int:
     return await write_digest()
 
 
-async def rating_invitations(ctx: dict[str, Any]) -> int:
-    return await invite_due(ctx["services"].settings.service_rules.rating_invite_after_days)
-
-
-FUNCTIONS = (supervision_sweep, supervision_digest, rating_invitations)
+FUNCTIONS = (supervision_sweep, supervision_digest)
 SCHEDULES = (
     # Cards change with the day; every 10 minutes keeps the dashboard fresh after a restart.
     Schedule(supervision_sweep, seconds={0}, minutes=set(range(0, 60, 10))),
     # 08:30 Shanghai (00:30 UTC), before the working day starts.
     Schedule(supervision_digest, seconds={0}, minutes={30}, hours={0}),
-    Schedule(rating_invitations, seconds={0}, minutes={15}),
 )

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
+
+from app.supervision.states import CARD
+from infra.transitions import Transitions
 
 
 class Holiday(Model):
@@ -20,6 +25,8 @@ class Holiday(Model):
 
 class Deadline(Model):
     """One promised time limit of one step (a case step, a rectification, a 12345 reply)."""
+
+    transitions: ClassVar[Transitions] = CARD
 
     id = fields.BigIntField(primary_key=True)
     subject_type = fields.CharField(max_length=16)  # case | rectification | ticket

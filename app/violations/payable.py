@@ -36,6 +36,7 @@ from app.violations.models import (
 )
 from infra import clock, outbox
 from infra.pii import PiiDecryptError, PiiVault
+from infra.transitions import move
 from payments.errors import AlreadyPaid
 
 log = logging.getLogger("yiwang.violations")
@@ -107,11 +108,10 @@ class ViolationPayables:
         violation = await Violation.filter(decision_no=ref).using_db(tx).first()
         if violation is None:
             raise ViolationNotFound(f"no violation with decision {ref} to mark paid")
-        moved = violation.payment_status == UNPAID and await states.move(
-            violation.id,
-            "payment_status",
-            UNPAID,
+        moved = violation.payment_status == UNPAID and await move(
+            violation,
             PAID,
+            table=states.PAYMENT,
             using=tx,
             paid_at=paid_at,
             paid_via=PAID_ONLINE,
@@ -139,11 +139,10 @@ class ViolationPayables:
         if violation is None or violation.order_id != order_id:
             return
         if fully and violation.payment_status == PAID:
-            await states.move(
-                violation.id,
-                "payment_status",
-                PAID,
+            await move(
+                violation,
                 UNPAID,
+                table=states.PAYMENT,
                 using=tx,
                 paid_at=None,
                 paid_via=None,

@@ -1,4 +1,6 @@
-"""GET /healthz: the whole request path plus one PostgreSQL round trip and one Redis PING."""
+"""GET /healthz: liveness, the whole request path and nothing else (no database, no Redis).
+
+/readyz is the probe that asks PostgreSQL and Redis; this is the floor of every request."""
 
 from __future__ import annotations
 
@@ -11,5 +13,5 @@ async def setup(ctx: BenchContext) -> Request:
 
 
 SCENARIO = Scenario(
-    "healthz", "liveness with a real database query and Redis ping per request", setup
+    "healthz", "liveness: the request path alone, touching nothing", setup
 )

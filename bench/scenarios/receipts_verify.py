@@ -81,7 +81,7 @@ async def setup(ctx: BenchContext) -> Request:
     payload = None
     for _ in range(300):  # the worker's outbox sweep runs every 5 s
         payload = await ctx.fetchval(
-            "SELECT qr_payload FROM receipt WHERE order_id = $1 AND rendered_at IS NOT NULL",
+            "SELECT qr_payload FROM receipt WHERE order_id = $1",
             order_id,
         )
         if payload:

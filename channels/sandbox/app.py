@@ -42,5 +42,6 @@ def create_sandbox_app(config: SandboxConfig, *, name: str = "yiwang-sandbox") -
     async def _drain(app: Sanic) -> None:
         for task in list(app.ctx.notifier._tasks):
             task.cancel()
+        await app.ctx.notifier.close()
 
     return app

@@ -8,6 +8,7 @@ with the orders it already knows.
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 from dataclasses import asdict, dataclass
@@ -71,6 +72,21 @@ def generate() -> SandboxCredentials:
         app_client_id="zlb-" + secrets.token_hex(6),
         app_client_secret=secrets.token_hex(24),
     )
+
+
+def encode(creds: SandboxCredentials) -> str:
+    """One line for an environment file: base64 of the JSON, keys and certificates included,
+    so several processes on several machines (the sandbox, each instance) share one set."""
+    return base64.b64encode(json.dumps(asdict(creds), separators=(",", ":")).encode()).decode()
+
+
+def decode(text: str) -> SandboxCredentials:
+    """The inverse of :func:`encode`; ValueError (naming nothing secret) when it is not one."""
+    try:
+        data = json.loads(base64.b64decode(text.strip(), validate=True))
+        return SandboxCredentials(**data)
+    except (ValueError, TypeError) as exc:
+        raise ValueError("not a sandbox credentials line (base64 of their JSON)") from exc
 
 
 def load_or_create(path: Path) -> SandboxCredentials:

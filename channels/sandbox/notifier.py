@@ -66,6 +66,20 @@ class Notifier:
     timeout: float = 5.0
     deliveries: list[Delivery] = field(default_factory=list)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    # One client for every delivery, as a channel keeps its connections: a client per
+    # notification costs ~50 ms of CPU (its TLS context), and at tens of payments a second
+    # the sandbox's loop fell so far behind that its own connects timed out.
+    _client: httpx.AsyncClient | None = None
+
+    def _shared_client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.timeout)
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
     def send(
         self,
@@ -96,15 +110,14 @@ class Notifier:
         is_ack: Callable[[int, str], bool],
     ) -> None:
         delays = (0.0, *schedule)
-        async with httpx.AsyncClient(timeout=self.timeout) as client:
-            for delay in delays:
-                if delay:
-                    await asyncio.sleep(delay * self.time_scale)
-                attempt = await self._attempt(client, delivery, is_ack)
-                delivery.attempts.append(attempt)
-                if attempt.acknowledged:
-                    delivery.acknowledged = True
-                    return
+        for delay in delays:
+            if delay:
+                await asyncio.sleep(delay * self.time_scale)
+            attempt = await self._attempt(self._shared_client(), delivery, is_ack)
+            delivery.attempts.append(attempt)
+            if attempt.acknowledged:
+                delivery.acknowledged = True
+                return
         log.info("notification %s gave up after %d attempts", delivery.key, len(delays))
 
     async def _attempt(

@@ -6,7 +6,7 @@ crash between commit and enqueue, a Redis restart, a failed attempt). Handlers a
 idempotent: an event may be delivered more than once, never zero times.
 """
 
-from infra.outbox.delivery import EventHandler, deliver, register_handler, sweep
+from infra.outbox.delivery import EventHandler, deliver, register_handler, release_leases, sweep
 from infra.outbox.emit import emit
 
-__all__ = ["EventHandler", "deliver", "emit", "register_handler", "sweep"]
+__all__ = ["EventHandler", "deliver", "emit", "register_handler", "release_leases", "sweep"]

@@ -22,6 +22,9 @@ class OutboxEvent(Model):
     created_at = fields.DatetimeField()
     delivered_at = fields.DatetimeField(null=True)
     last_error = fields.TextField(null=True)
+    # The worker slot holding the lease (host, instance, slot number): a process restarted in
+    # the slot gives back what its dead predecessor held instead of waiting out the lease.
+    leased_by = fields.CharField(max_length=160, null=True)
 
     class Meta:
         table = "outbox_event"

@@ -11,6 +11,7 @@ from app.cases.demo import seed as seed_cases
 from app.catalog.demo import seed_reference
 from app.identity.models import ChannelAccount, Citizen
 from app.identity.sessions import Principal
+from app.interactions.demo import seed_categories
 from infra import clock
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -21,6 +22,7 @@ async def seed(settings, tmp_path: Path) -> dict:
     """Catalog reference rows and the cases demo; answers the case agency's credentials."""
     await seed_reference()
     await seed_cases(settings.vault(), tmp_path)
+    await seed_categories()
     return json.loads((tmp_path / "demo-case-agency.json").read_text())
 
 

@@ -26,6 +26,7 @@ DATA_COMMANDS = {
     ],
     "appointments drift": [],
     "appointments rebuild-gate": [],
+    "appointments heal-gate": [],
     "appointments lift-ban": ["--citizen", "00000000-0000-0000-0000-000000000000", "--reason", "r"],
     "agency create": ["--name", "n", "--kind", "fees"],
     "miniapp validate": ["manifest.yaml"],
@@ -37,6 +38,8 @@ DATA_COMMANDS = {
     "open311 create-client": ["--name", "n"],
     "open311 revoke-client": ["--id", "1"],
     "open311 list-clients": [],
+    "calendar load": ["--year", "2026"],
+    "demo seed": [],
 }  # fmt: skip
 
 

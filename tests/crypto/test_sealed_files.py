@@ -11,9 +11,8 @@ import uuid
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from app.cases.materials import MaterialStore
+from app.cases.materials import MaterialStore, legacy_key
 from app.cases.models import Material, MaterialBlob
-from app.cases.wiring import materials_legacy_key
 from app.config import Settings
 from app.crypto_rotation import Progress, rotate_materials
 from infra import clock
@@ -26,7 +25,7 @@ PDF = b"%PDF-1.4 " + os.urandom(3000)
 async def test_a_material_sealed_with_aes_before_key_ids_is_resealed_with_sm4(
     settings: Settings,
 ) -> None:
-    store = MaterialStore(settings.vault(), materials_legacy_key(settings), 5 * 1024 * 1024)
+    store = MaterialStore(settings.vault(), legacy_key(settings.pii_key), 5 * 1024 * 1024)
     citizen_id, digest = uuid.uuid4(), hashlib.sha256(PDF).hexdigest()
     material = await Material.create(
         citizen_id=citizen_id,

@@ -10,7 +10,7 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from infra import clock, outbox
-from infra.outbox.delivery import MAX_ATTEMPTS
+from infra.outbox.delivery import MAX_ATTEMPTS, NUDGE_SECONDS
 from infra.outbox.models import DEAD, DELIVERED, PENDING, OutboxEvent
 
 pytestmark = pytest.mark.usefixtures("clean")
@@ -125,6 +125,9 @@ async def test_the_sweep_hands_over_only_due_pending_events() -> None:
     async def enqueue(event_id: int, job_id: str) -> None:
         seen.append((event_id, job_id))
 
+    # Start just after a nudge window opens, so the sweeps below share it.
+    into_window = clock.now().timestamp() % NUDGE_SECONDS
+    clock.travel(timedelta(seconds=NUDGE_SECONDS - into_window + 0.5))
     assert await outbox.sweep(enqueue) == 1
     assert [event_id for event_id, _ in seen] == [due.id]
     # The same due event swept again gets the same job id (one job), a re-leased one a new id.
@@ -133,3 +136,7 @@ async def test_the_sweep_hands_over_only_due_pending_events() -> None:
     await OutboxEvent.filter(id=due.id).update(next_attempt_at=clock.now() - timedelta(seconds=2))
     await outbox.sweep(enqueue)
     assert seen[2][1] != seen[0][1]
+    # Still due a window later (its job was lost with a killed worker): nudged again.
+    clock.travel(timedelta(seconds=NUDGE_SECONDS))
+    await outbox.sweep(enqueue)
+    assert seen[3][0] == due.id and seen[3][1] != seen[2][1]

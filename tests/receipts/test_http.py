@@ -39,13 +39,13 @@ async def pay_and_kick(settings: Settings, citizen_id: str, **kwargs) -> int:  #
     return order.id
 
 
-async def rendered(order_id: int, timeout: float = 30) -> Receipt:
+async def issued(order_id: int, timeout: float = 30) -> Receipt:
     for _ in range(int(timeout * 10)):
         receipt = await Receipt.get_or_none(source_key=f"order:{order_id}")
-        if receipt is not None and receipt.rendered_at is not None:
+        if receipt is not None:
             return receipt
         await asyncio.sleep(0.1)
-    raise AssertionError(f"no rendered receipt for order {order_id}")
+    raise AssertionError(f"no receipt issued for order {order_id}")
 
 
 def offline_verify(payload: str, keys: dict) -> bool:
@@ -68,7 +68,7 @@ async def test_resident_gets_a_receipt_that_anyone_can_verify(
     auth = bearer(me["token"])
     lines = (Line("330106-KS-01", "驾驶人考试费", 1, 12000), Line("330106-GB-02", "工本费", 1, 345))
     order_id = await pay_and_kick(settings, me["citizen"]["id"], lines=lines, payer="李四")
-    receipt = await rendered(order_id)
+    receipt = await issued(order_id)
 
     wallet = (await api.get("/api/v1/me/receipts", headers=auth)).json()
     assert wallet["total"] == 1 and wallet["items"][0]["receipt_no"] == receipt.receipt_no
@@ -129,7 +129,7 @@ async def test_bad_verification_input_is_always_a_clear_answer(
     api: httpx.AsyncClient, sandbox: httpx.AsyncClient, settings: Settings
 ) -> None:
     me = await signed_in(api, sandbox, "33010619900307123")
-    receipt = await rendered(await pay_and_kick(settings, me["citizen"]["id"]))
+    receipt = await issued(await pay_and_kick(settings, me["citizen"]["id"]))
     payload = receipt.qr_payload
     head, _, sig = payload.rpartition(".")
     parts = head.split(".")
@@ -181,7 +181,7 @@ async def test_wallet_lists_every_channel_newest_first_in_pages(
     ids = []
     for channel in ("wechat", "alipay", "app", "wechat", "alipay"):
         ids.append(await pay_and_kick(settings, me["citizen"]["id"], channel=channel))
-        await rendered(ids[-1])
+        await issued(ids[-1])
     auth = bearer(me["token"])
     first = (await api.get("/api/v1/me/receipts?page=1&page_size=2", headers=auth)).json()
     second = (await api.get("/api/v1/me/receipts?page=2&page_size=2", headers=auth)).json()

@@ -19,7 +19,7 @@ from tortoise import connections
 from app.config import Settings
 from app.receipts import storage
 from app.receipts.amounts import uppercase
-from app.receipts.models import Receipt, ReceiptCounter, ReceiptLine
+from app.receipts.models import Receipt, ReceiptCounter, ReceiptFile, ReceiptLine
 from app.receipts.service import Receipts, build_receipts
 from app.receipts.signing import KeyRing, Reading
 from infra import outbox
@@ -78,7 +78,14 @@ async def test_paid_order_gets_one_rendered_receipt_even_when_the_event_repeats(
     assert len(receipt.check_code) == 6
     assert (await ReceiptCounter.get(code=receipt.code)).last_number == 1
     assert receipt.payer_name_masked == "张**"
+    # Issuing draws nothing (it keeps the worker fast); the first request of a file does,
+    # once, and keeps every rendering.
+    assert receipt.rendered_at is None and await ReceiptFile.all().count() == 0
+    png = await receipts.file(citizen.id, receipt.receipt_no, "png")
+    await receipt.refresh_from_db()
     assert receipt.rendered_at is not None
+    assert await ReceiptFile.filter(receipt_id=receipt.id).count() == 3
+    assert await storage.load(vault, receipt, "png") == png
     assert [line.amount_fen for line in await ReceiptLine.filter(receipt_id=receipt.id)] == [
         10000,
         2345,
@@ -159,8 +166,9 @@ async def test_partial_then_full_refund_red_letters_and_voids(
     first_red = await Receipt.get(source_key="refund:71")
     assert first_red.kind == "red_letter" and first_red.amount_fen == -2345
     assert first_red.number == blue.number + 1 and first_red.original_id == blue.id
-    assert first_red.rendered_at is not None
-    text = PdfReader(io.BytesIO(await storage.load(vault, first_red, "pdf"))).pages[0]
+    assert first_red.rendered_at is None
+    red_pdf = await receipts.file(citizen.id, first_red.receipt_no, "pdf")
+    text = PdfReader(io.BytesIO(red_pdf)).pages[0]
     assert "负贰拾叁元肆角伍分" in text.extract_text()
     partly = await receipts.verifier.scanned(receipts.qr_text(blue))
     assert partly["status"] == "genuine"

@@ -47,7 +47,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     )
     api = f"http://127.0.0.1:{port}"
     try:
-        # Health checks are only sent once the worker is ready: a /healthz that times out
+        # Readiness checks are only sent once the worker is ready: a /readyz that times out
         # while the demo is still migrating and seeding leaves SQLite "down" for good
         # (reported in docs/shells.md).
         deadline, last = time.monotonic() + 180, ""
@@ -59,7 +59,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             time.sleep(0.3)
         while True:
             try:
-                answer = httpx.get(api + "/healthz", timeout=10)
+                answer = httpx.get(api + "/readyz", timeout=10)
                 if answer.status_code == 200:
                     break
                 last = answer.text
