@@ -28,6 +28,7 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from app.agency.models import Agency
 from app.cases.materials import MaterialStore
 from app.cases.models import Material, MaterialBlob
 from app.catalog import audit
@@ -111,6 +112,7 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(Order, (Sealed("payer_name_enc", "payer_name"),)),
     Table(Receipt, (Sealed("payer_name_enc", "receipt_payer"),)),
+    Table(Agency, (Sealed("secret_enc", "agency_secret"),)),
 )
 
 

@@ -123,6 +123,9 @@ async def test_a_rotation_killed_midway_resumes_and_leaves_every_row_readable(
             first.send_signal(signal.SIGKILL)  # a real kill, between or inside a batch
             break
     assert first.wait(timeout=60) == -signal.SIGKILL
+    first.stdout.close()
+    assert first.stderr is not None
+    first.stderr.close()
 
     halfway = await every_citizen_reads(vault)
     assert 600 <= halfway["sm1"] < 3000 and halfway["v1"] == 3000 - halfway["sm1"]
