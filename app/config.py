@@ -196,6 +196,11 @@ class AppointmentRules(EnvSection):
     # After a server process dies, a gate seat PostgreSQL disagrees with is repaired when two
     # looks this many seconds apart both find it (app/appointments/gate_heal.py).
     gate_heal_after_seconds: PositiveFloat = 10.0
+    # Anti-automation: during the first ``release_minute_seconds`` after a release (or a
+    # lottery's entry opening), a session younger than ``fresh_session_seconds`` may not
+    # book or enter (scripts sign in fresh accounts at the release second). 0 turns it off.
+    fresh_session_seconds: NonNegativeInt = 10
+    release_minute_seconds: NonNegativeInt = 60
 
 
 class ServiceRules(EnvSection):

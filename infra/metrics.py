@@ -64,10 +64,19 @@ BOOKINGS = Counter(
     "Booking attempts by outcome: BOOKED, or the refusal's code (SLOT_FULL, ...).",
     ["outcome"],
 )
+LOTTERY_ENTRIES = Counter(
+    "yiwang_lottery_entries_total",
+    "Lottery entry attempts by outcome: ENTERED, or the refusal's code (SESSION_TOO_NEW, ...).",
+    ["outcome"],
+)
 RECEIPTS = Counter(
     "yiwang_receipts_issued_total",
     "E-receipts issued, by kind (receipt, red_letter).",
     ["kind"],
+)
+SIGNIN_ALERTS = Counter(
+    "yiwang_operator_signin_alerts_total",
+    "Alerts raised by repeated failed operator sign-ins on one account (app.identity).",
 )
 RATE_LIMIT_HITS = Counter(
     "yiwang_rate_limit_hits_total",
