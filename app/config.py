@@ -51,11 +51,13 @@ from app.alipay_cert_settings import (
     AlipayCertSettingsError,
     alipay_certificates_from_env,
 )
+from app.crypto_config import CryptoSettings, CryptoSettingsError
 from app.wechat_v3_settings import (
     WeChatPayV3Credentials,
     WeChatV3SettingsError,
     wechat_v3_from_env,
 )
+from infra.pii import PiiVault
 
 
 class SettingsError(ValueError):
@@ -293,6 +295,7 @@ class ReceiptKeys(BaseModel):
 
 
 _KEY_ID = re.compile(r"[a-z0-9]{1,16}")
+RETIRED_ENTRIES = "entries are <key_id>:<base64 32-byte Ed25519 key or 65-byte SM2 point>"
 
 
 class ReceiptKeyVariables(EnvSection):
@@ -300,12 +303,16 @@ class ReceiptKeyVariables(EnvSection):
 
     model_config = SettingsConfigDict(env_prefix="RECEIPT_")
 
-    signing_key: str = Field(description="<key_id>:<base64 32-byte Ed25519 seed>")
+    # Required by the international suite; under the national one (RECEIPT_SM2_KEY signs)
+    # a key left here is published as retired, so its YWR1 receipts keep verifying.
+    signing_key: str = Field("", description="<key_id>:<base64 32-byte Ed25519 seed>")
     retired_public_keys: str = ""
 
     @field_validator("signing_key")
     @classmethod
     def _signing(cls, value: str) -> str:
+        if not value.strip():
+            return ""
         kid, _, seed = value.strip().partition(":")
         if not _KEY_ID.fullmatch(kid):
             raise ValueError("the key id must be 1-16 of a-z, 0-9")
@@ -320,9 +327,10 @@ class ReceiptKeyVariables(EnvSection):
             try:
                 public = base64.b64decode(public_b64, validate=True)
             except (binascii.Error, ValueError) as exc:
-                raise ValueError("entries are <key_id>:<base64 32-byte key>") from exc
-            if not _KEY_ID.fullmatch(kid) or len(public) != 32:
-                raise ValueError("entries are <key_id>:<base64 32-byte key>")
+                raise ValueError(RETIRED_ENTRIES) from exc
+            # 32 bytes: a raw Ed25519 key; 65 bytes: an uncompressed SM2 point.
+            if not _KEY_ID.fullmatch(kid) or len(public) not in (32, 65):
+                raise ValueError(RETIRED_ENTRIES)
         return value
 
     @model_validator(mode="after")
@@ -343,6 +351,8 @@ class ReceiptKeyVariables(EnvSection):
         return {kid: base64.b64decode(public) for kid, _, public in pairs if kid}
 
     def keys(self) -> ReceiptKeys:
+        if not self.signing_key:
+            return ReceiptKeys(retired=self.retired)
         seed = base64.b64decode(self.signing_key.partition(":")[2])
         return ReceiptKeys(signing_kid=self.signing_kid, signing_seed=seed, retired=self.retired)
 
@@ -496,7 +506,7 @@ class Settings(EnvSection):
         "channels", "demo", "host", "port", "sandbox_port", "workers", "run_sandbox",
         "sandbox_time_scale", "sandbox_credentials_path", "embedded_worker", "embedded_redis",
         "sandbox_probe_every",
-        "appointments", "receipt_keys", "service_rules", "var_dir", "abuse", "ops",
+        "appointments", "receipt_keys", "service_rules", "var_dir", "abuse", "ops", "crypto",
     )  # fmt: skip
 
     database_url: str = Field(description="postgres://…, or run with --demo")
@@ -552,6 +562,22 @@ class Settings(EnvSection):
     clock_real: AwareDatetime = Field(
         default_factory=lambda: datetime.now(UTC), validation_alias="YIWANG_CLOCK_REAL"
     )
+    # --- national cryptography: the suite and its keys (app/crypto_config.py).
+    crypto: CryptoSettings | None = None
+
+    @property
+    def crypto_suite(self) -> CryptoSettings:
+        """The configured suite; settings built without one read only the old keys."""
+        if self.crypto is None:
+            return CryptoSettings.from_env(
+                {"CRYPTO_SUITE": "international"},
+                legacy_key=self.pii_key,
+                legacy_hash_key=self.pii_hash_key,
+            )
+        return self.crypto
+
+    def vault(self) -> PiiVault:
+        return self.crypto_suite.vault()
 
     @property
     def clock_offset(self) -> timedelta:
@@ -696,7 +722,22 @@ def load_settings(
         rules = rules.model_copy(update={"checkin_key": derived.digest()})
     if not settings.public_base_url:
         settings = settings.model_copy(update={"public_base_url": f"http://{host}:{port}"})
-    return settings.model_copy(update={"appointments": rules})
+    crypto = _crypto_from_env(env, demo, var_dir, settings.pii_key, settings.pii_hash_key)
+    if crypto.suite == "international" and not settings.receipt_keys.signing_kid:
+        raise SettingsError("RECEIPT_SIGNING_KEY is required (<key_id>:<base64 32-byte Ed25519 "
+                            "seed>) by CRYPTO_SUITE=international")
+    return settings.model_copy(update={"appointments": rules, "crypto": crypto})
+
+
+def _crypto_from_env(
+    env: Mapping[str, str], demo: bool, var_dir: Path, key: bytes, hash_key: bytes
+) -> CryptoSettings:
+    try:
+        if demo:
+            return CryptoSettings.demo(var_dir, legacy_key=key, legacy_hash_key=hash_key)
+        return CryptoSettings.from_env(env, legacy_key=key, legacy_hash_key=hash_key)
+    except CryptoSettingsError as exc:
+        raise SettingsError(str(exc)) from exc
 
 
 def with_redis(settings: Settings, redis_url: str) -> Settings:

@@ -28,7 +28,9 @@ import redis.asyncio as aioredis
 from tortoise import Tortoise, connections
 
 from app import schema
+from app.catalog import audit
 from app.config import Settings, load_settings
+from app.crypto_config import national_secrets
 from infra import clock, db
 from tests.sandbox_process import free_port, wait_until_up
 
@@ -182,6 +184,7 @@ def env(database_url: str, redis_url: str, workdir: Path, ports: Ports) -> dict[
         "PII_KEY": _key(),
         "PII_HASH_KEY": _key(),
         "RECEIPT_SIGNING_KEY": f"t1:{_key()}",
+        **national_secrets(receipt_key_id="t2"),
         "YIWANG_SANDBOX": "1",
         "YIWANG_SANDBOX_TIME_SCALE": "0.001",
         "YIWANG_EMBEDDED_WORKER": "1",
@@ -208,6 +211,7 @@ async def database(settings: Settings) -> AsyncIterator[None]:
     config = schema.config(settings.database_url)
     await db.migrate(config)
     await db.open_database(config)
+    audit.use_chain_key(settings.crypto_suite.audit_mac_key)
     yield
     await Tortoise.close_connections()
 

@@ -52,7 +52,7 @@ async def test_migrating_forward_keeps_the_data_and_adds_the_key(existing_instal
     await migrate(config=config, target=BEFORE)
     await db.close_database()
 
-    vault = PiiVault(secrets.token_bytes(32), secrets.token_bytes(32))
+    vault = PiiVault.international(secrets.token_bytes(32), secrets.token_bytes(32))
     await db.open_database(config)
     try:
         agency, _ = await create_agency(vault, name="考试院", kind="fees", region_code="330000")
