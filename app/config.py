@@ -46,6 +46,17 @@ from pydantic_settings import (
 )
 from pydantic_settings.sources.utils import parse_env_vars
 
+from app.alipay_cert_settings import (
+    AlipayCertificates,
+    AlipayCertSettingsError,
+    alipay_certificates_from_env,
+)
+from app.wechat_v3_settings import (
+    WeChatPayV3Credentials,
+    WeChatV3SettingsError,
+    wechat_v3_from_env,
+)
+
 
 class SettingsError(ValueError):
     """A setting is missing or unsafe; the message names the environment variable."""
@@ -87,6 +98,8 @@ ClockTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$
 Port = Annotated[int, Field(ge=1, le=65535)]
 Weekday = Annotated[int, Field(ge=0, le=6)]
 PemFile = Annotated[str, BeforeValidator(_pem_file)]
+# A PEM file that a mode may not need ("" when unset).
+OptionalPemFile = Annotated[str, BeforeValidator(lambda v: v and _pem_file(v))]
 
 
 class _MappingSource(EnvSettingsSource):
@@ -334,29 +347,71 @@ class ReceiptKeyVariables(EnvSection):
         return ReceiptKeys(signing_kid=self.signing_kid, signing_seed=seed, retired=self.retired)
 
 
-class ChannelSettings(EnvSection):
+class ChannelModes(EnvSection):
+    """Which WeChat Pay API and which Alipay signing mode the merchant runs (issue 16).
+
+    The v3 keys and the Alipay certificates are files read by app/wechat_v3_settings.py and
+    app/alipay_cert_settings.py, which name the variable when one is missing or malformed.
+    """
+
+    wechat_pay_api: Literal["v3", "v2"] = Field("v3", validation_alias="WECHAT_PAY_API")
+    alipay_sign_mode: Literal["key", "cert"] = Field("key", validation_alias="ALIPAY_SIGN_MODE")
+
+
+class ChannelSettings(ChannelModes):
     """Merchant credentials and base URLs for the three channels (sandbox or real)."""
+
+    init_only: ClassVar[tuple[str, ...]] = ("wechat_v3", "alipay_certificates")
 
     wechat_appid: str = Field(min_length=1)
     wechat_secret: str = Field(min_length=1)
     wechat_mch_id: str = Field(min_length=1)
-    wechat_api_key: str = Field(min_length=1)
+    # API v2's key: required under v2; under v3 kept during a switch, so v2 notifications
+    # still in flight verify (docs/channels/wechat.md).
+    wechat_api_key: str = ""
     wechat_api_base_url: str = "https://api.weixin.qq.com/"
     alipay_app_id: str = Field(min_length=1)
     alipay_seller_id: str = Field(min_length=1)
     alipay_app_private_key: PemFile = Field(validation_alias="ALIPAY_APP_PRIVATE_KEY_FILE")
-    alipay_public_key: PemFile = Field(validation_alias="ALIPAY_PUBLIC_KEY_FILE")
+    # Public-key mode only; certificate mode takes Alipay's key from its certificate.
+    alipay_public_key: OptionalPemFile = Field("", validation_alias="ALIPAY_PUBLIC_KEY_FILE")
     alipay_gateway_url: str = "https://openapi.alipay.com/gateway.do"
     app_client_id: str = Field(min_length=1)
     app_client_secret: str = Field(min_length=1)
     app_base_url: str = Field(min_length=1)
     timeout_seconds: PositiveFloat = Field(5.0, validation_alias="CHANNEL_TIMEOUT_SECONDS")
+    # Set from the key and certificate files when the mode needs them.
+    wechat_v3: WeChatPayV3Credentials | None = None
+    alipay_certificates: AlipayCertificates | None = None
+
+    @model_validator(mode="after")
+    def _modes_have_their_keys(self) -> ChannelSettings:
+        if self.wechat_pay_api == "v2" and not self.wechat_api_key:
+            raise ValueError("WECHAT_API_KEY is required with WECHAT_PAY_API=v2")
+        if self.alipay_sign_mode == "key" and not self.alipay_public_key:
+            raise ValueError("ALIPAY_PUBLIC_KEY_FILE is required with ALIPAY_SIGN_MODE=key")
+        return self
 
     @classmethod
-    def from_sandbox(cls, creds: Any, sandbox_url: str) -> ChannelSettings:
-        """The sandbox's own credentials (``channels.sandbox.credentials``), which it made."""
+    def from_sandbox(cls, creds: Any, sandbox_url: str, modes: ChannelModes) -> ChannelSettings:
+        """The sandbox's own credentials (``channels.sandbox.credentials``), which it made:
+        every mode's keys and certificates, so either mode runs against it."""
         base = sandbox_url.rstrip("/")
         return cls.model_construct(
+            wechat_pay_api=modes.wechat_pay_api,
+            alipay_sign_mode=modes.alipay_sign_mode,
+            wechat_v3=WeChatPayV3Credentials(
+                private_key=creds.wechat_merchant_private_key,
+                cert_serial=creds.wechat_merchant_serial,
+                apiv3_key=creds.wechat_apiv3_key,
+                public_keys={creds.wechat_pay_public_key_id: creds.wechat_pay_public_key},
+                base_url=base,
+            ),
+            alipay_certificates=AlipayCertificates(
+                app_public_cert=creds.alipay_app_public_cert,
+                alipay_public_cert=creds.alipay_public_cert,
+                alipay_root_cert=creds.alipay_root_cert,
+            ),
             wechat_appid=creds.wechat_appid,
             wechat_secret=creds.wechat_secret,
             wechat_mch_id=creds.wechat_mch_id,
@@ -382,6 +437,9 @@ class Launch(EnvSection):
     sandbox: bool = Field(False, validation_alias="YIWANG_SANDBOX")
     sandbox_port: Port = Field(8001, validation_alias="YIWANG_SANDBOX_PORT")
     sandbox_time_scale: PositiveFloat = Field(1.0, validation_alias="YIWANG_SANDBOX_TIME_SCALE")
+    # Every this-many-th v3 payment notification the sandbox sends is preceded by a
+    # signature probe (WECHATPAY/SIGNTEST/…); 0 sends none unless asked.
+    sandbox_probe_every: NonNegativeInt = Field(10, validation_alias="YIWANG_SANDBOX_PROBE_EVERY")
     # Run the background worker as a process managed by the server.
     embedded_worker: bool = Field(False, validation_alias="YIWANG_EMBEDDED_WORKER")
 
@@ -437,6 +495,7 @@ class Settings(EnvSection):
     init_only: ClassVar[tuple[str, ...]] = (
         "channels", "demo", "host", "port", "sandbox_port", "workers", "run_sandbox",
         "sandbox_time_scale", "sandbox_credentials_path", "embedded_worker", "embedded_redis",
+        "sandbox_probe_every",
         "appointments", "receipt_keys", "service_rules", "var_dir", "abuse", "ops",
     )  # fmt: skip
 
@@ -456,6 +515,7 @@ class Settings(EnvSection):
     workers: PositiveInt = 1
     run_sandbox: bool = False
     sandbox_time_scale: PositiveFloat
+    sandbox_probe_every: NonNegativeInt = 10
     sandbox_credentials_path: Path
     embedded_worker: bool = False
     # Start an embedded Redis (fakeredis over TCP) shared by every worker process.
@@ -555,8 +615,25 @@ def sandbox_credentials(ops: Operations, path: Path) -> Any:
     return load_or_create(path)
 
 
-def _sandbox_channels(ops: Operations, credentials_path: Path, sandbox_url: str) -> ChannelSettings:
-    return ChannelSettings.from_sandbox(sandbox_credentials(ops, credentials_path), sandbox_url)
+def _sandbox_channels(
+    ops: Operations, credentials_path: Path, sandbox_url: str, env: Mapping[str, str]
+) -> ChannelSettings:
+    return ChannelSettings.from_sandbox(
+        sandbox_credentials(ops, credentials_path), sandbox_url, ChannelModes.from_env(env)
+    )
+
+
+def _production_channels(env: Mapping[str, str]) -> ChannelSettings:
+    """The merchant's credentials, with the key and certificate files its modes need."""
+    channels: ChannelSettings = ChannelSettings.from_env(env)
+    try:
+        v3 = wechat_v3_from_env(env) if channels.wechat_pay_api == "v3" else None
+        certificates = (
+            alipay_certificates_from_env(env) if channels.alipay_sign_mode == "cert" else None
+        )
+    except (WeChatV3SettingsError, AlipayCertSettingsError) as exc:
+        raise SettingsError(str(exc)) from None
+    return channels.model_copy(update={"wechat_v3": v3, "alipay_certificates": certificates})
 
 
 def load_settings(
@@ -590,9 +667,9 @@ def load_settings(
         env,
         **given,
         channels=(
-            _sandbox_channels(ops, credentials_path, sandbox_url)
+            _sandbox_channels(ops, credentials_path, sandbox_url, env)
             if run_sandbox or ops.sandbox_url
-            else ChannelSettings.from_env(env)
+            else _production_channels(env)
         ),
         ops=ops,
         demo=demo,
@@ -602,6 +679,7 @@ def load_settings(
         workers=workers,
         run_sandbox=run_sandbox,
         sandbox_time_scale=launch.sandbox_time_scale,
+        sandbox_probe_every=launch.sandbox_probe_every,
         sandbox_credentials_path=credentials_path,
         embedded_worker=demo or launch.embedded_worker,
         embedded_redis=demo and not env.get("REDIS_URL"),

@@ -161,7 +161,9 @@ async def build_services(settings: Settings) -> Services:
     channels = build_channels(settings)
     sessions = SessionStore(redis, timedelta(seconds=settings.session_ttl_seconds))
     pay = channels.pay
-    notify_urls = NotifyUrls.under(settings.public_base_url)
+    notify_urls = NotifyUrls.under(
+        settings.public_base_url, wechat_api=settings.channels.wechat_pay_api
+    )
     settlement = Settlement(pay)
     refunds = Refunds(pay, {ch: notify_urls.refund(ch) for ch in pay})
     orders = Orders(
@@ -202,7 +204,9 @@ async def build_services(settings: Settings) -> Services:
         settlement=settlement,
         refunds=refunds,
         refund_reviews=RefundReviews(refunds),
-        notifications=Notifications(pay, settlement, refunds),
+        notifications=Notifications(
+            pay, settlement, refunds, channels.notify_dialects, channels.replay_guards
+        ),
         reconciler=Reconciler(pay, settlement, refunds),
         payables=payables,
         ordering=Ordering(PayableRegistry(payables), orders),

@@ -91,6 +91,8 @@ def worker_spec(settings: Settings, slot: str, recovery: Recovery) -> WorkerSpec
         ctx["recovery"] = recovery
         ctx["services"] = await open_services(settings)
         await outbox.release_leases(slot)
+        # The line a supervisor (or a deploy script) waits for: this runner takes jobs now.
+        log.info("background worker %s ready", slot)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         services: Services | None = ctx.pop("services", None)

@@ -15,6 +15,7 @@ import secrets
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -152,6 +153,8 @@ def env(database_url: str, redis_url: str, workdir: Path, ports: Ports) -> dict[
         "YIWANG_VAR_DIR": str(workdir),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports.api}",
         "YIWANG_SANDBOX_PORT": str(ports.sandbox),
+        # Tests that count notifications ask for probes explicitly (/sandbox/wechat/probes).
+        "YIWANG_SANDBOX_PROBE_EVERY": "0",
         "YIWANG_METRICS_TOKEN": METRICS_TOKEN,
         # As behind one nginx: a test may speak for a client address of its own.
         "YIWANG_PROXIES_COUNT": "1",
@@ -231,32 +234,29 @@ def live_server(
     env: dict[str, str], ports: Ports, database: None, workdir: Path
 ) -> Iterator[LiveServer]:
     """``yiwang serve --workers 2`` with the sandbox and worker managed beside it."""
+    args = ["--workers", "2", "--port", str(ports.api), "--sandbox-port", str(ports.sandbox)]
+    with serving(args, env, f"live-server-{ports.api}.log") as process:
+        server = LiveServer(
+            f"http://127.0.0.1:{ports.api}", f"http://127.0.0.1:{ports.sandbox}", process
+        )
+        wait_until_up(server.api + "/readyz", timeout=60)
+        wait_until_up(server.sandbox + "/sandbox/health", timeout=30)
+        yield server
+
+
+@contextmanager
+def serving(args: list[str], env: dict[str, str], log_name: str) -> Iterator[subprocess.Popen]:
+    """``yiwang serve ARGS`` in a subprocess, logging to ARTIFACTS, stopped on the way out."""
     ARTIFACTS.mkdir(exist_ok=True)
-    log = (ARTIFACTS / f"live-server-{ports.api}.log").open("wb")
+    log = (ARTIFACTS / log_name).open("wb")
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "app",
-            "serve",
-            "--workers",
-            "2",
-            "--port",
-            str(ports.api),
-            "--sandbox-port",
-            str(ports.sandbox),
-        ],
+        [sys.executable, "-m", "app", "serve", *args],
         env={**os.environ, **env, "YIWANG_LOG_FORMAT": "json"},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    server = LiveServer(
-        f"http://127.0.0.1:{ports.api}", f"http://127.0.0.1:{ports.sandbox}", process
-    )
     try:
-        wait_until_up(server.api + "/readyz", timeout=60)
-        wait_until_up(server.sandbox + "/sandbox/health", timeout=30)
-        yield server
+        yield process
     finally:
         process.terminate()
         try:
@@ -264,6 +264,37 @@ def live_server(
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@dataclass(frozen=True)
+class WeChatV2Stack:
+    """A second instance on the other channel modes: WeChat Pay API v2 and Alipay's
+    certificate mode, beside the v3 / public-key one. Same database, Redis and sandbox (a
+    merchant's v2 and v3 APIs see the same trades), no worker of its own. The payments
+    fault tests and the journey run against both (tests/payments/conftest.py)."""
+
+    api: str
+    env: dict[str, str]
+    settings: Settings
+
+
+@pytest.fixture(scope="session")
+def wechat_v2_stack(env: dict[str, str], live_server: LiveServer) -> Iterator[WeChatV2Stack]:
+    port = free_port()
+    v2_env = {
+        **env,
+        "WECHAT_PAY_API": "v2",
+        "ALIPAY_SIGN_MODE": "cert",
+        "YIWANG_SANDBOX_URL": live_server.sandbox,
+        "YIWANG_EMBEDDED_WORKER": "0",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    args = ["--workers", "1", "--port", str(port)]
+    with serving(args, v2_env, f"live-server-v2-{port}.log"):
+        wait_until_up(f"http://127.0.0.1:{port}/readyz", timeout=60)
+        yield WeChatV2Stack(
+            f"http://127.0.0.1:{port}", v2_env, load_settings(v2_env, port=port, workers=1)
+        )
 
 
 @pytest.fixture

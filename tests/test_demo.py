@@ -185,10 +185,11 @@ async def test_lisi_pays_his_notice_on_wechat_after_face_verification(
             headers=bearer(token),
         )
     ).json()["channel_params"]
-    prepay_id = params["package"].removeprefix("prepay_id=")
-    assert (
-        await sandbox.post("/sandbox/wechat/payments", json={"prepay_id": prepay_id})
-    ).status_code == 201
+    # The demo pays on WeChat Pay API v3; the sandbox checks paySign as WeChat's client would.
+    assert params["signType"] == "RSA"
+    forged = {**params, "paySign": params["paySign"][::-1]}
+    assert (await sandbox.post("/sandbox/wechat/payments", json=forged)).status_code == 400
+    assert (await sandbox.post("/sandbox/wechat/payments", json=params)).status_code == 201
     await eventually(lambda: _paid(api, token, order["id"]), timeout=20)
 
 
