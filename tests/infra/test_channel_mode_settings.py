@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app.config import SettingsError, load_settings
+from app.crypto_config import national_secrets
 
 
 def _pem(tmp_path: Path, name: str, *, public: bool = False, pkcs8: bool = True) -> str:
@@ -55,6 +56,7 @@ def _production(tmp_path: Path, **changes: str | None) -> dict[str, str]:
         "APP_CLIENT_ID": "zlb-x",
         "APP_CLIENT_SECRET": "y" * 32,
         "APP_BASE_URL": "https://app.example",
+        **national_secrets(),
     }
     for name, value in changes.items():
         if value is None:
