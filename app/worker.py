@@ -20,6 +20,7 @@ from arq.worker import Worker
 
 from app import payment_jobs
 from app.appointments import jobs as appointment_jobs
+from app.catalog import audit
 from app.config import Settings
 from app.evaluations import jobs as evaluation_jobs
 from app.services import Services, open_services
@@ -113,6 +114,7 @@ def worker_spec(settings: Settings, slot: str, recovery: Recovery) -> WorkerSpec
             *appointment_jobs.FUNCTIONS,
             *supervision_jobs.FUNCTIONS,
             *evaluation_jobs.FUNCTIONS,
+            audit.checkpoint,
         ],
         schedules=[
             every(sweep_outbox, seconds=1),
@@ -124,6 +126,7 @@ def worker_spec(settings: Settings, slot: str, recovery: Recovery) -> WorkerSpec
             *(every(f, seconds=s) for f, s in appointment_jobs.EVERY_SECONDS.items()),
             *supervision_jobs.SCHEDULES,
             *evaluation_jobs.SCHEDULES,
+            every(audit.checkpoint, seconds=60),
         ],
         on_startup=startup,
         on_shutdown=shutdown,

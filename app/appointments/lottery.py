@@ -140,16 +140,15 @@ class Lotteries:
         if now >= lottery.entry_closes_at or lottery.status != states.DRAW_OPEN:
             raise closed
         refuse_fresh_session(self.booker.rules, session_started, lottery.entry_opens_at, now)
+        mine = LotteryEntry.filter(citizen_id=principal.citizen_id, group_key=meta.group_key)
+        if await mine.exists():
+            raise LotteryAlreadyEntered()  # the common repeat, refused without any lock
         try:
             async with in_transaction() as tx:
                 # The person first (their standing row), the lottery's counter last: the
                 # same order as the draw, and the shared row is held only to the commit.
                 await admit_person(tx, principal.citizen_id, meta, self.booker.rules, now)
-                if await (
-                    LotteryEntry.filter(citizen_id=principal.citizen_id, group_key=meta.group_key)
-                    .using_db(tx)
-                    .exists()
-                ):
+                if await mine.using_db(tx).exists():  # re-checked under the standing lock
                     raise LotteryAlreadyEntered()
                 counted = await (
                     Lottery.filter(id=lottery.id, status=states.DRAW_OPEN, entry_closes_at__gt=now)

@@ -25,13 +25,15 @@ from app.appointments.views import (
     places_of,
     waitlist_view,
 )
-from app.errors import AppointmentNotActive, DomainError, EntryForOthers, NotFound
+from app.errors import AppointmentNotActive, DomainError, EntryForOthers, NotFound, RateLimited
 from app.http.agency import agency_caller
 from app.http.auth import resident
 from app.http.bodies import parse, query
 from app.http.columns import integer
+from app.http.identity import client_address
 from app.http.openapi import documented
 from infra import metrics
+from infra.ratelimit import allow_each
 
 bp = Blueprint("appointments", url_prefix="/api/v1")
 
@@ -45,6 +47,14 @@ def _appointments(request: Request) -> Appointments:
 
 
 # ----------------------------------------------------------------------------- residents
+
+
+async def _throttle_polling(request: Request) -> None:
+    """Scripts poll slot pages for freed seats; a client address gets a fixed budget."""
+    limit = request.app.ctx.settings.abuse.slot_polls_per_minute_client
+    key = f"slot-polls:ip:{client_address(request)}"
+    if not await allow_each(request.app.ctx.services.redis, {key: limit}, window_seconds=60):
+        raise RateLimited()
 
 
 class BookRequest(BaseModel):
@@ -82,8 +92,10 @@ async def institutions(request: Request) -> JSONResponse:
     "Without date, the first day (from today to the release horizon) with a bookable slot.",
     tag="appointments",
     query=SlotsQuery,
+    responses={429: "RATE_LIMITED (polled too often from one client address)"},
 )
 async def slots(request: Request, institution_id: int) -> JSONResponse:
+    await _throttle_polling(request)
     institution = await Institution.get_or_none(id=institution_id)
     if institution is None:
         raise NotFound("No such institution.")
@@ -135,10 +147,11 @@ async def book(request: Request) -> JSONResponse:
     "A lottery slot's draw: the entry window, the seed's SHA-256 from entry open, and once "
     "drawn the seed and every entry_no in draw order with its outcome, so anyone can "
     "recompute the result (docs/appointments.md).",
-    responses={404: "SLOT_NOT_FOUND, NOT_A_LOTTERY"},
+    responses={404: "SLOT_NOT_FOUND, NOT_A_LOTTERY", 429: "RATE_LIMITED"},
     tag="appointments",
 )
 async def lottery(request: Request, slot_id: int) -> JSONResponse:
+    await _throttle_polling(request)
     return json(await _appointments(request).lotteries.view(slot_id))
 
 

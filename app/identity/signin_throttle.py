@@ -7,9 +7,9 @@ the account (a guesser spread over many addresses) and to the client address (on
 trying many accounts); a try inside it is refused before the password is checked, so
 guessing stays slow, while the owner is at most ``max_delay`` away from signing in.
 
-Repeated failures on one account raise an alert: a warning log line and the counter
-``yiwang_operator_signin_alerts_total`` (``GET /metrics``) at ``alert_after`` failures and
-at every multiple of it.
+Repeated failures on one account raise an alert: a warning log line, the counter
+``yiwang_operator_signin_alerts_total`` (``GET /metrics``) and, through ``on_alert``, a
+record on the audit chain, at ``alert_after`` failures and at every multiple of it.
 
 A hard lock would need a second factor for its owner to lift it (and lifting it audited);
 operators have none yet, so there is no hard lock (docs/design-notes.md).
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
@@ -38,6 +39,8 @@ class SignInThrottle:
     free_failures: int
     max_delay_seconds: int
     alert_after: int
+    # Told of each alert (the composition root writes it to the audit chain).
+    on_alert: Callable[[str, int, str], Awaitable[None]] | None = None
 
     def _keys(self, username: str, client: str) -> tuple[str, str]:
         return f"signin:account:{username}", f"signin:client:{client}"
@@ -77,6 +80,8 @@ class SignInThrottle:
                 username,
                 client,
             )
+            if self.on_alert is not None:
+                await self.on_alert(username, account_failures, client)
 
     async def succeeded(self, username: str, client: str) -> None:
         await self.redis.delete(*self._keys(username, client))

@@ -182,3 +182,25 @@ async def test_a_lottery_with_many_entrants_books_exactly_capacity_and_recompute
     assert set(codes) <= {201, "SLOT_FULL"}
     assert await Booking.filter(slot_id__in=rush_ids).count() == CAPACITY
     assert {s.remaining for s in await Slot.filter(id__in=rush_ids)} == {0}
+
+
+async def test_polling_slot_pages_is_throttled_per_client(
+    live_server, api: httpx.AsyncClient, settings
+) -> None:
+    await fresh_ids()
+    vault = PiiVault(settings.pii_key, settings.pii_hash_key)
+    agency, secret = await create_agency(
+        vault, name="宜昌市疾控中心", kind="health", region_code="330100"
+    )
+    r = await signed_post(api, agency.key, secret, "/api/v1/agency/institutions", INSTITUTION)
+    institution_id = r.json()["id"]
+    budget = settings.abuse.slot_polls_per_minute_client
+    page = f"/api/v1/institutions/{institution_id}/slots"
+    answers = Counter()
+    for _ in range(budget):
+        answers[(await api.get(page)).status_code] += 1
+    assert answers == Counter({200: budget})
+    r = await api.get(page)
+    assert (r.status_code, r.json()["code"]) == (429, "RATE_LIMITED")
+    r = await api.get("/api/v1/slots/1/lottery")  # the lottery page shares the budget
+    assert r.status_code == 429

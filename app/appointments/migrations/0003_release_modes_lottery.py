@@ -6,7 +6,8 @@ from tortoise.migrations.constraints import CheckConstraint
 
 from infra import schema_keys
 
-# SQLite rebuilds appt_slot for the new CHECK and drops its unique key; put it back.
+# SQLite rebuilds appt_slot (and appt_lottery) to add a CHECK and drops table-level unique
+# keys; appt_slot has one, put it back.
 KEYS = [("uid_appt_slot_resource_starts", "appt_slot", ('resource_id', 'starts_at'), True, True)]
 
 
@@ -69,6 +70,10 @@ class Migration(migrations.Migration):
         ops.AddConstraint(
             model_name='Slot',
             constraint=CheckConstraint(check="release_mode IN ('first_come', 'lottery')", name='appt_slot_release_mode'),
+        ),
+        ops.AddConstraint(
+            model_name='Lottery',
+            constraint=CheckConstraint(check="status IN ('open', 'drawing', 'drawn')", name='appt_lottery_status'),
         ),
         ops.RunPython(restore, ops.RunPython.noop),
     ]
