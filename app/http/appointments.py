@@ -25,13 +25,14 @@ from app.appointments.views import (
     places_of,
     waitlist_view,
 )
-from app.errors import AppointmentNotActive, EntryForOthers, NotFound, RateLimited
+from app.errors import AppointmentNotActive, DomainError, EntryForOthers, NotFound, RateLimited
 from app.http.agency import agency_caller
 from app.http.auth import resident
 from app.http.bodies import parse, query
 from app.http.columns import integer
 from app.http.identity import client_address
 from app.http.openapi import documented
+from infra import metrics
 from infra.ratelimit import allow_each
 
 bp = Blueprint("appointments", url_prefix="/api/v1")
@@ -129,7 +130,11 @@ async def book(request: Request) -> JSONResponse:
     appointments = _appointments(request)
     # Sessions do not slide: issued = expiry − lifetime (for the release-minute guard).
     started = principal.expires_at - request.app.ctx.services.sessions.ttl
-    meta = await appointments.booker.slots.get(body.slot_id)
+    try:
+        meta = await appointments.booker.slots.get(body.slot_id)
+    except DomainError as refused:  # refused before the booker (which counts the rest)
+        metrics.BOOKINGS.labels(refused.code).inc()
+        raise
     if meta.release_mode == LOTTERY and not await appointments.lotteries.drawn(meta.id):
         entry = await appointments.lotteries.enter(principal, meta, session_started=started)
         return json(entry_view(entry), status=202)
