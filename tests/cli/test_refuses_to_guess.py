@@ -6,13 +6,12 @@ Run in-process (no subprocess, no database): the refusal comes before any connec
 from __future__ import annotations
 
 import argparse
-import base64
-import secrets
 
 import pytest
 
 from app.cli import build_parser, main
 from app.cli.environment import settings_for
+from app.provisioning import fresh_secrets
 
 # Every command that touches data, with the arguments it requires.
 DATA_COMMANDS = {
@@ -40,6 +39,9 @@ DATA_COMMANDS = {
     "open311 list-clients": [],
     "calendar load": ["--year", "2026"],
     "demo seed": [],
+    "crypto status": [],
+    "crypto rotate": [],
+    "audit verify": [],
 }  # fmt: skip
 
 
@@ -89,10 +91,9 @@ def test_every_command_is_dispatched_by_its_own_function() -> None:
 
 
 def _secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("PII_KEY", "PII_HASH_KEY"):
-        monkeypatch.setenv(name, base64.b64encode(secrets.token_bytes(32)).decode())
-    seed = base64.b64encode(secrets.token_bytes(32)).decode()
-    monkeypatch.setenv("RECEIPT_SIGNING_KEY", f"k1:{seed}")
+    """Every secret a deployment needs, as `yiwang secrets generate` prints them."""
+    for name, value in fresh_secrets(sandbox=True):
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("YIWANG_SANDBOX", "1")
 
