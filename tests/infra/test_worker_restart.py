@@ -51,6 +51,9 @@ def start_worker(env: dict[str, str], log: BinaryIO) -> subprocess.Popen[bytes]:
         env={**os.environ, **env},
         stdout=log,
         stderr=subprocess.STDOUT,
+        # Its own process group: `yiwang worker` supervises worker processes of its own,
+        # and the kill below takes the whole group, as a lost machine would.
+        start_new_session=True,
     )
 
 
@@ -70,18 +73,18 @@ async def test_a_killed_worker_loses_no_event_and_only_the_restarted_one_deliver
             try:
                 await eventually(lambda: _received(hooks, 3), timeout=30)
             finally:
-                first.send_signal(signal.SIGKILL)
+                os.killpg(first.pid, signal.SIGKILL)
                 first.wait(timeout=10)
-            delivered_before = await delivered(db)
-            assert delivered_before < EVENTS, "the worker finished before it could be killed"
             # Whatever the dead worker had leased becomes due again once the lease runs
             # out; here the lease is cut short instead of waiting LEASE seconds.
             await db.execute(
                 "UPDATE outbox_event SET next_attempt_at = $1 WHERE status = 'pending'",
                 clock.now(),
             )
-            await asyncio.sleep(0.5)  # requests the dead worker had sent are answered
+            await asyncio.sleep(0.5)  # what the dead workers had sent lands (requests, commits)
             heard = len(hooks.received)
+            delivered_before = await delivered(db)
+            assert delivered_before < EVENTS, "the worker finished before it could be killed"
             await asyncio.sleep(2.5)  # due events, and no worker: nobody delivers them
             assert len(hooks.received) == heard and await delivered(db) == delivered_before
             second = start_worker(own_world, log)
