@@ -8,7 +8,7 @@ from typing import Any
 
 from tortoise.expressions import F
 
-from infra import clock
+from infra import clock, metrics
 from infra.outages import is_outage
 from infra.outbox.models import DEAD, DELIVERED, PENDING, OutboxEvent
 
@@ -147,6 +147,7 @@ async def deliver(
         raise cancelled
     except Exception as exc:
         attempts = await _record_failure(event, exc, clock.now())
+        metrics.OUTBOX_FAILED_ATTEMPTS.labels(event.kind).inc()
         log.warning(
             "outbox event %s (%s) attempt %d failed: %s", event.id, event.kind, attempts, exc
         )
@@ -158,6 +159,7 @@ async def deliver(
         )
 
     await _until_recorded(delivered)
+    metrics.OUTBOX_DELIVERED.labels(event.kind).inc()
     return True
 
 
