@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from app.config import Settings
@@ -17,6 +18,8 @@ class ChannelSet:
     face: FaceVerifier
     pay: dict[Channel, Pay]
     messages: dict[Channel, Messages]
+    # Releases the adapters' connection pools (the provincial app's HTTP client).
+    aclose: Callable[[], Awaitable[None]]
 
 
 def build_channels(settings: Settings) -> ChannelSet:
@@ -55,4 +58,5 @@ def build_channels(settings: Settings) -> ChannelSet:
         face=wechat.face,
         pay={"wechat": wechat.pay, "alipay": alipay.pay, "app": app.pay},
         messages={"wechat": wechat.messages, "alipay": alipay.messages, "app": app.messages},
+        aclose=app.aclose,
     )

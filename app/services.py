@@ -125,18 +125,25 @@ class Services:
         """Ask a worker to deliver an event now (the sweep would find it anyway)."""
         await self.jobs.enqueue("deliver_outbox_event", event_id, job_id=f"outbox:{event_id}")
 
+    async def release(self) -> None:
+        """Close this process's pools (jobs, Redis, outbound and channel HTTP), leaving the
+        database open. Each closes on its own, even when its server is gone."""
+        await _close_each(
+            self.jobs.pool.aclose, self.redis.aclose, self.outbound.aclose, self.channels.aclose
+        )
+
     async def close(self) -> None:
-        """Close every connection, even when a server is gone: each closes on its own."""
-        for close in (
-            self.jobs.pool.aclose,
-            self.redis.aclose,
-            self.outbound.aclose,
-            db.close_database,
-        ):
-            try:
-                await close()
-            except Exception as exc:
-                log.warning("closing %s failed: %s", close.__qualname__, exc)
+        await self.release()
+        await _close_each(db.close_database)
+
+
+async def _close_each(*closers: Callable[[], Awaitable[object]]) -> None:
+    """A close that fails (its server is down) is logged; the others still run."""
+    for close in closers:
+        try:
+            await close()
+        except Exception as exc:
+            log.warning("closing %s failed: %s", close.__qualname__, exc)
 
 
 async def open_services(settings: Settings) -> Services:

@@ -287,6 +287,4 @@ async def services(
 
     built = await build_services(settings)
     yield built
-    await built.jobs.pool.aclose()
-    await built.redis.aclose()
-    await built.outbound.aclose()
+    await built.release()

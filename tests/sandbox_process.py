@@ -44,6 +44,7 @@ def running_sandbox(workdir: Path, *, time_scale: float = 0.001) -> Iterator[Run
     credentials_path = workdir / "sandbox-credentials.json"
     credentials = load_or_create(credentials_path)
     port = free_port()
+    log = (workdir / "sandbox.log").open("wb")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -57,7 +58,7 @@ def running_sandbox(workdir: Path, *, time_scale: float = 0.001) -> Iterator[Run
             str(time_scale),
         ],
         stdout=subprocess.DEVNULL,
-        stderr=(workdir / "sandbox.log").open("wb"),
+        stderr=log,
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -66,3 +67,4 @@ def running_sandbox(workdir: Path, *, time_scale: float = 0.001) -> Iterator[Run
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        log.close()

@@ -172,7 +172,20 @@ def test_the_project_has_modules_to_check() -> None:
 
 # The composition root: it builds the rooms and wires their reactions; no room imports it.
 COMPOSITION_MODULES = frozenset(
-    {"main", "serving", "services", "worker", "channel_set", "demo", "cli", "http", "schema"}
+    {
+        "main",
+        "serving",
+        "services",
+        "worker",
+        "worker_pool",
+        "process_watch",
+        "provisioning",
+        "channel_set",
+        "demo",
+        "cli",
+        "http",
+        "schema",
+    }
 )
 
 

@@ -5,9 +5,11 @@ version so every worker serves the change on its next request."""
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.functions import Max
 from tortoise.transactions import in_transaction
 
@@ -197,15 +199,7 @@ class Publishing:
         app = await self._app_in_scope(actor, miniapp_id, tree)
         version = await self._version(app, number)
         grey = self._grey(tree, version.manifest, regions)
-        async with audit.audited(
-            actor,
-            "publish",
-            "miniapp",
-            app.id,
-            department=app.department_code,
-            snapshot=lambda: app_dict(app),
-            after_commit=self.cache.bump,
-        ) as tx:
+        async with self._audited(actor, "publish", app) as tx:
             previous = None
             if app.live_version is not None and app.release != "disabled":
                 previous = await self._version(app, app.live_version)
@@ -236,15 +230,7 @@ class Publishing:
             raise WorkflowConflict("Nothing is published yet; publish an approved version.")
         version = await self._version(app, app.live_version)
         grey = self._grey(tree, version.manifest, regions)
-        async with audit.audited(
-            actor,
-            "release",
-            "miniapp",
-            app.id,
-            department=app.department_code,
-            snapshot=lambda: app_dict(app),
-            after_commit=self.cache.bump,
-        ) as tx:
+        async with self._audited(actor, "release", app) as tx:
             await move_release(
                 app, "grey" if grey else "full", tx, grey_regions=grey, updated_at=clock.now()
             )
@@ -268,15 +254,7 @@ class Publishing:
             .order_by("-number")
             .first()
         )
-        async with audit.audited(
-            actor,
-            "rollback",
-            "miniapp",
-            app.id,
-            department=app.department_code,
-            snapshot=lambda: app_dict(app),
-            after_commit=self.cache.bump,
-        ) as tx:
+        async with self._audited(actor, "rollback", app) as tx:
             await move_version(live, "rolled_back", tx)
             await move_version(stable, "live", tx)
             await move_release(
@@ -295,18 +273,24 @@ class Publishing:
         require_role(actor, *AUTHORS)
         tree = await load_tree()
         app = await self._app_in_scope(actor, miniapp_id, tree)
-        async with audit.audited(
+        async with self._audited(actor, "disable", app, reason=reason or None) as tx:
+            await move_release(app, "disabled", tx, updated_at=clock.now())
+        return app
+
+    def _audited(
+        self, actor: OperatorPrincipal, action: str, app: MiniApp, reason: str | None = None
+    ) -> AbstractAsyncContextManager[BaseDBAsyncClient]:
+        """A release-state change of ``app``: audited with it, the catalog cache bumped after."""
+        return audit.audited(
             actor,
-            "disable",
+            action,
             "miniapp",
             app.id,
             department=app.department_code,
             snapshot=lambda: app_dict(app),
-            reason=reason or None,
+            reason=reason,
             after_commit=self.cache.bump,
-        ) as tx:
-            await move_release(app, "disabled", tx, updated_at=clock.now())
-        return app
+        )
 
     async def get(self, actor: OperatorPrincipal, miniapp_id: str) -> dict[str, Any]:
         tree = await load_tree()

@@ -70,6 +70,8 @@ class RouteDoc:
     query: type[BaseModel] | None = None
     produces: str | None = "application/json"
     errors: str | None = "Error"
+    # GeoReport paths whose format is their suffix (<id:ext=json|xml>) answer either.
+    also_xml: bool = False
 
 
 def documented(
@@ -123,6 +125,7 @@ def build(app: Sanic) -> dict[str, Any]:
                 doc,
                 errors=None if xml else "Open311Error",
                 produces="text/xml" if xml else doc.produces,
+                also_xml=not xml and any("xml" in kind for _, kind in params),
             )
         for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(doc, params, schemas)
@@ -195,6 +198,9 @@ def _operation(
     success: dict[str, Any] = {"description": "Success"}
     if produces:
         success["content"] = _content(produces, _success_schema(produces))
+    if doc is not None and doc.also_xml:
+        success["content"] = {**success.get("content", {}), **_content("text/xml", {})}
+        error_content = {**error_content, **_content("text/xml", {})}
     op: dict[str, Any] = {
         "parameters": [
             {"name": name, "in": "path", "required": True, "schema": _path_schema(kind)}

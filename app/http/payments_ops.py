@@ -16,7 +16,7 @@ from sanic.response import JSONResponse, json
 
 from app.errors import Forbidden, InvalidInput
 from app.http.answers import answer
-from app.http.bodies import parse
+from app.http.bodies import parse, query
 from app.http.openapi import documented
 from app.http.operators import operator
 from app.identity.operators import OperatorPrincipal
@@ -160,21 +160,22 @@ async def resolve_review(request: Request, review_id: int) -> JSONResponse:
     return answer(review_json(found))
 
 
+class ReconciliationQuery(BaseModel):
+    channel: Literal["wechat", "alipay", "app"]
+    day: date = Field(alias="date", description="the bill's day, YYYY-MM-DD")
+
+
 @bp.get("/reconciliation")
 @documented(
     "Reconciliation runs for a channel and day, with their open discrepancies.",
     auth="operator",
     tag="operator",
+    query=ReconciliationQuery,
 )
 async def reconciliation(request: Request) -> JSONResponse:
     await finance_operator(request)
-    channel = request.args.get("channel", "")
-    try:
-        day = date.fromisoformat(request.args.get("date", ""))
-    except ValueError as exc:
-        raise InvalidInput("date must be YYYY-MM-DD.", field="date") from exc
-    if channel not in ("wechat", "alipay", "app"):
-        raise InvalidInput("channel must be wechat, alipay or app.", field="channel")
+    wanted = query(request, ReconciliationQuery)
+    channel, day = wanted.channel, wanted.day
     runs = await ReconciliationRun.filter(channel=channel, bill_date=day).order_by("-created_at")
     out = []
     for run in runs:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from pydantic import BaseModel, Field
 from sanic import Blueprint, Request
 from sanic.response import JSONResponse, json
 
-from app.errors import InvalidInput
 from app.http.answers import answer
+from app.http.bodies import query
 from app.http.evaluations import scope
 from app.http.openapi import documented
 from app.http.operators import operator
@@ -29,15 +30,18 @@ async def dashboard(request: Request) -> JSONResponse:
     return answer(await by_department(scope(actor)))
 
 
+class DigestQuery(BaseModel):
+    day: date | None = Field(default=None, description="YYYY-MM-DD; today if absent")
+
+
 @bp.get("/digests")
 @documented(
-    "The daily digest of a day (day=YYYY-MM-DD, default today).", auth="operator", tag="supervision"
+    "The daily digest of a day (day=YYYY-MM-DD, default today).",
+    auth="operator",
+    tag="supervision",
+    query=DigestQuery,
 )
 async def daily(request: Request) -> JSONResponse:
     actor = await operator(request)
-    raw = request.args.get("day")
-    try:
-        day = date.fromisoformat(raw) if raw else clock.shanghai_date()
-    except ValueError as exc:
-        raise InvalidInput("day is YYYY-MM-DD.", fields={"day": raw}) from exc
+    day = query(request, DigestQuery).day or clock.shanghai_date()
     return json({"day": day.isoformat(), "digests": await digests(day, scope(actor))})

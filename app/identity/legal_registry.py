@@ -11,7 +11,7 @@ appoints agents afresh.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -19,6 +19,14 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from app.agency.batch import (
+    CREATED,
+    UNCHANGED,
+    UPDATED,
+    BatchImport,
+    Outcome,
+    RecordRefused,
+)
 from app.agency.models import Agency
 from app.errors import AgencyKindForbidden, DomainError, InvalidInput
 from app.identity import legal_audit, legal_states
@@ -32,7 +40,6 @@ from infra.transitions import move
 
 REGISTRY_KIND = "market"
 MAX_RECORDS = 500
-CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 REPRESENTATIVE_CHANGED = "representative_changed"
 
 
@@ -63,49 +70,6 @@ class Record:
     status: str
 
 
-@dataclass(frozen=True)
-class Rejection:
-    index: int
-    uscc: str | None
-    field: str
-    code: str
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "uscc": self.uscc,
-            "field": self.field,
-            "code": self.code,
-            "message": self.message,
-        }
-
-
-class RecordRefused(Exception):
-    def __init__(self, field: str, code: str, message: str) -> None:
-        super().__init__(message)
-        self.field, self.code, self.message = field, code, message
-
-
-@dataclass
-class Outcome:
-    received: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: list[Rejection] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "received": self.received,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "rejected": len(self.rejected),
-            "errors": [r.as_dict() for r in self.rejected],
-        }
-
-
 def check(raw: Any) -> Record:
     """The canonical record, or RecordRefused naming the field (never echoing its value)."""
     try:
@@ -133,6 +97,15 @@ def check(raw: Any) -> Record:
     )
 
 
+IMPORT = BatchImport(
+    key="uscc",
+    max_records=MAX_RECORDS,
+    duplicate_message="This USCC appears twice in the batch.",
+    check=check,
+    key_of=lambda record: record.uscc,
+)
+
+
 @dataclass
 class LegalRegistry:
     vault: PiiVault
@@ -143,35 +116,7 @@ class LegalRegistry:
                 "Only the market-regulation registry may register legal persons.",
                 kind=agency.kind,
             )
-        if not isinstance(raw_records, list) or not raw_records:
-            raise InvalidInput("records must be a non-empty list.", field="records")
-        if len(raw_records) > MAX_RECORDS:
-            raise InvalidInput(f"At most {MAX_RECORDS} records per call.", field="records")
-        outcome = Outcome(received=len(raw_records))
-        seen: set[str] = set()
-        for index, raw in enumerate(raw_records):
-            uscc = raw.get("uscc") if isinstance(raw, dict) else None
-            try:
-                record = check(raw)
-                if record.uscc in seen:
-                    raise RecordRefused(
-                        "uscc", "DUPLICATE_IN_BATCH", "This USCC appears twice in the batch."
-                    )
-                seen.add(record.uscc)
-                result = await self._apply(agency, record)
-            except RecordRefused as refused:
-                outcome.rejected.append(
-                    Rejection(
-                        index,
-                        uscc if isinstance(uscc, str) else None,
-                        refused.field,
-                        refused.code,
-                        refused.message,
-                    )
-                )
-                continue
-            setattr(outcome, result, getattr(outcome, result) + 1)
-        return outcome
+        return await IMPORT.run(raw_records, lambda record: self._apply(agency, record))
 
     async def _apply(self, agency: Agency, record: Record) -> str:
         # Two first pushes of one USCC may race; the unique key decides, we retry once.

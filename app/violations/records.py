@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
+from app.agency.batch import RecordRefused
 from app.errors import DomainError
 from app.violations import plates
 from infra import clock
@@ -72,26 +73,6 @@ class Record:
         }
         raw = json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(raw).hexdigest()
-
-
-@dataclass(frozen=True)
-class Rejection:
-    index: int
-    violation_id: str | None
-    field: str
-    code: str
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-class RecordRefused(Exception):
-    """A record breaks a rule that needs the database to see (e.g. a changed decision)."""
-
-    def __init__(self, field: str, code: str, message: str) -> None:
-        super().__init__(message)
-        self.field, self.code, self.message = field, code, message
 
 
 def _refuse(field: str, error: DomainError) -> RecordRefused:

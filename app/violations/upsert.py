@@ -10,7 +10,7 @@ into the outbox in the same transaction.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -18,8 +18,9 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from app.agency.batch import CREATED, UNCHANGED, UPDATED, BatchImport, Outcome, RecordRefused
 from app.agency.models import Agency
-from app.errors import Forbidden, InvalidInput
+from app.errors import Forbidden
 from app.violations import cache, plates, records, states
 from app.violations.lookup import FILE_NO, LICENCE_NO, VIN_TAIL, driver_tag
 from app.violations.models import (
@@ -42,32 +43,21 @@ log = logging.getLogger("yiwang.violations")
 
 MAX_RECORDS = 1000
 NEW_VIOLATION_NOTICE = "violations.new_violation_notice"
-CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
-
-
-@dataclass
-class Outcome:
-    received: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: list[records.Rejection] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "received": self.received,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "rejected": len(self.rejected),
-            "errors": [r.as_dict() for r in self.rejected],
-        }
 
 
 @dataclass
 class _Applied:
     result: str
     tags: set[str]
+
+
+IMPORT = BatchImport(
+    key="violation_id",
+    max_records=MAX_RECORDS,
+    duplicate_message="This id appears twice in the batch.",
+    check=records.check,
+    key_of=lambda record: record.violation_id,
+)
 
 
 @dataclass
@@ -79,39 +69,20 @@ class ViolationImport:
     async def upsert(self, agency: Agency, raw_records: Any) -> Outcome:
         if agency.kind != "traffic":
             raise Forbidden("Only traffic-police agencies may push violations.")
-        if not isinstance(raw_records, list) or not raw_records:
-            raise InvalidInput("records must be a non-empty list.", field="records")
-        if len(raw_records) > MAX_RECORDS:
-            raise InvalidInput(f"At most {MAX_RECORDS} records per call.", field="records")
-        outcome = Outcome(received=len(raw_records))
-        seen: set[str] = set()
-        for index, raw in enumerate(raw_records):
-            violation_id = raw.get("violation_id") if isinstance(raw, dict) else None
-            try:
-                record = records.check(raw)
-                if record.violation_id in seen:
-                    raise records.RecordRefused(
-                        "violation_id", "DUPLICATE_IN_BATCH", "This id appears twice in the batch."
-                    )
-                seen.add(record.violation_id)
-                applied = await self._apply(agency, record)
-            except records.RecordRefused as refused:
-                outcome.rejected.append(
-                    records.Rejection(
-                        index, _text(violation_id), refused.field, refused.code, refused.message
-                    )
-                )
-                continue
-            setattr(outcome, applied.result, getattr(outcome, applied.result) + 1)
+
+        async def apply(record: records.Record) -> str:
+            applied = await self._apply(agency, record)
             if self.redis is not None:
                 await cache.invalidate(self.redis, applied.tags)
-        return outcome
+            return applied.result
+
+        return await IMPORT.run(raw_records, apply)
 
     async def _apply(self, agency: Agency, record: records.Record) -> _Applied:
         fingerprint = record.fingerprint
         existing = await Violation.get_or_none(violation_id=record.violation_id)
         if existing is not None and existing.agency_id != agency.id:  # type: ignore[attr-defined]
-            raise records.RecordRefused(
+            raise RecordRefused(
                 "violation_id", "VIOLATION_OWNED_ELSEWHERE", "Another agency owns this violation."
             )
         if existing is not None and existing.fingerprint == fingerprint:
@@ -122,7 +93,7 @@ class ViolationImport:
             .exclude(violation_id=record.violation_id)
             .exists()
         ):
-            raise records.RecordRefused(
+            raise RecordRefused(
                 "decision_no", "DECISION_NO_TAKEN", "Another violation has this decision number."
             )
         try:
@@ -139,7 +110,7 @@ class ViolationImport:
                 tags.add(cache.plate_tag(vehicle.plate_type, vehicle.plate_no))
         except IntegrityError as exc:
             log.warning("violation %s refused by a constraint: %s", record.violation_id, exc)
-            raise records.RecordRefused(
+            raise RecordRefused(
                 "violation_id", "CONFLICT", "A concurrent update won; send the record again."
             ) from exc
         return _Applied(result, tags)
@@ -262,11 +233,11 @@ class ViolationImport:
     ) -> None:
         now = clock.now()
         if existing.decision_no and record.decision_no != existing.decision_no:
-            raise records.RecordRefused(
+            raise RecordRefused(
                 "decision_no", "DECISION_IMMUTABLE", "A decision, once made, cannot change here."
             )
         if existing.payment_status == PAID and record.fine_fen != existing.fine_fen:
-            raise records.RecordRefused(
+            raise RecordRefused(
                 "fine_fen", "VIOLATION_PAID", "The fine of a paid violation cannot change."
             )
         if existing.vehicle_id != vehicle.id:  # type: ignore[attr-defined]
@@ -324,10 +295,6 @@ class ViolationImport:
     @staticmethod
     async def _must(moving: Any) -> None:
         if not await moving:
-            raise records.RecordRefused(
+            raise RecordRefused(
                 "violation_id", "CONFLICT", "A concurrent update won; send the record again."
             )
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None

@@ -14,6 +14,7 @@ from app.identity.models import Citizen
 from infra import clock, outbox
 from infra.outbox.models import OutboxEvent
 from infra.pii import PiiVault
+from payments.lines import numbered
 from payments.models import Order, OrderLine
 from payments.states import OrderStatus
 
@@ -75,17 +76,7 @@ async def paid_order(
             paid_at=now,
             using_db=tx,
         )
-        for position, line in enumerate(lines, start=1):
-            await OrderLine.create(
-                order_id=order.id,
-                position=position,
-                item_code=line.item_code,
-                name=line.name,
-                quantity=line.quantity,
-                standard_fen=line.standard_fen,
-                amount_fen=line.amount_fen,
-                using_db=tx,
-            )
+        await OrderLine.bulk_create(numbered(OrderLine, lines, order_id=order.id), using_db=tx)
         event = None
         if emit:
             event = await outbox.emit(

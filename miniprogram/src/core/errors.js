@@ -7,6 +7,8 @@ export const MESSAGES = {
   DOMAIN_ERROR: "办理没有成功，请稍后再试。",
   INVALID_INPUT: "填写的信息有误，请检查后重新提交。",
   MALFORMED_JSON: "提交的内容无法识别，请刷新页面后重试。",
+  JSON_TOO_DEEP: "提交的内容无法识别，请刷新页面后重试。",
+  JSON_TOO_LARGE: "提交的内容过大，请精简后再试。",
   BAD_REQUEST: "请求有误，请刷新页面后重试。",
   INVALID_ID_NUMBER: "身份证号码有误，请核对后重新输入。",
   NOT_FOUND: "没有找到相关信息。",
