@@ -109,9 +109,11 @@ async def _outage(stop: Callable[[], None], start: Callable[[], object]) -> Wind
     return Window(began, time.monotonic(), datetime.now(UTC))
 
 
-async def _kill_process(stack: Stack, name: str, kind: str) -> Window:
-    """SIGKILL one of the manager's processes. Readiness must fail while it is gone; the
-    window ends when its successor runs and readiness is back, and the restart is counted."""
+async def _kill_process(stack: Stack, name: str, kind: str, *, observable: bool) -> Window:
+    """SIGKILL one of the manager's processes; the window ends when its successor runs and
+    readiness is back, and the restart is counted. ``observable``: the gap is long enough
+    to see readiness fail (a server process is missing until its successor serves, seconds;
+    the background worker counts once spawned, often before a probe lands)."""
     before = stack.processes()
     assert name in before, before
     began = time.monotonic()
@@ -128,8 +130,9 @@ async def _kill_process(stack: Stack, name: str, kind: str) -> Window:
 
         await eventually(ready_again, timeout=60, every=0.05)
         ended = time.monotonic()
-        assert seen_missing, "readiness never said a process was missing"
-        assert set(seen_missing[0]) == {name.split("-")[1]}
+        if observable:
+            assert seen_missing, "readiness never said a process was missing"
+        assert all(set(missing) == {name.split("-")[1]} for missing in seen_missing)
         counted = f'yiwang_worker_restarts_total{{kind="{kind}"}} 1.0'
 
         async def restart_counted() -> bool:
@@ -155,7 +158,9 @@ async def test_postgresql_stopped_for_10_s_under_load(stack: Stack) -> None:
 
 async def test_an_http_worker_killed_under_load(stack: Stack) -> None:
     await exercise(
-        stack, "HTTP worker killed", lambda s: _kill_process(s, "Sanic-Server-0-0", "http")
+        stack,
+        "HTTP worker killed",
+        lambda s: _kill_process(s, "Sanic-Server-0-0", "http", observable=True),
     )
 
 
@@ -163,5 +168,5 @@ async def test_the_background_worker_killed_under_load(stack: Stack) -> None:
     await exercise(
         stack,
         "background worker killed",
-        lambda s: _kill_process(s, "Sanic-YiwangWorker-0", "background"),
+        lambda s: _kill_process(s, "Sanic-YiwangWorker-0", "background", observable=False),
     )
