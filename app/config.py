@@ -46,6 +46,19 @@ from pydantic_settings import (
 )
 from pydantic_settings.sources.utils import parse_env_vars
 
+from app.alipay_cert_settings import (
+    AlipayCertificates,
+    AlipayCertSettingsError,
+    alipay_certificates_from_env,
+)
+from app.crypto_config import CryptoSettings, CryptoSettingsError
+from app.wechat_v3_settings import (
+    WeChatPayV3Credentials,
+    WeChatV3SettingsError,
+    wechat_v3_from_env,
+)
+from infra.pii import PiiVault
+
 
 class SettingsError(ValueError):
     """A setting is missing or unsafe; the message names the environment variable."""
@@ -87,6 +100,8 @@ ClockTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$
 Port = Annotated[int, Field(ge=1, le=65535)]
 Weekday = Annotated[int, Field(ge=0, le=6)]
 PemFile = Annotated[str, BeforeValidator(_pem_file)]
+# A PEM file that a mode may not need ("" when unset).
+OptionalPemFile = Annotated[str, BeforeValidator(lambda v: v and _pem_file(v))]
 
 
 class _MappingSource(EnvSettingsSource):
@@ -193,6 +208,11 @@ class AppointmentRules(EnvSection):
     # After a server process dies, a gate seat PostgreSQL disagrees with is repaired when two
     # looks this many seconds apart both find it (app/appointments/gate_heal.py).
     gate_heal_after_seconds: PositiveFloat = 10.0
+    # Anti-automation: during the first ``release_minute_seconds`` after a release (or a
+    # lottery's entry opening), a session younger than ``fresh_session_seconds`` may not
+    # book or enter (scripts sign in fresh accounts at the release second). 0 turns it off.
+    fresh_session_seconds: NonNegativeInt = 10
+    release_minute_seconds: NonNegativeInt = 60
 
 
 class ServiceRules(EnvSection):
@@ -236,6 +256,8 @@ class AbuseLimits(EnvSection):
     notice_lookups_per_minute_citizen: PositiveInt = 30
     notice_lookups_per_minute_client: PositiveInt = 300
     open311_posts_per_minute_key: PositiveInt = 30
+    # Slot listings and lottery pages, per client address: scripts poll them for freed seats.
+    slot_polls_per_minute_client: PositiveInt = 300
     open311_posts_per_minute_client: PositiveInt = 20
     # Operator sign-in: free tries, then a delay doubling per failure up to the ceiling.
     signin_free_failures: PositiveInt = 3
@@ -273,6 +295,7 @@ class ReceiptKeys(BaseModel):
 
 
 _KEY_ID = re.compile(r"[a-z0-9]{1,16}")
+RETIRED_ENTRIES = "entries are <key_id>:<base64 32-byte Ed25519 key or 65-byte SM2 point>"
 
 
 class ReceiptKeyVariables(EnvSection):
@@ -280,12 +303,16 @@ class ReceiptKeyVariables(EnvSection):
 
     model_config = SettingsConfigDict(env_prefix="RECEIPT_")
 
-    signing_key: str = Field(description="<key_id>:<base64 32-byte Ed25519 seed>")
+    # Required by the international suite; under the national one (RECEIPT_SM2_KEY signs)
+    # a key left here is published as retired, so its YWR1 receipts keep verifying.
+    signing_key: str = Field("", description="<key_id>:<base64 32-byte Ed25519 seed>")
     retired_public_keys: str = ""
 
     @field_validator("signing_key")
     @classmethod
     def _signing(cls, value: str) -> str:
+        if not value.strip():
+            return ""
         kid, _, seed = value.strip().partition(":")
         if not _KEY_ID.fullmatch(kid):
             raise ValueError("the key id must be 1-16 of a-z, 0-9")
@@ -300,9 +327,10 @@ class ReceiptKeyVariables(EnvSection):
             try:
                 public = base64.b64decode(public_b64, validate=True)
             except (binascii.Error, ValueError) as exc:
-                raise ValueError("entries are <key_id>:<base64 32-byte key>") from exc
-            if not _KEY_ID.fullmatch(kid) or len(public) != 32:
-                raise ValueError("entries are <key_id>:<base64 32-byte key>")
+                raise ValueError(RETIRED_ENTRIES) from exc
+            # 32 bytes: a raw Ed25519 key; 65 bytes: an uncompressed SM2 point.
+            if not _KEY_ID.fullmatch(kid) or len(public) not in (32, 65):
+                raise ValueError(RETIRED_ENTRIES)
         return value
 
     @model_validator(mode="after")
@@ -323,33 +351,77 @@ class ReceiptKeyVariables(EnvSection):
         return {kid: base64.b64decode(public) for kid, _, public in pairs if kid}
 
     def keys(self) -> ReceiptKeys:
+        if not self.signing_key:
+            return ReceiptKeys(retired=self.retired)
         seed = base64.b64decode(self.signing_key.partition(":")[2])
         return ReceiptKeys(signing_kid=self.signing_kid, signing_seed=seed, retired=self.retired)
 
 
-class ChannelSettings(EnvSection):
+class ChannelModes(EnvSection):
+    """Which WeChat Pay API and which Alipay signing mode the merchant runs (issue 16).
+
+    The v3 keys and the Alipay certificates are files read by app/wechat_v3_settings.py and
+    app/alipay_cert_settings.py, which name the variable when one is missing or malformed.
+    """
+
+    wechat_pay_api: Literal["v3", "v2"] = Field("v3", validation_alias="WECHAT_PAY_API")
+    alipay_sign_mode: Literal["key", "cert"] = Field("key", validation_alias="ALIPAY_SIGN_MODE")
+
+
+class ChannelSettings(ChannelModes):
     """Merchant credentials and base URLs for the three channels (sandbox or real)."""
+
+    init_only: ClassVar[tuple[str, ...]] = ("wechat_v3", "alipay_certificates")
 
     wechat_appid: str = Field(min_length=1)
     wechat_secret: str = Field(min_length=1)
     wechat_mch_id: str = Field(min_length=1)
-    wechat_api_key: str = Field(min_length=1)
+    # API v2's key: required under v2; under v3 kept during a switch, so v2 notifications
+    # still in flight verify (docs/channels/wechat.md).
+    wechat_api_key: str = ""
     wechat_api_base_url: str = "https://api.weixin.qq.com/"
     alipay_app_id: str = Field(min_length=1)
     alipay_seller_id: str = Field(min_length=1)
     alipay_app_private_key: PemFile = Field(validation_alias="ALIPAY_APP_PRIVATE_KEY_FILE")
-    alipay_public_key: PemFile = Field(validation_alias="ALIPAY_PUBLIC_KEY_FILE")
+    # Public-key mode only; certificate mode takes Alipay's key from its certificate.
+    alipay_public_key: OptionalPemFile = Field("", validation_alias="ALIPAY_PUBLIC_KEY_FILE")
     alipay_gateway_url: str = "https://openapi.alipay.com/gateway.do"
     app_client_id: str = Field(min_length=1)
     app_client_secret: str = Field(min_length=1)
     app_base_url: str = Field(min_length=1)
     timeout_seconds: PositiveFloat = Field(5.0, validation_alias="CHANNEL_TIMEOUT_SECONDS")
+    # Set from the key and certificate files when the mode needs them.
+    wechat_v3: WeChatPayV3Credentials | None = None
+    alipay_certificates: AlipayCertificates | None = None
+
+    @model_validator(mode="after")
+    def _modes_have_their_keys(self) -> ChannelSettings:
+        if self.wechat_pay_api == "v2" and not self.wechat_api_key:
+            raise ValueError("WECHAT_API_KEY is required with WECHAT_PAY_API=v2")
+        if self.alipay_sign_mode == "key" and not self.alipay_public_key:
+            raise ValueError("ALIPAY_PUBLIC_KEY_FILE is required with ALIPAY_SIGN_MODE=key")
+        return self
 
     @classmethod
-    def from_sandbox(cls, creds: Any, sandbox_url: str) -> ChannelSettings:
-        """The sandbox's own credentials (``channels.sandbox.credentials``), which it made."""
+    def from_sandbox(cls, creds: Any, sandbox_url: str, modes: ChannelModes) -> ChannelSettings:
+        """The sandbox's own credentials (``channels.sandbox.credentials``), which it made:
+        every mode's keys and certificates, so either mode runs against it."""
         base = sandbox_url.rstrip("/")
         return cls.model_construct(
+            wechat_pay_api=modes.wechat_pay_api,
+            alipay_sign_mode=modes.alipay_sign_mode,
+            wechat_v3=WeChatPayV3Credentials(
+                private_key=creds.wechat_merchant_private_key,
+                cert_serial=creds.wechat_merchant_serial,
+                apiv3_key=creds.wechat_apiv3_key,
+                public_keys={creds.wechat_pay_public_key_id: creds.wechat_pay_public_key},
+                base_url=base,
+            ),
+            alipay_certificates=AlipayCertificates(
+                app_public_cert=creds.alipay_app_public_cert,
+                alipay_public_cert=creds.alipay_public_cert,
+                alipay_root_cert=creds.alipay_root_cert,
+            ),
             wechat_appid=creds.wechat_appid,
             wechat_secret=creds.wechat_secret,
             wechat_mch_id=creds.wechat_mch_id,
@@ -375,6 +447,9 @@ class Launch(EnvSection):
     sandbox: bool = Field(False, validation_alias="YIWANG_SANDBOX")
     sandbox_port: Port = Field(8001, validation_alias="YIWANG_SANDBOX_PORT")
     sandbox_time_scale: PositiveFloat = Field(1.0, validation_alias="YIWANG_SANDBOX_TIME_SCALE")
+    # Every this-many-th v3 payment notification the sandbox sends is preceded by a
+    # signature probe (WECHATPAY/SIGNTEST/…); 0 sends none unless asked.
+    sandbox_probe_every: NonNegativeInt = Field(10, validation_alias="YIWANG_SANDBOX_PROBE_EVERY")
     # Run the background worker as a process managed by the server.
     embedded_worker: bool = Field(False, validation_alias="YIWANG_EMBEDDED_WORKER")
 
@@ -430,7 +505,8 @@ class Settings(EnvSection):
     init_only: ClassVar[tuple[str, ...]] = (
         "channels", "demo", "host", "port", "sandbox_port", "workers", "run_sandbox",
         "sandbox_time_scale", "sandbox_credentials_path", "embedded_worker", "embedded_redis",
-        "appointments", "receipt_keys", "service_rules", "var_dir", "abuse", "ops",
+        "sandbox_probe_every",
+        "appointments", "receipt_keys", "service_rules", "var_dir", "abuse", "ops", "crypto",
     )  # fmt: skip
 
     database_url: str = Field(description="postgres://…, or run with --demo")
@@ -449,6 +525,7 @@ class Settings(EnvSection):
     workers: PositiveInt = 1
     run_sandbox: bool = False
     sandbox_time_scale: PositiveFloat
+    sandbox_probe_every: NonNegativeInt = 10
     sandbox_credentials_path: Path
     embedded_worker: bool = False
     # Start an embedded Redis (fakeredis over TCP) shared by every worker process.
@@ -485,6 +562,22 @@ class Settings(EnvSection):
     clock_real: AwareDatetime = Field(
         default_factory=lambda: datetime.now(UTC), validation_alias="YIWANG_CLOCK_REAL"
     )
+    # --- national cryptography: the suite and its keys (app/crypto_config.py).
+    crypto: CryptoSettings | None = None
+
+    @property
+    def crypto_suite(self) -> CryptoSettings:
+        """The configured suite; settings built without one read only the old keys."""
+        if self.crypto is None:
+            return CryptoSettings.from_env(
+                {"CRYPTO_SUITE": "international"},
+                legacy_key=self.pii_key,
+                legacy_hash_key=self.pii_hash_key,
+            )
+        return self.crypto
+
+    def vault(self) -> PiiVault:
+        return self.crypto_suite.vault()
 
     @property
     def clock_offset(self) -> timedelta:
@@ -548,8 +641,25 @@ def sandbox_credentials(ops: Operations, path: Path) -> Any:
     return load_or_create(path)
 
 
-def _sandbox_channels(ops: Operations, credentials_path: Path, sandbox_url: str) -> ChannelSettings:
-    return ChannelSettings.from_sandbox(sandbox_credentials(ops, credentials_path), sandbox_url)
+def _sandbox_channels(
+    ops: Operations, credentials_path: Path, sandbox_url: str, env: Mapping[str, str]
+) -> ChannelSettings:
+    return ChannelSettings.from_sandbox(
+        sandbox_credentials(ops, credentials_path), sandbox_url, ChannelModes.from_env(env)
+    )
+
+
+def _production_channels(env: Mapping[str, str]) -> ChannelSettings:
+    """The merchant's credentials, with the key and certificate files its modes need."""
+    channels: ChannelSettings = ChannelSettings.from_env(env)
+    try:
+        v3 = wechat_v3_from_env(env) if channels.wechat_pay_api == "v3" else None
+        certificates = (
+            alipay_certificates_from_env(env) if channels.alipay_sign_mode == "cert" else None
+        )
+    except (WeChatV3SettingsError, AlipayCertSettingsError) as exc:
+        raise SettingsError(str(exc)) from None
+    return channels.model_copy(update={"wechat_v3": v3, "alipay_certificates": certificates})
 
 
 def load_settings(
@@ -583,9 +693,9 @@ def load_settings(
         env,
         **given,
         channels=(
-            _sandbox_channels(ops, credentials_path, sandbox_url)
+            _sandbox_channels(ops, credentials_path, sandbox_url, env)
             if run_sandbox or ops.sandbox_url
-            else ChannelSettings.from_env(env)
+            else _production_channels(env)
         ),
         ops=ops,
         demo=demo,
@@ -595,6 +705,7 @@ def load_settings(
         workers=workers,
         run_sandbox=run_sandbox,
         sandbox_time_scale=launch.sandbox_time_scale,
+        sandbox_probe_every=launch.sandbox_probe_every,
         sandbox_credentials_path=credentials_path,
         embedded_worker=demo or launch.embedded_worker,
         embedded_redis=demo and not env.get("REDIS_URL"),
@@ -611,7 +722,22 @@ def load_settings(
         rules = rules.model_copy(update={"checkin_key": derived.digest()})
     if not settings.public_base_url:
         settings = settings.model_copy(update={"public_base_url": f"http://{host}:{port}"})
-    return settings.model_copy(update={"appointments": rules})
+    crypto = _crypto_from_env(env, demo, var_dir, settings.pii_key, settings.pii_hash_key)
+    if crypto.suite == "international" and not settings.receipt_keys.signing_kid:
+        raise SettingsError("RECEIPT_SIGNING_KEY is required (<key_id>:<base64 32-byte Ed25519 "
+                            "seed>) by CRYPTO_SUITE=international")
+    return settings.model_copy(update={"appointments": rules, "crypto": crypto})
+
+
+def _crypto_from_env(
+    env: Mapping[str, str], demo: bool, var_dir: Path, key: bytes, hash_key: bytes
+) -> CryptoSettings:
+    try:
+        if demo:
+            return CryptoSettings.demo(var_dir, legacy_key=key, legacy_hash_key=hash_key)
+        return CryptoSettings.from_env(env, legacy_key=key, legacy_hash_key=hash_key)
+    except CryptoSettingsError as exc:
+        raise SettingsError(str(exc)) from exc
 
 
 def with_redis(settings: Settings, redis_url: str) -> Settings:

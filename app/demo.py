@@ -19,7 +19,6 @@ from app.identity.legal_demo import seed as seed_legal_persons_demo
 from app.interactions.demo import seed as seed_interactions_demo
 from app.violations.demo import seed as seed_violations_demo
 from channels.sandbox.config import DEMO_PEOPLE
-from infra.pii import PiiVault
 
 DEMO_AGENCIES = (
     ("杭州市公安局交通警察支队", "traffic", "330100"),
@@ -31,7 +30,7 @@ DEMO_AGENCIES = (
 
 async def seed(settings: Settings) -> None:
     await seed_catalog_demo(settings.var_dir)
-    vault = PiiVault(settings.pii_key, settings.pii_hash_key)
+    vault = settings.vault()
     path = settings.var_dir / "demo-agencies.json"
     known = json.loads(path.read_text()) if path.exists() else {}
     for name, kind, region in DEMO_AGENCIES:

@@ -130,6 +130,14 @@ class RateLimited(DomainError):
     message = "Too many requests. Try again shortly."
 
 
+class SessionTooNew(RateLimited):
+    code = "SESSION_TOO_NEW"
+    message = (
+        "Just after release, a session signed in seconds ago cannot book. Try again in a few"
+        " seconds."
+    )
+
+
 class SignInThrottled(RateLimited):
     code = "SIGN_IN_THROTTLED"
     message = "Too many failed sign-ins: wait before trying again (see Retry-After)."
@@ -288,6 +296,36 @@ class LimitReached(Conflict):
 class NotYetReleased(Conflict):
     code = "NOT_YET_RELEASED"
     message = "These appointments are not open yet (放号). They open at the time shown."
+
+
+class LotteryNotOpen(Conflict):
+    code = "LOTTERY_NOT_OPEN"
+    message = "Entry to this lottery (摇号) has not opened yet. It opens at the time shown."
+
+
+class LotteryClosed(Conflict):
+    code = "LOTTERY_CLOSED"
+    message = "Entry to this lottery (摇号) has closed."
+
+
+class LotteryAlreadyEntered(Conflict):
+    code = "LOTTERY_ALREADY_ENTERED"
+    message = "You have already entered the lottery for this doctor or window in this session."
+
+
+class EntryForOthers(Forbidden):
+    code = "ENTRY_FOR_OTHERS"
+    message = "You can only enter or book for yourself; staff book for others at the hall."
+
+
+class NotALottery(NotFound):
+    code = "NOT_A_LOTTERY"
+    message = "This slot is released first come, not by lottery."
+
+
+class ReleaseModeLocked(Conflict):
+    code = "RELEASE_MODE_LOCKED"
+    message = "A lottery slot cannot be switched to first come, nor a booked slot to a lottery."
 
 
 class BookingClosed(Conflict):

@@ -175,6 +175,7 @@ def sandbox_config(settings: Settings) -> SandboxConfig:
         base_url=settings.sandbox_url,
         time_scale=settings.sandbox_time_scale,
         demo_people=settings.demo,
+        probe_every=settings.sandbox_probe_every,
         clock_offset=settings.clock_offset,
     )
 

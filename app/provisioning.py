@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import secrets
 
+from app.crypto_config import national_secrets
 from channels.sandbox.credentials import encode, generate
 
 
@@ -26,7 +27,8 @@ def fresh_secrets(*, sandbox: bool) -> list[tuple[str, str]]:
     pairs = [
         ("PII_KEY", _key32()),
         ("PII_HASH_KEY", _key32()),
-        ("RECEIPT_SIGNING_KEY", f"k{secrets.token_hex(3)}:{_key32()}"),
+        # The national suite's keys (a new stack runs it): SM4, HMAC-SM3, SM2, the audit MAC.
+        *national_secrets(receipt_key_id=f"s{secrets.token_hex(3)}").items(),
         ("APPOINTMENT_CHECKIN_KEY", _key32()),
         ("YIWANG_METRICS_TOKEN", secrets.token_urlsafe(32)),
     ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -18,9 +16,10 @@ from app.agency.outbox_webhook import AGENCY_WEBHOOK, agency_webhook_handler
 from app.agency.signing import AgencyGate
 from app.agency.webhooks import DEFAULT_TIMEOUT_SECONDS as WEBHOOK_TIMEOUT_SECONDS
 from app.appointments.service import Appointments, build_appointments
-from app.cases.materials import MaterialStore
+from app.cases.materials import MaterialStore, legacy_key
 from app.cases.notices import CaseNotices
 from app.cases.service import CASE_NOTICE, Cases
+from app.catalog import audit
 from app.catalog.service import Catalog
 from app.channel_set import ChannelSet, build_channels
 from app.config import Settings
@@ -71,11 +70,9 @@ def build_public_services(
     settings: Settings, vault: PiiVault, messages: dict[str, Messages]
 ) -> PublicServices:
     rules = settings.service_rules
-    # A key of its own for file contents, derived so no new secret is needed.
-    key = hmac.new(settings.pii_key, b"yiwang/cases/materials", hashlib.sha256).digest()
     return PublicServices(
         cases=Cases(vault, rules),
-        materials=MaterialStore(key, rules.upload_max_bytes),
+        materials=MaterialStore(vault, legacy_key(settings.pii_key), rules.upload_max_bytes),
         evaluations=Evaluations(rules),
         interactions=Interactions(rules, vault),
         handlers={
@@ -157,11 +154,14 @@ async def build_services(settings: Settings) -> Services:
     if settings.clock_start is not None:
         clock.start_at(settings.clock_start, real=settings.clock_real)
     redis = connect(settings.redis_url)
-    vault = PiiVault(settings.pii_key, settings.pii_hash_key)
+    vault = settings.vault()
+    audit.use_chain_key(settings.crypto_suite.audit_mac_key)
     channels = build_channels(settings)
     sessions = SessionStore(redis, timedelta(seconds=settings.session_ttl_seconds))
     pay = channels.pay
-    notify_urls = NotifyUrls.under(settings.public_base_url)
+    notify_urls = NotifyUrls.under(
+        settings.public_base_url, wechat_api=settings.channels.wechat_pay_api
+    )
     settlement = Settlement(pay)
     refunds = Refunds(pay, {ch: notify_urls.refund(ch) for ch in pay})
     orders = Orders(
@@ -195,6 +195,7 @@ async def build_services(settings: Settings) -> Services:
                 settings.abuse.signin_free_failures,
                 settings.abuse.signin_max_delay_seconds,
                 settings.abuse.signin_alert_failures,
+                on_alert=audit.signin_alert,
             ),
         ),
         notices=Notices(vault),
@@ -202,7 +203,9 @@ async def build_services(settings: Settings) -> Services:
         settlement=settlement,
         refunds=refunds,
         refund_reviews=RefundReviews(refunds),
-        notifications=Notifications(pay, settlement, refunds),
+        notifications=Notifications(
+            pay, settlement, refunds, channels.notify_dialects, channels.replay_guards
+        ),
         reconciler=Reconciler(pay, settlement, refunds),
         payables=payables,
         ordering=Ordering(PayableRegistry(payables), orders),

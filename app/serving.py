@@ -14,7 +14,15 @@ from infra import db
 T = TypeVar("T")
 
 
+def _open_audit_chain(settings: Settings) -> None:
+    """Audit records are chained with the deployment's key in every process that writes."""
+    from app.catalog import audit
+
+    audit.use_chain_key(settings.crypto_suite.audit_mac_key)
+
+
 async def prepare_database(settings: Settings, *, seed_demo: bool) -> None:
+    _open_audit_chain(settings)
     if settings.database_url.startswith("sqlite://"):
         settings.var_dir.mkdir(parents=True, exist_ok=True)
     config = schema.config(settings.database_url)
@@ -30,6 +38,7 @@ async def prepare_database(settings: Settings, *, seed_demo: bool) -> None:
 
 
 async def with_database(settings: Settings, action: Callable[[], Awaitable[T]]) -> T:
+    _open_audit_chain(settings)
     config = schema.config(settings.database_url)
     await db.migrate(config)
     await db.open_database(config)

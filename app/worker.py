@@ -20,6 +20,7 @@ from arq.worker import Worker
 
 from app import payment_jobs
 from app.appointments import jobs as appointment_jobs
+from app.catalog import audit
 from app.config import Settings
 from app.evaluations import jobs as evaluation_jobs
 from app.services import Services, open_services
@@ -91,6 +92,8 @@ def worker_spec(settings: Settings, slot: str, recovery: Recovery) -> WorkerSpec
         ctx["recovery"] = recovery
         ctx["services"] = await open_services(settings)
         await outbox.release_leases(slot)
+        # The line a supervisor (or a deploy script) waits for: this runner takes jobs now.
+        log.info("background worker %s ready", slot)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         services: Services | None = ctx.pop("services", None)
@@ -111,6 +114,7 @@ def worker_spec(settings: Settings, slot: str, recovery: Recovery) -> WorkerSpec
             *appointment_jobs.FUNCTIONS,
             *supervision_jobs.FUNCTIONS,
             *evaluation_jobs.FUNCTIONS,
+            audit.checkpoint,
         ],
         schedules=[
             every(sweep_outbox, seconds=1),
@@ -122,6 +126,7 @@ def worker_spec(settings: Settings, slot: str, recovery: Recovery) -> WorkerSpec
             *(every(f, seconds=s) for f, s in appointment_jobs.EVERY_SECONDS.items()),
             *supervision_jobs.SCHEDULES,
             *evaluation_jobs.SCHEDULES,
+            every(audit.checkpoint, seconds=60),
         ],
         on_startup=startup,
         on_shutdown=shutdown,

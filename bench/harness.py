@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 
+from app.crypto_config import national_secrets
 from bench import processes
 from bench.context import BenchContext
 from bench.report import RESULTS_DIR, Outcome, Session, render_table, write_results
@@ -143,6 +144,7 @@ def server_env(database_url: str, redis_url: str, var_dir: Path) -> dict[str, st
         "PII_KEY": _key(),
         "PII_HASH_KEY": _key(),
         "RECEIPT_SIGNING_KEY": f"bench1:{_key()}",
+        **national_secrets(receipt_key_id="bench2"),
         "RECEIPT_VERIFICATIONS_PER_MINUTE": "100000000",
         "VIOLATION_LOOKUPS_PER_MINUTE_CITIZEN": "100000000",
         "VIOLATION_LOOKUPS_PER_MINUTE_CLIENT": "100000000",

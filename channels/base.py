@@ -189,6 +189,8 @@ class Acknowledgement:
 
     body: str
     content_type: str
+    # WeChat Pay v3 wants 204 with no body; the other channels 200 with theirs.
+    status: int = 200
 
 
 @dataclass(frozen=True)
@@ -238,6 +240,14 @@ class Pay(Protocol):
     def ack_failure(self, message: str) -> Acknowledgement: ...
 
     async def download_bill(self, day: date) -> list[BillLine]: ...
+
+
+class ReplayGuard(Protocol):
+    """Refuses a notification whose signed nonce was already seen within its freshness
+    window (WeChat Pay v3). Called only after the signature verified, so a forger cannot
+    burn a genuine notification's nonce."""
+
+    async def first_sight(self, headers: Mapping[str, str]) -> bool: ...
 
 
 # ---------------------------------------------------------------------------- messages

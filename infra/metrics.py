@@ -64,10 +64,25 @@ BOOKINGS = Counter(
     "Booking attempts by outcome: BOOKED, or the refusal's code (SLOT_FULL, ...).",
     ["outcome"],
 )
+LOTTERY_ENTRIES = Counter(
+    "yiwang_lottery_entries_total",
+    "Lottery entry attempts by outcome: ENTERED, or the refusal's code (SESSION_TOO_NEW, ...).",
+    ["outcome"],
+)
 RECEIPTS = Counter(
     "yiwang_receipts_issued_total",
     "E-receipts issued, by kind (receipt, red_letter).",
     ["kind"],
+)
+SIGNIN_ALERTS = Counter(
+    "yiwang_operator_signin_alerts_total",
+    "Alerts raised by repeated failed operator sign-ins on one account (app.identity).",
+)
+WORK_CALENDAR_UNARRANGED = Counter(
+    "yiwang_work_calendar_unarranged_days_total",
+    "Days a deadline looked up in a year with no holiday arrangement loaded (so counted on "
+    "weekends only), by year; load it with `yiwang calendar load`.",
+    ["year"],
 )
 RATE_LIMIT_HITS = Counter(
     "yiwang_rate_limit_hits_total",
@@ -104,7 +119,7 @@ def observe_request(method: str, route: str | None, status: int, seconds: float)
 
 
 def sample_pools(redis_clients: Iterable[Any]) -> None:
-    """Set this process's pool gauges from the pools themselves (asyncpg, redis-py).
+    """Sets this process's pool gauges from the pools themselves (asyncpg, redis-py).
 
     Each server worker calls it every few seconds and a scrape merges the processes, so
     the figures are at most that old. SQLite (the demo) has no pool and reports none.

@@ -93,6 +93,8 @@ class Notification(Model):
     kind = fields.CharField(max_length=8)  # "payment" or "refund"
     body = fields.TextField()
     content_type = fields.CharField(max_length=128)
+    # The request headers as JSON: v3's signature, timestamp, nonce and key serial.
+    headers = fields.TextField(default="")
     received_at = fields.DatetimeField(db_index=True)
 
     class Meta:

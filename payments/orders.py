@@ -44,11 +44,13 @@ class NotifyUrls:
     app: str
 
     @classmethod
-    def under(cls, base_url: str) -> NotifyUrls:
+    def under(cls, base_url: str, *, wechat_api: str = "v3") -> NotifyUrls:
+        """WeChat Pay v3 and v2 notify at different paths, in different formats."""
         base = base_url.rstrip("/")
+        wechat = f"{base}/notify/wechat/v3" if wechat_api == "v3" else f"{base}/notify/wechat"
         return cls(
-            f"{base}/notify/wechat/pay",
-            f"{base}/notify/wechat/refund",
+            f"{wechat}/pay",
+            f"{wechat}/refund",
             f"{base}/notify/alipay",
             f"{base}/notify/app",
         )

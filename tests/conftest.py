@@ -15,6 +15,7 @@ import secrets
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,7 +28,9 @@ import redis.asyncio as aioredis
 from tortoise import Tortoise, connections
 
 from app import schema
+from app.catalog import audit
 from app.config import Settings, load_settings
+from app.crypto_config import national_secrets
 from infra import clock, db
 from tests.sandbox_process import free_port, wait_until_up
 
@@ -85,23 +88,58 @@ async def database_url() -> AsyncIterator[str]:
 @contextlib.contextmanager
 def claimed_redis_db() -> Iterator[str]:
     """Claim a free Redis db (released on exit), so parallel test sessions, and a test that
-    needs a world of its own, never flush or serve each other's data and job queues."""
+    needs a world of its own, never flush or serve each other's data and job queues.
+
+    A claim names the process that holds it. A session that was killed never releases its
+    claims, so a claim whose process is gone from this machine is taken over (the Redis keeps
+    running between sessions and CI; the claims' expiry alone would lock every db for hours).
+    """
     import redis as sync_redis
 
     registry = sync_redis.Redis(host="127.0.0.1", port=6379, db=0)
-    token = secrets.token_hex(8)
-    claimed = next(
-        (n for n in REDIS_DBS if registry.set(f"yiwang-test-db:{n}", token, nx=True, ex=3 * 3600)),
-        None,
-    )
+    token = f"{os.getpid()}:{secrets.token_hex(8)}"
+    claimed = next((n for n in REDIS_DBS if _claim(registry, n, token)), None)
     if claimed is None:
-        raise RuntimeError("every Redis test db is claimed by another test session")
+        raise RuntimeError("every Redis test db is claimed by a running test session")
     try:
         yield f"redis://127.0.0.1:6379/{claimed}"
     finally:
         if registry.get(f"yiwang-test-db:{claimed}") == token.encode():
             registry.delete(f"yiwang-test-db:{claimed}")
         registry.close()
+
+
+# Take a claim over only if it still holds the stale value we read (no race with a taker).
+_TAKE_OVER = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+end
+return false
+"""
+_CLAIM_SECONDS = 3 * 3600
+
+
+def _claim(registry: Any, n: int | str, token: str) -> bool:
+    key = f"yiwang-test-db:{n}"
+    if registry.set(key, token, nx=True, ex=_CLAIM_SECONDS):
+        return True
+    holder = registry.get(key)
+    if holder is None or _holder_alive(holder.decode(errors="replace")):
+        return False
+    return bool(registry.eval(_TAKE_OVER, 1, key, holder, token, _CLAIM_SECONDS))
+
+
+def _holder_alive(holder: str) -> bool:
+    pid_text, _, _ = holder.partition(":")
+    if not pid_text.isdigit():
+        return False  # a claim from before claims named their process
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @contextlib.asynccontextmanager
@@ -146,12 +184,15 @@ def env(database_url: str, redis_url: str, workdir: Path, ports: Ports) -> dict[
         "PII_KEY": _key(),
         "PII_HASH_KEY": _key(),
         "RECEIPT_SIGNING_KEY": f"t1:{_key()}",
+        **national_secrets(receipt_key_id="t2"),
         "YIWANG_SANDBOX": "1",
         "YIWANG_SANDBOX_TIME_SCALE": "0.001",
         "YIWANG_EMBEDDED_WORKER": "1",
         "YIWANG_VAR_DIR": str(workdir),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports.api}",
         "YIWANG_SANDBOX_PORT": str(ports.sandbox),
+        # Tests that count notifications ask for probes explicitly (/sandbox/wechat/probes).
+        "YIWANG_SANDBOX_PROBE_EVERY": "0",
         "YIWANG_METRICS_TOKEN": METRICS_TOKEN,
         # As behind one nginx: a test may speak for a client address of its own.
         "YIWANG_PROXIES_COUNT": "1",
@@ -170,6 +211,7 @@ async def database(settings: Settings) -> AsyncIterator[None]:
     config = schema.config(settings.database_url)
     await db.migrate(config)
     await db.open_database(config)
+    audit.use_chain_key(settings.crypto_suite.audit_mac_key)
     yield
     await Tortoise.close_connections()
 
@@ -231,32 +273,29 @@ def live_server(
     env: dict[str, str], ports: Ports, database: None, workdir: Path
 ) -> Iterator[LiveServer]:
     """``yiwang serve --workers 2`` with the sandbox and worker managed beside it."""
+    args = ["--workers", "2", "--port", str(ports.api), "--sandbox-port", str(ports.sandbox)]
+    with serving(args, env, f"live-server-{ports.api}.log") as process:
+        server = LiveServer(
+            f"http://127.0.0.1:{ports.api}", f"http://127.0.0.1:{ports.sandbox}", process
+        )
+        wait_until_up(server.api + "/readyz", timeout=60)
+        wait_until_up(server.sandbox + "/sandbox/health", timeout=30)
+        yield server
+
+
+@contextmanager
+def serving(args: list[str], env: dict[str, str], log_name: str) -> Iterator[subprocess.Popen]:
+    """``yiwang serve ARGS`` in a subprocess, logging to ARTIFACTS, stopped on the way out."""
     ARTIFACTS.mkdir(exist_ok=True)
-    log = (ARTIFACTS / f"live-server-{ports.api}.log").open("wb")
+    log = (ARTIFACTS / log_name).open("wb")
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "app",
-            "serve",
-            "--workers",
-            "2",
-            "--port",
-            str(ports.api),
-            "--sandbox-port",
-            str(ports.sandbox),
-        ],
+        [sys.executable, "-m", "app", "serve", *args],
         env={**os.environ, **env, "YIWANG_LOG_FORMAT": "json"},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    server = LiveServer(
-        f"http://127.0.0.1:{ports.api}", f"http://127.0.0.1:{ports.sandbox}", process
-    )
     try:
-        wait_until_up(server.api + "/readyz", timeout=60)
-        wait_until_up(server.sandbox + "/sandbox/health", timeout=30)
-        yield server
+        yield process
     finally:
         process.terminate()
         try:
@@ -264,6 +303,37 @@ def live_server(
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@dataclass(frozen=True)
+class WeChatV2Stack:
+    """A second instance on the other channel modes: WeChat Pay API v2 and Alipay's
+    certificate mode, beside the v3 / public-key one. Same database, Redis and sandbox (a
+    merchant's v2 and v3 APIs see the same trades), no worker of its own. The payments
+    fault tests and the journey run against both (tests/payments/conftest.py)."""
+
+    api: str
+    env: dict[str, str]
+    settings: Settings
+
+
+@pytest.fixture(scope="session")
+def wechat_v2_stack(env: dict[str, str], live_server: LiveServer) -> Iterator[WeChatV2Stack]:
+    port = free_port()
+    v2_env = {
+        **env,
+        "WECHAT_PAY_API": "v2",
+        "ALIPAY_SIGN_MODE": "cert",
+        "YIWANG_SANDBOX_URL": live_server.sandbox,
+        "YIWANG_EMBEDDED_WORKER": "0",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    args = ["--workers", "1", "--port", str(port)]
+    with serving(args, v2_env, f"live-server-v2-{port}.log"):
+        wait_until_up(f"http://127.0.0.1:{port}/readyz", timeout=60)
+        yield WeChatV2Stack(
+            f"http://127.0.0.1:{port}", v2_env, load_settings(v2_env, port=port, workers=1)
+        )
 
 
 @pytest.fixture

@@ -120,12 +120,8 @@ def test_the_rule_catches_channels_reaching_into_app() -> None:
 
 # The status columns of the transition tables (infra.transitions.Transitions.field).
 STATUS_COLUMNS = frozenset({"status", "release", "card", "handling_status", "payment_status"})
-# Writes a status outside infra.transitions.move, each with its reason.
-STATUS_WRITERS_PENDING = {
-    # The outbox's own delivery state (PENDING → DELIVERED | DEAD) is being rewritten for
-    # the worker's fault tolerance (issue 26); it joins infra.transitions after that lands.
-    "infra/outbox/delivery.py",
-}
+# Writes a status outside infra.transitions.move, each with its reason (none today).
+STATUS_WRITERS_PENDING: set[str] = set()
 
 
 def status_writes(source: str) -> list[int]:

@@ -26,7 +26,7 @@ import pytest
 
 from tests.sandbox_process import free_port
 
-PATHS = ("/healthz", "/api/v1/institutions?kind=hall", "/api/v1/catalog?channel=wechat")
+PATHS = ("/readyz", "/api/v1/institutions?kind=hall", "/api/v1/catalog?channel=wechat")
 
 
 def _reset_after(port: int, path: str, delay: float) -> None:
@@ -51,21 +51,23 @@ def _hammer_until(
     """Reset requests through start-up and for three seconds of service; returns how many."""
     sent = 0
     ready_at: float | None = None
-    deadline = time.monotonic() + 120
+    # Starting the demo (migrations, seed) takes a minute or two on a busy 2-core machine.
+    deadline = time.monotonic() + 300
     while ready_at is None or time.monotonic() < ready_at + 3:
         assert process.poll() is None, log.read_text(errors="replace")[-4000:]
-        assert time.monotonic() < deadline, "the server did not start within 120 s"
+        assert time.monotonic() < deadline, "the server did not start within 300 s"
         if ready_at is None and b"Worker ready" in log.read_bytes():
             ready_at = time.monotonic()
         _reset_after(port, rng.choice(PATHS), rng.random() * 0.006)
         sent += 1
+        time.sleep(0.002)  # leave the server's start-up most of the machine
     return sent
 
 
 def _answers(api: str) -> None:
     with httpx.Client(base_url=api, timeout=5) as client:
         for _ in range(3):
-            assert client.get("/healthz").json()["checks"]["database"] == "ok"
+            assert client.get("/readyz").json()["checks"]["database"] == "ok"
             assert client.get("/api/v1/institutions", params={"kind": "hall"}).status_code == 200
 
 
@@ -88,6 +90,7 @@ def hammered_server(
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()
 
 
 @pytest.mark.usefixtures("database")

@@ -6,6 +6,8 @@ The server runs in a fresh directory, exactly as a new user would start it from 
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
 import json
 import os
 import subprocess
@@ -17,6 +19,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+import zxingcpp
+from gmssl import sm2
+from PIL import Image
 
 from infra import clock
 from tests.journeys import agency_post, bearer, eventually, face_verify, sign_in
@@ -154,6 +159,38 @@ async def test_zhangsan_pays_his_exam_notice_and_the_agency_is_told_once(
     received = await eventually(webhooks, timeout=30)
     assert len(received) == 1
     assert json.loads(received[0]["body"])["data"]["payment_code"] == code
+    await _receipt_verifies_with_an_independent_sm2(api, token, order["id"])
+
+
+async def _receipt_verifies_with_an_independent_sm2(
+    api: httpx.AsyncClient, token: str, order_id: str
+) -> None:
+    """The demo's receipt QR, as a phone reads it (zxing-cpp), carries a YWR2 payload that
+    the pure-Python gmssl verifies with the published SM2 key."""
+
+    async def receipt_no() -> str | None:
+        body = (await api.get(f"/api/v1/orders/{order_id}", headers=bearer(token))).json()
+        return body.get("receipt_no")
+
+    number = await eventually(receipt_no, timeout=30)
+
+    async def qr_png() -> bytes | None:
+        r = await api.get(f"/api/v1/receipts/{number}/qr.png", headers=bearer(token))
+        return r.content if r.status_code == 200 else None
+
+    png = await eventually(qr_png, timeout=30)
+    scanned = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    payload = scanned[0].text.split("q=", 1)[1]
+    head, _, signature = payload.rpartition(".")
+    assert head.startswith("YWR2.")
+    keys = (await api.get("/api/v1/receipts/public-key")).json()
+    entry = next(k for k in keys["keys"] if k["key_id"] == head.split(".")[6])
+    assert entry["algorithm"] == "SM2" and entry["status"] == "current"
+    point = base64.b64decode(entry["public_key"])
+    checker = sm2.CryptSM2(private_key=None, public_key=point[1:].hex(), mode=1, asn1=True)
+    der = base64.urlsafe_b64decode(signature + "==")
+    assert checker.verify_with_sm3(der.hex(), head.encode("ascii"))
+    assert not checker.verify_with_sm3(der.hex(), head.replace(".12000.", ".12001.").encode())
 
 
 async def _paid(api: httpx.AsyncClient, token: str, order_id: str) -> bool:
@@ -185,10 +222,11 @@ async def test_lisi_pays_his_notice_on_wechat_after_face_verification(
             headers=bearer(token),
         )
     ).json()["channel_params"]
-    prepay_id = params["package"].removeprefix("prepay_id=")
-    assert (
-        await sandbox.post("/sandbox/wechat/payments", json={"prepay_id": prepay_id})
-    ).status_code == 201
+    # The demo pays on WeChat Pay API v3; the sandbox checks paySign as WeChat's client would.
+    assert params["signType"] == "RSA"
+    forged = {**params, "paySign": params["paySign"][::-1]}
+    assert (await sandbox.post("/sandbox/wechat/payments", json=forged)).status_code == 400
+    assert (await sandbox.post("/sandbox/wechat/payments", json=params)).status_code == 201
     await eventually(lambda: _paid(api, token, order["id"]), timeout=20)
 
 

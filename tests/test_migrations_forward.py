@@ -13,6 +13,7 @@ from datetime import date
 
 import asyncpg
 import pytest
+from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError
 from tortoise.migrations.api import migrate
 
@@ -29,7 +30,10 @@ BEFORE = "fees.0003_random_payment_code_serials"
 
 
 @pytest.fixture
-async def existing_install() -> AsyncIterator[str]:
+async def existing_install(database_url: str) -> AsyncIterator[str]:
+    """A database of its own. The ORM is process-wide: the session's database, open before
+    this test took the ORM over, is opened again after it for the tests that follow."""
+    session_was_open = Tortoise._inited
     name = f"yiwang_forward_{secrets.token_hex(4)}"
     admin = await asyncpg.connect(PG_ADMIN)
     await admin.execute(f'CREATE DATABASE "{name}"')
@@ -38,6 +42,8 @@ async def existing_install() -> AsyncIterator[str]:
     admin = await asyncpg.connect(PG_ADMIN)
     await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     await admin.close()
+    if session_was_open:
+        await db.open_database(schema.config(database_url))
 
 
 async def test_migrating_forward_keeps_the_data_and_adds_the_key(existing_install: str) -> None:
@@ -46,7 +52,7 @@ async def test_migrating_forward_keeps_the_data_and_adds_the_key(existing_instal
     await migrate(config=config, target=BEFORE)
     await db.close_database()
 
-    vault = PiiVault(secrets.token_bytes(32), secrets.token_bytes(32))
+    vault = PiiVault.international(secrets.token_bytes(32), secrets.token_bytes(32))
     await db.open_database(config)
     try:
         agency, _ = await create_agency(vault, name="考试院", kind="fees", region_code="330000")

@@ -50,7 +50,10 @@ def test_each_run_makes_new_keys_and_only_sandbox_adds_channel_credentials() -> 
     assert set(first) == {
         "PII_KEY",
         "PII_HASH_KEY",
-        "RECEIPT_SIGNING_KEY",
+        "PII_SM4_KEYS",
+        "PII_SM3_HASH_KEYS",
+        "RECEIPT_SM2_KEY",
+        "AUDIT_MAC_KEY",
         "APPOINTMENT_CHECKIN_KEY",
         "YIWANG_METRICS_TOKEN",
     }

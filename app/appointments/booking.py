@@ -23,6 +23,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from app.appointments import gate_sync, states
+from app.appointments.fresh_sessions import refuse_fresh_session
 from app.appointments.gate import Admission, AdmissionGate
 from app.appointments.limits import admit_person
 from app.appointments.models import Booking, Slot
@@ -58,18 +59,25 @@ class Booker:
     # Connected once the process's job queue exists; the outbox sweep covers its absence.
     jobs: JobQueue | None = None
 
-    async def book(self, principal: Principal, slot_id: int) -> Booking:
+    async def book(
+        self, principal: Principal, slot_id: int, *, session_started: datetime | None = None
+    ) -> Booking:
+        """``session_started``: when the caller's session was issued (the release-minute
+        guard refuses a session seconds old); None where no resident session books."""
         try:
-            booking = await self._book(principal, slot_id)
+            booking = await self._book(principal, slot_id, session_started)
         except DomainError as refused:
             metrics.BOOKINGS.labels(refused.code).inc()
             raise
         metrics.BOOKINGS.labels("BOOKED").inc()
         return booking
 
-    async def _book(self, principal: Principal, slot_id: int) -> Booking:
+    async def _book(
+        self, principal: Principal, slot_id: int, session_started: datetime | None
+    ) -> Booking:
         meta = await self.slots.get(slot_id)
         self.refuse_outside_window(meta)
+        refuse_fresh_session(self.rules, session_started, meta.window.opens_at, clock.now())
         await self.standing.check(principal.citizen_id)
         holder = str(principal.citizen_id)
         admission = await self.gate.take(meta.group_key, meta.id, holder)

@@ -51,7 +51,13 @@ async def appointments_heal_after_deaths(ctx: dict[str, Any]) -> int:
     return len(report.given_back) + len(report.confirmed)
 
 
+async def appointments_run_draws(ctx: dict[str, Any]) -> int:
+    """Lotteries past their draw time are drawn (or a crashed draw resumed)."""
+    return await _appointments(ctx).run_draws()
+
+
 FUNCTIONS = (
+    appointments_run_draws,
     appointments_release_unpaid,
     appointments_lapse_offers,
     appointments_mark_no_shows,
@@ -60,6 +66,7 @@ FUNCTIONS = (
 )
 # Seconds between runs (each divides 60).
 EVERY_SECONDS = {
+    appointments_run_draws: 15,
     appointments_release_unpaid: 15,
     appointments_lapse_offers: 15,
     appointments_mark_no_shows: 60,

@@ -14,7 +14,7 @@ from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
 
-from app.appointments.states import BOOKING, WAITLIST
+from app.appointments.states import BOOKING, LOTTERY, WAITLIST
 from infra.transitions import Transitions
 
 
@@ -90,6 +90,8 @@ class Slot(Model):
     capacity = fields.IntField()
     remaining = fields.IntField()
     fee_fen = fields.IntField(default=0)
+    # ``first_come`` (the rush) or ``lottery`` (摇号: see ``Lottery``).
+    release_mode = fields.CharField(max_length=10, default="first_come")
     created_at = fields.DatetimeField()
 
     class Meta:
@@ -102,6 +104,9 @@ class Slot(Model):
             CheckConstraint(check="fee_fen >= 0", name="appt_slot_fee_nonnegative"),
             CheckConstraint(
                 check="session IN ('morning', 'afternoon', 'evening')", name="appt_slot_session"
+            ),
+            CheckConstraint(
+                check="release_mode IN ('first_come', 'lottery')", name="appt_slot_release_mode"
             ),
         )
 
@@ -207,3 +212,61 @@ class BanRecord(Model):
 
     class Meta:
         table = "appt_ban"
+
+
+class Lottery(Model):
+    """The draw of one lottery slot. Status moves only through ``states.LOTTERY``.
+
+    The seed stays secret until the draw; only its SHA-256 is shown while entry is open, so
+    nobody (us included) can pick the seed after seeing who entered.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    slot_id = fields.BigIntField(unique=True)
+    group_key = fields.CharField(max_length=64)
+    entry_opens_at = fields.DatetimeField()
+    entry_closes_at = fields.DatetimeField()
+    draw_at = fields.DatetimeField(db_index=True)
+    seed = fields.CharField(max_length=64)
+    seed_sha256 = fields.CharField(max_length=64)
+    status = fields.CharField(max_length=8, db_index=True)
+    entries = fields.IntField(default=0)
+    # How far a draw got: ranks decided so far and seats given; a resumed draw goes on here.
+    decided = fields.IntField(default=0)
+    won = fields.IntField(default=0)
+    drawn_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+
+    transitions: ClassVar[Transitions] = LOTTERY
+
+    class Meta:
+        table = "appt_lottery"
+        constraints = (
+            CheckConstraint(
+                check="status IN ('open', 'drawing', 'drawn')", name="appt_lottery_status"
+            ),
+        )
+
+
+class LotteryEntry(Model):
+    """One person's entry: numbered in arrival order, ranked and decided at the draw."""
+
+    id = fields.BigIntField(primary_key=True)
+    lottery_id = fields.BigIntField()
+    slot_id = fields.BigIntField()
+    entry_no = fields.IntField()
+    citizen_id = fields.UUIDField(db_index=True)
+    account_id = fields.BigIntField()
+    channel = fields.CharField(max_length=8)
+    group_key = fields.CharField(max_length=64)
+    rank = fields.IntField(null=True)
+    # NULL until drawn; then won (booked), waitlisted, or refused (limits or a ban by then).
+    outcome = fields.CharField(max_length=10, null=True)
+    booking_id = fields.BigIntField(null=True)
+    waitlist_id = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "appt_lottery_entry"
+        unique_together = (("lottery_id", "entry_no"), ("citizen_id", "group_key"))
+        indexes = (("lottery_id", "rank"),)

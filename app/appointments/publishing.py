@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 
 from app.agency.models import Agency
 from app.appointments.gate import AdmissionGate
+from app.appointments.lottery import FIRST_COME, LotteryWindow, install_release_mode
 from app.appointments.models import Department, Institution, Resource, Slot
 from app.errors import CapacityBelowBooked, Forbidden, InvalidInput, NotFound
 from infra import clock
@@ -65,6 +66,8 @@ class ScheduleSpec:
     date: date
     session: str
     slots: tuple[SlotSpec, ...]
+    release_mode: str = FIRST_COME
+    lottery: LotteryWindow | None = None
 
 
 async def publish_institution(agency: Agency, spec: InstitutionSpec) -> Institution:
@@ -205,6 +208,7 @@ async def publish_schedules(
                         )
                     )
                     updated += 1
+                await install_release_mode(tx, slot, schedule.release_mode, schedule.lottery, now)
                 slot_ids.append(slot.id)
     for group in groups:
         if gate is not None:

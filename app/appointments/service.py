@@ -12,6 +12,7 @@ import redis.asyncio as aioredis
 from app.appointments import checkin, gate_heal, gate_sync, holds, noshows, notices, states
 from app.appointments.booking import REFUND_EVENT, Booker
 from app.appointments.gate import AdmissionGate
+from app.appointments.lottery import Lotteries
 from app.appointments.models import Booking
 from app.appointments.payable import GATE_SYNC_EVENT, AppointmentPayable
 from app.appointments.refunds import PlatformRefunds
@@ -40,6 +41,7 @@ class Appointments:
     waitlist: Waitlist
     payable: AppointmentPayable
     notices: notices.Notices
+    lotteries: Lotteries
     refunds: RefundRequester | None = field(default=None)
 
     @property
@@ -85,6 +87,9 @@ class Appointments:
         for citizen_id in banned:
             self.booker.standing.forget(citizen_id)
         return len(banned)
+
+    async def run_draws(self) -> int:
+        return await self.lotteries.run_due()
 
     async def queue_reminders(self) -> int:
         return await notices.queue_reminders(self.rules)
@@ -139,4 +144,5 @@ def build_appointments(
         waitlist=Waitlist(booker),
         payable=AppointmentPayable(vault),
         notices=notices.Notices(messages, rules),
+        lotteries=Lotteries(booker),
     )

@@ -36,6 +36,7 @@ class SlotMeta:
     session_ends_at: datetime
     fee_fen: int
     window: Window
+    release_mode: str = "first_come"
 
 
 def rules_for(institution: Institution, defaults: AppointmentRules) -> InstitutionRules:
@@ -88,6 +89,7 @@ class SlotCache:
             session_ends_at=last or slot.ends_at,  # type: ignore[arg-type]
             fee_fen=slot.fee_fen,
             window=rules_for(institution, self.defaults).window(slot.date),
+            release_mode=slot.release_mode,
         )
 
     def forget(self, slot_ids: list[int]) -> None:

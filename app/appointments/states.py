@@ -49,3 +49,18 @@ WAITLIST = Transitions.of(
         LEFT: frozenset(),
     },
 )
+
+DRAW_OPEN = "open"
+DRAWING = "drawing"
+DRAWN = "drawn"
+
+# A draw starts once (open → drawing, the seed revealed) and finishes once; a crashed draw
+# stays ``drawing`` and is resumed, never restarted.
+LOTTERY = Transitions.of(
+    "lottery",
+    {
+        DRAW_OPEN: frozenset({DRAWING}),
+        DRAWING: frozenset({DRAWN}),
+        DRAWN: frozenset(),
+    },
+)

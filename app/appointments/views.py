@@ -10,6 +10,7 @@ from app.appointments.models import (
     Booking,
     Department,
     Institution,
+    Lottery,
     Resource,
     Slot,
     WaitlistEntry,
@@ -55,13 +56,17 @@ async def first_bookable_day(institution: Institution, defaults: AppointmentRule
     """
     rules = rules_for(institution, defaults)
     now, today = clock.now(), clock.shanghai_date()
-    candidates = await Slot.filter(
-        institution_id=institution.id,
-        date__gte=today,
-        date__lte=today + timedelta(days=rules.horizon_days),
-        remaining__gt=0,
-        starts_at__gt=now,
-    ).order_by("date").values_list("date", flat=True)
+    candidates = (
+        await Slot.filter(
+            institution_id=institution.id,
+            date__gte=today,
+            date__lte=today + timedelta(days=rules.horizon_days),
+            remaining__gt=0,
+            starts_at__gt=now,
+        )
+        .order_by("date")
+        .values_list("date", flat=True)
+    )
     for day in dict.fromkeys(candidates):
         if rules.window(day).state(now) == "open":
             return day
@@ -80,6 +85,7 @@ async def list_slots(
         for r in await Resource.filter(id__in=list({s.resource_id for s in slots}))  # type: ignore[attr-defined]
     }
     departments = {d.id: d for d in await Department.filter(institution_id=institution.id)}
+    draws = {d.slot_id: d for d in await Lottery.filter(slot_id__in=[s.id for s in slots])}
     return {
         "institution": {"id": institution.id, "name": institution.name, "kind": institution.kind},
         "date": day.isoformat(),
@@ -94,6 +100,7 @@ async def list_slots(
                 resources[s.resource_id],
                 departments[s.department_id],  # type: ignore[attr-defined]
                 open_now and s.starts_at > now,
+                draws.get(s.id),
             )
             for s in slots
         ],
@@ -101,8 +108,16 @@ async def list_slots(
 
 
 def slot_view(
-    slot: Slot, resource: Resource, department: Department, open_now: bool
+    slot: Slot,
+    resource: Resource,
+    department: Department,
+    open_now: bool,
+    draw: Lottery | None = None,
 ) -> dict[str, Any]:
+    """A lottery slot is bookable only after its draw (leftover places); before, residents
+    enter it during ``lottery.entry_opens_at``–``entry_closes_at``."""
+    if draw is not None and draw.status != states.DRAWN:
+        open_now = False
     return {
         "id": slot.id,
         "starts_at": slot.starts_at.isoformat(),
@@ -112,6 +127,15 @@ def slot_view(
         "remaining": slot.remaining,
         "bookable": open_now and slot.remaining > 0,
         "fee_fen": slot.fee_fen,
+        "release_mode": slot.release_mode,
+        "lottery": None
+        if draw is None
+        else {
+            "status": draw.status,
+            "entry_opens_at": draw.entry_opens_at.isoformat(),
+            "entry_closes_at": draw.entry_closes_at.isoformat(),
+            "draw_at": draw.draw_at.isoformat(),
+        },
         "department": {"id": department.id, "code": department.code, "name": department.name},
         "resource": {
             "id": resource.id,

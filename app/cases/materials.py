@@ -9,17 +9,18 @@ The name a client sends is kept only as a label; the type comes from the content
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from tortoise.transactions import in_transaction
 
 from app.cases.models import Case, ELicence, Material, MaterialBlob
 from app.errors import MaterialNotFound, UploadTooLarge, UploadTypeNotAllowed
 from infra import clock
+from infra.pii import DataKey, PiiVault
 
 # Magic numbers of the accepted types; anything else (HTML, SVG, executables) is refused.
 SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -39,12 +40,26 @@ def _clean_name(filename: str) -> str:
     return "".join(ch for ch in base if ch.isprintable())[:128]
 
 
+def legacy_key(pii_key: bytes) -> bytes:
+    """The AES key files were sealed with before key ids, derived from PII_KEY so no secret
+    of its own was needed; files are now sealed under the vault's current key, and this one
+    only opens the old ones until ``yiwang crypto rotate`` reseals them."""
+    return hmac.new(pii_key, b"yiwang/cases/materials", hashlib.sha256).digest()
+
+
 @dataclass
 class MaterialStore:
-    key: bytes
+    """Sealed under the personal-data vault's current key; ``legacy_key`` (AES-256-GCM,
+    derived from PII_KEY) opens files stored before key ids, until rotated."""
+
+    vault: PiiVault
+    legacy_key: bytes
     max_bytes: int
 
-    def _aad(self, citizen_id: uuid.UUID, sha256: str) -> bytes:
+    def open_sealed(self, aad: bytes, raw: bytes) -> bytes:
+        return self.vault.open_bytes(aad, raw, DataKey("v1", "AES-256-GCM", self.legacy_key))
+
+    def aad(self, citizen_id: uuid.UUID, sha256: str) -> bytes:
         return f"material:{citizen_id}:{sha256}".encode()
 
     async def store(
@@ -62,8 +77,7 @@ class MaterialStore:
                 "Only JPEG and PNG photos are accepted." if images_only else None
             )
         digest = hashlib.sha256(data).hexdigest()
-        nonce = os.urandom(12)
-        sealed = nonce + AESGCM(self.key).encrypt(nonce, data, self._aad(citizen_id, digest))
+        sealed = self.vault.seal_bytes(self.aad(citizen_id, digest), data)
         async with in_transaction() as tx:
             material = await Material.create(
                 citizen_id=citizen_id,
@@ -80,8 +94,7 @@ class MaterialStore:
     async def content(self, material: Material) -> bytes:
         blob = await MaterialBlob.get(material_id=material.id)
         raw = bytes(blob.sealed)
-        aad = self._aad(material.citizen_id, material.sha256)
-        return AESGCM(self.key).decrypt(raw[:12], raw[12:], aad)
+        return self.open_sealed(self.aad(material.citizen_id, material.sha256), raw)
 
 
 async def owned_material(citizen_id: uuid.UUID, material_id: Any) -> Material:

@@ -80,7 +80,7 @@ class Material(Model):
 
 
 class MaterialBlob(Model):
-    """The sealed bytes of one material (nonce + AES-256-GCM ciphertext)."""
+    """The sealed bytes of one material (infra.pii: key id, nonce, SM4-GCM or AES-GCM)."""
 
     material_id = fields.BigIntField(primary_key=True)
     sealed = fields.BinaryField()

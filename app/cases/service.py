@@ -90,7 +90,9 @@ class Cases:
             if legal_person is not None:
                 # Again under the legal person's lock: a revocation that committed meanwhile
                 # wins, so a revoked agent never files after the representative saw it done.
-                held = await standing(who.citizen_id, legal_person.uscc, using=tx, lock=True)
+                held = await standing(
+                    who.citizen_id, legal_person.uscc, self.vault, using=tx, lock=True
+                )
                 if held.legal_person.status != legal_states.ACTIVE:
                     raise LegalPersonDeregistered(uscc=legal_person.uscc)
             case = await Case.create(
@@ -164,13 +166,13 @@ class Cases:
         if case.legal_person_id is None:
             if case.citizen_id != who.citizen_id:
                 raise CaseNotFound(case_no=case_no)
-        elif not await may_act_for(who.citizen_id, case.legal_person_id):
+        elif not await may_act_for(who.citizen_id, case.legal_person_id, self.vault):
             raise CaseNotFound(case_no=case_no)
         return case
 
     async def for_legal_person(self, who: Principal, uscc: str, limit: int = 100) -> list[Case]:
         """The legal person's cases, newest first, for its representative and agents."""
-        found = await standing(who.citizen_id, uscc)
+        found = await standing(who.citizen_id, uscc, self.vault)
         return await Case.filter(legal_person_id=found.legal_person.id).order_by("-id").limit(limit)
 
     async def _applicant(
@@ -184,7 +186,7 @@ class Cases:
             return None
         if not on_behalf_of:
             raise LegalPersonRequired(item_code=item.code, field="on_behalf_of")
-        found = await standing(who.citizen_id, on_behalf_of)
+        found = await standing(who.citizen_id, on_behalf_of, self.vault)
         if found.legal_person.status != legal_states.ACTIVE:
             raise LegalPersonDeregistered(uscc=found.legal_person.uscc)
         return found.legal_person

@@ -1,9 +1,18 @@
-"""The audit trail: one row per operator action, in the same transaction as the change."""
+"""The audit trail: one row per operator action, reveal of a citizen's personal data, key
+rotation or lockout, in the same transaction as the change, chained by HMAC-SM3
+(infra.audit_chain; ``yiwang audit verify`` walks it).
+
+The chain is linear across every process: an append takes a transaction-scoped
+PostgreSQL advisory lock, reads the head and writes the next link, so two writers never
+fork it. The lock is held to the caller's commit, which is short for audit writers.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -11,7 +20,124 @@ from tortoise.transactions import in_transaction
 
 from app.catalog.models import AuditEntry
 from app.identity.operators import OperatorPrincipal
-from infra import clock
+from infra import audit_chain, clock
+
+log = logging.getLogger("yiwang.audit")
+CHAIN_LOCK = 0x59574155  # "YWAU": the advisory lock id of audit appends
+
+
+@dataclass
+class _ChainKey:
+    """The HMAC-SM3 key, set once per process by the composition root (open_services, the
+    CLI): audit records are written from deep inside domain code, which has no settings."""
+
+    key: bytes | None = None
+
+
+_chain = _ChainKey()
+
+
+def use_chain_key(key: bytes) -> None:
+    _chain.key = key
+
+
+def chain_key() -> bytes:
+    if _chain.key is None:
+        raise RuntimeError("the audit chain key is not configured in this process")
+    return _chain.key
+
+
+async def chain_rows() -> AsyncIterator[audit_chain.Row]:
+    """Every chained record in sequence order, a page at a time."""
+    after = 0
+    while True:
+        page = await AuditEntry.filter(seq__gt=after).order_by("seq").limit(1000)
+        for entry in page:
+            yield audit_chain.Row(
+                entry.id, entry.seq, entry.prev_mac or "", entry.mac or "", content_of(entry)
+            )
+        if len(page) < 1000:
+            return
+        after = page[-1].seq
+
+
+async def verify_chain(checkpoint: tuple[int, str] | None = None) -> dict[str, Any]:
+    rows = [row async for row in chain_rows()]
+    checked = audit_chain.verify(chain_key(), rows, checkpoint=checkpoint)
+    unchained = await AuditEntry.filter(seq__isnull=True).count()
+    if checked.broken is None and rows:
+        # A row without a link written after the chain began went around the chain.
+        stray = await AuditEntry.filter(seq__isnull=True, id__gt=rows[0].id).first()
+        if stray is not None:
+            checked = replace(
+                checked,
+                broken=audit_chain.Break(0, stray.id, "written outside the chain (no seq/mac)"),
+            )
+    answer: dict[str, Any] = {
+        "intact": checked.broken is None,
+        "records": checked.records,
+        "head": {"seq": checked.head_seq, "mac": checked.head_mac},
+        "unchained_before_the_chain": unchained,
+    }
+    if checked.broken is not None:
+        answer["first_break"] = {
+            "seq": checked.broken.seq,
+            "record_id": checked.broken.record_id,
+            "problem": checked.broken.problem,
+            "message": checked.broken.describe(),
+        }
+    return answer
+
+
+async def checkpoint(ctx: dict[str, Any]) -> None:
+    """Write the chain's head to the log stream (worker, every minute): the logs then hold
+    a point the table must still reach, so a cut-off tail shows (``--checkpoint``)."""
+    head = await AuditEntry.filter(seq__not_isnull=True).order_by("-seq").first()
+    if head is not None:
+        log.info("audit chain head seq=%d mac=%s", head.seq, head.mac)
+
+
+async def signin_alert(username: str, failures: int, client: str) -> None:
+    """Repeated failed sign-ins on an operator account (the throttle's alert), on the record."""
+    async with in_transaction() as tx:
+        await record(
+            None,
+            "operator.signin_alert",
+            "operator",
+            username,
+            department=None,
+            using=tx,
+            after={"failures_within_the_hour": failures, "last_client": client},
+            reason="repeated failed sign-ins",
+        )
+
+
+def content_of(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "at": entry.at,
+        "operator_id": entry.operator_id,
+        "operator_name": entry.operator_name,
+        "action": entry.action,
+        "subject_type": entry.subject_type,
+        "subject_id": entry.subject_id,
+        "department": entry.department_code,
+        "before": entry.before,
+        "after": entry.after,
+        "reason": entry.reason,
+    }
+
+
+async def _head(using: BaseDBAsyncClient) -> tuple[int, str]:
+    if using.capabilities.dialect == "postgres":
+        await using.execute_query("SELECT pg_advisory_xact_lock($1)", [CHAIN_LOCK])
+    last = (
+        await AuditEntry.filter(seq__not_isnull=True)
+        .using_db(using)
+        .order_by("-seq")
+        .limit(1)
+        .values_list("seq", "mac")
+    )
+    return (last[0][0] + 1, last[0][1]) if last else (1, audit_chain.GENESIS)
 
 
 async def record(
@@ -26,7 +152,7 @@ async def record(
     after: Any = None,
     reason: str | None = None,
 ) -> None:
-    await AuditEntry.create(
+    entry = AuditEntry(
         at=clock.now(),
         operator_id=actor.id if actor else None,
         operator_name=actor.username if actor else "system",
@@ -37,23 +163,18 @@ async def record(
         before=before,
         after=after,
         reason=reason,
-        using_db=using,
     )
+    key = chain_key()
+    entry.seq, entry.prev_mac = await _head(using)
+    entry.mac = audit_chain.link(key, entry.seq, entry.prev_mac, content_of(entry))
+    await entry.save(using_db=using)
 
 
 def entry_dict(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "at": entry.at.isoformat(),
-        "operator": entry.operator_name,
-        "action": entry.action,
-        "subject_type": entry.subject_type,
-        "subject_id": entry.subject_id,
-        "department": entry.department_code,
-        "before": entry.before,
-        "after": entry.after,
-        "reason": entry.reason,
-    }
+    shown = content_of(entry)
+    operator = shown.pop("operator_name")
+    shown.pop("operator_id")
+    return {"id": entry.id, **shown, "at": entry.at.isoformat(), "operator": operator}
 
 
 @asynccontextmanager

@@ -171,7 +171,9 @@ class MiniAppVersion(Model):
 
 
 class AuditEntry(Model):
-    """Who did what, when, and what changed. Append-only, written with the change."""
+    """Who did what, when, and what changed. Append-only, written with the change, and
+    chained (infra.audit_chain): ``seq`` is gapless, ``mac`` is HMAC-SM3 over the content
+    and ``prev_mac``. Rows written before the chain existed have no ``seq``."""
 
     id = fields.BigIntField(primary_key=True)
     at = fields.DatetimeField(db_index=True)
@@ -184,6 +186,9 @@ class AuditEntry(Model):
     before = fields.JSONField(null=True)
     after = fields.JSONField(null=True)
     reason = fields.TextField(null=True)
+    seq = fields.BigIntField(null=True, unique=True)
+    prev_mac = fields.CharField(max_length=64, null=True)
+    mac = fields.CharField(max_length=64, null=True)
 
     class Meta:
         table = "catalog_audit"

@@ -16,6 +16,7 @@ from app.cli import (
     appointments,
     cases,
     catalog,
+    crypto,
     interactions,
     miniprogram,
     operations,
@@ -26,7 +27,7 @@ from app.cli import (
 
 ROOMS = (
     server, payments, appointments, agency, catalog, cases, interactions, supervision,
-    miniprogram, operations,
+    miniprogram, operations, crypto,
 )  # fmt: skip
 
 

@@ -11,12 +11,11 @@ from app.cli.environment import add_demo_flag, print_json, settings_for
 def create(args: argparse.Namespace) -> None:
     from app.agency.signing import create_agency
     from app.serving import with_database
-    from infra.pii import PiiVault
 
     settings = settings_for(args)
 
     async def run() -> dict[str, str]:
-        vault = PiiVault(settings.pii_key, settings.pii_hash_key)
+        vault = settings.vault()
         agency, secret = await create_agency(
             vault,
             name=args.name,

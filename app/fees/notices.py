@@ -196,7 +196,11 @@ class NoticePayables:
         citizen = await Citizen.get(id=citizen_id)
         if not citizen.verified:
             raise NotVerified()
-        if citizen.id_number_hash != notice.payer_id_number_hash:
+        if citizen.id_number_enc is None or notice.payer_id_number_hash not in (
+            self.vault.lookup_hashes(
+                "id_number", self.vault.decrypt("id_number", citizen.id_number_enc)
+            )
+        ):
             raise NoticeNotYours()
         if notice.status != NoticeStatus.UNPAID.value:
             raise AlreadyPaid("This payment notice has already been paid.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import date, datetime
 from typing import Literal
 
@@ -12,6 +13,7 @@ from sanic.response import HTTPResponse, JSONResponse, json, raw
 
 from app.appointments import publishing as pub
 from app.appointments.checkin_qr import check_in_png
+from app.appointments.lottery import FIRST_COME, LOTTERY, LotteryWindow, entry_view
 from app.appointments.models import Booking, Institution, Slot, WaitlistEntry
 from app.appointments.rules import valid_wall_clock
 from app.appointments.service import Appointments
@@ -23,12 +25,15 @@ from app.appointments.views import (
     places_of,
     waitlist_view,
 )
-from app.errors import AppointmentNotActive, NotFound
+from app.errors import AppointmentNotActive, DomainError, EntryForOthers, NotFound, RateLimited
 from app.http.agency import agency_caller
 from app.http.auth import resident
 from app.http.bodies import parse, query
 from app.http.columns import integer
+from app.http.identity import client_address
 from app.http.openapi import documented
+from infra import metrics
+from infra.ratelimit import allow_each
 
 bp = Blueprint("appointments", url_prefix="/api/v1")
 
@@ -44,8 +49,19 @@ def _appointments(request: Request) -> Appointments:
 # ----------------------------------------------------------------------------- residents
 
 
+async def _throttle_polling(request: Request) -> None:
+    """Scripts poll slot pages for freed seats; a client address gets a fixed budget."""
+    limit = request.app.ctx.settings.abuse.slot_polls_per_minute_client
+    key = f"slot-polls:ip:{client_address(request)}"
+    if not await allow_each(request.app.ctx.services.redis, {key: limit}, window_seconds=60):
+        raise RateLimited()
+
+
 class BookRequest(BaseModel):
     slot_id: integer(Slot, "id")  # type: ignore[valid-type]
+    citizen_id: uuid.UUID | None = Field(
+        default=None, description="only yourself; staff book for others at the hall"
+    )
 
 
 class InstitutionsQuery(BaseModel):
@@ -76,8 +92,10 @@ async def institutions(request: Request) -> JSONResponse:
     "Without date, the first day (from today to the release horizon) with a bookable slot.",
     tag="appointments",
     query=SlotsQuery,
+    responses={429: "RATE_LIMITED (polled too often from one client address)"},
 )
 async def slots(request: Request, institution_id: int) -> JSONResponse:
+    await _throttle_polling(request)
     institution = await Institution.get_or_none(id=institution_id)
     if institution is None:
         raise NotFound("No such institution.")
@@ -89,22 +107,52 @@ async def slots(request: Request, institution_id: int) -> JSONResponse:
 @bp.post("/appointments")
 @documented(
     "Book a slot. Fee-bearing slots are held for payment (pay_before); pay with "
-    'POST /orders {"payable":{"type":"appointment","appointment_id"}}.',
+    'POST /orders {"payable":{"type":"appointment","appointment_id"}}. '
+    "A lottery slot (release_mode lottery) before its draw takes an entry instead: 202 with "
+    "entry_no; see GET /slots/{id}/lottery.",
     body=BookRequest,
     auth="resident",
     responses={
         201: "the appointment",
-        403: "NOT_VERIFIED, BOOKING_BANNED (details.banned_until)",
-        409: "SLOT_FULL, ALREADY_BOOKED, LIMIT_REACHED, NOT_YET_RELEASED, BOOKING_CLOSED",
+        202: "the lottery entry (entry_no)",
+        403: "NOT_VERIFIED, BOOKING_BANNED (details.banned_until), ENTRY_FOR_OTHERS",
+        409: "SLOT_FULL, ALREADY_BOOKED, LIMIT_REACHED, NOT_YET_RELEASED, BOOKING_CLOSED, "
+        "LOTTERY_NOT_OPEN, LOTTERY_CLOSED, LOTTERY_ALREADY_ENTERED",
+        429: "SESSION_TOO_NEW (a session seconds old, in the release minute)",
     },
     tag="appointments",
 )
 async def book(request: Request) -> JSONResponse:
     principal = await resident(request)
     body = parse(request, BookRequest)
+    if body.citizen_id is not None and body.citizen_id != principal.citizen_id:
+        raise EntryForOthers()
     appointments = _appointments(request)
-    booking = await appointments.booker.book(principal, body.slot_id)
+    # Sessions do not slide: issued = expiry − lifetime (for the release-minute guard).
+    started = principal.expires_at - request.app.ctx.services.sessions.ttl
+    try:
+        meta = await appointments.booker.slots.get(body.slot_id)
+    except DomainError as refused:  # refused before the booker (which counts the rest)
+        metrics.BOOKINGS.labels(refused.code).inc()
+        raise
+    if meta.release_mode == LOTTERY and not await appointments.lotteries.drawn(meta.id):
+        entry = await appointments.lotteries.enter(principal, meta, session_started=started)
+        return json(entry_view(entry), status=202)
+    booking = await appointments.booker.book(principal, body.slot_id, session_started=started)
     return json(booking_view(booking, appointments.check_in_code(booking)), status=201)
+
+
+@bp.get("/slots/<slot_id:id>/lottery")
+@documented(
+    "A lottery slot's draw: the entry window, the seed's SHA-256 from entry open, and once "
+    "drawn the seed and every entry_no in draw order with its outcome, so anyone can "
+    "recompute the result (docs/appointments.md).",
+    responses={404: "SLOT_NOT_FOUND, NOT_A_LOTTERY", 429: "RATE_LIMITED"},
+    tag="appointments",
+)
+async def lottery(request: Request, slot_id: int) -> JSONResponse:
+    await _throttle_polling(request)
+    return json(await _appointments(request).lotteries.view(slot_id))
 
 
 @bp.get("/me/appointments")
@@ -291,6 +339,29 @@ class ScheduleBody(BaseModel):
     date: date
     session: Literal["morning", "afternoon", "evening"]
     slots: list[SlotBody] = Field(min_length=1, max_length=200)
+    release_mode: Literal["first_come", "lottery"] = Field(
+        default=FIRST_COME, description="lottery needs entry_opens_at, entry_closes_at, draw_at"
+    )
+    entry_opens_at: datetime | None = None
+    entry_closes_at: datetime | None = None
+    draw_at: datetime | None = None
+
+    @model_validator(mode="after")
+    def _lottery_times(self) -> ScheduleBody:
+        times = (self.entry_opens_at, self.entry_closes_at, self.draw_at)
+        if self.release_mode == LOTTERY:
+            if any(t is None or t.tzinfo is None for t in times):
+                raise ValueError(
+                    "a lottery needs entry_opens_at, entry_closes_at and draw_at with a UTC offset"
+                )
+        elif any(t is not None for t in times):
+            raise ValueError("entry and draw times belong to a lottery schedule only")
+        return self
+
+    def window(self) -> LotteryWindow | None:
+        if self.release_mode != LOTTERY:
+            return None
+        return LotteryWindow(self.entry_opens_at, self.entry_closes_at, self.draw_at)  # type: ignore[arg-type]
 
 
 class SchedulesBody(BaseModel):
@@ -350,7 +421,10 @@ async def publish_institution(request: Request) -> JSONResponse:
     "Publish (upsert by resource and start) schedules and their slots.",
     body=SchedulesBody,
     auth="agency",
-    responses={201: "created and updated counts", 409: "CAPACITY_BELOW_BOOKED"},
+    responses={
+        201: "created and updated counts",
+        409: "CAPACITY_BELOW_BOOKED, RELEASE_MODE_LOCKED (a lottery cannot become first come)",
+    },
     tag="agency",
 )
 async def publish_schedules(request: Request, institution_id: int) -> JSONResponse:
@@ -368,6 +442,8 @@ async def publish_schedules(request: Request, institution_id: int) -> JSONRespon
                 s.date,
                 s.session,
                 tuple(pub.SlotSpec(x.starts_at, x.ends_at, x.capacity, x.fee_fen) for x in s.slots),
+                s.release_mode,
+                s.window(),
             )
             for s in body.schedules
         ],

@@ -142,6 +142,7 @@ def _may_read_metrics(request: Request) -> bool:
     "the token from YIWANG_METRICS_TOKEN.",
     responses={200: "the exposition (text/plain)", 403: "METRICS_FORBIDDEN"},
     tag="ops",
+    produces="text/plain",
 )
 async def metrics_endpoint(request: Request) -> HTTPResponse:
     if not _may_read_metrics(request):

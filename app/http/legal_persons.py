@@ -65,7 +65,7 @@ async def registry_upsert(request: Request) -> JSONResponse:
 )
 async def my_legal_persons(request: Request) -> JSONResponse:
     who = await resident(request)
-    found = await acting_for(who.citizen_id)
+    found = await acting_for(who.citizen_id, request.app.ctx.services.vault)
     listed = []
     for standing in found:
         view = legal_person_view(standing.legal_person, standing.role)

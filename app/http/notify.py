@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from sanic import Blueprint, Request
@@ -16,6 +17,8 @@ bp = Blueprint("notify", url_prefix="/notify")
 
 def _answer(reply: Reply) -> HTTPResponse:
     headers = {"X-Error-Code": reply.code} if reply.code else None
+    if reply.status == 204:
+        return HTTPResponse(status=204)
     return raw(
         reply.ack.body.encode(),
         status=reply.status,
@@ -40,12 +43,37 @@ def _headers(request: Request) -> dict[str, str]:
     return {k.lower(): v for k, v in request.headers.items()}
 
 
-async def _receive(request: Request, channel: Channel, kind: str) -> HTTPResponse:
+async def _receive(
+    request: Request, channel: Channel, kind: str, dialect: str | None = None
+) -> HTTPResponse:
     notifications = request.app.ctx.services.notifications
     receive = notifications.payment if kind == "payment" else notifications.refund
-    return _answer(
-        await receive(channel, request.body or b"", _content_type(request), _headers(request))
+    # Shielded: a channel that hangs up mid-request (its own timeout, a load balancer's)
+    # cancels this handler, but not the work: the raw log, the settlement and the outcome
+    # that records why always complete together.
+    work = receive(
+        channel, request.body or b"", _content_type(request), _headers(request), dialect
     )
+    return _answer(await asyncio.shield(work))
+
+
+@bp.post("/wechat/v3/pay")
+@documented(
+    "WeChat Pay v3 payment notification (JSON, RSA-signed headers, AES-GCM resource). "
+    "204 with no body on success; 4xx with {code: FAIL, message} otherwise.",
+    tag="callbacks",
+)
+async def wechat_v3_pay(request: Request) -> HTTPResponse:
+    return await _receive(request, "wechat", "payment", "wechat/v3")
+
+
+@bp.post("/wechat/v3/refund")
+@documented(
+    "WeChat Pay v3 refund notification (JSON, RSA-signed headers, AES-GCM resource).",
+    tag="callbacks",
+)
+async def wechat_v3_refund(request: Request) -> HTTPResponse:
+    return await _receive(request, "wechat", "refund", "wechat/v3")
 
 
 @bp.post("/wechat/pay")
@@ -56,7 +84,7 @@ async def _receive(request: Request, channel: Channel, kind: str) -> HTTPRespons
     errors=None,
 )
 async def wechat_pay(request: Request) -> HTTPResponse:
-    return await _receive(request, "wechat", "payment")
+    return await _receive(request, "wechat", "payment", "wechat/v2")
 
 
 @bp.post("/wechat/refund")
@@ -67,7 +95,7 @@ async def wechat_pay(request: Request) -> HTTPResponse:
     errors=None,
 )
 async def wechat_refund(request: Request) -> HTTPResponse:
-    return await _receive(request, "wechat", "refund")
+    return await _receive(request, "wechat", "refund", "wechat/v2")
 
 
 @bp.post("/alipay")

@@ -62,7 +62,8 @@ def _int_arg(request: Request, name: str, default: int) -> int:
 
 @bp.get("/api/v1/receipts/public-key")
 @documented(
-    "The Ed25519 public keys QR signatures verify against, by key id (current first).",
+    "The public keys QR signatures verify against, by key id (current first): SM2 now, "
+    "retired Ed25519 keys for YWR1 receipts.",
     tag="receipts",
 )
 async def public_key(request: Request) -> JSONResponse:

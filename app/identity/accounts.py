@@ -189,8 +189,8 @@ class Accounts:
         return citizen
 
     async def _by_id_number(self, tx: BaseDBAsyncClient, id_number: str) -> Citizen | None:
-        digest = self.vault.lookup_hash("id_number", id_number)
-        return await Citizen.filter(id_number_hash=digest).using_db(tx).first()
+        digests = self.vault.lookup_hashes("id_number", id_number)
+        return await Citizen.filter(id_number_hash__in=digests).using_db(tx).first()
 
     async def _mark_verified(
         self, tx: BaseDBAsyncClient, citizen: Citizen, real_name: RealName
@@ -218,12 +218,12 @@ class Accounts:
         self, tx: BaseDBAsyncClient, citizen: Citizen, real_name: RealName
     ) -> tuple[Citizen, list[str]]:
         """Attach a proven real name to ``citizen``; returns the citizen that now holds it."""
-        digest = self.vault.lookup_hash("id_number", real_name.id_number)
+        digests = self.vault.lookup_hashes("id_number", real_name.id_number)
         if citizen.verified:
-            if citizen.id_number_hash != digest:
+            if citizen.id_number_hash not in digests:
                 raise IdentityConflict()
             return citizen, []
-        holder = await Citizen.filter(id_number_hash=digest).using_db(tx).first()
+        holder = await Citizen.filter(id_number_hash__in=digests).using_db(tx).first()
         if holder is None:
             await self._mark_verified(tx, citizen, real_name)
             return citizen, []

@@ -33,7 +33,7 @@ from app.identity.legal_standing import (
     current_agents,
     find_legal_person,
     standing_towards,
-    verified_id_hash,
+    verified_id_hashes,
 )
 from app.identity.models import Citizen, LegalPerson, LegalPersonAgent
 from infra import clock
@@ -52,7 +52,8 @@ class LegalAgents:
         self, citizen_id: uuid.UUID, uscc: str, tx: BaseDBAsyncClient | None = None
     ) -> LegalPerson:
         legal_person = await find_legal_person(uscc, using=tx, lock=tx is not None)
-        found = await standing_towards(legal_person, await verified_id_hash(citizen_id, tx), tx)
+        hashes = await verified_id_hashes(citizen_id, self.vault, tx)
+        found = await standing_towards(legal_person, hashes, tx)
         if found is None or found.role != REPRESENTATIVE:
             raise NotLegalRepresentative(uscc=legal_person.uscc)
         return legal_person
@@ -73,19 +74,22 @@ class LegalAgents:
         if expires_on is not None and expires_on < clock.shanghai_date():
             raise InvalidInput("The expiry date is in the past.", field="expires_on")
         id_hash = self.vault.lookup_hash("id_number", number)
+        id_hashes = self.vault.lookup_hashes("id_number", number)
         await self._representative_of(citizen_id, uscc)  # refuse early, before any lock
-        await self._check_name(id_hash, clean_name)
+        await self._check_name(id_hashes, clean_name)
         async with in_transaction() as tx:
             legal_person = await self._representative_of(citizen_id, uscc, tx)
             if legal_person.status != legal_states.ACTIVE:
                 raise LegalPersonDeregistered(uscc=legal_person.uscc)
-            if legal_person.representative_id_number_hash == id_hash:
+            if legal_person.representative_id_number_hash in id_hashes:
                 raise InvalidInput(
                     "The legal representative acts without an authorisation.", field="id_number"
                 )
             if (
                 await LegalPersonAgent.filter(
-                    current_agents(), legal_person_id=legal_person.id, agent_id_number_hash=id_hash
+                    current_agents(),
+                    legal_person_id=legal_person.id,
+                    agent_id_number_hash__in=id_hashes,
                 )
                 .using_db(tx)
                 .exists()
@@ -114,9 +118,9 @@ class LegalAgents:
             )
         return agent
 
-    async def _check_name(self, id_hash: str, name: str) -> None:
+    async def _check_name(self, id_hashes: list[str], name: str) -> None:
         """A person with a verified account is named as the account's real name says."""
-        holder = await Citizen.get_or_none(id_number_hash=id_hash, verified=True)
+        holder = await Citizen.filter(id_number_hash__in=id_hashes, verified=True).first()
         if holder is None or holder.name_enc is None:
             return
         if self.vault.decrypt("name", holder.name_enc) != name:

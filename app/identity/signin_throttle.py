@@ -7,8 +7,9 @@ the account (a guesser spread over many addresses) and to the client address (on
 trying many accounts); a try inside it is refused before the password is checked, so
 guessing stays slow, while the owner is at most ``max_delay`` away from signing in.
 
-Repeated failures on one account raise an alert: a warning log line and a counter in Redis
-(``alerts:operator_signin``) at ``alert_after`` failures and at every multiple of it.
+Repeated failures on one account raise an alert: a warning log line, the counter
+``yiwang_operator_signin_alerts_total`` (``GET /metrics``) and, through ``on_alert``, a
+record on the audit chain, at ``alert_after`` failures and at every multiple of it.
 
 A hard lock would need a second factor for its owner to lift it (and lifting it audited);
 operators have none yet, so there is no hard lock (docs/design-notes.md).
@@ -18,16 +19,16 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
 from app.errors import SignInThrottled
-from infra import clock
+from infra import clock, metrics
 
 log = logging.getLogger("yiwang.identity.signin")
 
-ALERT_COUNTER = "alerts:operator_signin"
 # Failures are forgotten an hour after the last one.
 WINDOW_SECONDS = 3600
 
@@ -38,6 +39,8 @@ class SignInThrottle:
     free_failures: int
     max_delay_seconds: int
     alert_after: int
+    # Told of each alert (the composition root writes it to the audit chain).
+    on_alert: Callable[[str, int, str], Awaitable[None]] | None = None
 
     def _keys(self, username: str, client: str) -> tuple[str, str]:
         return f"signin:account:{username}", f"signin:client:{client}"
@@ -70,13 +73,15 @@ class SignInThrottle:
             pipe.expire(key, WINDOW_SECONDS)
         account_failures = int((await pipe.execute())[0])
         if account_failures >= self.alert_after and account_failures % self.alert_after == 0:
-            await self.redis.incr(ALERT_COUNTER)
+            metrics.SIGNIN_ALERTS.inc()
             log.warning(
                 "operator sign-in: %d failed tries for account %r within the hour (last from %s)",
                 account_failures,
                 username,
                 client,
             )
+            if self.on_alert is not None:
+                await self.on_alert(username, account_failures, client)
 
     async def succeeded(self, username: str, client: str) -> None:
         await self.redis.delete(*self._keys(username, client))

@@ -161,6 +161,15 @@ class Receipts:
 
 
 def build_receipts(vault: PiiVault, settings: Settings, redis: aioredis.Redis) -> Receipts:
+    return Receipts(vault, receipt_key_ring(settings), settings.public_base_url, redis)
+
+
+def receipt_key_ring(settings: Settings) -> KeyRing:
+    """SM2 (YWR2) under the national suite, Ed25519 (YWR1) under the international one;
+    every other key this deployment ever signed with stays published."""
     keys = settings.receipt_keys
-    ring = KeyRing.from_seeds(keys.signing_kid, keys.signing_seed, keys.retired)
-    return Receipts(vault, ring, settings.public_base_url, redis)
+    signer = settings.crypto_suite.receipt_signer()
+    if settings.crypto_suite.suite == "national" and signer is not None:
+        ed25519 = (keys.signing_kid, keys.signing_seed) if keys.signing_kid else None
+        return KeyRing.national(signer[0], signer[1], ed25519=ed25519, retired=keys.retired)
+    return KeyRing.from_seeds(keys.signing_kid, keys.signing_seed, keys.retired)

@@ -3,14 +3,13 @@
 Why the database: every stateless instance behind the load balancer reads the same bytes,
 backups and the receipt rows stay consistent, and the files are small (QR PNG ~2 KB, SVG
 ~10 KB, PDF ~8 KB with the CID font referenced, not embedded). The PDF names the payer in
-full, so it is sealed with AES-256-GCM under the personal-data key, bound to its receipt.
+full, so it is sealed under the current personal-data key (SM4-GCM in the national suite),
+bound to its receipt; files sealed before key ids (AES-256-GCM under key ``v1``) still open
+and are resealed by ``yiwang crypto rotate``.
 """
 
 from __future__ import annotations
 
-import os
-
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -31,12 +30,11 @@ def _aad(receipt_no: str, fmt: str) -> bytes:
 
 
 def seal(vault: PiiVault, receipt_no: str, fmt: str, content: bytes) -> bytes:
-    nonce = os.urandom(12)
-    return nonce + AESGCM(vault.key).encrypt(nonce, content, _aad(receipt_no, fmt))
+    return vault.seal_bytes(_aad(receipt_no, fmt), content)
 
 
 def unseal(vault: PiiVault, receipt_no: str, fmt: str, stored: bytes) -> bytes:
-    return AESGCM(vault.key).decrypt(stored[:12], stored[12:], _aad(receipt_no, fmt))
+    return vault.open_bytes(_aad(receipt_no, fmt), stored, legacy=vault.key("v1"))
 
 
 async def store(vault: PiiVault, receipt: Receipt, files: dict[str, bytes]) -> bool:

@@ -2,7 +2,8 @@
 
 A year with no arrangement loaded (``app/supervision/arrangements.py``) would count weekends
 only and quietly move every deadline across its holidays, so a day looked up in such a
-year is warned about in the log, once per process and year.
+year is warned about in the log (once per process and year) and counted in ``/metrics``
+(``yiwang_work_calendar_unarranged_days_total``).
 
 Deadlines are counted in Shanghai working days. A step started on day D with a limit of n
 working days is on time through the n-th working day after D (D itself never counts, so a
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from app.supervision.models import Holiday
+from infra import metrics
 
 log = logging.getLogger("yiwang.supervision")
 _warned_years: set[int] = set()
@@ -31,6 +33,7 @@ class WorkCalendar:
 
     def is_working_day(self, day: date) -> bool:
         if self.arranged_years is not None and day.year not in self.arranged_years:
+            metrics.WORK_CALENDAR_UNARRANGED.labels(year=str(day.year)).inc()
             _warn_unarranged(day.year)
         if day in self.make_up_days:
             return True

@@ -106,7 +106,7 @@ class ViolationLookup:
         owner = data["owner"]
         proven = access["vehicles"].get(key)
         if tail is not None:
-            if not self._proof_matches(owner, self.vault.lookup_hash(VIN_TAIL, tail)):
+            if not self._proof_matches(owner, self.vault.lookup_hashes(VIN_TAIL, tail)):
                 raise VehicleNotFound()
             if proven is None or (bind and not proven["bound"]):
                 await self._record_vehicle_proof(who, owner["id"], bind=bind)
@@ -122,15 +122,15 @@ class ViolationLookup:
     ) -> dict[str, Any]:
         licence = plates.licence_no(licence_no)
         file_number = plates.file_no(file_no)
-        licence_hash = self.vault.lookup_hash(LICENCE_NO, licence)
+        licence_hashes = self.vault.lookup_hashes(LICENCE_NO, licence)
         data, access = await self._read(
-            driver_tag(licence_hash),
-            lambda: snapshot.load_driver(licence_hash),
+            driver_tag(licence_hashes[0]),
+            lambda: snapshot.load_driver(licence_hashes),
             who.citizen_id,
             admit=(who, client),
         )
         owner = data["owner"]
-        if not self._proof_matches(owner, self.vault.lookup_hash(FILE_NO, file_number)):
+        if not self._proof_matches(owner, self.vault.lookup_hashes(FILE_NO, file_number)):
             raise DriverNotFound()
         if owner["id"] not in access["drivers"]:
             await self._record_driver_proof(who, owner["id"])
@@ -215,10 +215,12 @@ class ViolationLookup:
         await cache.fill(self.redis, tag, generation, value, ttl_seconds=self.limits.cache_seconds)
         return value
 
-    def _proof_matches(self, owner: dict[str, Any] | None, candidate: str) -> bool:
+    def _proof_matches(self, owner: dict[str, Any] | None, candidates: list[str]) -> bool:
+        """``candidates``: the proof's hash under every lookup key (a row may not have been
+        rotated yet). Every candidate is compared, so timing says nothing of which."""
         expected = owner["proof"] if owner is not None else self._decoy
-        matches = hmac.compare_digest(candidate, expected)
-        return matches and owner is not None
+        matches = [hmac.compare_digest(candidate, expected) for candidate in candidates]
+        return any(matches) and owner is not None
 
     async def _record_vehicle_proof(self, who: Principal, vehicle_id: int, *, bind: bool) -> None:
         now = clock.now()

@@ -57,8 +57,8 @@ async def load_plate(plate_type: str, plate_no: str) -> dict[str, Any]:
     }
 
 
-async def load_driver(licence_no_hash: str) -> dict[str, Any]:
-    driver = await Driver.get_or_none(licence_no_hash=licence_no_hash)
+async def load_driver(licence_no_hashes: list[str]) -> dict[str, Any]:
+    driver = await Driver.filter(licence_no_hash__in=licence_no_hashes).first()
     violations = await _violations(driver_id=driver.id if driver else NO_ROW)
     owner = (
         {

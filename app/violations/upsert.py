@@ -143,7 +143,7 @@ class ViolationImport:
                 using_db=tx,
                 **vin_fields,
             )
-        if vehicle.vin_hash != vin_hash:
+        if vehicle.vin_hash not in self.vault.lookup_hashes("vin", record.vin):
             # The plate now belongs to another vehicle: earlier proofs were of the old VIN.
             accesses = VehicleAccess.filter(vehicle_id=vehicle.id).using_db(tx)
             for citizen_id in await accesses.values_list("citizen_id", flat=True):
@@ -161,7 +161,8 @@ class ViolationImport:
         licence_hash = self.vault.lookup_hash(LICENCE_NO, record.licence_no)
         file_hash = self.vault.lookup_hash(FILE_NO, record.file_no)
         tags.add(driver_tag(licence_hash))
-        driver = await Driver.filter(licence_no_hash=licence_hash).using_db(tx).first()
+        licence_hashes = self.vault.lookup_hashes(LICENCE_NO, record.licence_no)
+        driver = await Driver.filter(licence_no_hash__in=licence_hashes).using_db(tx).first()
         if driver is None:
             return await Driver.create(
                 licence_no_enc=self.vault.encrypt(LICENCE_NO, record.licence_no),
@@ -173,7 +174,7 @@ class ViolationImport:
                 updated_at=now,
                 using_db=tx,
             )
-        if driver.file_no_hash != file_hash:
+        if driver.file_no_hash not in self.vault.lookup_hashes(FILE_NO, record.file_no):
             await (
                 Driver.filter(id=driver.id)
                 .using_db(tx)

@@ -54,7 +54,12 @@ async def _signed(ctx: BenchContext, creds: dict, path: str, body: dict) -> dict
     return answer.json()
 
 
-async def setup(ctx: BenchContext) -> Request:
+async def publish_clinic(
+    ctx: BenchContext, ref: str, resident_base: int, **schedule_fields: object
+) -> tuple[list[int], list]:
+    """One clinic (5 departments × 2 doctors × 30 slots of capacity 1, two days ahead),
+    published through the signed agency API, and RESIDENTS signed-in residents.
+    ``schedule_fields`` go into every schedule (a lottery's release mode and times)."""
     out = subprocess.run(
         [
             sys.executable,
@@ -80,7 +85,7 @@ async def setup(ctx: BenchContext) -> Request:
         creds,
         "/api/v1/agency/institutions",
         {
-            "ref": "BENCH-RUSH",
+            "ref": ref,
             "name": "杭州市第一人民医院",
             "kind": "clinic",
             "region_code": "330100",
@@ -117,15 +122,20 @@ async def setup(ctx: BenchContext) -> Request:
                         }
                         for i in range(SLOTS)
                     ],
+                    **schedule_fields,
                 }
                 for d in range(DEPARTMENTS)
                 for r in range(DOCTORS)
             ]
         },
     )
-    slot_ids = published["slot_ids"]
-    residents = [await sign_in_resident(ctx, index=52000 + i) for i in range(RESIDENTS)]
-    rush_file = ctx.workdir / "appointments-rush.txt"
+    residents = [await sign_in_resident(ctx, index=resident_base + i) for i in range(RESIDENTS)]
+    return published["slot_ids"], residents
+
+
+def attempts(ctx: BenchContext, name: str, slot_ids: list[int], residents: list) -> Request:
+    """wrk POSTs /appointments for (resident, slot) pairs drawn from a file (lua script)."""
+    rush_file = ctx.workdir / f"{name}.txt"
     rush_file.write_text(
         "\n".join(
             f"{r.token} {slot_ids[(i * 7 + j) % len(slot_ids)]}"
@@ -143,6 +153,11 @@ async def setup(ctx: BenchContext) -> Request:
         expect_status=201,
         refusals_expected=True,
     )
+
+
+async def setup(ctx: BenchContext) -> Request:
+    slot_ids, residents = await publish_clinic(ctx, "BENCH-RUSH", 52000)
+    return attempts(ctx, "appointments-rush", slot_ids, residents)
 
 
 async def check(ctx: BenchContext, request: Request, result: WrkResult) -> list[str]:

@@ -1,11 +1,16 @@
-"""A storm of payment notifications, mostly duplicates, against the WeChat notify URL.
+"""A storm of WeChat Pay API v3 payment notifications, mostly duplicates.
 
 Setup goes through the real API: a fees agency (the CLI) registers a fee item and issues
 notices to one verified resident, who opens an order for each and starts paying on WeChat
-(the sandbox's unifiedorder). The scenario then signs one genuine notification per order
-with the merchant key, as WeChat would, and wrk replays them round-robin: the first pass
-settles every order, every later request is a duplicate that must be logged and
-acknowledged without a second transition.
+(the sandbox's v3 JSAPI ordering). The scenario then prepares, per order, COPIES signed
+deliveries of the genuine notification as WeChat sends its retries: the same encrypted
+body, each signed afresh (timestamp, nonce) with the sandbox's WeChat Pay key. wrk posts
+them round-robin to /notify/wechat/v3/pay: the first settles an order, the later copies
+are duplicates that must be logged and acknowledged (204) without a second transition.
+Once every copy was sent, wrk wraps around and posts them again: those are replays, which
+must be refused (400 NOTIFY_REPLAYED), so refusals are expected and checked by reason.
+
+notify_storm_v2 is the same storm in API v2's XML against /notify/wechat/pay.
 
 After the load: every order is PAID exactly once, with exactly one ``order.paid`` and one
 ``receipt.issue`` outbox event each, and exactly one "paid" notification outcome each.
@@ -29,10 +34,14 @@ from bench.context import BenchContext
 from bench.residents import SetupFailed
 from bench.scenarios import Request, Scenario
 from bench.wrk import WrkResult
+from channels.sandbox.wechat.v3_signing import encrypt_resource, signed_headers
 from infra import clock
 
 ORDERS = 200
+# Signed deliveries per order for the v3 storm (each costs one RSA signature in setup).
+COPIES = 20
 SCRIPT = Path(__file__).resolve().parent.parent / "lua" / "notify_storm.lua"
+SCRIPT_V3 = Path(__file__).resolve().parent.parent / "lua" / "notify_storm_v3.lua"
 ID_NUMBER = "330106199003071236"
 
 
@@ -190,7 +199,8 @@ async def _paying_order(ctx: BenchContext, token: str, creds: dict[str, str], i:
     return str(order["id"])
 
 
-async def setup(ctx: BenchContext) -> Request:
+async def paying_orders(ctx: BenchContext) -> tuple[list[str], dict[str, str]]:
+    """ORDERS orders paying on WeChat, and the sandbox's credentials to notify them with."""
     token = await _wechat_resident(ctx)
     creds = _agency(ctx)
     await _signed_post(
@@ -209,9 +219,14 @@ async def setup(ctx: BenchContext) -> Request:
     merchant = json.loads(
         (Path(ctx.env["YIWANG_VAR_DIR"]) / "sandbox-credentials.json").read_text()
     )
+    (ctx.workdir / "notify_storm_orders.json").write_text(json.dumps(order_nos))
+    return list(order_nos), merchant
+
+
+async def setup_v2(ctx: BenchContext) -> Request:
+    order_nos, merchant = await paying_orders(ctx)
     data = ctx.workdir / "notify_storm.txt"
     data.write_text("\n".join(_notification(merchant, no, 12000) for no in order_nos) + "\n")
-    (ctx.workdir / "notify_storm_orders.json").write_text(json.dumps(order_nos))
     return Request(
         "/notify/wechat/pay",
         method="POST",
@@ -219,6 +234,81 @@ async def setup(ctx: BenchContext) -> Request:
         body=data.read_text().splitlines()[0].encode(),
         script=SCRIPT,
         script_env={"BENCH_NOTIFY_FILE": str(data)},
+    )
+
+
+def _v3_body(merchant: dict[str, str], order_no: str, amount_fen: int) -> str:
+    now = clock.shanghai_now().replace(microsecond=0).isoformat()
+    facts = {
+        "appid": merchant["wechat_appid"],
+        "mchid": merchant["wechat_mch_id"],
+        "out_trade_no": order_no,
+        "transaction_id": "4200" + secrets.token_hex(12),
+        "trade_type": "JSAPI",
+        "trade_state": "SUCCESS",
+        "trade_state_desc": "支付成功",
+        "bank_type": "OTHERS",
+        "success_time": now,
+        "payer": {"openid": "o-bench"},
+        "amount": {"total": amount_fen, "payer_total": amount_fen, "currency": "CNY"},
+    }
+    resource = encrypt_resource(json.dumps(facts), merchant["wechat_apiv3_key"], "transaction")
+    return json.dumps(
+        {
+            "id": secrets.token_hex(16),
+            "create_time": now,
+            "resource_type": "encrypt-resource",
+            "event_type": "TRANSACTION.SUCCESS",
+            "summary": "支付成功",
+            "resource": {"original_type": "transaction", **resource},
+        }
+    )
+
+
+def _v3_delivery(merchant: dict[str, str], body: str) -> str:
+    """``timestamp\tnonce\tsignature\tbody``: one delivery, signed now as WeChat signs."""
+    h = signed_headers(
+        body,
+        private_key=merchant["wechat_pay_private_key"],
+        key_id=merchant["wechat_pay_public_key_id"],
+    )
+    return "\t".join(
+        (h["Wechatpay-Timestamp"], h["Wechatpay-Nonce"], h["Wechatpay-Signature"], body)
+    )
+
+
+async def setup(ctx: BenchContext) -> Request:
+    order_nos, merchant = await paying_orders(ctx)
+    bodies = [_v3_body(merchant, no, 12000) for no in order_nos]
+
+    def deliveries() -> list[str]:
+        # COPIES per order, interleaved: the first pass over the file settles every order.
+        return [_v3_delivery(merchant, body) for _ in range(COPIES) for body in bodies]
+
+    lines = await asyncio.to_thread(deliveries)
+    data = ctx.workdir / "notify_storm_v3.txt"
+    data.write_text("\n".join(lines) + "\n")
+    # The probe request: the first order's notification, signed afresh for the probe alone.
+    timestamp, nonce, signature_, body = _v3_delivery(merchant, bodies[0]).split("\t")
+    return Request(
+        "/notify/wechat/v3/pay",
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Wechatpay-Timestamp": timestamp,
+            "Wechatpay-Nonce": nonce,
+            "Wechatpay-Signature": signature_,
+            "Wechatpay-Serial": merchant["wechat_pay_public_key_id"],
+            "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048",
+        },
+        body=body.encode(),
+        script=SCRIPT_V3,
+        script_env={
+            "BENCH_NOTIFY_FILE": str(data),
+            "BENCH_WECHATPAY_SERIAL": merchant["wechat_pay_public_key_id"],
+        },
+        expect_status=204,
+        refusals_expected=True,
     )
 
 
@@ -255,12 +345,19 @@ async def check(ctx: BenchContext, request: Request, result: WrkResult) -> list[
     seen = int(outcomes["paid"] or 0) + int(outcomes["duplicate"] or 0)  # type: ignore[call-overload]
     if seen == 0 or int(outcomes["duplicate"] or 0) / seen < 0.30:  # type: ignore[call-overload]
         problems.append(f"only {outcomes['duplicate']} of {seen} notifications were duplicates")
+    # Every refusal (v3: a copy posted twice) must be a replay, never anything else.
+    others = await ctx.fetchval(
+        "SELECT count(*) FROM payment_notification_outcome"
+        " WHERE outcome NOT IN ('paid', 'duplicate') AND detail NOT LIKE 'replayed%'"
+    )
+    if others:
+        problems.append(f"{others} notifications refused for another reason than a replay")
     return problems
 
 
 SCENARIO = Scenario(
     "notify_storm",
-    "WeChat payment notifications, mostly duplicates: each order PAID exactly once",
+    "WeChat Pay v3 notifications, mostly duplicates: each order PAID exactly once",
     setup,
     check=check,
 )

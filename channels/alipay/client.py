@@ -24,6 +24,7 @@ from alipay import AliPay
 from alipay.exceptions import AliPayException, AliPayValidationError
 from alipay.utils import AliPayConfig
 
+from channels.alipay.cert_mode import CertAliPay
 from channels.alipay.settings import AlipaySettings
 from channels.base import ChannelError, ChannelRejected, ChannelUnavailable, run_blocking
 
@@ -36,13 +37,7 @@ T = TypeVar("T")
 class AlipayClient:
     def __init__(self, settings: AlipaySettings) -> None:
         self.settings = settings
-        self.sdk = AliPay(
-            appid=settings.app_id,
-            app_private_key_string=settings.app_private_key,
-            alipay_public_key_string=settings.alipay_public_key,
-            sign_type="RSA2",
-            config=AliPayConfig(timeout=settings.timeout_seconds),
-        )
+        self.sdk = build_sdk(settings)
         # The SDK knows only production and Alipay's own sandbox; point it at ours.
         self.sdk._gateway = settings.gateway_url
 
@@ -79,10 +74,35 @@ class AlipayClient:
         return result
 
 
+def build_sdk(settings: AlipaySettings) -> AliPay:
+    """Public-key mode (AliPay) or certificate mode (CertAliPay), as settings say."""
+    if settings.sign_mode == "cert":
+        sdk = CertAliPay(
+            appid=settings.app_id,
+            app_private_key_string=settings.app_private_key,
+            app_public_key_cert_string=settings.app_public_cert,
+            alipay_public_key_cert_string=settings.alipay_public_cert,
+            alipay_root_cert_string=settings.alipay_root_cert,
+            sign_type="RSA2",
+        )
+        sdk._config = AliPayConfig(timeout=settings.timeout_seconds)
+        return sdk
+    return AliPay(
+        appid=settings.app_id,
+        app_private_key_string=settings.app_private_key,
+        alipay_public_key_string=settings.alipay_public_key,
+        sign_type="RSA2",
+        config=AliPayConfig(timeout=settings.timeout_seconds),
+    )
+
+
 def rejection(method: str, payload: dict[str, Any]) -> ChannelRejected:
     code = str(payload.get("code", ""))
     sub_code = str(payload.get("sub_code") or "") or None
     sub_msg = payload.get("sub_msg") or payload.get("msg") or ""
+    if sub_code and "cert-sn" in sub_code:
+        # Our certificates are not the ones Alipay issued: an operator must act.
+        log.error("alipay refused %s: %s %s (check ALIPAY_*_CERT_FILE)", method, sub_code, sub_msg)
     return ChannelRejected(
         f"{method}: {code} {sub_code or ''} {sub_msg}".strip(),
         channel_code=sub_code or code or None,

@@ -16,7 +16,17 @@ class AlipaySettings:
     # The full gateway URL, e.g. https://openapi.alipay.com/gateway.do or the sandbox's.
     gateway_url: str
     timeout_seconds: float = 5.0
+    # --- Certificate mode (公钥证书模式, ALIPAY_SIGN_MODE=cert): the app's public-key
+    # certificate, Alipay's public-key certificate (its key then replaces
+    # ``alipay_public_key``) and Alipay's root certificates, PEM text as Alipay issues them.
+    sign_mode: str = "key"
+    app_public_cert: str = ""
+    alipay_public_cert: str = ""
+    alipay_root_cert: str = ""
 
     def __repr__(self) -> str:
         # Keys never end up in logs or tracebacks.
-        return f"AlipaySettings(app_id={self.app_id!r}, gateway_url={self.gateway_url!r})"
+        return (
+            f"AlipaySettings(app_id={self.app_id!r}, sign_mode={self.sign_mode!r}, "
+            f"gateway_url={self.gateway_url!r})"
+        )

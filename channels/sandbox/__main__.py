@@ -16,11 +16,13 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--credentials", type=Path, default=Path("var/sandbox-credentials.json"))
     parser.add_argument("--time-scale", type=float, default=1.0)
+    parser.add_argument("--probe-every", type=int, default=10)
     args = parser.parse_args()
     config = SandboxConfig(
         credentials=load_or_create(args.credentials),
         base_url=f"http://{args.host}:{args.port}",
         time_scale=args.time_scale,
+        probe_every=args.probe_every,
     )
     app = create_sandbox_app(config)
     app.run(host=args.host, port=args.port, single_process=True, access_log=False)

@@ -57,6 +57,9 @@ class SandboxConfig:
     time_scale: float = 1.0
     # Start with DEMO_PEOPLE registered on all three channels.
     demo_people: bool = False
+    # Every this-many-th WeChat Pay v3 payment notification is preceded by a signature
+    # probe (WECHATPAY/SIGNTEST/…); 0 sends none unless asked at /sandbox/wechat/probes.
+    probe_every: int = 10
     # How far the server's business clock runs from real time (a server started at a set
     # instant for tests): trades, payments and bills are stamped in step with it.
     clock_offset: timedelta = timedelta(0)

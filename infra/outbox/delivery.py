@@ -6,11 +6,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from tortoise.expressions import F
-
 from infra import clock, metrics
 from infra.outages import is_outage
 from infra.outbox.models import DEAD, DELIVERED, PENDING, OutboxEvent
+from infra.transitions import move
 
 log = logging.getLogger("yiwang.outbox")
 
@@ -99,9 +98,10 @@ async def _record_failure(event: OutboxEvent, error: BaseException, failed_at: d
     status = DEAD if attempts >= MAX_ATTEMPTS else PENDING
 
     async def write() -> None:
-        await OutboxEvent.filter(id=event.id, status=PENDING).update(
+        await move(
+            event,
+            status,
             attempts=attempts,
-            status=status,
             next_attempt_at=failed_at + backoff(attempts),
             leased_by=None,
             last_error=f"{type(error).__name__}: {error}"[:2000],
@@ -154,8 +154,13 @@ async def deliver(
         return False
 
     async def delivered() -> None:
-        await OutboxEvent.filter(id=event.id, status=PENDING).update(
-            status=DELIVERED, delivered_at=clock.now(), leased_by=None, attempts=F("attempts") + 1
+        # The lease keeps every other deliverer off the event, so its loaded count is current.
+        await move(
+            event,
+            DELIVERED,
+            delivered_at=clock.now(),
+            leased_by=None,
+            attempts=event.attempts + 1,
         )
 
     await _until_recorded(delivered)

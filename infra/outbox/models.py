@@ -1,16 +1,25 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from tortoise import fields
 from tortoise.models import Model
+
+from infra.transitions import Transitions
 
 PENDING = "pending"
 DELIVERED = "delivered"
 DEAD = "dead"
 
+# A failed attempt keeps an event pending (or, the last one, dead); a handled one is done.
+OUTBOX_EVENT = Transitions.of(
+    "outbox event", {PENDING: {PENDING, DELIVERED, DEAD}, DELIVERED: set(), DEAD: set()}
+)
+
 
 class OutboxEvent(Model):
+    transitions: ClassVar[Transitions] = OUTBOX_EVENT
+
     id = fields.BigIntField(primary_key=True)
     kind = fields.CharField(max_length=64)
     payload: fields.JSONField[dict[str, Any]] = fields.JSONField()

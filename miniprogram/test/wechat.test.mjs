@@ -126,7 +126,8 @@ describe("the institution page", () => {
 });
 
 describe("paying a fine", () => {
-  const PARAMS = { appId: "wx-test", timeStamp: "1700000000", nonceStr: "n0nce", package: "prepay_id=wx201410272009395522657a690389285100", signType: "MD5", paySign: "C380BEC2BFD727A4B6845133519F3AD6" };
+  // WeChat Pay API v3's wx.requestPayment object: no appId, signType RSA, paySign base64.
+  const PARAMS = { timeStamp: "1700000000", nonceStr: "5K8264ILTKCH16CQ2502SI8ZNMTM67VS", package: "prepay_id=wx201410272009395522657a690389285100", signType: "RSA", paySign: "oR9d8PuhnIc+YZ8cBHFCwfgpaK9gd7vaRvkYD7rthRAZ/X+QBhcCYL21N7cHCTUxbQ+EAt6Uy+lwSN22f5YZvI45MLko8Pfso0jm46v5hqcVwrk6uddkGuT+Cdvu4WBqDzaDjnNa5UK3GfE1Wfl2gHxIIY5lLdUgWFts17D4WuolLLkiFZV+JSHMvH7eaLdT9N5GBovBwu5yYKUR7skR8Fu+LozcSqQixnlEZUfyE55feLOQTUYzLmR9pNtPbPsu6WVhbNHMS3Ss2+AehHvz+n64GDmXxbX++IOBvm2olHu3PsOUGRwhudhVf7UcGcunXt8cqNjKNqZLhLw4jq/xDg==" };
 
   function routes(orderStates) {
     let polls = 0;

@@ -29,7 +29,7 @@ class RecordingMessages:
 
 @pytest.fixture
 def vault(settings: Settings) -> PiiVault:
-    return PiiVault(settings.pii_key, settings.pii_hash_key)
+    return settings.vault()
 
 
 @pytest.fixture

@@ -120,3 +120,23 @@ async def person(
 
 def in_days(n: int) -> date:
     return clock.shanghai_date() + timedelta(days=n)
+
+
+def lottery(
+    dept: str,
+    res: str,
+    day: date,
+    *,
+    capacity: int,
+    opens_at: datetime,
+    fee_fen: int = 0,
+    entry_minutes: int = 60,
+) -> pub.ScheduleSpec:
+    """One slot released by lottery: entry for ``entry_minutes`` from ``opens_at``, the draw
+    a minute after entry closes."""
+    from app.appointments.lottery import LOTTERY, LotteryWindow
+
+    plain = morning(dept, res, day, count=1, capacity=capacity, fee_fen=fee_fen)
+    closes = opens_at + timedelta(minutes=entry_minutes)
+    window = LotteryWindow(opens_at, closes, closes + timedelta(minutes=1))
+    return pub.ScheduleSpec(dept, res, day, plain.session, plain.slots, LOTTERY, window)

@@ -20,7 +20,6 @@ from app.appointments.models import Booking, Slot, Standing
 from app.identity.sessions import SessionStore
 from infra import clock
 from infra.clock import SHANGHAI
-from infra.pii import PiiVault
 from tests.agency.test_signing import signed_headers
 from tests.appointments.helpers import in_days, person
 from tests.appointments.live import fresh_ids
@@ -78,7 +77,7 @@ async def signed_post(
 @pytest.fixture
 async def hospital(live_server, settings):  # type: ignore[no-untyped-def]
     await fresh_ids()
-    vault = PiiVault(settings.pii_key, settings.pii_hash_key)
+    vault = settings.vault()
     agency, secret = await create_agency(
         vault, name="杭州市第一人民医院", kind="health", region_code="330100"
     )
@@ -131,7 +130,7 @@ async def test_agency_publishes_and_residents_book_see_their_qr_and_cancel(
     r = await api.post("/api/v1/appointments", json={"slot_id": first["id"]}, headers=auth)
     assert r.status_code == 201, r.text
     booking = r.json()
-    assert booking["status"] == "booked" and booking["check_in_code"].startswith("YWCI1.")
+    assert booking["status"] == "booked" and booking["check_in_code"].startswith("YWCI2.")
 
     r = await api.post("/api/v1/appointments", json={"slot_id": first["id"]}, headers=auth)
     assert (r.status_code, r.json()["code"]) == (409, "ALREADY_BOOKED")

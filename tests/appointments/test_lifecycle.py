@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import timedelta
 
 import pytest
+from gmssl import sm2
 
 from app.appointments import checkin, gate_sync, states
 from app.appointments.gate import offer_holder
@@ -202,7 +204,19 @@ async def test_check_in_code_is_signed_single_use_and_bound_to_its_institution_a
     alice = await person(sessions)
     booking = await appts.booker.book(alice.principal, slots[0].id)
     code = appts.check_in_code(booking)
-    assert code is not None and code.startswith("YWCI1.")
+    assert code is not None and code.startswith("YWCI2.")
+    # The SM2 signature, checked by an independent implementation (the pure-Python gmssl).
+    message, _, signature = code.rpartition(".")
+    point = checkin._signer(appts.rules.checkin_key).public.point
+    checker = sm2.CryptSM2(private_key=None, public_key=point[1:].hex(), mode=1, asn1=True)
+    der = base64.urlsafe_b64decode(signature + "==")
+    assert checker.verify_with_sm3(der.hex(), message.encode())
+    # A code shown before the move to SM2 (HMAC-SHA256) still reads.
+    legacy = message.replace("YWCI2.", "YWCI1.", 1)
+    legacy += "." + checkin._mac(appts.rules.checkin_key, legacy)
+    assert checkin.verify(appts.rules.checkin_key, legacy).booking_id == booking.id
+    with pytest.raises(CheckInCodeInvalid):
+        checkin.verify(appts.rules.checkin_key, legacy[:-2] + "AA")
     with pytest.raises(CheckInNotAllowed):  # not today yet
         await appts.check_in(code, institution.id)
     travel_to(at(day, "08:05"))

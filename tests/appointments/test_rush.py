@@ -141,7 +141,7 @@ async def test_the_rush_books_exactly_the_places_there_are_even_across_a_redis_f
     live_server, redis: aioredis.Redis
 ) -> None:
     await fresh_ids()
-    vault = PiiVault(os.urandom(32), os.urandom(32))
+    vault = PiiVault.international(os.urandom(32), os.urandom(32))
     owner, _ = await agency(vault)
     sessions = SessionStore(redis, timedelta(days=1))
     started = time.perf_counter()

@@ -13,7 +13,6 @@ from app.identity.models import ChannelAccount, Citizen
 from app.identity.sessions import Principal
 from app.interactions.demo import seed_categories
 from infra import clock
-from infra.pii import PiiVault
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.4\n" + b"0" * 64
@@ -22,7 +21,7 @@ PDF = b"%PDF-1.4\n" + b"0" * 64
 async def seed(settings, tmp_path: Path) -> dict:
     """Catalog reference rows and the cases demo; answers the case agency's credentials."""
     await seed_reference()
-    await seed_cases(PiiVault(settings.pii_key, settings.pii_hash_key), tmp_path)
+    await seed_cases(settings.vault(), tmp_path)
     await seed_categories()
     return json.loads((tmp_path / "demo-case-agency.json").read_text())
 

@@ -24,7 +24,6 @@ from app.catalog.models import AuditEntry
 from app.errors import CaseFormChanged, CaseFormSpecInvalid, FormInvalid
 from app.identity.operators import create_operator
 from infra import clock
-from infra.pii import PiiVault
 from tests.cases.fixtures import GOOD_FORM, ITEM_CODE, PNG, person, seed
 from tests.journeys import bearer, signed_headers
 
@@ -304,7 +303,7 @@ async def test_desks_bind_list_unbind_scoped_audited_and_enforced(
 ) -> None:
     creds = await seed(settings, tmp_path)
     op = await _operators(api)
-    vault = PiiVault(settings.pii_key, settings.pii_hash_key)
+    vault = settings.vault()
     other, _ = await create_agency(
         vault, name="杭州市民政局二窗", kind="fees", region_code="330100"
     )
@@ -335,10 +334,10 @@ async def test_desks_bind_list_unbind_scoped_audited_and_enforced(
     assert theirs == []
 
     # The seed's agency works hz-mzj cases until its desk is removed, then sees nothing.
-    store = MaterialStore(b"k" * 32, settings.service_rules.upload_max_bytes)
+    store = MaterialStore(settings.vault(), b"k" * 32, settings.service_rules.upload_max_bytes)
     who = await person()
     photo = await store.store(who.citizen_id, "id.png", PNG)
-    cases = Cases(PiiVault(settings.pii_key, settings.pii_hash_key), settings.service_rules)
+    cases = Cases(settings.vault(), settings.service_rules)
     case = await cases.apply(
         who, ITEM_CODE, GOOD_FORM, [{"name": "身份证", "material_id": photo.id}]
     )

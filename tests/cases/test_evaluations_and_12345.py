@@ -26,7 +26,6 @@ from app.interactions import open311
 from app.interactions.service import Interactions
 from app.supervision.models import Deadline
 from infra import clock
-from infra.pii import PiiVault
 from tests.cases.fixtures import GOOD_FORM, ITEM_CODE, PNG, person, seed
 
 SCORES = {"overall": 1, "efficiency": 2, "guide_accuracy": 2, "convenience": 1, "ease_of_use": 2}
@@ -36,8 +35,8 @@ SCORES = {"overall": 1, "efficiency": 2, "guide_accuracy": 2, "convenience": 1, 
 async def done_case(clean: None, settings, tmp_path: Path):
     creds = await seed(settings, tmp_path)
     agency = await Agency.get(key=creds["key"])
-    cases = Cases(PiiVault(settings.pii_key, settings.pii_hash_key), settings.service_rules)
-    store = MaterialStore(b"k" * 32, settings.service_rules.upload_max_bytes)
+    cases = Cases(settings.vault(), settings.service_rules)
+    store = MaterialStore(settings.vault(), b"k" * 32, settings.service_rules.upload_max_bytes)
     who = await person()
     m = await store.store(who.citizen_id, "id.png", PNG)
     case = await cases.apply(who, ITEM_CODE, GOOD_FORM, [{"name": "身份证", "material_id": m.id}])
@@ -106,7 +105,7 @@ async def test_an_unrated_case_is_invited_once_after_three_days(done_case) -> No
 
 async def test_12345_reply_reopen_within_10_days_and_rate(done_case, settings) -> None:
     who, _, store = done_case
-    svc = Interactions(settings.service_rules, PiiVault(settings.pii_key, settings.pii_hash_key))
+    svc = Interactions(settings.service_rules, settings.vault())
     photo = await store.store(who.citizen_id, "lamp.png", PNG)
     with pytest.raises(CategoryUnknown):
         await svc.file(who, kind="report", category_code="nope", text="x", address="y")

@@ -26,7 +26,6 @@ from app.errors import (
 from app.fees.payment_codes import mod11_10_check_digit
 from app.supervision.models import Deadline
 from infra.outbox.models import OutboxEvent
-from infra.pii import PiiVault
 from tests.cases.fixtures import GOOD_FORM, ITEM_CODE, PDF, PNG, person, seed
 
 
@@ -34,8 +33,8 @@ from tests.cases.fixtures import GOOD_FORM, ITEM_CODE, PDF, PNG, person, seed
 async def world(clean: None, settings, tmp_path: Path):
     creds = await seed(settings, tmp_path)
     agency = await Agency.get(key=creds["key"])
-    cases = Cases(PiiVault(settings.pii_key, settings.pii_hash_key), settings.service_rules)
-    store = MaterialStore(b"k" * 32, settings.service_rules.upload_max_bytes)
+    cases = Cases(settings.vault(), settings.service_rules)
+    store = MaterialStore(settings.vault(), b"k" * 32, settings.service_rules.upload_max_bytes)
     return cases, store, agency
 
 

@@ -51,7 +51,7 @@ async def world(clean: None, settings, tmp_path: Path):
     registry = await registry_agency(vault)
     await push(vault, registry, record())
     cases = Cases(vault, settings.service_rules)
-    store = MaterialStore(b"k" * 32, settings.service_rules.upload_max_bytes)
+    store = MaterialStore(settings.vault(), b"k" * 32, settings.service_rules.upload_max_bytes)
     return vault, cases, store, desk, registry
 
 

@@ -23,7 +23,6 @@ from app.interactions.models import Open311Client, Ticket
 from app.interactions.photos import strip_metadata
 from app.interactions.service import Interactions
 from infra import clock
-from infra.pii import PiiVault
 from tests.cases.fixtures import person, seed
 from tests.journeys import bearer, verified_resident
 
@@ -153,7 +152,7 @@ async def test_a_client_files_with_its_api_key_and_the_requester_is_sealed(
     }
     stored = json.dumps(ticket.requester, ensure_ascii=False)
     assert "zhangsan" not in stored and "13800138000" not in stored and "ios-7F3A" not in stored
-    vault = PiiVault(settings.pii_key, settings.pii_hash_key)
+    vault = settings.vault()
     assert json.loads(vault.decrypt("open311_requester", ticket.requester["enc"])) == REQUESTER
 
     [public] = (await api.get(f"/open311/v2/requests/{ticket.id}.json")).json()
@@ -223,7 +222,7 @@ async def test_a_client_filed_ticket_has_no_resident_to_reopen_or_rate_it(
     clean: None, settings, tmp_path: Path
 ) -> None:
     await seed(settings, tmp_path)
-    vault = PiiVault(settings.pii_key, settings.pii_hash_key)
+    vault = settings.vault()
     svc = Interactions(settings.service_rules, vault)
     client = await Open311Client.create(
         name="t", key_hash=uuid.uuid4().hex, key_prefix="o311_t", created_at=clock.now()

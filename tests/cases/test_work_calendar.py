@@ -8,6 +8,7 @@ import logging
 from datetime import date
 
 import pytest
+from prometheus_client import REGISTRY
 
 from app.catalog.models import AuditEntry
 from app.cli import main
@@ -15,6 +16,8 @@ from app.errors import InvalidInput
 from app.supervision import arrangements, calendar
 from app.supervision.calendar import load_calendar
 from app.supervision.models import Holiday
+
+METRIC = "yiwang_work_calendar_unarranged_days_total"
 
 
 def test_the_shipped_arrangements_are_the_published_ones() -> None:
@@ -67,6 +70,8 @@ async def test_a_deadline_in_a_year_without_an_arrangement_warns_once(
 ) -> None:
     await arrangements.load(arrangements.shipped(2026))
     calendar._warned_years.discard(2027)
+    counted = REGISTRY.get_sample_value(METRIC, {"year": "2027"}) or 0.0
+    counted_2026 = REGISTRY.get_sample_value(METRIC, {"year": "2026"}) or 0.0
     cal = await load_calendar((5, 6))
     with caplog.at_level(logging.WARNING, logger="yiwang.supervision"):
         cal.add_working_days(date(2026, 6, 1), 3)
@@ -75,6 +80,9 @@ async def test_a_deadline_in_a_year_without_an_arrangement_warns_once(
         cal.add_working_days(date(2027, 3, 1), 5)
     warned = [r.getMessage() for r in caplog.records]
     assert len(warned) == 1 and "2027" in warned[0] and "calendar load" in warned[0]
+    # Every 2027 day looked at is counted for /metrics; 2026's are not.
+    assert (REGISTRY.get_sample_value(METRIC, {"year": "2027"}) or 0.0) > counted
+    assert (REGISTRY.get_sample_value(METRIC, {"year": "2026"}) or 0.0) == counted_2026
 
 
 def test_loading_a_year_that_does_not_ship_names_it_and_touches_nothing(

@@ -3,15 +3,17 @@ operator accounts: argon2id, lockout, sessions kept apart from residents'."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 import redis.asyncio as aioredis
 from tortoise import connections
 
+from app.catalog import audit
 from app.catalog.codes import parse_code
 from app.catalog.items import create_item, retire_item
-from app.catalog.models import ServiceItem
+from app.catalog.models import AuditEntry, ServiceItem
 from app.errors import (
     InvalidItemCode,
     ItemCodeTaken,
@@ -22,8 +24,8 @@ from app.errors import (
 from app.identity.operator_models import Operator
 from app.identity.operators import OperatorAuth
 from app.identity.sessions import SessionStore
-from app.identity.signin_throttle import ALERT_COUNTER, SignInThrottle
-from infra import clock
+from app.identity.signin_throttle import SignInThrottle
+from infra import clock, metrics
 from tests.catalog.conftest import PASSWORD, make_operator
 
 pytestmark = pytest.mark.usefixtures("clean")
@@ -164,10 +166,17 @@ async def test_repeated_failures_on_one_account_raise_an_alert(
     seeded: int, redis: aioredis.Redis, caplog: pytest.LogCaptureFixture
 ) -> None:
     await make_operator("hz-traffic", "department_operator", ["hz-jj"])
-    auth = _auth(redis)
+    auth = replace(
+        _auth(redis), throttle=replace(_auth(redis).throttle, on_alert=audit.signin_alert)
+    )
+    before = metrics.SIGNIN_ALERTS._value.get()
     for n in range(10):
         clock.travel(timedelta(seconds=300))  # past any backoff: only the count matters
         with pytest.raises(OperatorLoginFailed):
             await auth.sign_in("hz-traffic", "wrong password!", f"203.0.113.{n}")
-        assert await redis.get(ALERT_COUNTER) == (None if n < 9 else b"1")
+        assert metrics.SIGNIN_ALERTS._value.get() - before == (0 if n < 9 else 1)
     assert any("10 failed tries" in r.getMessage() for r in caplog.records)
+    # The alert is on the audit chain, once, and the chain holds.
+    alerts = await AuditEntry.filter(action="operator.signin_alert", subject_id="hz-traffic")
+    assert len(alerts) == 1 and alerts[0].mac and alerts[0].after["last_client"] == "203.0.113.9"
+    assert (await audit.verify_chain())["intact"] is True

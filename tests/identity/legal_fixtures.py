@@ -25,7 +25,7 @@ OTHER_USCC = with_check_character("91330108MA2C00002")
 
 
 def vault_of(settings: Any) -> PiiVault:
-    return PiiVault(settings.pii_key, settings.pii_hash_key)
+    return settings.vault()
 
 
 async def person(

@@ -156,7 +156,7 @@ async def test_representative_appoints_lists_and_revokes_agents(clean: None, set
     await push(vault, registry, record(), record(OTHER_USCC, rep_id=OTHER_ID, rep_name="王五"))
     agents = LegalAgents(vault)
     rep = await person(vault, "张三", REP_ID)
-    assert [(s.legal_person.uscc, s.role) for s in await acting_for(rep.citizen_id)] == [
+    assert [(s.legal_person.uscc, s.role) for s in await acting_for(rep.citizen_id, vault)] == [
         (USCC, "representative")
     ]
 
@@ -168,9 +168,9 @@ async def test_representative_appoints_lists_and_revokes_agents(clean: None, set
     assert view["id_number_masked"] == AGENT_ID[:6] + "********" + AGENT_ID[-4:]
     assert AGENT_ID not in json.dumps(view, ensure_ascii=False)
     agent = await person(vault, "李四", AGENT_ID)
-    held = await standing(agent.citizen_id, USCC)
+    held = await standing(agent.citizen_id, USCC, vault)
     assert held.role == "agent" and held.agent is not None and held.agent.id == granted.id
-    assert [s.role for s in await acting_for(agent.citizen_id)] == ["agent"]
+    assert [s.role for s in await acting_for(agent.citizen_id, vault)] == ["agent"]
 
     before = await LegalPersonAgent.all().count()
     # Agents cannot appoint agents, list them or revoke them.
@@ -219,18 +219,18 @@ async def test_representative_appoints_lists_and_revokes_agents(clean: None, set
     temp = await agents.grant(
         rep.citizen_id, USCC, name="赵六", id_number=NEW_REP_ID, expires_on=clock.shanghai_date()
     )
-    assert (await standing(stranger.citizen_id, USCC)).role == "agent"
+    assert (await standing(stranger.citizen_id, USCC, vault)).role == "agent"
     clock.travel(timedelta(days=1))
     with pytest.raises(NotAuthorisedForLegalPerson):
-        await standing(stranger.citizen_id, USCC)
+        await standing(stranger.citizen_id, USCC, vault)
     assert agent_status(await LegalPersonAgent.get(id=temp.id)) == "expired"
     clock.reset()
 
     revoked = await agents.revoke(rep.citizen_id, USCC, granted.id)
     assert revoked.revoked_by_citizen_id == rep.citizen_id and agent_status(revoked) == "revoked"
     with pytest.raises(NotAuthorisedForLegalPerson):
-        await standing(agent.citizen_id, USCC)
-    assert await acting_for(agent.citizen_id) == []
+        await standing(agent.citizen_id, USCC, vault)
+    assert await acting_for(agent.citizen_id, vault) == []
     again = await agents.revoke(rep.citizen_id, USCC, granted.id)  # no change, no new event
     assert again.revoked_at == revoked.revoked_at
     with pytest.raises(AgentNotFound):  # an agent of another legal person
@@ -264,10 +264,10 @@ async def test_registry_changes_move_authority(clean: None, settings) -> None:
 
     changed = await push(vault, registry, record(rep_name="赵六", rep_id=NEW_REP_ID))
     assert changed["updated"] == 1
-    assert (await standing(new_rep.citizen_id, USCC)).role == "representative"
+    assert (await standing(new_rep.citizen_id, USCC, vault)).role == "representative"
     for former in (old_rep, agent):
         with pytest.raises(NotAuthorisedForLegalPerson):
-            await standing(former.citizen_id, USCC)
+            await standing(former.citizen_id, USCC, vault)
     with pytest.raises(NotLegalRepresentative):
         await agents.grant(old_rep.citizen_id, USCC, name="王五", id_number=OTHER_ID)
     revoked = await LegalPersonAgent.get(id=granted.id)
@@ -275,7 +275,7 @@ async def test_registry_changes_move_authority(clean: None, settings) -> None:
     assert revoked.revoked_by_citizen_id is None
     # The new representative appoints afresh, the former agent included.
     await agents.grant(new_rep.citizen_id, USCC, name="李四", id_number=AGENT_ID)
-    assert (await standing(agent.citizen_id, USCC)).role == "agent"
+    assert (await standing(agent.citizen_id, USCC, vault)).role == "agent"
     event = await LegalPersonEvent.get(action="representative_changed")
     assert event.details == {"before": "张*", "after": "赵*", "agents_revoked": 1}
 
@@ -287,7 +287,7 @@ async def test_registry_changes_move_authority(clean: None, settings) -> None:
     stored = await LegalPerson.get(uscc=USCC)
     assert stored.status == "deregistered" and stored.deregistered_at is not None
     with pytest.raises(NotAuthorisedForLegalPerson):
-        await standing(agent.citizen_id, USCC)
+        await standing(agent.citizen_id, USCC, vault)
     with pytest.raises(LegalPersonDeregistered):
         await agents.grant(new_rep.citizen_id, USCC, name="王五", id_number=OTHER_ID)
     revived = await push(vault, registry, record(rep_name="赵六", rep_id=NEW_REP_ID))
@@ -296,7 +296,7 @@ async def test_registry_changes_move_authority(clean: None, settings) -> None:
     ]
     assert (await LegalPerson.get(uscc=USCC)).status == "deregistered"
     # The representative still stands towards it (to follow its cases).
-    assert (await standing(new_rep.citizen_id, USCC)).role == "representative"
+    assert (await standing(new_rep.citizen_id, USCC, vault)).role == "representative"
 
 
 async def test_check_constraints_exist_in_postgresql(clean: None) -> None:

@@ -8,6 +8,7 @@ import secrets
 import pytest
 
 from app.config import AppointmentRules, ServiceRules, SettingsError, load_settings
+from app.crypto_config import national_secrets
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -18,6 +19,7 @@ def _env(**extra: str) -> dict[str, str]:
         "PII_HASH_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "RECEIPT_SIGNING_KEY": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
         "YIWANG_SANDBOX": "1",
+        **national_secrets(),
         **extra,
     }
 
@@ -59,6 +61,46 @@ def test_a_missing_secret_is_named(tmp_path) -> None:
         load_settings(env)
 
 
+@pytest.mark.parametrize("missing", ["PII_SM4_KEYS", "PII_SM3_HASH_KEYS", "RECEIPT_SM2_KEY"])
+def test_the_national_suite_refuses_to_start_without_its_keys(tmp_path, missing: str) -> None:
+    env = _env(YIWANG_VAR_DIR=str(tmp_path))
+    del env[missing]
+    with pytest.raises(SettingsError, match=missing):
+        load_settings(env)
+    # The international suite runs on the keys it always had.
+    assert load_settings({**env, "CRYPTO_SUITE": "international"}).vault().current.key_id == "v1"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "complaint"),
+    [
+        ("PII_SM4_KEYS", "sm1:" + base64.b64encode(secrets.token_bytes(32)).decode(), "16 bytes"),
+        ("PII_SM4_KEYS", "SM1:" + base64.b64encode(secrets.token_bytes(16)).decode(), "key id"),
+        ("PII_SM4_KEYS", "v1:" + base64.b64encode(secrets.token_bytes(16)).decode(), "v1"),
+        ("PII_SM3_HASH_KEYS", "hm1:***", "base64"),
+        ("RECEIPT_SM2_KEY", "r1:" + base64.b64encode(b"\x07" * 32).decode(), "constant"),
+        ("CRYPTO_SUITE", "aes", "national or international"),
+    ],
+)
+def test_a_malformed_crypto_setting_is_named(tmp_path, name, value, complaint) -> None:
+    with pytest.raises(SettingsError, match=name if name != "CRYPTO_SUITE" else complaint) as e:
+        load_settings(_env(YIWANG_VAR_DIR=str(tmp_path), **{name: value}))
+    assert complaint in str(e.value)
+
+
+def test_national_settings_seal_with_sm4_and_keep_the_old_keys_readable(tmp_path) -> None:
+    env = _env(YIWANG_VAR_DIR=str(tmp_path))
+    before = load_settings({**env, "CRYPTO_SUITE": "international"}).vault()
+    old = before.encrypt("id_number", "330106199003071236")
+    vault = load_settings(env).vault()
+    assert vault.current.algorithm == "SM4-GCM" and vault.lookup_keys[0].algorithm == "HMAC-SM3"
+    assert vault.decrypt("id_number", old) == "330106199003071236"
+    assert before.lookup_hash("id_number", "x") in vault.lookup_hashes("id_number", "x")
+    # Secrets never show in a settings dump (logs, tracebacks).
+    settings = load_settings(env)
+    assert settings.crypto is not None
+    assert base64.b64decode(env["AUDIT_MAC_KEY"]).hex() not in repr(settings).encode().hex()
+    assert "audit_mac_key=" not in repr(settings)
 @pytest.mark.parametrize(
     ("name", "value"),
     [

@@ -139,8 +139,8 @@ class Stack:
             url = f"{self.instance(name)}/readyz"
         deadline = time.monotonic() + timeout
         process = self.processes[name]
-        if url is None:  # a worker: ready once it logs that it started
-            while b"Starting worker for" not in process.log.read_bytes():
+        if url is None:  # a worker: ready once a runner of its pool says so
+            while b'ready"' not in process.log.read_bytes():
                 self._still_running(process, deadline)
             return
         while True:

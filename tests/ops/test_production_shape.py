@@ -335,11 +335,17 @@ async def settled_once(shape: Shape, orders: list[dict[str, str]]) -> dict[str, 
         )
 
     async def progress() -> dict[str, object]:
-        # order.paid's handler emits the agency webhook, so all three kinds must be through.
+        # order.paid's handler emits the agency webhook, so all three kinds must be through
+        # (for these orders: an earlier journey's agency may be gone, its webhook retrying).
         undelivered = await shape.sql.fetch(
             """SELECT kind, status, attempts, last_error FROM outbox_event
                 WHERE status <> 'delivered'
-                  AND kind IN ('order.paid', 'agency.webhook', 'receipt.issue')""",
+                  AND ((kind IN ('order.paid', 'receipt.issue') AND (payload->>'order_id')::bigint
+                        IN (SELECT id FROM payment_order WHERE order_no = ANY($1::text[])))
+                    OR (kind = 'agency.webhook'
+                        AND payload->'data'->>'payment_code' = ANY($2::text[])))""",
+            order_nos,
+            [o["payment_code"] for o in orders],
         )
         receipts = await shape.sql.fetchval(
             "SELECT count(*) FROM receipt r JOIN payment_order o ON o.id = r.order_id "

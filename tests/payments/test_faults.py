@@ -31,6 +31,7 @@ from payments.models import (
 )
 from payments.refunds import Requested
 from tests.journeys import bearer, eventually, sign_in, verified_resident
+from tests.payments.conftest import on_both_wechat_apis
 from tests.payments.test_journey import fees_agency, issue_notice, order_for, wait_paid
 from tests.receivers import Receiver, receiver
 
@@ -91,11 +92,15 @@ async def paying_order(
     return token, order, r.json()["channel_params"]
 
 
+@on_both_wechat_apis
 async def test_forged_mismatched_unknown_and_replayed_notifications(
-    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str], settings: Settings
+    api: httpx.AsyncClient,
+    sandbox: httpx.AsyncClient,
+    stack_env: dict[str, str],
+    settings: Settings,
 ) -> None:
     with receiver() as hooks:
-        token, order, _ = await paying_order(api, sandbox, env, "wechat", hooks.url)
+        token, order, _ = await paying_order(api, sandbox, stack_env, "wechat", hooks.url)
         url = "/notify/wechat/pay"
 
         tampered = wechat_notification(settings, order["id"], 12000)
@@ -146,17 +151,18 @@ def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
     )
 
 
+@on_both_wechat_apis
 async def test_partial_then_full_refund_and_never_beyond_the_balance(
-    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str], services: Any
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, stack_env: dict[str, str], services: Any
 ) -> None:
     with receiver() as hooks:
-        token, order, params = await paying_order(api, sandbox, env, "wechat", hooks.url)
+        token, order, params = await paying_order(api, sandbox, stack_env, "wechat", hooks.url)
         prepay = params["package"].removeprefix("prepay_id=")
         await sandbox.post("/sandbox/wechat/payments", json={"prepay_id": prepay})
         await wait_paid(api, token, order["id"])
 
         first = run_cli(
-            env,
+            stack_env,
             "refund",
             "--order",
             order["id"],
@@ -177,7 +183,7 @@ async def test_partial_then_full_refund_and_never_beyond_the_balance(
 
         await eventually(lambda: status_is("PARTIALLY_REFUNDED"))
         too_much = run_cli(
-            env,
+            stack_env,
             "refund",
             "--order",
             order["id"],
@@ -192,7 +198,7 @@ async def test_partial_then_full_refund_and_never_beyond_the_balance(
         )
         assert too_much.returncode != 0 and "REFUND_EXCEEDS_BALANCE" in too_much.stderr
         rest = run_cli(
-            env,
+            stack_env,
             "refund",
             "--order",
             order["id"],
@@ -217,10 +223,10 @@ async def test_partial_then_full_refund_and_never_beyond_the_balance(
 
 
 async def test_two_refunds_racing_cannot_exceed_the_amount(
-    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str], services: Any
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, stack_env: dict[str, str], services: Any
 ) -> None:
     with receiver() as hooks:
-        token, order, params = await paying_order(api, sandbox, env, "alipay", hooks.url)
+        token, order, params = await paying_order(api, sandbox, stack_env, "alipay", hooks.url)
         await sandbox.post("/sandbox/alipay/payments", json={"trade_no": params["trade_no"]})
         await wait_paid(api, token, order["id"])
         results = await asyncio.gather(
@@ -237,18 +243,19 @@ async def test_two_refunds_racing_cannot_exceed_the_amount(
         assert db_order.refunded_fen == 7000 and db_order.status == "PARTIALLY_REFUNDED"
 
 
+@on_both_wechat_apis
 async def test_reconciliation_finds_and_settles_a_payment_whose_notification_was_lost(
-    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str], services: Any
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, stack_env: dict[str, str], services: Any
 ) -> None:
     with receiver() as hooks:
-        token, normal, params = await paying_order(api, sandbox, env, "wechat", hooks.url)
+        token, normal, params = await paying_order(api, sandbox, stack_env, "wechat", hooks.url)
         await sandbox.post(
             "/sandbox/wechat/payments",
             json={"prepay_id": params["package"].removeprefix("prepay_id=")},
         )
         await wait_paid(api, token, normal["id"])
 
-        _, silent, params2 = await paying_order(api, sandbox, env, "wechat", hooks.url)
+        _, silent, params2 = await paying_order(api, sandbox, stack_env, "wechat", hooks.url)
         r = await sandbox.post(
             "/sandbox/wechat/payments",
             json={"prepay_id": params2["package"].removeprefix("prepay_id="), "notify": False},
@@ -266,7 +273,7 @@ async def test_reconciliation_finds_and_settles_a_payment_whose_notification_was
         assert kinds == [("missing_on_our_side", silent["id"], True)]
         assert (await Order.get(order_no=silent["id"])).status == "PAID"
 
-        again = run_cli(env, "reconcile", "--channel", "wechat", "--date", today.isoformat())
+        again = run_cli(stack_env, "reconcile", "--channel", "wechat", "--date", today.isoformat())
         body = json.loads(again.stdout)
         assert [d for d in body["discrepancies"] if d["order_no"] in ours] == []
         leftovers = [d for d in body["discrepancies"] if d["order_no"] not in ours]
@@ -332,10 +339,10 @@ async def _hooks_at_least(hooks: Any, n: int) -> bool:
 
 
 async def test_a_payment_arriving_for_a_closed_order_is_kept_for_refund_review(
-    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str], services: Any
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, stack_env: dict[str, str], services: Any
 ) -> None:
     with receiver() as hooks:
-        _, order, params = await paying_order(api, sandbox, env, "app", hooks.url)
+        _, order, params = await paying_order(api, sandbox, stack_env, "app", hooks.url)
         assert params["cashier_url"].startswith("http")
         db_order = await Order.get(order_no=order["id"])
         assert await services.settlement.close(db_order, reason="abandoned")
@@ -351,12 +358,12 @@ async def test_a_payment_arriving_for_a_closed_order_is_kept_for_refund_review(
 
 
 async def test_a_payment_for_a_payable_another_order_paid_closes_this_order_for_review(
-    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str], services: Any
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, stack_env: dict[str, str], services: Any
 ) -> None:
     from payments.settle import Outcome, PaidEvidence
 
     with receiver() as hooks:
-        _, order, _ = await paying_order(api, sandbox, env, "wechat", hooks.url)
+        _, order, _ = await paying_order(api, sandbox, stack_env, "wechat", hooks.url)
     mine = await Order.get(order_no=order["id"])
     key = f"{mine.payable_type}:{mine.payable_ref}"
     # Another order of the same payable was paid first.
@@ -393,10 +400,10 @@ async def test_a_payment_for_a_payable_another_order_paid_closes_this_order_for_
 
 
 async def test_orders_still_paying_are_settled_by_querying_the_channel(
-    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str], services: Any
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, stack_env: dict[str, str], services: Any
 ) -> None:
     with receiver() as hooks:
-        token, order, params = await paying_order(api, sandbox, env, "alipay", hooks.url)
+        token, order, params = await paying_order(api, sandbox, stack_env, "alipay", hooks.url)
         await sandbox.post(
             "/sandbox/alipay/payments", json={"trade_no": params["trade_no"], "notify": False}
         )
@@ -406,11 +413,12 @@ async def test_orders_still_paying_are_settled_by_querying_the_channel(
         assert paid["channel"] == "alipay"
 
 
+@on_both_wechat_apis
 async def test_a_redis_flush_mid_payment_loses_nothing(
-    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str], redis_url: str
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, stack_env: dict[str, str], redis_url: str
 ) -> None:
     with receiver() as hooks:
-        token, order, params = await paying_order(api, sandbox, env, "wechat", hooks.url)
+        token, order, params = await paying_order(api, sandbox, stack_env, "wechat", hooks.url)
         flusher = aioredis.from_url(redis_url)
         await flusher.flushdb()
         await flusher.aclose()
@@ -426,11 +434,12 @@ async def test_a_redis_flush_mid_payment_loses_nothing(
         assert len(hooks.received) == 1
 
 
+@on_both_wechat_apis
 async def test_expired_orders_are_closed_here_and_at_the_channel(
-    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str], services: Any
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, stack_env: dict[str, str], services: Any
 ) -> None:
     with receiver() as hooks:
-        token, order, params = await paying_order(api, sandbox, env, "wechat", hooks.url)
+        token, order, params = await paying_order(api, sandbox, stack_env, "wechat", hooks.url)
         await Order.filter(order_no=order["id"]).update(
             expires_at=clock.now() - timedelta(seconds=1)
         )
@@ -475,12 +484,13 @@ async def open_trades(order_no: str) -> dict[str, ChannelTrade]:
     return {t.channel: t for t in await ChannelTrade.filter(order_id=order.id)}
 
 
+@on_both_wechat_apis
 async def test_switching_channel_closes_the_first_trade_before_the_second_exists(
-    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str]
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, stack_env: dict[str, str]
 ) -> None:
     with receiver() as hooks:
         token, order, pay, prepay = await paying_on_wechat_with_alipay_at_hand(
-            api, sandbox, env, hooks
+            api, sandbox, stack_env, hooks
         )
         r = await api.post(pay, json={"channel": "alipay"}, headers=bearer(token))
         assert r.status_code == 200, r.text

@@ -87,9 +87,23 @@ async def wait_paid(api: httpx.AsyncClient, token: str, order_id: str) -> dict:
     return await eventually(paid)
 
 
-@pytest.mark.parametrize("channel", ["wechat", "alipay"])
+@pytest.mark.parametrize(
+    ("channel", "wechat_api"),
+    [
+        pytest.param("wechat", "v3", id="wechat-v3"),
+        pytest.param("wechat", "v2", id="wechat-v2"),
+        pytest.param("alipay", "v3", id="alipay-key"),
+        # The second instance runs Alipay in certificate mode.
+        pytest.param("alipay", "v2", id="alipay-cert"),
+    ],
+    indirect=["wechat_api"],
+)
 async def test_a_notice_is_paid_once_and_the_agency_is_told_once(
-    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str], channel: str
+    api: httpx.AsyncClient,
+    sandbox: httpx.AsyncClient,
+    env: dict[str, str],
+    channel: str,
+    wechat_api: str,
 ) -> None:
     with receiver() as hooks:
         creds = await fees_agency(api, env, hooks)
@@ -122,8 +136,10 @@ async def test_a_notice_is_paid_once_and_the_agency_is_told_once(
         assert r.status_code == 200, r.text
         params = r.json()["channel_params"]
         if channel == "wechat":
-            assert params["package"].startswith("prepay_id=") and params["signType"] == "MD5"
-            paying = {"prepay_id": params["package"].removeprefix("prepay_id=")}
+            assert params["package"].startswith("prepay_id=")
+            assert params["signType"] == {"v3": "RSA", "v2": "MD5"}[wechat_api]
+            # The whole wx.requestPayment object: the sandbox checks paySign as WeChat would.
+            paying = dict(params)
         else:
             paying = {"trade_no": params["trade_no"]}
         assert (await sandbox.post(f"/sandbox/{channel}/payments", json=paying)).status_code in (

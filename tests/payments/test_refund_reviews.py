@@ -16,6 +16,7 @@ from infra import clock
 from infra.outbox.models import OutboxEvent
 from payments.models import NotificationOutcome, Order, Refund, RefundReview
 from tests.journeys import bearer, eventually, sign_in, verified_resident
+from tests.payments.conftest import on_both_wechat_apis
 from tests.payments.test_faults import paying_order, wechat_notification, wechat_xml
 from tests.payments.test_journey import fees_agency, issue_notice, order_for, wait_paid
 from tests.payments.test_operator_endpoints import operator_token
@@ -177,11 +178,12 @@ async def test_a_second_payment_of_a_paid_order_is_refunded_without_touching_its
         assert len(await channel_refunds(services, "alipay", order["id"])) == 1
 
 
+@on_both_wechat_apis
 async def test_a_wechat_review_refund_completes_by_the_channels_refund_notification(
-    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, env: dict[str, str], services: Any
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, stack_env: dict[str, str], services: Any
 ) -> None:
     with receiver() as hooks:
-        _, order, params = await paying_order(api, sandbox, env, "wechat", hooks.url)
+        _, order, params = await paying_order(api, sandbox, stack_env, "wechat", hooks.url)
         # Our side closed the order; the channel's close never happened (a lost race).
         await Order.filter(order_no=order["id"]).update(
             status="CLOSED", open_key=None, closed_at=clock.now()

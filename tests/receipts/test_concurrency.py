@@ -14,7 +14,6 @@ from app.config import Settings
 from app.receipts.models import Receipt, ReceiptCounter
 from app.receipts.service import build_receipts
 from infra.jobs import open_queue
-from infra.pii import PiiVault
 from tests.conftest import ARTIFACTS, LiveServer
 from tests.receipts.helpers import new_citizen, paid_order
 
@@ -26,7 +25,7 @@ ORDERS = 500
 async def test_500_orders_paid_at_once_get_500_consecutive_numbers(
     live_server: LiveServer, settings: Settings, redis: aioredis.Redis
 ) -> None:
-    vault = PiiVault(settings.pii_key, settings.pii_hash_key)
+    vault = settings.vault()
     citizen = await new_citizen()
     made = await asyncio.gather(*(paid_order(vault, citizen.id) for _ in range(ORDERS)))
     queue = await open_queue(settings.redis_url)
@@ -73,7 +72,7 @@ async def test_500_orders_paid_at_once_get_500_consecutive_numbers(
 async def test_one_order_paid_alone_is_issued_quickly(
     live_server: LiveServer, settings: Settings
 ) -> None:
-    vault = PiiVault(settings.pii_key, settings.pii_hash_key)
+    vault = settings.vault()
     citizen = await new_citizen()
     waits = []
     queue = await open_queue(settings.redis_url)

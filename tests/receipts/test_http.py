@@ -11,7 +11,7 @@ import uuid
 import httpx
 import pytest
 import zxingcpp
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from gmssl import sm2
 from PIL import Image
 from pypdf import PdfReader
 
@@ -19,7 +19,6 @@ from app.config import Settings
 from app.identity.id_numbers import with_check_digit
 from app.receipts.models import Receipt
 from infra.jobs import open_queue
-from infra.pii import PiiVault
 from tests.identity.test_journey import bearer, new_person, sign_in
 from tests.receipts.helpers import Line, paid_order
 
@@ -32,7 +31,7 @@ async def signed_in(api: httpx.AsyncClient, sandbox: httpx.AsyncClient, digits: 
 
 
 async def pay_and_kick(settings: Settings, citizen_id: str, **kwargs) -> int:  # type: ignore[no-untyped-def]
-    vault = PiiVault(settings.pii_key, settings.pii_hash_key)
+    vault = settings.vault()
     order, event = await paid_order(vault, uuid.UUID(citizen_id), **kwargs)
     queue = await open_queue(settings.redis_url)
     await queue.enqueue_job("deliver_outbox_event", event.id, _job_id=f"outbox:{event.id}")
@@ -50,16 +49,16 @@ async def issued(order_id: int, timeout: float = 30) -> Receipt:
 
 
 def offline_verify(payload: str, keys: dict) -> bool:
-    """A third-party verifier written from docs/receipts.md alone."""
+    """A third-party verifier written from docs/receipts.md alone, on an SM2 implementation
+    independent of ours (the pure-Python ``gmssl``)."""
     head, _, signature = payload.rpartition(".")
     key_id = head.split(".")[6]
-    public = next(k for k in keys["keys"] if k["key_id"] == key_id)["public_key"]
-    key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public))
-    try:
-        key.verify(base64.urlsafe_b64decode(signature + "=="), head.encode("ascii"))
-    except Exception:
-        return False
-    return True
+    entry = next(k for k in keys["keys"] if k["key_id"] == key_id)
+    assert entry["algorithm"] == "SM2" and head.startswith("YWR2.")
+    point = base64.b64decode(entry["public_key"])
+    checker = sm2.CryptSM2(private_key=None, public_key=point[1:].hex(), mode=1, asn1=True)
+    der = base64.urlsafe_b64decode(signature + "==")
+    return bool(checker.verify_with_sm3(der.hex(), head.encode("ascii")))
 
 
 async def test_resident_gets_a_receipt_that_anyone_can_verify(
@@ -85,8 +84,18 @@ async def test_resident_gets_a_receipt_that_anyone_can_verify(
     scanned = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.content)))
     assert len(scanned) == 1 and scanned[0].ec_level in ("M", "Q", "H")
     link = scanned[0].text
-    assert link.startswith(settings.public_base_url + "/verify?q=YWR1.")
+    assert link.startswith(settings.public_base_url + "/verify?q=YWR2.")
     keys = (await api.get("/api/v1/receipts/public-key")).json()
+    assert keys["current_key_id"] == "t2"
+    assert [(k["key_id"], k["algorithm"], k["status"]) for k in keys["keys"]] == [
+        ("t2", "SM2", "current"),
+        ("t1", "Ed25519", "retired"),
+    ]
+    pem = keys["keys"][0]["pem"]
+    spki = base64.b64decode("".join(pem.strip().splitlines()[1:-1]))
+    assert spki.endswith(base64.b64decode(keys["keys"][0]["public_key"])) and len(spki) == 91
+    # SubjectPublicKeyInfo naming id-ecPublicKey on the curve sm2p256v1 (1.2.156.10197.1.301).
+    assert bytes.fromhex("06082a811ccf5501822d") in spki
     payload = link.split("q=", 1)[1]
     assert offline_verify(payload, keys)
     assert not offline_verify(payload.replace(".12345.", ".12346."), keys)
@@ -99,7 +108,7 @@ async def test_resident_gets_a_receipt_that_anyone_can_verify(
     assert "壹佰贰拾叁元肆角伍分" in text and "李四" in text
 
     verified = (await api.post("/api/v1/receipts/verify", json={"qr": link})).json()
-    assert verified["status"] == "genuine" and verified["signature"]["key_id"] == "t1"
+    assert verified["status"] == "genuine" and verified["signature"]["key_id"] == "t2"
     assert verified["receipt"]["payer_masked"] == "李*" and "李四" not in str(verified)
     page = await api.get(link.removeprefix(settings.public_base_url))
     assert page.status_code == 200 and "票据真实有效" in page.text and "李*" in page.text

@@ -6,23 +6,24 @@ import asyncio
 import base64
 import io
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
 import zxingcpp
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 from pypdf import PdfReader
 from tortoise import connections
 
-from app.config import ReceiptKeys, Settings
+from app.config import Settings
 from app.receipts import storage
 from app.receipts.amounts import uppercase
 from app.receipts.models import Receipt, ReceiptCounter, ReceiptFile, ReceiptLine
 from app.receipts.service import Receipts, build_receipts
-from app.receipts.signing import KeyRing
+from app.receipts.signing import KeyRing, Reading
 from infra import outbox
+from infra.national import Sm2PrivateKey, generate_sm2_private
 from infra.outbox.models import DELIVERED, OutboxEvent
 from infra.pii import PiiVault
 from tests import tools
@@ -33,7 +34,7 @@ pytestmark = pytest.mark.usefixtures("clean")
 
 @pytest.fixture
 def vault(settings: Settings) -> PiiVault:
-    return PiiVault(settings.pii_key, settings.pii_hash_key)
+    return settings.vault()
 
 
 @pytest.fixture
@@ -242,12 +243,20 @@ async def test_every_bad_scan_gets_a_clear_answer(receipts: Receipts, vault: Pii
 
     number = fields[2]
     other_digit = number[:-1] + str((int(number[-1]) + 1) % 10)
-    other_key = KeyRing.from_seeds("t1", Ed25519PrivateKey.generate().private_bytes_raw(), {})
+    other_key = KeyRing.national(
+        "t2", Sm2PrivateKey(generate_sm2_private()), ed25519=None, retired={}
+    )
     claim, _ = __import__("app.receipts.signing", fromlist=["parse_claim"]).parse_claim(payload)
     cases = {
         "one changed digit": (changed(2, other_digit), "tampered", "BAD_SIGNATURE"),
         "changed amount": (changed(5, "12346"), "tampered", "BAD_SIGNATURE"),
         "another key": (other_key.sign(claim), "tampered", "BAD_SIGNATURE"),
+        "YWR1 under an SM2 key": ("YWR1" + payload[4:], "tampered", "BAD_SIGNATURE"),
+        "one bit of the signature": (
+            head + "." + ("A" if signature[0] != "A" else "B") + signature[1:],
+            "tampered",
+            "BAD_SIGNATURE",
+        ),
         "a key id never published": (changed(6, "zz9"), "tampered", "UNKNOWN_KEY"),
         "truncated signature": (payload[:-10], "tampered", "BAD_SIGNATURE"),
         "truncated fields": (payload[:40], "unknown", "NOT_A_RECEIPT_QR"),
@@ -270,30 +279,42 @@ async def test_every_bad_scan_gets_a_clear_answer(receipts: Receipts, vault: Pii
     assert "张三丰" not in str(good) and good["receipt"]["payer_masked"] == "张**"
 
 
-async def test_key_rotation_keeps_old_receipts_verifying(
+async def test_ed25519_receipts_keep_verifying_after_the_move_to_sm2(
     receipts: Receipts, vault: PiiVault, settings: Settings
 ) -> None:
+    assert settings.crypto is not None
+    before = settings.model_copy(
+        update={"crypto": replace(settings.crypto, suite="international")}
+    )
+    international = build_receipts(vault, before, receipts.redis)
     citizen = await new_citizen()
     old_order, _ = await paid_order(vault, citizen.id, emit=False)
-    old = await receipts.issuer.for_order(old_order.id)
-    assert old.key_id == "t1"
+    old = await international.issuer.for_order(old_order.id)
+    assert old.key_id == "t1" and old.qr_payload.startswith("YWR1.")
 
-    new_seed = Ed25519PrivateKey.generate().private_bytes_raw()
-    old_public = base64.b64decode(receipts.keys.published()[0]["public_key"])
-    rotated_keys = ReceiptKeys(signing_kid="t2", signing_seed=new_seed, retired={"t1": old_public})
-    rotated = build_receipts(
-        vault, settings.model_copy(update={"receipt_keys": rotated_keys}), receipts.redis
-    )
     new_order, _ = await paid_order(vault, citizen.id, emit=False)
-    new = await rotated.issuer.for_order(new_order.id)
-    assert new.key_id == "t2" and ".t2." in new.qr_payload
+    new = await receipts.issuer.for_order(new_order.id)
+    assert new.key_id == "t2" and new.qr_payload.startswith("YWR2.") and ".t2." in new.qr_payload
 
-    assert (await rotated.verifier.scanned(rotated.qr_text(old)))["status"] == "genuine"
-    assert (await rotated.verifier.scanned(rotated.qr_text(new)))["status"] == "genuine"
-    published = rotated.keys.published()
-    assert [(k["key_id"], k["status"]) for k in published] == [("t2", "current"), ("t1", "retired")]
-    # Before the rotation, the new key is unknown: its receipts do not verify.
-    assert (await receipts.verifier.scanned(new.qr_payload))["reason"] == "UNKNOWN_KEY"
+    # The signatures themselves, offline: each version under its own algorithm.
+    assert receipts.keys.check(old.qr_payload).reading is Reading.GENUINE
+    assert receipts.keys.check(new.qr_payload).reading is Reading.GENUINE
+    assert (await receipts.verifier.scanned(receipts.qr_text(old)))["status"] == "genuine"
+    assert (await receipts.verifier.scanned(receipts.qr_text(new)))["status"] == "genuine"
+    # A tampered receipt of either version is tampered.
+    for payload in (old.qr_payload, new.qr_payload):
+        forged = payload.replace(".12345.", ".12346.")
+        assert forged != payload
+        answer = await receipts.verifier.scanned(forged)
+        assert (answer["status"], answer["reason"]) == ("tampered", "BAD_SIGNATURE")
+    published = receipts.keys.published()
+    assert [(k["key_id"], k["status"], k["algorithm"]) for k in published] == [
+        ("t2", "current", "SM2"),
+        ("t1", "retired", "Ed25519"),
+    ]
+    assert len(base64.b64decode(published[0]["public_key"])) == 65
+    # Before the move, the SM2 key is unknown: its receipts do not verify there.
+    assert international.keys.check(new.qr_payload).reading is Reading.UNKNOWN_KEY
 
 
 async def test_constraints_exist_in_postgresql() -> None:

@@ -31,6 +31,7 @@ from channels.sandbox.alipay.signing import (
     signed_response_text,
     unsigned_response_text,
 )
+from channels.sandbox.alipay_certs import cert_sn, root_cert_sn
 from channels.sandbox.credentials import SandboxCredentials
 
 bp = Blueprint("sandbox_alipay_gateway")
@@ -100,13 +101,43 @@ def refusal(params: dict[str, str], credentials: SandboxCredentials) -> Reply | 
         )
     if clock.parse_wire(params.get("timestamp", "")) is None:
         return invalid_arguments("isv.invalid-timestamp", "非法的时间戳参数", signed=False)
+    return cert_mode_refusal(params, credentials)
+
+
+def cert_mode(params: dict[str, str]) -> bool:
+    """A request naming either certificate serial is in public-key-certificate mode."""
+    return bool(params.get("app_cert_sn") or params.get("alipay_root_cert_sn"))
+
+
+def cert_mode_refusal(params: dict[str, str], credentials: SandboxCredentials) -> Reply | None:
+    """In certificate mode both serials must name the certificates Alipay issued."""
+    if not cert_mode(params):
+        return None
+    if params.get("app_cert_sn") != cert_sn(credentials.alipay_app_public_cert):
+        return invalid_arguments(
+            "isv.app-cert-sn-not-match", "应用公钥证书序列号不匹配(app_cert_sn)", signed=False
+        )
+    if params.get("alipay_root_cert_sn") != root_cert_sn(credentials.alipay_root_cert):
+        return invalid_arguments(
+            "isv.alipay-root-cert-sn-not-match",
+            "支付宝根证书序列号不匹配(alipay_root_cert_sn)",
+            signed=False,
+        )
     return None
 
 
-def render(method: str, reply: Reply, credentials: SandboxCredentials) -> HTTPResponse:
+def render(
+    method: str, reply: Reply, credentials: SandboxCredentials, *, with_cert_sn: bool = False
+) -> HTTPResponse:
+    """In certificate mode a signed answer names the certificate that verifies it."""
     key = reply.envelope or response_key(method or "error")
     if reply.signed:
-        text = signed_response_text(key, reply.payload, credentials.alipay_private_key)
+        text = signed_response_text(
+            key,
+            reply.payload,
+            credentials.alipay_private_key,
+            alipay_cert_sn=cert_sn(credentials.alipay_public_cert) if with_cert_sn else None,
+        )
     else:
         text = unsigned_response_text(key, reply.payload)
     return HTTPResponse(text, content_type="application/json;charset=utf-8")
@@ -138,4 +169,4 @@ async def gateway(request: Request) -> HTTPResponse:
     if refused is not None:
         return render(method, refused, credentials)
     reply = HANDLERS[method](GatewayCall(request.app, method, params, biz))
-    return render(method, reply, credentials)
+    return render(method, reply, credentials, with_cert_sn=cert_mode(params))

@@ -73,10 +73,14 @@ def response_key(method: str) -> str:
     return method.replace(".", "_") + "_response"
 
 
-def signed_response_text(key: str, payload: Mapping[str, Any], private_pem: str) -> str:
-    """The body of a signed answer: the signature covers the exact text of ``payload``."""
+def signed_response_text(
+    key: str, payload: Mapping[str, Any], private_pem: str, *, alipay_cert_sn: str | None = None
+) -> str:
+    """The body of a signed answer: the signature covers the exact text of ``payload``; in
+    certificate mode ``alipay_cert_sn`` names the certificate whose key verifies it."""
     text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    return f'{{"{key}":{text},"sign":"{rsa2_sign(text, private_pem)}"}}'
+    cert = f',"alipay_cert_sn":"{alipay_cert_sn}"' if alipay_cert_sn else ""
+    return f'{{"{key}":{text}{cert},"sign":"{rsa2_sign(text, private_pem)}"}}'
 
 
 def unsigned_response_text(key: str, payload: Mapping[str, Any]) -> str:

@@ -14,7 +14,10 @@ from sanic.response import JSONResponse, json
 from channels.sandbox.control import bad_request, json_body
 from channels.sandbox.wechat.notices import payment_key, refund_key, send_payment_notification
 from channels.sandbox.wechat.pay_api import now_shanghai, trade_expired
+from channels.sandbox.wechat.signing import sign_md5
 from channels.sandbox.wechat.state import VERIFY_RESULT_TTL_SECONDS, FaceCheck, WeChatState
+from channels.sandbox.wechat.v3_notices import payment_body, send_probe
+from channels.sandbox.wechat.v3_signing import pay_sign_ok
 
 bp = Blueprint("sandbox_wechat_control", url_prefix="/sandbox/wechat")
 MAX_COPIES = 5
@@ -51,11 +54,43 @@ async def pass_face_verification(request: Request) -> JSONResponse:
     return json({"verify_result": verify_result}, status=201)
 
 
+def _prepay_id(request: Request, body: dict) -> str | JSONResponse:  # type: ignore[type-arg]
+    """The prepay id, from ``{"prepay_id"}`` or from the whole ``wx.requestPayment`` object.
+
+    Given the object, the sandbox checks ``paySign`` as WeChat's client does before it
+    shows the cashier: RSA for v3 objects, MD5 for v2 ones.
+    """
+    if isinstance(body.get("prepay_id"), str):
+        return str(body["prepay_id"])
+    package = body.get("package")
+    if not isinstance(package, str) or not package.startswith("prepay_id="):
+        return bad_request("prepay_id, or the wx.requestPayment object, is required")
+    creds = request.app.ctx.config.credentials
+    if body.get("signType") == "RSA":
+        good = pay_sign_ok(creds.wechat_appid, body, creds.wechat_merchant_public_key)
+    else:
+        good = v2_pay_sign_ok(creds.wechat_appid, body, creds.wechat_api_key)
+    if not good:
+        return json({"code": "SANDBOX_PAY_SIGN_INVALID", "message": "paySign 错误"}, status=400)
+    return package.removeprefix("prepay_id=")
+
+
+def v2_pay_sign_ok(appid: str, params: dict, api_key: str) -> bool:  # type: ignore[type-arg]
+    names = ("timeStamp", "nonceStr", "package", "signType", "paySign")
+    if not all(isinstance(params.get(n), str) for n in names):
+        return False
+    fields = {n: str(params[n]) for n in names[:-1]} | {"appId": appid}
+    return secrets.compare_digest(str(params["paySign"]), sign_md5(fields, api_key))
+
+
 @bp.post("/payments")
 async def person_pays(request: Request) -> JSONResponse:
     body = json_body(request)
-    if body is None or not isinstance(body.get("prepay_id"), str):
-        return bad_request("prepay_id is required")
+    if body is None:
+        return bad_request("prepay_id, or the wx.requestPayment object, is required")
+    prepay_id = _prepay_id(request, body)
+    if isinstance(prepay_id, JSONResponse):
+        return prepay_id
     notify = body.get("notify", True)
     copies = body.get("copies", 1)
     # force pays a CLOSED trade: a payment that raced the merchant's close (tests only).
@@ -64,7 +99,7 @@ async def person_pays(request: Request) -> JSONResponse:
         return bad_request("notify and force must be true or false")
     if not isinstance(copies, int) or isinstance(copies, bool) or not 1 <= copies <= MAX_COPIES:
         return bad_request(f"copies must be an integer from 1 to {MAX_COPIES}")
-    trade = _state(request).by_prepay_id.get(body["prepay_id"])
+    trade = _state(request).by_prepay_id.get(prepay_id)
     if trade is None:
         return not_found("no such prepay_id")
     now = now_shanghai()
@@ -131,6 +166,23 @@ async def notifications(request: Request) -> JSONResponse:
             ]
         }
     )
+
+
+@bp.post("/probes")
+async def send_signature_probe(request: Request) -> JSONResponse:
+    """Send one v3 signature probe for a paid trade now; answers whether it was refused."""
+    body = json_body(request)
+    trade = _state(request).trades.get(str((body or {}).get("out_trade_no", "")))
+    if trade is None or trade.api != "v3" or trade.transaction_id is None:
+        return not_found("no paid v3 trade with that out_trade_no")
+    result = await send_probe(request.app, trade.notify_url, payment_body(request.app, trade))
+    return json(result, status=201)
+
+
+@bp.get("/probes")
+async def probes(request: Request) -> JSONResponse:
+    """Every probe sent so far, automatic or asked for, and whether each was refused."""
+    return json({"probes": _state(request).probes})
 
 
 @bp.get("/messages")

@@ -13,6 +13,7 @@ from channels.sandbox import clock
 from channels.sandbox.notifier import WECHAT_RETRY_SECONDS
 from channels.sandbox.wechat.signing import encrypt_req_info, nonce, parse_xml, signed_xml, to_xml
 from channels.sandbox.wechat.state import Refund, Trade
+from channels.sandbox.wechat.v3_notices import notify_payment_v3, refund_body, send_v3
 
 # A refund is accepted at once and completes this many (scaled) seconds later.
 REFUND_COMPLETION_SECONDS = 30.0
@@ -59,6 +60,9 @@ def payment_notification(app: Sanic, trade: Trade) -> str:
 
 
 def send_payment_notification(app: Sanic, trade: Trade, *, copies: int = 1) -> None:
+    if trade.api == "v3":
+        notify_payment_v3(app, trade, key=payment_key(trade.out_trade_no), copies=copies)
+        return
     app.ctx.notifier.send(
         key=payment_key(trade.out_trade_no),
         url=trade.notify_url,
@@ -109,7 +113,14 @@ def schedule_refund_completion(app: Sanic, trade: Trade, refund: Refund) -> None
         await asyncio.sleep(REFUND_COMPLETION_SECONDS * app.ctx.config.time_scale)
         refund.status = "SUCCESS"
         refund.success_at = clock.now().astimezone(trade.created_at.tzinfo)
-        if refund.notify_url:
+        if refund.notify_url and trade.api == "v3":
+            send_v3(
+                app,
+                key=refund_key(refund.out_refund_no),
+                url=refund.notify_url,
+                body=refund_body(app, trade, refund),
+            )
+        elif refund.notify_url:
             app.ctx.notifier.send(
                 key=refund_key(refund.out_refund_no),
                 url=refund.notify_url,

@@ -63,6 +63,8 @@ class Trade:
     transaction_id: str | None = None
     paid_at: datetime | None = None
     refunds: dict[str, Refund] = field(default_factory=dict)
+    # "v2" (XML, MD5) or "v3" (JSON, RSA): how it was ordered, hence how it is notified.
+    api: str = "v2"
     # A bill fault set by a test (POST /sandbox/wechat/bill-faults): the daily bill leaves the
     # payment out, or shows another amount, as a channel's bill sometimes does.
     billed: bool = True
@@ -80,6 +82,11 @@ class WeChatState:
     messages: list[SentMessage] = field(default_factory=list)
     trades: dict[str, Trade] = field(default_factory=dict)
     by_prepay_id: dict[str, Trade] = field(default_factory=dict)
+    # v3 trade bills handed out by /v3/bill/tradebill, by download token.
+    bill_files: dict[str, bytes] = field(default_factory=dict)
+    # Signature probes sent to merchants and whether each was refused (non-2xx).
+    probes: list[dict[str, object]] = field(default_factory=list)
+    payments_notified: int = 0
     # Refund completions in flight; kept so the event loop does not drop them.
     background: set[asyncio.Task[None]] = field(default_factory=set)
 
