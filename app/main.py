@@ -123,7 +123,11 @@ def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
 
     @app.after_server_start
     async def _recover_after_restart(app: Sanic) -> None:
+        metrics.WORKER_PROCESSES.labels("http").set(1)
+        for kind, count in (("http", settings.workers), ("background", settings.embedded_worker)):
+            metrics.WORKER_PROCESSES_EXPECTED.labels(kind).set(int(count))
         if _restarted(app):
+            metrics.WORKER_RESTARTS.labels("http").inc()
             # This process replaces one that died: notifications it was handling died with
             # it, and the channel sends them again only minutes later.
             await app.ctx.services.jobs.enqueue(

@@ -20,18 +20,30 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.config import Settings
+
 log = logging.getLogger("yiwang.processes")
 
 # Process states (sanic.worker.constants.ProcessState names) of a process that runs (a
 # server process acks once it serves; others stay STARTED); FAILED and COMPLETED are a
 # process that ended. One being restarted does not count yet.
 LIVE_STATES = frozenset({"STARTED", "ACKED", "JOINED"})
+SERVING_STATES = frozenset({"ACKED", "JOINED"})
 ENDED_STATES = frozenset({"FAILED", "COMPLETED"})
 SERVER_GROUP = "Server"
+WORKER_GROUP = "YiwangWorker"
 # A process that keeps dying is restarted after a growing pause, up to the cap.
 RESTART_FIRST = 0.5
 RESTART_CAP = 30.0
 STABLE_SECONDS = 60.0
+
+
+def expected_processes(settings: Settings) -> dict[str, int]:
+    """What an instance started with these settings should run, by process group."""
+    expected = {SERVER_GROUP: settings.workers}
+    if settings.embedded_worker:
+        expected[WORKER_GROUP] = 1
+    return expected
 
 
 def group_of(process_name: str) -> str:
@@ -44,7 +56,9 @@ def live_counts(worker_state: Mapping[str, Mapping[str, Any]]) -> dict[str, int]
     """Processes per group that are running, from Sanic's shared worker state."""
     counts: dict[str, int] = {}
     for name, state in worker_state.items():
-        if state.get("state") in LIVE_STATES:
+        # A server process is live once it serves (it acks); a spawned one is not yet.
+        live = SERVING_STATES if state.get("server") else LIVE_STATES
+        if state.get("state") in live:
             counts[group_of(name)] = counts.get(group_of(name), 0) + 1
     return counts
 
@@ -113,6 +127,9 @@ class ProcessWatch:
                 process.exitcode,
             )
             self.on_restart(group_of(process.name))
+            kwargs = getattr(process, "kwargs", None)
+            if group_of(process.name) == WORKER_GROUP and isinstance(kwargs, dict):
+                kwargs["restarted"] = True  # the new process counts its own restart
             self.manager.monitor_publisher.send(process.name)
             asked.append(process.name)
         return asked

@@ -25,7 +25,7 @@ from app.config import Settings
 from app.evaluations import jobs as evaluation_jobs
 from app.services import Services, open_services
 from app.supervision import jobs as supervision_jobs
-from infra import clock, db, logs, outbox
+from infra import clock, db, logs, metrics, outbox
 from infra.jobs import Schedule, WorkerSpec, build_worker, every, without_result
 from infra.outages import is_outage
 
@@ -168,6 +168,7 @@ async def run_worker(settings: Settings, slot: str) -> None:
             return
         except Exception as exc:
             recovery.saw(exc)
+            metrics.WORKER_RESTARTS.labels("job_runner").inc()
             if time.monotonic() - started > STABLE_SECONDS:
                 delay = RESTART_FIRST
             log.error(
@@ -183,12 +184,18 @@ async def run_worker(settings: Settings, slot: str) -> None:
         delay = min(delay * 2, RESTART_CAP)
 
 
-def run_worker_process(settings: Settings, slot: str) -> None:
-    """Entry point of a worker process (``serve`` manages one); stops quietly on SIGTERM."""
+def run_worker_process(settings: Settings, slot: str, restarted: bool = False) -> None:
+    """Entry point of a worker process (``serve`` manages one); stops quietly on SIGTERM.
+
+    ``restarted``: this process replaces one that died (its supervisor says so).
+    """
     # A process of its own (``yiwang worker``, or spawned by ``serve``): its logs go the
     # same way as the server's, redacted, in the same format.
     logs.configure(json_lines=settings.log_json)
     # arq logs every job at INFO: at hundreds of events a second that drowns what matters.
     logging.getLogger("arq").setLevel(logging.WARNING)
+    metrics.WORKER_PROCESSES.labels("background").set(1)
+    if restarted:
+        metrics.WORKER_RESTARTS.labels("background").inc()
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         asyncio.run(run_worker(settings, slot))

@@ -52,9 +52,9 @@ def _stop_with_parent(parent: int) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _run_child(settings: Settings, slot: str, parent: int) -> None:
+def _run_child(settings: Settings, slot: str, parent: int, restarted: bool) -> None:
     _stop_with_parent(parent)
-    run_worker_process(settings, slot)
+    run_worker_process(settings, slot, restarted)
 
 
 @dataclass
@@ -82,7 +82,12 @@ class WorkerPool:
     def _start(self, slot: Slot) -> None:
         process = self._context.Process(
             target=_run_child,
-            kwargs={"settings": self.settings, "slot": slot.name, "parent": os.getpid()},
+            kwargs={
+                "settings": self.settings,
+                "slot": slot.name,
+                "parent": os.getpid(),
+                "restarted": slot.process is not None,
+            },
             name=f"yiwang-worker-{slot.name.rsplit(':', 1)[-1]}",
         )
         process.start()

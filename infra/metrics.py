@@ -216,3 +216,59 @@ def _process_exists(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+# --- Background work (issue 26): the outbox, and the processes that deliver it.
+WORKER_RESTARTS = Counter(
+    "yiwang_worker_restarts_total",
+    "Processes started again after one died (http, background), and job runners restarted "
+    "inside a worker process after an outage (job_runner).",
+    ["kind"],
+)
+WORKER_PROCESSES = Gauge(
+    "yiwang_worker_processes",
+    "Worker processes alive now, by kind (http, background): one sample per live process.",
+    ["kind"],
+    multiprocess_mode="livesum",
+)
+WORKER_PROCESSES_EXPECTED = Gauge(
+    "yiwang_worker_processes_expected",
+    "Worker processes this instance should have, by kind (http, background).",
+    ["kind"],
+    multiprocess_mode="livemax",
+)
+OUTBOX_LAG = Gauge(
+    "yiwang_outbox_lag_seconds",
+    "Age of the oldest outbox event that is due and not delivered (0 when none is due).",
+    multiprocess_mode="mostrecent",
+)
+OUTBOX_EVENTS = Gauge(
+    "yiwang_outbox_events",
+    "Outbox events not delivered, by kind and state: due (waiting for a worker), waiting "
+    "(leased, or backing off after a failure) and dead (gave up).",
+    ["kind", "state"],
+    multiprocess_mode="mostrecent",
+)
+OUTBOX_DELIVERED = Counter(
+    "yiwang_outbox_delivered_total", "Outbox events delivered, by kind.", ["kind"]
+)
+OUTBOX_FAILED_ATTEMPTS = Counter(
+    "yiwang_outbox_failed_attempts_total",
+    "Outbox delivery attempts that failed (to be retried on the backoff schedule), by kind.",
+    ["kind"],
+)
+
+
+def record_outbox(lag_seconds: float, counts: Iterable[tuple[str, str, int]]) -> None:
+    """Set the outbox gauges from one look at the table (taken when /metrics is scraped).
+
+    A kind and state seen before but absent now is set to 0, not left at its last count.
+    """
+    OUTBOX_LAG.set(lag_seconds)
+    seen = {(kind, state): n for kind, state, n in counts}
+    for kind, state in set(seen) | _outbox_series:
+        OUTBOX_EVENTS.labels(kind, state).set(seen.get((kind, state), 0))
+    _outbox_series.update(seen)
+
+
+_outbox_series: set[tuple[str, str]] = set()

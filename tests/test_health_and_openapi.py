@@ -14,7 +14,13 @@ async def test_healthz_is_liveness_and_readyz_checks_everything_for_real(
     assert ready.status_code == 200, ready.text
     assert ready.json() == {
         "status": "ready",
-        "checks": {"database": "ok", "redis": "ok", "migrations": "current", "draining": False},
+        "checks": {
+            "database": "ok",
+            "redis": "ok",
+            "migrations": "current",
+            "draining": False,
+            "processes": "ok",  # both HTTP workers and the embedded worker run
+        },
     }
 
 

@@ -119,5 +119,7 @@ def test_readiness_counts_the_processes_an_instance_should_have() -> None:
     del state["Sanic-YiwangWorker-0"]
     state["Sanic-Server-1-0"] = {"state": "RESTARTING", "server": True}
     assert missing_processes(state, expected) == {"Server": 1, "YiwangWorker": 1}
+    state["Sanic-Server-1-0"] = {"state": "STARTED", "server": True}  # spawned, not serving
+    assert missing_processes(state, expected) == {"Server": 1, "YiwangWorker": 1}
     state["Sanic-Server-1-0"] = {"state": "ACKED", "server": True}
     assert missing_processes(state, expected) == {"YiwangWorker": 1}

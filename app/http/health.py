@@ -9,6 +9,7 @@ listener closes. ``/metrics`` is for the machine itself or a scraper holding the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import ipaddress
 from functools import cache
@@ -20,7 +21,9 @@ from tortoise import connections
 from app import errors as e
 from app import schema
 from app.http.openapi import documented
+from app.process_watch import expected_processes, missing_processes
 from infra import db, metrics
+from infra.outbox import stats as outbox_stats
 
 bp = Blueprint("health")
 
@@ -82,17 +85,40 @@ async def readyz(request: Request) -> JSONResponse:
     database, redis, pending = await asyncio.gather(
         _database_ok(), _redis_ok(request), _migrations_pending()
     )
+    missing = _missing_processes(request)
     checks = {
         "database": "ok" if database else "down",
         "redis": "ok" if redis else "down",
         "migrations": "current" if pending == [] else "unknown" if pending is None else "pending",
         "draining": draining(request),
+        "processes": "ok" if not missing else "missing",
     }
-    ok = database and redis and pending == [] and not checks["draining"]
+    ok = database and redis and pending == [] and not checks["draining"] and not missing
     body: dict[str, object] = {"status": "ready" if ok else "not_ready", "checks": checks}
     if pending:
         body["pending_migrations"] = pending
+    if missing:
+        body["missing_processes"] = missing
     return json(body, status=200 if ok else 503)
+
+
+def _missing_processes(request: Request) -> dict[str, int]:
+    """Process groups with fewer live processes than the instance should have (a dead HTTP
+    worker or background worker not back yet), from the manager's shared state."""
+    try:
+        worker_state = request.app.m.workers
+    except (AttributeError, RuntimeError):  # one process, no manager
+        return {}
+    return missing_processes(worker_state, expected_processes(request.app.ctx.settings))
+
+
+async def _sample_outbox() -> None:
+    """The outbox's lag and undelivered events, read now; a database that does not answer
+    in a second leaves the last figures (its own alert is readiness)."""
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(1):
+            look = await outbox_stats.snapshot()
+        metrics.record_outbox(look.lag_seconds, look.counts)
 
 
 def _may_read_metrics(request: Request) -> bool:
@@ -121,5 +147,6 @@ def _may_read_metrics(request: Request) -> bool:
 async def metrics_endpoint(request: Request) -> HTTPResponse:
     if not _may_read_metrics(request):
         raise e.MetricsForbidden()
+    await _sample_outbox()
     body = metrics.render(request.app.ctx.settings.ops.metrics_dir)
     return raw(body, content_type=metrics.CONTENT_TYPE)

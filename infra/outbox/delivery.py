@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from infra import clock
+from infra import clock, metrics
 from infra.outages import is_outage
 from infra.outbox.models import DEAD, DELIVERED, PENDING, OutboxEvent
 from infra.transitions import move
@@ -147,6 +147,7 @@ async def deliver(
         raise cancelled
     except Exception as exc:
         attempts = await _record_failure(event, exc, clock.now())
+        metrics.OUTBOX_FAILED_ATTEMPTS.labels(event.kind).inc()
         log.warning(
             "outbox event %s (%s) attempt %d failed: %s", event.id, event.kind, attempts, exc
         )
@@ -163,6 +164,7 @@ async def deliver(
         )
 
     await _until_recorded(delivered)
+    metrics.OUTBOX_DELIVERED.labels(event.kind).inc()
     return True
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from app.crypto_config import national_secrets
 from tests.faults.private_services import PrivatePostgres, PrivateRedis, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +33,7 @@ def stack_env(database_url: str, redis_url: str, var_dir: Path, api_port: int, s
         "PII_KEY": _key(),
         "PII_HASH_KEY": _key(),
         "RECEIPT_SIGNING_KEY": f"f1:{_key()}",
+        **national_secrets(receipt_key_id="f2"),
         "YIWANG_SANDBOX": "1",
         # Real retry schedules: a notification refused during an outage comes again only
         # minutes later, so a test finishes in time only if the server recovers it itself.

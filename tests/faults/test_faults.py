@@ -109,19 +109,37 @@ async def _outage(stop: Callable[[], None], start: Callable[[], object]) -> Wind
     return Window(began, time.monotonic(), datetime.now(UTC))
 
 
-async def _kill_process(stack: Stack, name: str) -> Window:
-    """SIGKILL one of the manager's processes; the window ends when its successor runs."""
+async def _kill_process(stack: Stack, name: str, kind: str, *, observable: bool) -> Window:
+    """SIGKILL one of the manager's processes; the window ends when its successor runs and
+    readiness is back, and the restart is counted. ``observable``: the gap is long enough
+    to see readiness fail (a server process is missing until its successor serves, seconds;
+    the background worker counts once spawned, often before a probe lands)."""
     before = stack.processes()
     assert name in before, before
     began = time.monotonic()
     os.kill(before[name], signal.SIGKILL)
+    seen_missing: list[dict] = []
+    async with httpx.AsyncClient(base_url=stack.api, timeout=5) as client:
 
-    async def replaced() -> bool:
-        now = stack.processes().get(name)
-        return now is not None and now != before[name]
+        async def ready_again() -> bool:
+            answer = await client.get("/readyz")
+            if answer.status_code == 503 and answer.json().get("missing_processes"):
+                seen_missing.append(answer.json()["missing_processes"])
+            now = stack.processes().get(name)
+            return answer.status_code == 200 and now is not None and now != before[name]
 
-    await eventually(replaced, timeout=20, every=0.05)
-    return Window(began, time.monotonic(), datetime.now(UTC))
+        await eventually(ready_again, timeout=60, every=0.05)
+        ended = time.monotonic()
+        if observable:
+            assert seen_missing, "readiness never said a process was missing"
+        assert all(set(missing) == {name.split("-")[1]} for missing in seen_missing)
+        counted = f'yiwang_worker_restarts_total{{kind="{kind}"}} 1.0'
+
+        async def restart_counted() -> bool:
+            return counted in (await client.get("/metrics")).text
+
+        await eventually(restart_counted, timeout=60, every=0.5)
+    return Window(began, ended, datetime.now(UTC))
 
 
 async def test_redis_killed_for_10_s_under_load(stack: Stack) -> None:
@@ -140,11 +158,15 @@ async def test_postgresql_stopped_for_10_s_under_load(stack: Stack) -> None:
 
 async def test_an_http_worker_killed_under_load(stack: Stack) -> None:
     await exercise(
-        stack, "HTTP worker killed", lambda s: _kill_process(s, "Sanic-Server-0-0")
+        stack,
+        "HTTP worker killed",
+        lambda s: _kill_process(s, "Sanic-Server-0-0", "http", observable=True),
     )
 
 
 async def test_the_background_worker_killed_under_load(stack: Stack) -> None:
     await exercise(
-        stack, "background worker killed", lambda s: _kill_process(s, "Sanic-YiwangWorker-0")
+        stack,
+        "background worker killed",
+        lambda s: _kill_process(s, "Sanic-YiwangWorker-0", "background", observable=False),
     )
