@@ -28,7 +28,6 @@ from app.appointments import states
 from app.appointments.models import Booking, LotteryEntry, Slot, WaitlistEntry
 from app.identity.sessions import SessionStore
 from infra import clock
-from infra.pii import PiiVault
 from tests.appointments.conftest import travel_to
 from tests.appointments.helpers import in_days
 from tests.appointments.live import RawConnection, fresh_ids, verified_people
@@ -82,7 +81,7 @@ async def test_a_lottery_with_many_entrants_books_exactly_capacity_and_recompute
     live_server, api: httpx.AsyncClient, services, settings, redis: aioredis.Redis
 ) -> None:
     await fresh_ids()
-    vault = PiiVault(settings.pii_key, settings.pii_hash_key)
+    vault = settings.vault()
     agency, secret = await create_agency(
         vault, name="宜昌市疾控中心", kind="health", region_code="330100"
     )
@@ -188,7 +187,7 @@ async def test_polling_slot_pages_is_throttled_per_client(
     live_server, api: httpx.AsyncClient, settings
 ) -> None:
     await fresh_ids()
-    vault = PiiVault(settings.pii_key, settings.pii_hash_key)
+    vault = settings.vault()
     agency, secret = await create_agency(
         vault, name="宜昌市疾控中心", kind="health", region_code="330100"
     )

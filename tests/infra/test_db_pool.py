@@ -22,7 +22,8 @@ SOURCES = [
     if p != ROOT / "infra" / "db.py"
 ]
 SESSION_STATE = re.compile(
-    r"""["']\s*(SET\s+(?!LOCAL\b)|RESET\b|LISTEN\b|DECLARE\b)"""
+    # A string that opens with the statement; not a docstring's prose ("""Set the gauges…).
+    r"""(?<!["']["'])["']\s*(SET\s+(?!LOCAL\b)|RESET\b|LISTEN\b|DECLARE\b)"""
     r"""|pg_(try_)?advisory_lock(_shared)?\s*\("""
     r"""|WITH\s+HOLD|\.add_listener\(""",
     re.IGNORECASE,
