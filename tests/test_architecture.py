@@ -8,6 +8,7 @@ adapters.
 from __future__ import annotations
 
 import ast
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,9 +36,18 @@ class Violation:
     rule: str
 
 
+def parse(source: str) -> ast.Module:
+    """``ast.parse`` on a thread of its own. In CPython 3.11 a RecursionError caught earlier
+    in a thread (a library deep in the session) can leave that thread's recursion count
+    skewed, and the AST constructor then fails with "recursion depth mismatch"; a fresh
+    thread starts from a clean count."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(ast.parse, source).result()
+
+
 def imports_of(source: str) -> list[str]:
     names: list[str] = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(parse(source)):
         if isinstance(node, ast.Import):
             names.extend(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -127,7 +137,7 @@ STATUS_WRITERS_PENDING: set[str] = set()
 def status_writes(source: str) -> list[int]:
     """Lines that write a status column with ``.update(...)``, by keyword or ``**{...}``."""
     lines: list[int] = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(parse(source)):
         if not (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)

@@ -10,6 +10,7 @@ Handlers read the parsed value through :func:`json_object` and :func:`parse`.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -46,29 +47,31 @@ def parse_json_body(request: Request) -> None:
 
 
 def bounded_loads(body: bytes) -> Any:
-    """``json.loads`` that refuses deep nesting; a syntax error is kept, not raised."""
-    try:
-        value = json.loads(body)
-    except RecursionError as exc:
-        raise JsonTooDeep() from exc
-    except (ValueError, UnicodeDecodeError):
-        return _Refused(MalformedJson())
-    # Only a body with more brackets than the bound can be too deep: skip the walk otherwise.
-    if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and _depth(value) > MAX_JSON_DEPTH:
+    """``json.loads`` that refuses deep nesting; a syntax error is kept, not raised.
+
+    The depth is measured on the bytes before decoding, so the decoder never recurses past
+    the bound: a caught RecursionError leaves CPython 3.11's recursion bookkeeping skewed
+    for later C-level recursion in the same thread.
+    """
+    if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and _depth(body) > MAX_JSON_DEPTH:
         raise JsonTooDeep()
-    return value
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return _Refused(MalformedJson())
 
 
-def _depth(value: Any) -> int:
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, level = stack.pop()
-        if isinstance(node, dict):
-            node = list(node.values())
-        if isinstance(node, list):
-            deepest = max(deepest, level)
-            stack.extend((child, level + 1) for child in node)
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def _depth(body: bytes) -> int:
+    """The deepest bracket nesting outside strings (a malformed body is refused later)."""
+    brackets = _STRING.sub(b"", body).translate(None, delete=_NOT_BRACKETS)
+    level = deepest = 0
+    for byte in brackets:
+        level += 1 if byte in b"[{" else -1
+        deepest = max(deepest, level)
     return deepest
 
 

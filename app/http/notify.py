@@ -62,6 +62,7 @@ async def _receive(
     "WeChat Pay v3 payment notification (JSON, RSA-signed headers, AES-GCM resource). "
     "204 with no body on success; 4xx with {code: FAIL, message} otherwise.",
     tag="callbacks",
+    errors="WechatV3Error",
 )
 async def wechat_v3_pay(request: Request) -> HTTPResponse:
     return await _receive(request, "wechat", "payment", "wechat/v3")
@@ -71,6 +72,7 @@ async def wechat_v3_pay(request: Request) -> HTTPResponse:
 @documented(
     "WeChat Pay v3 refund notification (JSON, RSA-signed headers, AES-GCM resource).",
     tag="callbacks",
+    errors="WechatV3Error",
 )
 async def wechat_v3_refund(request: Request) -> HTTPResponse:
     return await _receive(request, "wechat", "refund", "wechat/v3")

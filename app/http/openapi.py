@@ -58,6 +58,18 @@ OPEN311_ERROR_SCHEMA: dict[str, Any] = {
         {"$ref": "#/components/schemas/Error"},
     ]
 }
+# WeChat Pay v3 callbacks answer a refusal as WeChat asks, {"code": "FAIL", "message"};
+# refusals before the handler runs (a body refused unread, a method not allowed) keep ours.
+WECHAT_V3_ERROR_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"const": "FAIL"}, "message": {"type": "string"}},
+        },
+        {"$ref": "#/components/schemas/Error"},
+    ]
+}
 
 
 @dataclass
@@ -110,7 +122,11 @@ _PARAM = re.compile(r"<([a-zA-Z_][a-zA-Z0-9_]*)(?::([^>]*))?>")
 
 def build(app: Sanic) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
-    schemas: dict[str, Any] = {"Error": ERROR_SCHEMA, "Open311Error": OPEN311_ERROR_SCHEMA}
+    schemas: dict[str, Any] = {
+        "Error": ERROR_SCHEMA,
+        "Open311Error": OPEN311_ERROR_SCHEMA,
+        "WechatV3Error": WECHAT_V3_ERROR_SCHEMA,
+    }
     for route in app.router.routes:
         uri = "/" + route.path.lstrip("/")
         if not uri.startswith(DOCUMENTED_PREFIXES):
@@ -170,9 +186,23 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     schema = model.model_json_schema()
     required = set(schema.get("required", []))
     return [
-        {"name": name, "in": "query", "required": name in required, "schema": prop}
+        {"name": name, "in": "query", "required": name in required, "schema": _present(prop)}
         for name, prop in schema.get("properties", {}).items()
     ]
+
+
+def _present(prop: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter's schema when it is sent: an optional field's ``None`` means the
+    parameter is left out, which ``required: false`` already says; a query string has no
+    null to send."""
+    branches = prop.get("anyOf")
+    if not branches:
+        return prop
+    sent = [b for b in branches if b.get("type") != "null"]
+    if len(sent) != 1:
+        return prop
+    extra = {k: v for k, v in prop.items() if k not in ("anyOf", "default")}
+    return {**sent[0], **extra}
 
 
 def _content(content_type: str, schema: dict[str, Any]) -> dict[str, Any]:
