@@ -16,7 +16,9 @@ import zxingcpp
 from PIL import Image
 
 from app.agency.signing import create_agency
+from app.appointments import checkin
 from app.appointments.models import Booking, Slot, Standing
+from app.config import Settings
 from app.identity.sessions import SessionStore
 from infra import clock
 from infra.clock import SHANGHAI
@@ -85,7 +87,7 @@ async def hospital(live_server, settings):  # type: ignore[no-untyped-def]
 
 
 async def test_agency_publishes_and_residents_book_see_their_qr_and_cancel(
-    api: httpx.AsyncClient, hospital, redis
+    api: httpx.AsyncClient, hospital, redis, settings: Settings
 ) -> None:
     key, secret = hospital
     r = await signed_post(api, key, secret, "/api/v1/agency/institutions", INSTITUTION)
@@ -170,12 +172,14 @@ async def test_agency_publishes_and_residents_book_see_their_qr_and_cancel(
     )
     assert (mine[0]["resource_name"], mine[0]["resource_title"]) == ("王建国", "主任医师")
     assert mine[0]["address"] == "浣纱路261号"
-    # The check-in QR image carries exactly the signed code, readable by a real decoder.
+    # The check-in QR image carries the signed code (its own fresh SM2 signature over the
+    # same message), readable by a real decoder.
     qr = await api.get(f"/api/v1/appointments/{booking['id']}/check-in-qr.png", headers=auth)
     assert qr.status_code == 200 and qr.headers["content-type"] == "image/png"
     assert "no-store" in qr.headers["cache-control"]
     [read] = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.content)))
-    assert read.text == code["code"]
+    assert read.text.rsplit(".", 1)[0] == code["code"].rsplit(".", 1)[0]
+    assert checkin.verify(settings.appointments.checkin_key, read.text).booking_id == booking["id"]
     stranger_qr = await api.get(
         f"/api/v1/appointments/{booking['id']}/check-in-qr.png",
         headers={"Authorization": f"Bearer {bob.token}"},
