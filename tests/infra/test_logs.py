@@ -106,3 +106,14 @@ def test_another_handler_or_a_raised_level_goes_through_logging(
     finally:
         access.setLevel(logging.NOTSET)
     assert len(_lines(stderr)) == 2
+
+
+def test_only_a_request_id_the_client_chose_is_redacted(stderr: io.StringIO) -> None:
+    # Ours is random hex and skips the masks; a client's id of the same shape does not.
+    phone_shaped = f"{PHONE}abcde"
+    with only_configured(stderr):
+        logs.access("GET", "/api/v1/me", 200, 1.0, phone_shaped, request_id_ours=True)
+        logs.access("GET", "/api/v1/me", 200, 1.0, phone_shaped)
+    ours, theirs = _lines(stderr)
+    assert ours["request_id"] == phone_shaped
+    assert theirs["request_id"] == "138****8000abcde"
