@@ -91,10 +91,13 @@ def request_env(request: Request, workdir: Path, name: str) -> dict[str, str]:
     return env
 
 
+PY_SPY = Path(sys.executable).with_name("py-spy")
+
+
 async def py_spy(pid: int, seconds: int, out: Path) -> asyncio.subprocess.Process:
     """py-spy on ``pid`` and its children (the Sanic workers) for ``seconds``, raw stacks."""
     return await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).with_name("py-spy")),
+        str(PY_SPY),
         "record",
         "--pid",
         str(pid),
@@ -258,6 +261,9 @@ async def main(argv: list[str] | None = None) -> int:
     args = _parser(list(scenarios)).parse_args(argv)
     chosen = [scenarios[name] for name in (args.scenario or list(scenarios))]
     params = WrkParams(args.threads, args.connections, args.duration, args.timeout)
+    if args.profile and not PY_SPY.exists():
+        print(f"bench: --profile needs py-spy ({PY_SPY}): pip install py-spy", file=sys.stderr)
+        return 2
     try:
         wrk_binary()
         await check_reachable()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import contextvars
 import json
 import logging
@@ -83,12 +85,39 @@ def access(
     if request_id:
         entry["request_id"] = request_id if request_id_ours else redact(request_id)
     line = json.dumps(entry, ensure_ascii=False) + "\n"
+    try:
+        loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    if not _pending and loop is not None:
+        # The lines of every request that finishes in this turn of the event loop go out
+        # in one write at its end: one system call instead of one per request.
+        loop.call_soon(_write_pending, handler)
+    _pending.append(line)
+    if loop is None:
+        _write_pending(handler)
+
+
+_pending: list[str] = []
+
+
+def _write_pending(handler: logging.StreamHandler[TextIO]) -> None:
+    if not _pending:
+        return
+    text = "".join(_pending)
+    _pending.clear()
     handler.acquire()
     try:
-        handler.stream.write(line)
+        handler.stream.write(text)
         handler.flush()
     finally:
         handler.release()
+
+
+@atexit.register
+def _write_pending_at_exit() -> None:
+    if _json_handler is not None:
+        _write_pending(_json_handler)
 
 
 def _own_handlers_below_root() -> bool:

@@ -1,12 +1,20 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 
 from infra import clock
-from infra.outbox.models import OutboxEvent
+from infra.outbox.models import PENDING, OutboxEvent
+
+# PostgreSQL: the deduplicated insert in one round trip (no look-up, no savepoint).
+_PG_EMIT = (
+    "INSERT INTO outbox_event (kind, payload, dedupe_key, status, attempts, next_attempt_at, "
+    "created_at) VALUES ($1, $2::jsonb, $3, $4, 0, $5, $5) "
+    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+)
 
 
 async def emit(
@@ -19,13 +27,30 @@ async def emit(
     """Record an event in the caller's transaction (``using``).
 
     With ``dedupe_key``, a second emit of the same consequence is a no-op and returns None;
-    the caller's transaction stays usable because the insert runs in a savepoint.
+    the caller's transaction stays usable: on PostgreSQL the insert skips a conflicting row
+    (``ON CONFLICT DO NOTHING``, one statement), elsewhere it runs in a savepoint.
     """
     now = clock.now()
     if dedupe_key is None:
         return await OutboxEvent.create(
             kind=kind, payload=payload, next_attempt_at=now, created_at=now, using_db=using
         )
+    if using.capabilities.dialect == "postgres":
+        rows = await using.execute_query_dict(
+            _PG_EMIT, [kind, json.dumps(payload), dedupe_key, PENDING, now]
+        )
+        if not rows:
+            return None
+        event = OutboxEvent(
+            id=int(rows[0]["id"]),
+            kind=kind,
+            payload=payload,
+            dedupe_key=dedupe_key,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        event._saved_in_db = True
+        return event
     if await OutboxEvent.filter(dedupe_key=dedupe_key).using_db(using).exists():
         return None
     try:
