@@ -6,7 +6,7 @@ from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
 
-from app.identity.legal_states import LEGAL_PERSON
+from app.identity.legal.states import LEGAL_PERSON
 from infra.transitions import Transitions
 
 
