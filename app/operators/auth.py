@@ -46,7 +46,7 @@ class OperatorPrincipal:
     def is_admin(self) -> bool:
         return self.role == "platform_admin"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {
             "id": self.id,
             "username": self.username,
