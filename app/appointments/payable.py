@@ -15,9 +15,9 @@ from tortoise.expressions import F
 from app.agency.models import Agency
 from app.appointments import states
 from app.appointments.models import Booking, Department, Institution, Resource, Slot
+from app.billing.payables import PayableLine, Quote
 from app.errors import AppointmentNotFound, NotFound, PaymentHoldExpired
 from app.identity.models import Citizen
-from app.payables import PayableLine, Quote
 from infra import clock, outbox
 from infra.pii import PiiVault
 from infra.transitions import move

@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from app import crypto_rotation
 from app.cases.materials import MaterialStore
 from app.cases.models import Case
 from app.cases.service import Cases
 from app.config import Settings
-from app.crypto_rotation import (
+from app.interactions.models import Ticket
+from app.interactions.requesters import seal, unseal
+from app.runtime import crypto_rotation
+from app.runtime.crypto_rotation import (
     JSON_TABLES,
     Progress,
     json_remaining,
@@ -24,8 +26,6 @@ from app.crypto_rotation import (
     rotate,
     rotate_json_table,
 )
-from app.interactions.models import Ticket
-from app.interactions.requesters import seal, unseal
 from infra import clock
 from infra.pii import PiiUnknownKey, PiiVault
 from tests.cases.fixtures import GOOD_FORM, ITEM_CODE, PDF, person, seed
