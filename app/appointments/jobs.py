@@ -1,4 +1,4 @@
-"""Scheduled appointment work, run by the background worker (app/worker.py)."""
+"""Scheduled appointment work, run by the background worker (app/runtime/worker.py)."""
 
 from __future__ import annotations
 

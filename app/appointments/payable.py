@@ -16,9 +16,9 @@ from app.agency.models import Agency
 from app.appointments import rerelease, states
 from app.appointments.gate import release_holder
 from app.appointments.models import Booking, Department, Institution, Resource, Slot
+from app.billing.payables import PayableLine, Quote
 from app.errors import AppointmentNotFound, NotFound, PaymentHoldExpired
 from app.identity.models import Citizen
-from app.payables import PayableLine, Quote
 from infra import clock, outbox
 from infra.pii import PiiVault
 from infra.transitions import move

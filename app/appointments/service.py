@@ -85,7 +85,7 @@ class Appointments:
             )
         return await checkin.check_in(self.rules.checkin_key, code, institution_id)
 
-    # --- scheduled work (app/worker.py)
+    # --- scheduled work (app/runtime/worker.py)
 
     async def release_unpaid(self) -> int:
         return await holds.release_unpaid(self.booker)
@@ -108,7 +108,7 @@ class Appointments:
     async def queue_reminders(self) -> int:
         return await notices.queue_reminders(self.rules)
 
-    # --- outbox handlers (app/services.py)
+    # --- outbox handlers (app/runtime/services.py)
 
     async def on_gate_sync(self, payload: dict[str, Any]) -> None:
         if payload.get("from"):

@@ -31,8 +31,8 @@ from app.errors import (
     OnBehalfNotAllowed,
 )
 from app.fees.payment_codes import mod11_10_check_digit
-from app.identity import legal_states
-from app.identity.legal_standing import may_act_for, standing
+from app.identity.legal import states as legal_states
+from app.identity.legal.standing import may_act_for, standing
 from app.identity.models import Citizen, LegalPerson
 from app.identity.sessions import Principal
 from app.supervision.deadlines import meet_deadline, open_deadline

@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 
 from app.agency.models import Agency
 from app.agency.outbox_webhook import AGENCY_WEBHOOK
+from app.billing.payables import PayableLine, Quote
 from app.errors import (
     FeeAmountInvalid,
     FeeItemUnknown,
@@ -27,7 +28,6 @@ from app.fees.models import FeeItem, NoticeLine, PaymentNotice
 from app.fees.states import NOTICE, NoticeStatus
 from app.identity.id_numbers import normalise_id_number
 from app.identity.models import Citizen
-from app.payables import PayableLine, Quote
 from infra import clock, outbox
 from infra.masking import mask_id_number, mask_name
 from infra.pii import PiiVault

@@ -20,7 +20,7 @@ from app.http.auth import resident
 from app.http.bodies import parse
 from app.http.openapi import documented
 from app.http.operators import operator
-from app.identity.operators import OperatorPrincipal
+from app.operators.auth import OperatorPrincipal
 from infra import clock
 
 bp = Blueprint("evaluations", url_prefix="/api/v1")

@@ -9,11 +9,11 @@ from sanic import Blueprint, Request
 from sanic.response import JSONResponse, json
 
 from app.appointments.models import Booking
+from app.billing.ordering import order_view
 from app.http.auth import resident
 from app.http.bodies import parse
 from app.http.columns import integer, text
 from app.http.openapi import documented
-from app.ordering import order_view
 from app.violations.models import Violation
 
 bp = Blueprint("orders", url_prefix="/api/v1")

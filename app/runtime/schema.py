@@ -19,8 +19,8 @@ APPS: dict[str, dict[str, str]] = {
     },
     "catalog": {"models": "app.catalog.models", "migrations": "app.catalog.migrations"},
     "operators": {
-        "models": "app.identity.operator_models",
-        "migrations": "app.identity.operator_migrations",
+        "models": "app.operators.models",
+        "migrations": "app.operators.migrations",
     },
     "payments": {"models": "payments.models", "migrations": "payments.migrations"},
     "fees": {"models": "app.fees.models", "migrations": "app.fees.migrations"},

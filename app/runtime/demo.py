@@ -15,7 +15,7 @@ from app.cases.demo import seed as seed_cases_demo
 from app.catalog.demo import seed as seed_catalog_demo
 from app.config import Settings
 from app.fees.demo import seed as seed_fees_demo
-from app.identity.legal_demo import seed as seed_legal_persons_demo
+from app.identity.legal.demo import seed as seed_legal_persons_demo
 from app.interactions.demo import seed as seed_interactions_demo
 from app.violations.demo import seed as seed_violations_demo
 from channels.sandbox.config import DEMO_PEOPLE
