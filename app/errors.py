@@ -138,6 +138,14 @@ class SessionTooNew(RateLimited):
     )
 
 
+class PollingThrottled(RateLimited):
+    code = "POLLING_THROTTLED"
+    message = (
+        "Too many slot or booking requests from this account: wait before asking again"
+        " (see Retry-After)."
+    )
+
+
 class SignInThrottled(RateLimited):
     code = "SIGN_IN_THROTTLED"
     message = "Too many failed sign-ins: wait before trying again (see Retry-After)."
@@ -391,6 +399,19 @@ class CheckInNotAllowed(Conflict):
 class CapacityBelowBooked(Conflict):
     code = "CAPACITY_BELOW_BOOKED"
     message = "A slot's capacity cannot drop below the places already booked."
+
+
+class NoKeptSeat(Conflict):
+    code = "NO_KEPT_SEAT"
+    message = (
+        "No kept seat is left in this slot for staff booking (all taken, or opened to"
+        " everyone); book it like any resident or pick another slot."
+    )
+
+
+class ResidentNameMismatch(InvalidInput):
+    code = "RESIDENT_NAME_MISMATCH"
+    message = "The name does not match the verified holder of this ID number."
 
 
 # --- fees
