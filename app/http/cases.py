@@ -96,13 +96,27 @@ async def material_content(request: Request, material_id: int) -> HTTPResponse:
 
 @bp.get("/me/licences")
 @documented(
-    "The e-licences the platform holds for me (attach them by licence_id).",
+    "The e-licences the platform holds for me (attach them by licence_id); a legal "
+    "person's are in its own wallet.",
     auth="resident",
     tag="cases",
 )
 async def my_licences(request: Request) -> JSONResponse:
     who = await resident(request)
-    found = await ELicence.filter(citizen_id=who.citizen_id).order_by("-id")
+    found = await ELicence.filter(citizen_id=who.citizen_id, legal_person_id=None).order_by("-id")
+    return answer({"licences": [licence_view(x) for x in found]})
+
+
+@bp.get("/legal-persons/<uscc:uscc>/licences")
+@documented(
+    "A legal person's e-licences (its wallet), for its representative and current agents.",
+    auth="resident",
+    responses={403: "NOT_AUTHORISED_FOR_LEGAL_PERSON", 404: "LEGAL_PERSON_NOT_FOUND"},
+    tag="cases",
+)
+async def legal_person_licences(request: Request, uscc: str) -> JSONResponse:
+    who = await resident(request)
+    found = await _public(request).cases.licences_of_legal_person(who, uscc)
     return answer({"licences": [licence_view(x) for x in found]})
 
 

@@ -40,6 +40,7 @@ from app.http import (
     payments_ops,
 )
 from app.http import appointments as appointments_http
+from app.http import bundles as bundles_http
 from app.http import case_setup as case_setup_http
 from app.http import cases as cases_http
 from app.http import evaluations as evaluations_http
@@ -93,6 +94,7 @@ def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
         receipts_http.bp,
         cases_http.bp,
         case_setup_http.bp,
+        bundles_http.bp,
         evaluations_http.bp,
         interactions_http.bp,
         open311_http.geo,

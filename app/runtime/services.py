@@ -17,9 +17,11 @@ from app.agency.webhooks import DEFAULT_TIMEOUT_SECONDS as WEBHOOK_TIMEOUT_SECON
 from app.appointments.service import Appointments, build_appointments
 from app.billing.ordering import Ordering
 from app.billing.payables import PayableRegistry, PayableSource
+from app.bundles.rating import BundleRatings
+from app.bundles.service import Bundles
 from app.cases.materials import MaterialStore, legacy_key
 from app.cases.notices import CaseNotices
-from app.cases.service import CASE_NOTICE, Cases
+from app.cases.service import CASE_FINISHED, CASE_NOTICE, Cases
 from app.catalog import audit
 from app.catalog.service import Catalog
 from app.config import Settings
@@ -64,21 +66,30 @@ class PublicServices:
     evaluations: Evaluations
     interactions: Interactions
     handlers: dict[str, Any]
+    # 一件事: bundles file their items as cases and follow them through case.finished.
+    bundles: Bundles
+    bundle_ratings: BundleRatings
 
 
 def build_public_services(
     settings: Settings, vault: PiiVault, messages: dict[str, Messages]
 ) -> PublicServices:
     rules = settings.service_rules
+    cases = Cases(vault, rules)
+    bundles = Bundles(cases, vault, rules)
+    cases.guards.append(bundles.guard)
     return PublicServices(
-        cases=Cases(vault, rules),
+        cases=cases,
         materials=MaterialStore(vault, legacy_key(settings.pii_key), rules.upload_max_bytes),
         evaluations=Evaluations(rules),
         interactions=Interactions(rules, vault),
         handlers={
             CASE_NOTICE: CaseNotices(messages).send,
             INVITE: InvitationSender(messages).send,
+            CASE_FINISHED: bundles.on_case_finished,
         },
+        bundles=bundles,
+        bundle_ratings=BundleRatings(rules),
     )
 
 

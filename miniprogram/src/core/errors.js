@@ -121,6 +121,15 @@ export const MESSAGES = {
   RECEIPT_NOT_ISSUABLE: "这笔款项暂时不能开具电子票据。",
   // cases (办件), evaluations (好差评), 12345 interactions, supervision
   CASE_NOT_FOUND: "没有找到这件办件。",
+  // bundles (高效办成一件事)
+  BUNDLE_NOT_FOUND: "没有找到这件“一件事”。",
+  BUNDLE_CASE_NOT_FOUND: "没有找到这件“一件事”的办件。",
+  BUNDLE_DEFINITION_INVALID: "“一件事”的定义有问题，请按提示修改。",
+  BUNDLE_WORKFLOW_CONFLICT: "“一件事”的定义当前状态不能进行这一步，请刷新后再试。",
+  BUNDLE_REQUEST_REUSED: "这个申请编号已用于另一份申请，请重新提交。",
+  BUNDLE_MATERIAL_PENDING: "容缺受理的材料还没有补齐，暂不能办结。",
+  BUNDLE_SUPPLEMENT_UNNEEDED: "没有办件在等您补充这些内容。",
+  BUNDLE_NOT_FINISHED: "“一件事”全部办结后才能评价。",
   CASE_TRANSITION_FORBIDDEN: "办件当前的状态不能进行这一步，请刷新后查看进度。",
   FORM_INVALID: "申请表填写有误，请按提示修改后重新提交。",
   ITEM_NOT_APPLICABLE: "这个事项暂不支持网上申请，请到窗口办理。",
