@@ -16,11 +16,13 @@ from app.http.auth import resident
 from app.http.bodies import parse, query
 from app.http.columns import integer, text
 from app.http.openapi import documented
+from app.identity.legal_standing import verified_id_hashes
 from app.identity.models import Citizen
 from app.ordering import order_view
 from app.violations.late_fee import late_fee_fen
 from app.violations.models import DriverAccess, VehicleAccess, Violation
 from infra import clock
+from infra.pii import PiiVault
 from payments.models import Order
 
 bp = Blueprint("orders", url_prefix="/api/v1")
@@ -125,12 +127,14 @@ def _paged(rows: list[dict[str, object]], wanted: PageQuery) -> dict[str, object
     }
 
 
-async def _notices_owed(citizen: Citizen) -> list[dict[str, object]]:
-    """Unpaid notices issued to this verified citizen's ID number (matched by keyed hash)."""
-    if not citizen.verified or not citizen.id_number_hash:
+async def _notices_owed(citizen: Citizen, vault: PiiVault) -> list[dict[str, object]]:
+    """Unpaid notices issued to this verified citizen's ID number (its hash under every
+    lookup key, so a notice written before or after a key rotation is found)."""
+    hashes = await verified_id_hashes(citizen.id, vault)
+    if not hashes:
         return []
     found = (
-        await PaymentNotice.filter(payer_id_number_hash=citizen.id_number_hash, status="UNPAID")
+        await PaymentNotice.filter(payer_id_number_hash__in=hashes, status="UNPAID")
         .order_by("due_date", "id")
         .prefetch_related("agency", "lines")
         .limit(200)
@@ -206,7 +210,8 @@ async def my_payables(request: Request) -> JSONResponse:
     principal = await resident(request)
     wanted = query(request, PageQuery)
     citizen = await Citizen.get(id=principal.citizen_id)
-    rows = await _notices_owed(citizen) + await _fines_owed(citizen)
+    vault = request.app.ctx.services.vault
+    rows = await _notices_owed(citizen, vault) + await _fines_owed(citizen)
     listing = _paged(rows, wanted)
     listing["verified"] = citizen.verified
     return json(listing, ensure_ascii=False)
