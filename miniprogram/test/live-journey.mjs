@@ -186,7 +186,7 @@ const caseNo = decodeURIComponent((seen.apply.redirect.split("case_no=")[1] || "
 seen.caseNo = caseNo;
 
 // 3. The department sends it back for a clearer photo; the resident answers in place.
-await agencyPost(`/api/v1/agency/cases/${caseNo}/accept`, {});
+await agencyPost(`/api/v1/agency/cases/${caseNo}/accept`, { note: "受理" });
 await agencyPost(`/api/v1/agency/cases/${caseNo}/request_material`, { note: "身份证照片不清晰，请重新上传" });
 let detail = await open("case", { case_no: caseNo });
 seen.returned = { status: detail.data.model.status, note: detail.data.model.returnNote, materials: detail.data.form.materials.map((m) => m.name), text: detail.text() };
@@ -195,8 +195,9 @@ await detail.tap(".send-supplement", 0, "onSupplement", {}, (d) => d.notice || d
 seen.supplemented = { status: detail.data.model.status, notice: detail.data.notice, error: detail.data.error };
 
 // 4. The department completes it with an e-licence; the resident sees it and rates 2.
-await agencyPost(`/api/v1/agency/cases/${caseNo}/accept`, {});
-await agencyPost(`/api/v1/agency/cases/${caseNo}/approve`, {});
+// (Each signed request differs: the same body in the same second would be a replay.)
+await agencyPost(`/api/v1/agency/cases/${caseNo}/accept`, { note: "补正后受理" });
+await agencyPost(`/api/v1/agency/cases/${caseNo}/approve`, { note: "材料齐全" });
 await agencyPost(`/api/v1/agency/cases/${caseNo}/complete`, { result: { licence: { kind: "高龄津贴资格证明", title: "高龄津贴资格证明", number: "GLJT-" + caseNo.slice(-6) } } });
 detail = await open("case", { case_no: caseNo });
 seen.completed = { status: detail.data.model.status, licence: detail.data.model.licence, rateable: detail.data.model.rateable, steps: detail.data.model.timeline.length, text: detail.text() };

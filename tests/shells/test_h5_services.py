@@ -124,7 +124,7 @@ async def test_a_resident_uses_every_new_service_in_the_h5_shell(
     case_no = page.url.rsplit("/", 1)[-1]
 
     # Sent back: the resident answers in place.
-    agency(demo, f"/api/v1/agency/cases/{case_no}/accept", {})
+    agency(demo, f"/api/v1/agency/cases/{case_no}/accept", {"note": "受理"})
     agency(demo, f"/api/v1/agency/cases/{case_no}/request_material", {"note": "身份证照片不清晰"})
     await page.reload()
     await expect(page.locator("#supplement")).to_contain_text("身份证照片不清晰")
@@ -136,8 +136,9 @@ async def test_a_resident_uses_every_new_service_in_the_h5_shell(
     await expect(page.locator("#case-status")).to_have_text("当前状态：已提交，待受理")
 
     # Completed with an e-licence; rated 2, the rectification shows.
-    agency(demo, f"/api/v1/agency/cases/{case_no}/accept", {})
-    agency(demo, f"/api/v1/agency/cases/{case_no}/approve", {})
+    # Each signed request differs: the same body in the same second would be a replay.
+    agency(demo, f"/api/v1/agency/cases/{case_no}/accept", {"note": "补正后受理"})
+    agency(demo, f"/api/v1/agency/cases/{case_no}/approve", {"note": "材料齐全"})
     agency(demo, f"/api/v1/agency/cases/{case_no}/complete", {
         "result": {"licence": {"kind": "高龄津贴资格证明", "title": "高龄津贴资格证明",
                                "number": "GLJT-H5-0001"}},

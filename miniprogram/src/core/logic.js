@@ -310,6 +310,8 @@ export function applyFormModel(form, licences, legalPersons) {
       inputmode: control.inputmode,
       maxlength: f.type === "text" ? f.max_length || 500 : f.type === "id_number" ? 18 : f.type === "phone" ? 11 : 20,
       choices: (f.choices || []).map(String),
+      // The choices as the server typed them: 2 is not "2" to its check.
+      choiceValues: f.choices || [],
       min: f.min,
       max: f.max,
     };
@@ -361,7 +363,11 @@ export function collectForm(fields, values) {
       return;
     }
     v = String(v).trim();
-    if (f.type === "integer" && /^-?\d+$/.test(v)) form[f.name] = Number(v);
+    const typed = (f.choiceValues || []).find(function (c) {
+      return String(c) === v;
+    });
+    if (f.type === "choice" && typed !== undefined) form[f.name] = typed;
+    else if (f.type === "integer" && /^-?\d+$/.test(v)) form[f.name] = Number(v);
     else if (f.type === "id_number") form[f.name] = v.toUpperCase();
     else form[f.name] = v;
   });
