@@ -27,12 +27,14 @@ from app.catalog.service import Catalog
 from app.config import Settings
 from app.evaluations.invitations import INVITE, InvitationSender
 from app.evaluations.service import Evaluations
+from app.fees.messages import NOTICE_ISSUED, NoticeMessages
 from app.fees.notices import NoticePayables, Notices
 from app.identity.accounts import Accounts
 from app.identity.legal.agents import LegalAgents
 from app.identity.legal.registry import LegalRegistry
 from app.identity.sessions import SessionStore
 from app.identity.signin_throttle import SignInThrottle
+from app.interactions.notices import TICKET_REPLY, TicketNotices
 from app.interactions.service import Interactions
 from app.operators.auth import OperatorAuth
 from app.receipts.service import Receipts, build_receipts
@@ -85,6 +87,7 @@ def build_public_services(
         interactions=Interactions(rules, vault),
         handlers={
             CASE_NOTICE: CaseNotices(messages).send,
+            TICKET_REPLY: TicketNotices(messages).send,
             INVITE: InvitationSender(messages).send,
             CASE_FINISHED: bundles.on_case_finished,
         },
@@ -240,6 +243,8 @@ def register_outbox_handlers(services: Services) -> None:
     )
     outbox.register_handler("order.paid", services.ordering.on_paid)
     outbox.register_handler("order.refunded", services.ordering.on_refunded)
+    notice_messages = NoticeMessages(services.vault, services.channels.messages)
+    outbox.register_handler(NOTICE_ISSUED, notice_messages.send)
     outbox.register_handler("receipt.issue", services.receipts.on_issue)
     outbox.register_handler("receipt.red_letter", services.receipts.on_red_letter)
     for kind, handler in services.violations.notices.handlers().items():

@@ -176,6 +176,13 @@ export const MESSAGES = {
   PAY_CANCELLED: "您已取消支付，可以稍后在订单中继续支付。",
   PAY_FAILED: "支付没有完成，请稍后再试。",
   PAY_PENDING: "正在确认支付结果，请稍后在“我的票据”中查看。",
+  UPLOAD_FAILED: "材料上传没有成功，请检查网络后重新上传。",
+  TOO_MANY_PHOTOS: "最多上传 6 张照片。",
+  LOCATION_DENIED: "没有获得定位权限，可以在地址栏手动填写地点。",
+  FIELD_REQUIRED: "还有必填项没有填写，请补全后提交。",
+  MATERIAL_MISSING: "还有必交材料没有上传或选择电子证照。",
+  RATING_INCOMPLETE: "请为五项指标都打分后再提交。",
+  TEXT_REQUIRED: "请填写诉求内容。",
 };
 
 const FALLBACK = "办理没有成功，请稍后再试。";
