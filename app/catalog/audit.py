@@ -151,11 +151,13 @@ async def record(
     before: Any = None,
     after: Any = None,
     reason: str | None = None,
+    actor_name: str | None = None,
 ) -> None:
+    """``actor_name`` names a caller that is not an operator (``agency:<key>``)."""
     entry = AuditEntry(
         at=clock.now(),
         operator_id=actor.id if actor else None,
-        operator_name=actor.username if actor else "system",
+        operator_name=actor_name or (actor.username if actor else "system"),
         action=action,
         subject_type=subject_type,
         subject_id=subject_id,
