@@ -45,6 +45,7 @@ from app.http import case_setup as case_setup_http
 from app.http import cases as cases_http
 from app.http import evaluations as evaluations_http
 from app.http import interactions as interactions_http
+from app.http import items as items_http
 from app.http import legal_persons as legal_persons_http
 from app.http import open311 as open311_http
 from app.http import receipts as receipts_http
@@ -89,6 +90,7 @@ def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
         catalog.bp,
         operators.bp,
         operators.console,
+        items_http.bp,
         violations_http.bp,
         appointments_http.bp,
         receipts_http.bp,

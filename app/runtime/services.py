@@ -20,6 +20,7 @@ from app.billing.payables import PayableRegistry, PayableSource
 from app.bundles.rating import BundleRatings
 from app.bundles.service import Bundles
 from app.cases.materials import MaterialStore, legacy_key
+from app.cases.models import CaseForm
 from app.cases.notices import CaseNotices
 from app.cases.service import CASE_FINISHED, CASE_NOTICE, Cases
 from app.catalog import audit
@@ -157,6 +158,13 @@ async def _close_each(*closers: Callable[[], Awaitable[object]]) -> None:
             log.warning("closing %s failed: %s", close.__qualname__, exc)
 
 
+async def case_form_materials(item_code: str) -> list[dict[str, Any]] | None:
+    """The materials an item's case form asks for: the catalog checks its guide against
+    them, and cannot import the cases room (which imports the catalog)."""
+    form = await CaseForm.get_or_none(item_code=item_code)
+    return list(form.materials_spec) if form is not None else None
+
+
 async def open_services(settings: Settings) -> Services:
     """Open the database for this process, then build the services on it."""
     await db.open_database(schema.config(settings.database_url))
@@ -200,7 +208,7 @@ async def build_services(settings: Settings) -> Services:
         sessions=sessions,
         accounts=Accounts(vault, sessions, channels.logins, channels.face),
         agency_gate=AgencyGate(vault, redis),
-        catalog=Catalog(redis),
+        catalog=Catalog(redis, form_materials=case_form_materials),
         operators=OperatorAuth(
             redis,
             timedelta(seconds=settings.operator_session_ttl_seconds),
