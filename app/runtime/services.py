@@ -24,10 +24,12 @@ from app.cases.models import CaseForm
 from app.cases.notices import CaseNotices
 from app.cases.service import CASE_FINISHED, CASE_NOTICE, Cases
 from app.catalog import audit
+from app.catalog import items as catalog_items
 from app.catalog.service import Catalog
 from app.config import Settings
 from app.evaluations.invitations import INVITE, InvitationSender
 from app.evaluations.service import Evaluations
+from app.fees.fee_items import registered_standards
 from app.fees.messages import NOTICE_ISSUED, NoticeMessages
 from app.fees.notices import NoticePayables, Notices
 from app.identity.accounts import Accounts
@@ -178,6 +180,7 @@ async def build_services(settings: Settings) -> Services:
     redis = connect(settings.redis_url)
     vault = settings.vault()
     audit.use_chain_key(settings.crypto_suite.audit_mac_key)
+    catalog_items.use_registered_fees(registered_standards)
     channels = build_channels(settings)
     sessions = SessionStore(redis, timedelta(seconds=settings.session_ttl_seconds))
     pay = channels.pay
