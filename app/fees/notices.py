@@ -25,6 +25,7 @@ from app.errors import (
     NotVerified,
 )
 from app.fees import payment_codes
+from app.fees.messages import NOTICE_ISSUED
 from app.fees.models import FeeItem, NoticeLine, PaymentNotice
 from app.fees.states import NOTICE, NoticeStatus
 from app.identity.id_numbers import normalise_id_number
@@ -160,6 +161,13 @@ class Notices:
             named = [replace(line, name=items[line.item_code].name) for line in data.lines]
             await NoticeLine.bulk_create(
                 numbered(NoticeLine, named, notice_id=notice.id), using_db=tx
+            )
+            # The payer hears of it on the channel they last used (app/fees/messages.py).
+            await outbox.emit(
+                NOTICE_ISSUED,
+                {"notice_id": notice.id},
+                using=tx,
+                dedupe_key=f"notice-issued:{notice.id}",
             )
         return notice
 
