@@ -190,3 +190,15 @@ describe("release page (Alipay)", () => {
     assert.equal(api.calls.length, 1); // no lottery calls for a first-come slot
   });
 });
+
+describe("institution page links to the release screen", () => {
+  it("opens pages/release for the tapped slot", async () => {
+    const api = scriptedApi({ "GET /api/v1/institutions/3/slots": () => [200, slotsAnswer()] });
+    const stub = wxStub(api);
+    globalThis.wx = stub.wx;
+    const page = renderPage(wechat, "institution", { id: "3", date: "2030-01-02" });
+    await settle(page);
+    await tap(page, ".release-link", 0);
+    assert.equal(stub.calls.navigateTo[0].url, "/pages/release/index?institution=3&date=2030-01-02&slot=456");
+  });
+});

@@ -214,3 +214,15 @@ async def test_staff_book_a_kept_seat_for_a_named_resident_and_others_cannot(
     r = await _signed(api, "DELETE", key, secret, cancel)
     assert (r.status_code, r.json()["status"]) == (200, "cancelled")
     assert (await Slot.get(id=slot_ids[0])).kept == 1
+
+
+async def test_the_h5_shell_serves_the_release_screen_from_the_shared_core(
+    api: httpx.AsyncClient,
+) -> None:
+    view = await api.get("/h5/release-view.js")
+    assert view.status_code == 200 and "releaseModel" in view.text
+    core = await api.get("/h5/core/release.js")
+    assert core.status_code == 200 and "export function releaseModel" in core.text
+    views = await api.get("/h5/views.js")
+    assert 'from "./release-view.js"' in views.text
+    assert (await api.get("/h5/core/not-there.js")).status_code == 404
