@@ -278,7 +278,8 @@ def live_server(
         server = LiveServer(
             f"http://127.0.0.1:{ports.api}", f"http://127.0.0.1:{ports.sandbox}", process
         )
-        wait_until_up(server.api + "/readyz", timeout=60)
+        # Generous: a loaded 2-core machine takes long to import and fork two workers.
+        wait_until_up(server.api + "/readyz", timeout=150)
         wait_until_up(server.sandbox + "/sandbox/health", timeout=30)
         yield server
 

@@ -11,6 +11,7 @@ import json
 from app.agency.models import Agency
 from app.agency.signing import create_agency
 from app.appointments.demo import seed as seed_appointments_demo
+from app.bundles.demo import seed as seed_bundles_demo
 from app.cases.demo import seed as seed_cases_demo
 from app.catalog.demo import seed as seed_catalog_demo
 from app.config import Settings
@@ -50,3 +51,4 @@ async def seed(settings: Settings) -> None:
     await seed_cases_demo(vault, settings.var_dir)
     await seed_interactions_demo()
     await seed_legal_persons_demo(vault, people[1])  # 李四 represents the demo company
+    await seed_bundles_demo(vault, settings.var_dir)

@@ -33,6 +33,7 @@ APPS: dict[str, dict[str, str]] = {
         "models": "app.interactions.models",
         "migrations": "app.interactions.migrations",
     },
+    "bundles": {"models": "app.bundles.models", "migrations": "app.bundles.migrations"},
 }
 
 

@@ -17,20 +17,27 @@ from app.agency.webhooks import DEFAULT_TIMEOUT_SECONDS as WEBHOOK_TIMEOUT_SECON
 from app.appointments.service import Appointments, build_appointments
 from app.billing.ordering import Ordering
 from app.billing.payables import PayableRegistry, PayableSource
+from app.bundles.rating import BundleRatings
+from app.bundles.service import Bundles
 from app.cases.materials import MaterialStore, legacy_key
+from app.cases.models import CaseForm
 from app.cases.notices import CaseNotices
-from app.cases.service import CASE_NOTICE, Cases
+from app.cases.service import CASE_FINISHED, CASE_NOTICE, Cases
 from app.catalog import audit
+from app.catalog import items as catalog_items
 from app.catalog.service import Catalog
 from app.config import Settings
 from app.evaluations.invitations import INVITE, InvitationSender
 from app.evaluations.service import Evaluations
+from app.fees.fee_items import registered_standards
+from app.fees.messages import NOTICE_ISSUED, NoticeMessages
 from app.fees.notices import NoticePayables, Notices
 from app.identity.accounts import Accounts
 from app.identity.legal.agents import LegalAgents
 from app.identity.legal.registry import LegalRegistry
 from app.identity.sessions import SessionStore
 from app.identity.signin_throttle import SignInThrottle
+from app.interactions.notices import TICKET_REPLY, TicketNotices
 from app.interactions.service import Interactions
 from app.operators.auth import OperatorAuth
 from app.receipts.service import Receipts, build_receipts
@@ -64,21 +71,31 @@ class PublicServices:
     evaluations: Evaluations
     interactions: Interactions
     handlers: dict[str, Any]
+    # 一件事: bundles file their items as cases and follow them through case.finished.
+    bundles: Bundles
+    bundle_ratings: BundleRatings
 
 
 def build_public_services(
     settings: Settings, vault: PiiVault, messages: dict[str, Messages]
 ) -> PublicServices:
     rules = settings.service_rules
+    cases = Cases(vault, rules)
+    bundles = Bundles(cases, vault, rules)
+    cases.guards.append(bundles.guard)
     return PublicServices(
-        cases=Cases(vault, rules),
+        cases=cases,
         materials=MaterialStore(vault, legacy_key(settings.pii_key), rules.upload_max_bytes),
         evaluations=Evaluations(rules),
         interactions=Interactions(rules, vault),
         handlers={
             CASE_NOTICE: CaseNotices(messages).send,
+            TICKET_REPLY: TicketNotices(messages).send,
             INVITE: InvitationSender(messages).send,
+            CASE_FINISHED: bundles.on_case_finished,
         },
+        bundles=bundles,
+        bundle_ratings=BundleRatings(rules),
     )
 
 
@@ -143,6 +160,13 @@ async def _close_each(*closers: Callable[[], Awaitable[object]]) -> None:
             log.warning("closing %s failed: %s", close.__qualname__, exc)
 
 
+async def case_form_materials(item_code: str) -> list[dict[str, Any]] | None:
+    """The materials an item's case form asks for: the catalog checks its guide against
+    them, and cannot import the cases room (which imports the catalog)."""
+    form = await CaseForm.get_or_none(item_code=item_code)
+    return list(form.materials_spec) if form is not None else None
+
+
 async def open_services(settings: Settings) -> Services:
     """Open the database for this process, then build the services on it."""
     await db.open_database(schema.config(settings.database_url))
@@ -156,6 +180,7 @@ async def build_services(settings: Settings) -> Services:
     redis = connect(settings.redis_url)
     vault = settings.vault()
     audit.use_chain_key(settings.crypto_suite.audit_mac_key)
+    catalog_items.use_registered_fees(registered_standards)
     channels = build_channels(settings)
     sessions = SessionStore(redis, timedelta(seconds=settings.session_ttl_seconds))
     pay = channels.pay
@@ -186,7 +211,7 @@ async def build_services(settings: Settings) -> Services:
         sessions=sessions,
         accounts=Accounts(vault, sessions, channels.logins, channels.face),
         agency_gate=AgencyGate(vault, redis),
-        catalog=Catalog(redis),
+        catalog=Catalog(redis, form_materials=case_form_materials),
         operators=OperatorAuth(
             redis,
             timedelta(seconds=settings.operator_session_ttl_seconds),
@@ -229,6 +254,8 @@ def register_outbox_handlers(services: Services) -> None:
     )
     outbox.register_handler("order.paid", services.ordering.on_paid)
     outbox.register_handler("order.refunded", services.ordering.on_refunded)
+    notice_messages = NoticeMessages(services.vault, services.channels.messages)
+    outbox.register_handler(NOTICE_ISSUED, notice_messages.send)
     outbox.register_handler("receipt.issue", services.receipts.on_issue)
     outbox.register_handler("receipt.red_letter", services.receipts.on_red_letter)
     for kind, handler in services.violations.notices.handlers().items():
