@@ -169,7 +169,8 @@ async def birth_journey(
         )
         assert seen.json()["form"]["guardian_phone"] == "139****9000"
     await _work(api, agencies["hz-ybj"], case_no(v, 2), "hz-ybj")
-    r = await _act(api, agencies["hz-rsj"], card, "approve")
+    # A new decision, so a new signed request (an identical one is refused as a replay).
+    r = await _act(api, agencies["hz-rsj"], card, "approve", note="照片已补齐，审核通过")
     assert r.status_code == 200, r.text
     r = await _act(api, agencies["hz-rsj"], card, "complete",
                    result={"licence": LICENCES["hz-rsj"]})  # fmt: skip

@@ -154,6 +154,25 @@ async def test_a_definition_is_checked_whole(world: dict) -> None:
     assert not await BundleDefinition.filter(code="YJS-330100-TEST").exists()
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"items": [{"item": ["x"]}, {"item": "GG-330100-00301-001", "after": [{"a": 1}]}]},
+        {"fields": [{"name": "x", "label": "X", "type": "text", "max_length": "9",
+                     "maps": {"GG-330100-00301-001": ["child_name"]}}]},
+        {"fields": [{"name": "x", "label": "X", "type": "choice", "choices": 3, "maps": 1}]},
+        {"materials": [{"name": "A", "maps": {"GG-330100-00301-001": ["父母身份证"]}}]},
+        {"items": [{"item": "GG-330100-00301-001", "receives": [{"from": [], "material": {}}]}]},
+        {"guide": {"conditions": [1], "fees": 3}, "time_limit_days": True},
+    ],
+)
+async def test_a_malformed_definition_is_refused_not_crashed(world: dict, change: dict) -> None:
+    doc = copy.deepcopy(next(d for d in shipped() if d["bundle"]["code"] == BIRTH)["bundle"])
+    with pytest.raises(BundleDefinitionInvalid) as refused:
+        await definitions.check_definition({**doc, **change})
+    assert refused.value.details["problems"]
+
+
 async def test_a_form_missing_a_field_creates_nothing(world: dict) -> None:
     who = await person("wechat")
     mats = await _materials(world["store"], who, "父母身份证", "监护人户口簿", "新生儿照片")
