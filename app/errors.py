@@ -138,6 +138,14 @@ class SessionTooNew(RateLimited):
     )
 
 
+class PollingThrottled(RateLimited):
+    code = "POLLING_THROTTLED"
+    message = (
+        "Too many slot or booking requests from this account: wait before asking again"
+        " (see Retry-After)."
+    )
+
+
 class SignInThrottled(RateLimited):
     code = "SIGN_IN_THROTTLED"
     message = "Too many failed sign-ins: wait before trying again (see Retry-After)."
@@ -190,6 +198,36 @@ class SelfReview(Forbidden):
 class WorkflowConflict(Conflict):
     code = "WORKFLOW_CONFLICT"
     message = "The mini-app is not in a state that allows this step."
+
+
+class ItemGuideInvalid(InvalidInput):
+    code = "ITEM_GUIDE_INVALID"
+    message = "The item or its guide has problems; see details.problems. Nothing was stored."
+
+
+class ItemChanged(Conflict):
+    code = "ITEM_CHANGED"
+    message = "Someone made a newer version of this item; reload it and edit that one."
+
+
+class ItemNotReviewed(Conflict):
+    code = "ITEM_NOT_REVIEWED"
+    message = "Only an approved version can be published; it needs a second operator's review."
+
+
+class ItemRetired(Conflict):
+    code = "ITEM_RETIRED"
+    message = "This item is retired; it cannot change, and its code is never reused."
+
+
+class ItemNotFound(NotFound):
+    code = "ITEM_NOT_FOUND"
+    message = "No published service item has this code."
+
+
+class ItemFeedMissing(Forbidden):
+    code = "ITEM_FEED_MISSING"
+    message = "This agency does not sync this department's items."
 
 
 class OperatorLoginFailed(Unauthenticated):
@@ -391,6 +429,19 @@ class CheckInNotAllowed(Conflict):
 class CapacityBelowBooked(Conflict):
     code = "CAPACITY_BELOW_BOOKED"
     message = "A slot's capacity cannot drop below the places already booked."
+
+
+class NoKeptSeat(Conflict):
+    code = "NO_KEPT_SEAT"
+    message = (
+        "No kept seat is left in this slot for staff booking (all taken, or opened to"
+        " everyone); book it like any resident or pick another slot."
+    )
+
+
+class ResidentNameMismatch(InvalidInput):
+    code = "RESIDENT_NAME_MISMATCH"
+    message = "The name does not match the verified holder of this ID number."
 
 
 # --- fees

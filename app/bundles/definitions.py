@@ -47,7 +47,7 @@ from app.errors import (
     CaseFormSpecInvalid,
     SelfReview,
 )
-from app.identity.operators import OperatorPrincipal
+from app.operators.auth import OperatorPrincipal
 from infra import clock
 from infra.transitions import move
 
@@ -388,11 +388,8 @@ async def create_definition(actor: OperatorPrincipal | None, doc: Any) -> Bundle
         require_role(actor, *AUTHORS)
     checked = await check_definition(doc)
     document = checked.document
-    if actor is not None:
-        if not sees_department(actor, document["lead_department"]):
-            raise BundleDefinitionInvalid(
-                problems={"lead_department": "is one of your departments"}
-            )
+    if actor is not None and not sees_department(actor, document["lead_department"]):
+        raise BundleDefinitionInvalid(problems={"lead_department": "is one of your departments"})
     now = clock.now()
     async with in_transaction() as tx:
         last = (

@@ -40,8 +40,8 @@ from app.errors import (
     NotVerified,
     OnBehalfNotAllowed,
 )
-from app.identity import legal_states
-from app.identity.legal_standing import may_act_for, standing
+from app.identity.legal import states as legal_states
+from app.identity.legal.standing import may_act_for, standing
 from app.identity.models import Citizen, LegalPerson
 from app.identity.sessions import Principal
 from app.supervision.deadlines import meet_deadline, open_deadline

@@ -14,11 +14,13 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from app.agency.models import Agency
 from app.cases import states
 from app.cases.forms import check_form
 from app.cases.materials import owned_licence, owned_material
 from app.cases.models import Case, CaseDesk, CaseForm, CaseFormVersion, CaseStep, ELicence
 from app.cases.setup import form_version
+from app.catalog import audit
 from app.catalog.models import ServiceItem
 from app.config import ServiceRules
 from app.errors import (
@@ -32,15 +34,15 @@ from app.errors import (
     OnBehalfNotAllowed,
 )
 from app.fees.payment_codes import mod11_10_check_digit
-from app.identity import legal_states
-from app.identity.legal_standing import may_act_for, standing
+from app.identity.legal import states as legal_states
+from app.identity.legal.standing import may_act_for, standing
 from app.identity.models import Citizen, LegalPerson
 from app.identity.sessions import Principal
 from app.supervision.deadlines import meet_deadline, open_deadline
 from infra import clock
 from infra.masking import mask_id_number, mask_phone
 from infra.outbox import emit
-from infra.pii import PiiVault
+from infra.pii import PiiDecryptError, PiiUnknownKey, PiiVault
 from infra.transitions import move
 
 CASE_NOTICE = "case.notice"
@@ -56,6 +58,20 @@ MIN_ONLINE_LEVEL = 3
 # catalog.ServiceItem.audience: who applies. A legal item is applied for on behalf of one.
 LEGAL_AUDIENCE = "legal"
 SEALED_TYPES = {"id_number": mask_id_number, "phone": mask_phone}
+
+
+def sealed_kind(vault: PiiVault, token: str) -> str:
+    """Which sealed field type a form value was sealed as, when its form no longer says
+    (the field was dropped since): the purpose is bound into the seal, so only one opens."""
+    for kind in SEALED_TYPES:
+        try:
+            vault.decrypt(f"case_form:{kind}", token)
+        except PiiUnknownKey:
+            raise
+        except PiiDecryptError:
+            continue
+        return kind
+    raise PiiDecryptError("a case form value opens as no sealed field type")
 
 
 def case_number(case_id: int, day: Any) -> str:
@@ -309,6 +325,45 @@ class Cases:
         ):
             raise CaseNotFound(case_no=case_no)
         return case
+
+    async def reveal_form(
+        self, agency: Agency, case_no: str, wanted: list[str], reason: str
+    ) -> dict[str, str]:
+        """The sealed fields of a case's form (ID numbers, phones) in the clear, for the
+        agency working it: every look is on the audit chain, with the fields and the
+        reason, before anything is returned. No ``wanted`` means every sealed field."""
+        case = await self.for_agency(agency.id, case_no)
+        sealed = {
+            name: value["enc"]
+            for name, value in case.form.items()
+            if isinstance(value, dict) and "enc" in value
+        }
+        unknown = [name for name in wanted if name not in sealed]
+        if unknown:
+            raise FormInvalid(
+                "Only the form's sealed fields can be revealed.",
+                fields={name: "is not a sealed field of this case" for name in unknown},
+            )
+        names = sorted(set(wanted) or set(sealed))
+        kinds = {f["name"]: f["type"] for f in (await self._spec_of(case)).fields_spec}
+        shown = {
+            name: self.vault.decrypt(
+                f"case_form:{kinds.get(name) or sealed_kind(self.vault, sealed[name])}",
+                sealed[name],
+            )
+            for name in names
+        }
+        await audit.reveal(
+            None,
+            "reveal.case_form",
+            "case",
+            case.case_no,
+            department=case.department_code,
+            fields=names,
+            reason=reason,
+            by=f"agency:{agency.key}",
+        )
+        return shown
 
     async def act(
         self,
