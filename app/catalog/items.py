@@ -14,7 +14,7 @@ from app.catalog.regions import load_tree
 from app.catalog.scope import require_role, sees_department, sees_regions
 from app.catalog.search import index_item
 from app.errors import InvalidInput, ItemCodeTaken, NotFound
-from app.identity.operators import OperatorPrincipal
+from app.operators.auth import OperatorPrincipal
 from infra import clock
 from infra.transitions import move
 

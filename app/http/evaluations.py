@@ -20,7 +20,7 @@ from app.http.auth import resident
 from app.http.bodies import parse
 from app.http.openapi import documented
 from app.http.operators import operator
-from app.identity.operators import OperatorPrincipal
+from app.operators.auth import OperatorPrincipal
 from app.supervision.deadlines import deadline_view
 from app.supervision.models import Deadline
 from infra import clock

@@ -25,7 +25,7 @@ from app.http.bodies import parse, query
 from app.http.columns import text
 from app.http.identity import client_address
 from app.http.openapi import documented
-from app.identity.operators import OperatorPrincipal
+from app.operators.auth import OperatorPrincipal
 from infra.ratelimit import allow
 
 bp = Blueprint("operators", url_prefix="/api/v1/operator")

@@ -10,15 +10,15 @@ from sanic.response import JSONResponse, json
 from tortoise.expressions import Q
 
 from app.appointments.models import Booking
+from app.billing.ordering import order_view
 from app.fees.models import PaymentNotice
 from app.fees.notices import is_overdue
 from app.http.auth import resident
 from app.http.bodies import parse, query
 from app.http.columns import integer, text
 from app.http.openapi import documented
-from app.identity.legal_standing import verified_id_hashes
+from app.identity.legal.standing import verified_id_hashes
 from app.identity.models import Citizen
-from app.ordering import order_view
 from app.violations.late_fee import late_fee_fen
 from app.violations.models import DriverAccess, VehicleAccess, Violation
 from infra import clock

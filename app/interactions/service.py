@@ -23,13 +23,13 @@ from app.errors import (
     TicketNotFound,
     TicketStepForbidden,
 )
-from app.identity.operators import OperatorPrincipal
 from app.identity.sessions import Principal
 from app.interactions import states
 from app.interactions.attributes import check_answers
 from app.interactions.models import Category, Open311Client, Ticket
 from app.interactions.notices import TICKET_REPLY
 from app.interactions.requesters import check_media_url, check_requester, seal, unseal
+from app.operators.auth import OperatorPrincipal
 from app.supervision.deadlines import meet_deadline, open_deadline
 from infra import clock
 from infra.outbox import emit

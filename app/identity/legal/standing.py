@@ -17,8 +17,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 
 from app.errors import LegalPersonNotFound, NotAuthorisedForLegalPerson
+from app.identity.legal.uscc import normalise_uscc
 from app.identity.models import Citizen, LegalPerson, LegalPersonAgent
-from app.identity.uscc import normalise_uscc
 from infra import clock
 from infra.pii import PiiVault
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from app.billing.payables import PayableRegistry
 from app.identity.models import ChannelAccount
 from app.identity.sessions import Principal
-from app.payables import PayableRegistry
 from channels.base import Channel
 from payments.errors import ChannelAccountMissing
 from payments.models import Order, OrderLine

@@ -18,8 +18,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from app.errors import InvalidInput, OperatorLoginFailed, TokenInvalid
-from app.identity.operator_models import Operator, OperatorSession
 from app.identity.signin_throttle import SignInThrottle
+from app.operators.models import Operator, OperatorSession
 from infra import clock
 
 ROLES = ("platform_admin", "department_operator", "reviewer")
@@ -46,7 +46,7 @@ class OperatorPrincipal:
     def is_admin(self) -> bool:
         return self.role == "platform_admin"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {
             "id": self.id,
             "username": self.username,

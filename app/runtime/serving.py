@@ -1,14 +1,14 @@
 """The database and the services around a process or a one-off command: migrations, the
 demo's seed, and the services a command shares with a server worker. Starting the HTTP
-server itself (Sanic's process manager) is ``app.main.serve``."""
+server itself (Sanic's process manager) is ``app.runtime.main.serve``."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from app import schema
 from app.config import Settings
+from app.runtime import schema
 from infra import db
 
 T = TypeVar("T")
@@ -28,7 +28,7 @@ async def prepare_database(settings: Settings, *, seed_demo: bool) -> None:
     config = schema.config(settings.database_url)
     await db.migrate(config)
     if seed_demo:
-        from app.demo import seed
+        from app.runtime.demo import seed
 
         await db.open_database(config)
         try:
@@ -50,7 +50,7 @@ async def with_database(settings: Settings, action: Callable[[], Awaitable[T]]) 
 
 async def with_services(settings: Settings, action: Callable[[Any], Awaitable[T]]) -> T:
     """Run a one-off command with the same services a server worker has."""
-    from app.services import open_services
+    from app.runtime.services import open_services
 
     config = schema.config(settings.database_url)
     await db.migrate(config)

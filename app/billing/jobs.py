@@ -18,13 +18,15 @@ log = logging.getLogger("yiwang.payments.jobs")
 
 async def expire_orders(ctx: dict[str, Any]) -> int:
     services = ctx["services"]
-    return await services.settlement.expire_due()
+    expired: int = await services.settlement.expire_due()
+    return expired
 
 
 async def query_paying_orders(ctx: dict[str, Any]) -> int:
     services = ctx["services"]
     minutes = services.settings.paying_query_after_minutes
-    return await services.settlement.poll_paying(older_than=timedelta(minutes=minutes))
+    settled: int = await services.settlement.poll_paying(older_than=timedelta(minutes=minutes))
+    return settled
 
 
 async def query_paying_after_outage(ctx: dict[str, Any]) -> int:
@@ -32,14 +34,15 @@ async def query_paying_after_outage(ctx: dict[str, Any]) -> int:
     because notifications refused while it was down come again only on the channel's
     schedule (Alipay's first retry is 4 minutes later)."""
     services = ctx["services"]
-    settled = await services.settlement.query_all_paying(started_before=clock.now())
+    settled: int = await services.settlement.query_all_paying(started_before=clock.now())
     log.info("after an outage, %d orders still PAYING were found paid at the channel", settled)
     return settled
 
 
 async def query_pending_refunds(ctx: dict[str, Any]) -> int:
     services = ctx["services"]
-    return await services.refunds.poll_pending(older_than=timedelta(minutes=1))
+    confirmed: int = await services.refunds.poll_pending(older_than=timedelta(minutes=1))
+    return confirmed
 
 
 async def reconcile_yesterday(ctx: dict[str, Any]) -> int:

@@ -26,9 +26,10 @@ from app.errors import (
     LegalPersonDeregistered,
     NotLegalRepresentative,
 )
-from app.identity import legal_audit, legal_states
 from app.identity.id_numbers import normalise_id_number
-from app.identity.legal_standing import (
+from app.identity.legal import audit as legal_audit
+from app.identity.legal import states as legal_states
+from app.identity.legal.standing import (
     REPRESENTATIVE,
     current_agents,
     find_legal_person,

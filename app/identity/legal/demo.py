@@ -1,12 +1,12 @@
 """The demo's legal person, pushed through the registry's own upsert (idempotent).
 
-Its legal representative is a demo resident; the demo data set (app/demo.py) says which.
+Its legal representative is a demo resident; the demo data set (app/runtime/demo.py) says which.
 """
 
 from __future__ import annotations
 
 from app.agency.models import Agency
-from app.identity.legal_registry import REGISTRY_KIND, LegalRegistry
+from app.identity.legal.registry import REGISTRY_KIND, LegalRegistry
 from infra.pii import PiiVault
 
 DEMO_USCC = "91330102MA27UY3K6Q"

@@ -12,6 +12,11 @@ Why it is safe while the server runs, and safe to kill at any moment:
 - What is left to do is found again from the data (values not under the current key id),
   so a restart resumes where the last committed batch ended; nothing else is stored.
 
+Sealed values inside JSON columns (a case form's ID numbers and phones, an Open311
+requester) are ``{"enc": <sealed>, "masked": …}`` objects: each row is read, every such
+value not under the current key is resealed, and the row is written back under a row lock
+only if it is still what was read.
+
 Hash columns whose plaintext is not kept (a driving licence's file number) cannot be
 recomputed: they stay under the key that made them, and reads keep trying every lookup
 key (docs/operations.md says when an old lookup key may be dropped).
@@ -20,6 +25,7 @@ key (docs/operations.md says when an old lookup key may be dropped).
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,10 +36,13 @@ from tortoise.transactions import in_transaction
 
 from app.agency.models import Agency
 from app.cases.materials import MaterialStore
-from app.cases.models import Material, MaterialBlob
+from app.cases.models import Case, Material, MaterialBlob
+from app.cases.service import sealed_kind
 from app.catalog import audit
 from app.fees.models import PaymentNotice
 from app.identity.models import Citizen, LegalPerson, LegalPersonAgent
+from app.interactions.models import Ticket
+from app.interactions.requesters import PURPOSE as REQUESTER_PURPOSE
 from app.receipts.models import Receipt, ReceiptFile
 from app.receipts.storage import seal as seal_receipt_file
 from app.receipts.storage import unseal as unseal_receipt_file
@@ -114,6 +123,108 @@ TABLES: tuple[Table, ...] = (
     Table(Receipt, (Sealed("payer_name_enc", "receipt_payer"),)),
     Table(Agency, (Sealed("secret_enc", "agency_secret"),)),
 )
+
+
+@dataclass(frozen=True)
+class JsonTable:
+    """A JSON column holding sealed ``{"enc": …}`` objects, and how to tell each one's
+    purpose (the associated data it was sealed with)."""
+
+    model: type[Model]
+    column: str
+    purpose: Callable[[PiiVault, str], str]
+
+
+def _case_form_purpose(vault: PiiVault, token: str) -> str:
+    return f"case_form:{sealed_kind(vault, token)}"
+
+
+JSON_TABLES: tuple[JsonTable, ...] = (
+    JsonTable(Case, "form", _case_form_purpose),
+    JsonTable(Ticket, "requester", lambda vault, token: REQUESTER_PURPOSE),
+)
+
+
+def _sealed_objects(value: Any) -> list[dict[str, Any]]:
+    """Every ``{"enc": "<key_id>:…"}`` object within a JSON value, at any depth."""
+    if isinstance(value, list):
+        return [found for item in value for found in _sealed_objects(item)]
+    if not isinstance(value, dict):
+        return []
+    if isinstance(value.get("enc"), str):
+        return [value]
+    return [found for item in value.values() for found in _sealed_objects(item)]
+
+
+def _json_stale(vault: PiiVault, value: Any) -> bool:
+    return any(not vault.is_current(obj["enc"]) for obj in _sealed_objects(value))
+
+
+def _json_rewrite(table: JsonTable, vault: PiiVault, value: Any) -> Any:
+    """A copy of ``value`` with every stale sealed object resealed under the current key."""
+    fresh = copy.deepcopy(value)
+    for obj in _sealed_objects(fresh):
+        if not vault.is_current(obj["enc"]):
+            purpose = table.purpose(vault, obj["enc"])
+            obj["enc"] = vault.encrypt(purpose, vault.decrypt(purpose, obj["enc"]))
+    return fresh
+
+
+async def rotate_json_table(
+    table: JsonTable, vault: PiiVault, *, batch_size: int, pause: float, progress: Progress
+) -> None:
+    name = f"{table.model._meta.db_table}.{table.column}"
+    after = 0
+    while True:
+        rows = (
+            await table.model.filter(id__gt=after, **{f"{table.column}__isnull": False})
+            .order_by("id")
+            .limit(batch_size)
+            .values("id", table.column)
+        )
+        if not rows:
+            return
+        stale = [row for row in rows if _json_stale(vault, row[table.column])]
+        if stale:
+            async with in_transaction() as tx:
+                for row in stale:
+                    fresh = _json_rewrite(table, vault, row[table.column])
+                    locked = (
+                        await table.model.filter(id=row["id"])
+                        .using_db(tx)
+                        .select_for_update()
+                        .values(table.column)
+                    )
+                    if locked and locked[0][table.column] == row[table.column]:
+                        await (
+                            table.model.filter(id=row["id"])
+                            .using_db(tx)
+                            .update(**{table.column: fresh})
+                        )
+                        progress.add(name, 1)
+                    else:
+                        progress.raced += 1  # changed meanwhile: the next pass finds it
+        progress.batch_done(name)
+        after = rows[-1]["id"]
+        if pause:
+            await asyncio.sleep(pause)
+
+
+async def json_remaining(table: JsonTable, vault: PiiVault) -> int:
+    """Rows whose column holds a sealed object not under the current key (a full scan:
+    the sealed objects sit inside the JSON, out of reach of an index)."""
+    count, after = 0, 0
+    while True:
+        rows = (
+            await table.model.filter(id__gt=after, **{f"{table.column}__isnull": False})
+            .order_by("id")
+            .limit(2000)
+            .values("id", table.column)
+        )
+        if not rows:
+            return count
+        count += sum(_json_stale(vault, row[table.column]) for row in rows)
+        after = rows[-1]["id"]
 
 
 @dataclass
@@ -272,6 +383,10 @@ async def rotate(
     progress = progress or Progress()
     for table in TABLES:
         await rotate_table(table, vault, batch_size=batch_size, pause=pause, progress=progress)
+    for json_table in JSON_TABLES:
+        await rotate_json_table(
+            json_table, vault, batch_size=batch_size, pause=pause, progress=progress
+        )
     await rotate_receipt_files(vault, batch_size=batch_size, pause=pause, progress=progress)
     await rotate_materials(materials, batch_size=batch_size, pause=pause, progress=progress)
     async with in_transaction() as tx:
@@ -289,7 +404,11 @@ async def rotate(
 
 async def remaining(vault: PiiVault) -> dict[str, int]:
     """Rows per table with a value not under the current key (``crypto status``)."""
-    return {
+    left = {
         table.model._meta.db_table: await table.model.filter(_stale(table, vault)).count()
         for table in TABLES
     }
+    for json_table in JSON_TABLES:
+        name = f"{json_table.model._meta.db_table}.{json_table.column}"
+        left[name] = await json_remaining(json_table, vault)
+    return left

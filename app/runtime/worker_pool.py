@@ -1,6 +1,6 @@
 """``yiwang worker``: a small supervisor over one or more background worker processes.
 
-Each process runs the job runner (app/worker.py), which already outlives PostgreSQL and
+Each process runs the job runner (app/runtime/worker.py), which already outlives PostgreSQL and
 Redis outages. This parent exists for what a process cannot survive itself: being killed
 (OOM, a stray signal, a crash in native code). It starts a new one in the same lease slot,
 so the newcomer gives back the outbox leases the dead one held, logs it and counts it.
@@ -24,7 +24,7 @@ from multiprocessing.process import BaseProcess
 from types import FrameType
 
 from app.config import Settings
-from app.worker import run_worker_process
+from app.runtime.worker import run_worker_process
 from infra import logs
 
 log = logging.getLogger("yiwang.worker")

@@ -19,8 +19,8 @@ APPS: dict[str, dict[str, str]] = {
     },
     "catalog": {"models": "app.catalog.models", "migrations": "app.catalog.migrations"},
     "operators": {
-        "models": "app.identity.operator_models",
-        "migrations": "app.identity.operator_migrations",
+        "models": "app.operators.models",
+        "migrations": "app.operators.migrations",
     },
     "payments": {"models": "payments.models", "migrations": "payments.migrations"},
     "fees": {"models": "app.fees.models", "migrations": "app.fees.migrations"},
@@ -33,6 +33,7 @@ APPS: dict[str, dict[str, str]] = {
         "models": "app.interactions.models",
         "migrations": "app.interactions.migrations",
     },
+    "bundles": {"models": "app.bundles.models", "migrations": "app.bundles.migrations"},
 }
 
 

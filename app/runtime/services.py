@@ -11,33 +11,35 @@ from typing import Any
 import httpx
 import redis.asyncio as aioredis
 
-from app import schema
 from app.agency.outbox_webhook import AGENCY_WEBHOOK, agency_webhook_handler
 from app.agency.signing import AgencyGate
 from app.agency.webhooks import DEFAULT_TIMEOUT_SECONDS as WEBHOOK_TIMEOUT_SECONDS
 from app.appointments.service import Appointments, build_appointments
+from app.billing.ordering import Ordering
+from app.billing.payables import PayableRegistry, PayableSource
+from app.bundles.rating import BundleRatings
+from app.bundles.service import Bundles
 from app.cases.materials import MaterialStore, legacy_key
 from app.cases.notices import CaseNotices
-from app.cases.service import CASE_NOTICE, Cases
+from app.cases.service import CASE_FINISHED, CASE_NOTICE, Cases
 from app.catalog import audit
 from app.catalog.service import Catalog
-from app.channel_set import ChannelSet, build_channels
 from app.config import Settings
 from app.evaluations.invitations import INVITE, InvitationSender
 from app.evaluations.service import Evaluations
 from app.fees.messages import NOTICE_ISSUED, NoticeMessages
 from app.fees.notices import NoticePayables, Notices
 from app.identity.accounts import Accounts
-from app.identity.legal_agents import LegalAgents
-from app.identity.legal_registry import LegalRegistry
-from app.identity.operators import OperatorAuth
+from app.identity.legal.agents import LegalAgents
+from app.identity.legal.registry import LegalRegistry
 from app.identity.sessions import SessionStore
 from app.identity.signin_throttle import SignInThrottle
 from app.interactions.notices import TICKET_REPLY, TicketNotices
 from app.interactions.service import Interactions
-from app.ordering import Ordering
-from app.payables import PayableRegistry, PayableSource
+from app.operators.auth import OperatorAuth
 from app.receipts.service import Receipts, build_receipts
+from app.runtime import schema
+from app.runtime.channel_set import ChannelSet, build_channels
 from app.violations.service import Violations, build_violations
 from channels.base import Messages
 from infra import clock, db, outbox
@@ -66,14 +68,20 @@ class PublicServices:
     evaluations: Evaluations
     interactions: Interactions
     handlers: dict[str, Any]
+    # 一件事: bundles file their items as cases and follow them through case.finished.
+    bundles: Bundles
+    bundle_ratings: BundleRatings
 
 
 def build_public_services(
     settings: Settings, vault: PiiVault, messages: dict[str, Messages]
 ) -> PublicServices:
     rules = settings.service_rules
+    cases = Cases(vault, rules)
+    bundles = Bundles(cases, vault, rules)
+    cases.guards.append(bundles.guard)
     return PublicServices(
-        cases=Cases(vault, rules),
+        cases=cases,
         materials=MaterialStore(vault, legacy_key(settings.pii_key), rules.upload_max_bytes),
         evaluations=Evaluations(rules),
         interactions=Interactions(rules, vault),
@@ -81,7 +89,10 @@ def build_public_services(
             CASE_NOTICE: CaseNotices(messages).send,
             TICKET_REPLY: TicketNotices(messages).send,
             INVITE: InvitationSender(messages).send,
+            CASE_FINISHED: bundles.on_case_finished,
         },
+        bundles=bundles,
+        bundle_ratings=BundleRatings(rules),
     )
 
 

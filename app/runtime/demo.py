@@ -11,11 +11,12 @@ import json
 from app.agency.models import Agency
 from app.agency.signing import create_agency
 from app.appointments.demo import seed as seed_appointments_demo
+from app.bundles.demo import seed as seed_bundles_demo
 from app.cases.demo import seed as seed_cases_demo
 from app.catalog.demo import seed as seed_catalog_demo
 from app.config import Settings
 from app.fees.demo import seed as seed_fees_demo
-from app.identity.legal_demo import seed as seed_legal_persons_demo
+from app.identity.legal.demo import seed as seed_legal_persons_demo
 from app.interactions.demo import seed as seed_interactions_demo
 from app.violations.demo import seed as seed_violations_demo
 from channels.sandbox.config import DEMO_PEOPLE
@@ -50,3 +51,4 @@ async def seed(settings: Settings) -> None:
     await seed_cases_demo(vault, settings.var_dir)
     await seed_interactions_demo()
     await seed_legal_persons_demo(vault, people[1])  # 李四 represents the demo company
+    await seed_bundles_demo(vault, settings.var_dir)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from tortoise import Tortoise
 from tortoise.migrations.autodetector import MigrationAutodetector
 
-from app import schema
+from app.runtime import schema
 
 
 async def _writers() -> list:

@@ -18,12 +18,12 @@ from typing import Any
 
 from arq.worker import Worker
 
-from app import payment_jobs
 from app.appointments import jobs as appointment_jobs
+from app.billing import jobs as payment_jobs
 from app.catalog import audit
 from app.config import Settings
 from app.evaluations import jobs as evaluation_jobs
-from app.services import Services, open_services
+from app.runtime.services import Services, open_services
 from app.supervision import jobs as supervision_jobs
 from infra import clock, db, logs, metrics, outbox
 from infra.jobs import Schedule, WorkerSpec, build_worker, every, without_result

@@ -40,6 +40,7 @@ from app.http import (
     payments_ops,
 )
 from app.http import appointments as appointments_http
+from app.http import bundles as bundles_http
 from app.http import case_setup as case_setup_http
 from app.http import cases as cases_http
 from app.http import evaluations as evaluations_http
@@ -49,8 +50,8 @@ from app.http import open311 as open311_http
 from app.http import receipts as receipts_http
 from app.http import supervision as supervision_http
 from app.http import violations as violations_http
-from app.process_watch import ProcessWatch
-from app.services import Services, open_services
+from app.runtime.process_watch import ProcessWatch
+from app.runtime.services import Services, open_services
 from infra import clock, heartbeats, logs, metrics
 from infra.heartbeats import Heartbeat
 
@@ -93,6 +94,7 @@ def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
         receipts_http.bp,
         cases_http.bp,
         case_setup_http.bp,
+        bundles_http.bp,
         evaluations_http.bp,
         interactions_http.bp,
         open311_http.geo,
@@ -261,7 +263,7 @@ def drain_on_sigterm(app: Sanic, drain_seconds: float) -> None:
 
 def serve(settings: Settings) -> None:
     # Imported here: the worker processes import this module and need none of them.
-    from app.serving import prepare_database
+    from app.runtime.serving import prepare_database
     from infra.redis import EmbeddedRedis
 
     embedded: EmbeddedRedis | None = None
@@ -308,7 +310,7 @@ def serve(settings: Settings) -> None:
                 restartable=True,
             )
         if settings.embedded_worker:
-            from app.worker import run_worker_process
+            from app.runtime.worker import run_worker_process
 
             app.manager.manage(
                 "YiwangWorker",
@@ -316,7 +318,7 @@ def serve(settings: Settings) -> None:
                 {"settings": settings, "slot": embedded_worker_slot(settings)},
                 restartable=True,
             )
-        # Sanic leaves a dead process dead; the watch restarts it (app/process_watch.py).
+        # Sanic leaves a dead process dead; the watch restarts it (app/runtime/process_watch.py).
         ProcessWatch(app.manager).start()
 
     @app.main_process_start

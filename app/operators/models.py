@@ -18,8 +18,8 @@ class Operator(Model):
     password_hash = fields.CharField(max_length=256)  # argon2id, PHC string
     role = fields.CharField(max_length=24)
     # Department codes and region codes this operator may act in (empty for platform admins).
-    departments = fields.JSONField(default=list)
-    regions = fields.JSONField(default=list)
+    departments: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    regions: fields.JSONField[list[str]] = fields.JSONField(default=list)
     failed_logins = fields.IntField(default=0)
     locked_until = fields.DatetimeField(null=True)
     active = fields.BooleanField(default=True)

@@ -29,10 +29,11 @@ from app.agency.batch import (
 )
 from app.agency.models import Agency
 from app.errors import AgencyKindForbidden, DomainError, InvalidInput
-from app.identity import legal_audit, legal_states
 from app.identity.id_numbers import normalise_id_number
+from app.identity.legal import audit as legal_audit
+from app.identity.legal import states as legal_states
+from app.identity.legal.uscc import normalise_uscc
 from app.identity.models import LegalPerson, LegalPersonAgent
-from app.identity.uscc import normalise_uscc
 from infra import clock
 from infra.masking import mask_id_number, mask_name
 from infra.pii import PiiVault
