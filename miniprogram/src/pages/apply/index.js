@@ -19,7 +19,11 @@ Page({
       const form = await api.applyForm(this.data.code);
       const licences = await api.myLicences();
       const legal = form.audience === "legal" ? await api.myLegalPersons() : null;
-      const model = applyFormModel(form, licences, legal);
+      // The guide names each material's e-licence type (免提交); an older server has none.
+      const guide = await api.item(this.data.code).catch(function () {
+        return null;
+      });
+      const model = applyFormModel(form, licences, legal, guide);
       const acting = actingFor(host.store);
       const index = acting ? model.legalPersons.findIndex(function (lp) {
         return lp.uscc === acting.uscc;
