@@ -229,6 +229,7 @@ async function myAppointments(main, ctx) {
     ? '<ul class="items" id="my-appointments">' + rows.map(function (a) {
         return '<li><span class="name">' + esc(a.institution) + " " + esc(a.department) + "</span><small>" + esc(a.when) + " · " + esc(a.status) +
           (a.resource ? " · " + esc(a.resource) : "") + (a.address ? "<br>" + esc(a.address) : "") + "</small>" +
+          (a.rateable ? '<a class="button" href="#/rate?type=appointment&ref=' + a.id + '">评价这次服务</a>' : "") +
           (a.active ? '<div class="row"><button type="button" class="code" data-id="' + a.id + '">签到码</button><button type="button" class="cancel" data-id="' + a.id + '">取消预约</button></div><div class="checkin" id="code-' + a.id + '"></div>' : "") + "</li>";
       }).join("") + "</ul>"
     : '<p class="empty">还没有预约。</p>';

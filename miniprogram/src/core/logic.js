@@ -137,6 +137,8 @@ export function appointmentRows(answer, institutions) {
       status: APPOINTMENT_STATUS[a.status] || a.status,
       active: a.status === "booked",
       unpaid: a.status === "pending_payment",
+      // A visit that took place can be rated (好差评).
+      rateable: a.status === "checked_in",
       fee: a.fee_fen ? yuanLabel(a.fee_fen) : "",
     };
   });
