@@ -6,7 +6,7 @@ import { api, ensureSignedIn } from "../../session.js";
 // 办事: the form is the one the server defines today (read on every load), so a field an
 // operator adds shows on the next visit without a new package.
 Page({
-  data: { code: "", model: { fields: [], materials: [], legalPersons: [] }, values: {}, chosen: {}, progress: {}, actingIndex: -1, actingName: "", error: "", busy: false },
+  data: { hostDates: Boolean(host.pickDate), code: "", model: { fields: [], materials: [], legalPersons: [] }, values: {}, chosen: {}, progress: {}, actingIndex: -1, actingName: "", error: "", busy: false },
   onLoad: function (query) {
     this.setData({ code: query.code || "" });
   },
@@ -37,6 +37,11 @@ Page({
     const values = Object.assign({}, this.data.values);
     values[e.currentTarget.dataset.name] = e.detail.value;
     this.setData({ values: values });
+  },
+  onPickDate: async function (e) {
+    const name = e.currentTarget.dataset.name;
+    const picked = await host.pickDate(this.data.values[name]);
+    if (picked) this.onInput({ currentTarget: { dataset: { name: name } }, detail: { value: picked } });
   },
   onChoice: function (e) {
     const name = e.currentTarget.dataset.name;
