@@ -200,6 +200,36 @@ class WorkflowConflict(Conflict):
     message = "The mini-app is not in a state that allows this step."
 
 
+class ItemGuideInvalid(InvalidInput):
+    code = "ITEM_GUIDE_INVALID"
+    message = "The item or its guide has problems; see details.problems. Nothing was stored."
+
+
+class ItemChanged(Conflict):
+    code = "ITEM_CHANGED"
+    message = "Someone made a newer version of this item; reload it and edit that one."
+
+
+class ItemNotReviewed(Conflict):
+    code = "ITEM_NOT_REVIEWED"
+    message = "Only an approved version can be published; it needs a second operator's review."
+
+
+class ItemRetired(Conflict):
+    code = "ITEM_RETIRED"
+    message = "This item is retired; it cannot change, and its code is never reused."
+
+
+class ItemNotFound(NotFound):
+    code = "ITEM_NOT_FOUND"
+    message = "No published service item has this code."
+
+
+class ItemFeedMissing(Forbidden):
+    code = "ITEM_FEED_MISSING"
+    message = "This agency does not sync this department's items."
+
+
 class OperatorLoginFailed(Unauthenticated):
     code = "OPERATOR_LOGIN_FAILED"
     message = "Wrong username or password."

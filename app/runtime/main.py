@@ -45,8 +45,10 @@ from app.http import case_setup as case_setup_http
 from app.http import cases as cases_http
 from app.http import evaluations as evaluations_http
 from app.http import interactions as interactions_http
+from app.http import items as items_http
 from app.http import legal_persons as legal_persons_http
 from app.http import open311 as open311_http
+from app.http import open311_clients as open311_clients_http
 from app.http import receipts as receipts_http
 from app.http import supervision as supervision_http
 from app.http import violations as violations_http
@@ -89,6 +91,7 @@ def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
         catalog.bp,
         operators.bp,
         operators.console,
+        items_http.bp,
         violations_http.bp,
         appointments_http.bp,
         receipts_http.bp,
@@ -97,6 +100,7 @@ def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
         bundles_http.bp,
         evaluations_http.bp,
         interactions_http.bp,
+        open311_clients_http.bp,
         open311_http.geo,
         legal_persons_http.bp,
         supervision_http.bp,

@@ -20,13 +20,16 @@ from app.billing.payables import PayableRegistry, PayableSource
 from app.bundles.rating import BundleRatings
 from app.bundles.service import Bundles
 from app.cases.materials import MaterialStore, legacy_key
+from app.cases.models import CaseForm
 from app.cases.notices import CaseNotices
 from app.cases.service import CASE_FINISHED, CASE_NOTICE, Cases
 from app.catalog import audit
+from app.catalog import items as catalog_items
 from app.catalog.service import Catalog
 from app.config import Settings
 from app.evaluations.invitations import INVITE, InvitationSender
 from app.evaluations.service import Evaluations
+from app.fees.fee_items import registered_standards
 from app.fees.messages import NOTICE_ISSUED, NoticeMessages
 from app.fees.notices import NoticePayables, Notices
 from app.identity.accounts import Accounts
@@ -157,6 +160,13 @@ async def _close_each(*closers: Callable[[], Awaitable[object]]) -> None:
             log.warning("closing %s failed: %s", close.__qualname__, exc)
 
 
+async def case_form_materials(item_code: str) -> list[dict[str, Any]] | None:
+    """The materials an item's case form asks for: the catalog checks its guide against
+    them, and cannot import the cases room (which imports the catalog)."""
+    form = await CaseForm.get_or_none(item_code=item_code)
+    return list(form.materials_spec) if form is not None else None
+
+
 async def open_services(settings: Settings) -> Services:
     """Open the database for this process, then build the services on it."""
     await db.open_database(schema.config(settings.database_url))
@@ -170,6 +180,7 @@ async def build_services(settings: Settings) -> Services:
     redis = connect(settings.redis_url)
     vault = settings.vault()
     audit.use_chain_key(settings.crypto_suite.audit_mac_key)
+    catalog_items.use_registered_fees(registered_standards)
     channels = build_channels(settings)
     sessions = SessionStore(redis, timedelta(seconds=settings.session_ttl_seconds))
     pay = channels.pay
@@ -200,7 +211,7 @@ async def build_services(settings: Settings) -> Services:
         sessions=sessions,
         accounts=Accounts(vault, sessions, channels.logins, channels.face),
         agency_gate=AgencyGate(vault, redis),
-        catalog=Catalog(redis),
+        catalog=Catalog(redis, form_materials=case_form_materials),
         operators=OperatorAuth(
             redis,
             timedelta(seconds=settings.operator_session_ttl_seconds),
