@@ -138,6 +138,14 @@ class SessionTooNew(RateLimited):
     )
 
 
+class PollingThrottled(RateLimited):
+    code = "POLLING_THROTTLED"
+    message = (
+        "Too many slot or booking requests from this account: wait before asking again"
+        " (see Retry-After)."
+    )
+
+
 class SignInThrottled(RateLimited):
     code = "SIGN_IN_THROTTLED"
     message = "Too many failed sign-ins: wait before trying again (see Retry-After)."
@@ -423,6 +431,19 @@ class CapacityBelowBooked(Conflict):
     message = "A slot's capacity cannot drop below the places already booked."
 
 
+class NoKeptSeat(Conflict):
+    code = "NO_KEPT_SEAT"
+    message = (
+        "No kept seat is left in this slot for staff booking (all taken, or opened to"
+        " everyone); book it like any resident or pick another slot."
+    )
+
+
+class ResidentNameMismatch(InvalidInput):
+    code = "RESIDENT_NAME_MISMATCH"
+    message = "The name does not match the verified holder of this ID number."
+
+
 # --- fees
 
 
@@ -663,3 +684,46 @@ class LegalPersonRequired(InvalidInput):
 class OnBehalfNotAllowed(InvalidInput):
     code = "ON_BEHALF_NOT_ALLOWED"
     message = "This item is for individuals and cannot be applied for on behalf of a legal person."
+
+
+# --------------------------------------------------------------------------- bundles (一件事)
+
+
+class BundleNotFound(NotFound):
+    code = "BUNDLE_NOT_FOUND"
+    message = "No such published bundle (一件事)."
+
+
+class BundleCaseNotFound(NotFound):
+    code = "BUNDLE_CASE_NOT_FOUND"
+    message = "No such bundle case."
+
+
+class BundleDefinitionInvalid(InvalidInput):
+    code = "BUNDLE_DEFINITION_INVALID"
+    message = "The bundle definition has problems."
+
+
+class BundleWorkflowConflict(Conflict):
+    code = "BUNDLE_WORKFLOW_CONFLICT"
+    message = "The bundle definition is not in a state that allows this step."
+
+
+class BundleRequestReused(Conflict):
+    code = "BUNDLE_REQUEST_REUSED"
+    message = "This Idempotency-Key was already used for a different bundle application."
+
+
+class BundleMaterialPending(Conflict):
+    code = "BUNDLE_MATERIAL_PENDING"
+    message = "A material accepted as pending (容缺) has not been supplied yet."
+
+
+class BundleSupplementUnneeded(InvalidInput):
+    code = "BUNDLE_SUPPLEMENT_UNNEEDED"
+    message = "No case of this bundle is waiting for what was sent."
+
+
+class BundleNotFinished(Conflict):
+    code = "BUNDLE_NOT_FINISHED"
+    message = "The bundle can be rated once every case of it is finished."

@@ -30,7 +30,7 @@ from app.errors import (
     DepartmentUnknown,
     NotFound,
 )
-from app.identity.operators import OperatorPrincipal
+from app.operators.auth import OperatorPrincipal
 from infra import clock
 
 DEFAULT_TIME_LIMIT_DAYS = 10

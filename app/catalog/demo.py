@@ -20,8 +20,8 @@ from app.catalog.items import create_item, references
 from app.catalog.library import publish_version
 from app.catalog.models import Department, ItemVersion, Region, ServiceItem, Synonym, Theme
 from app.catalog.seed_data import ItemRow, demo_items, demo_operators, reference
-from app.identity.operator_models import Operator
-from app.identity.operators import create_operator
+from app.operators.auth import create_operator
+from app.operators.models import Operator
 from infra import clock
 
 

@@ -35,7 +35,7 @@ from app.errors import (
     ItemRetired,
     NotFound,
 )
-from app.identity.operators import OperatorPrincipal
+from app.operators.auth import OperatorPrincipal
 from infra import clock
 
 MAX_RECORDS = 200
@@ -290,6 +290,6 @@ class ItemFeeds:
                 using=tx,
                 before=before,
                 after={"version": number, "status": version.status, "content": content},
-                actor_name=by,
+                by=by,
             )
         return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -17,8 +18,7 @@ from app.catalog.search import index_item
 from app.catalog.seed_data import reference
 from app.catalog.states import OPEN_VERSION_STATES, move_item_version
 from app.errors import InvalidInput, ItemCodeTaken, ItemRetired, NotFound
-from app.fees.models import FeeItem
-from app.identity.operators import OperatorPrincipal
+from app.operators.auth import OperatorPrincipal
 from infra import clock
 from infra.transitions import move
 
@@ -78,6 +78,23 @@ def version_dict(v: ItemVersion, *, with_content: bool) -> dict[str, Any]:
     return shown
 
 
+RegisteredFees = Callable[[], Awaitable[dict[str, FeeStandard]]]
+
+
+async def _none_registered() -> dict[str, FeeStandard]:
+    return {}
+
+
+_registered_fees: RegisteredFees = _none_registered
+
+
+def use_registered_fees(lookup: RegisteredFees) -> None:
+    """The fee items agencies registered live in the fees room, which imports the catalog;
+    the composition root hands their lookup in here, so the catalog never imports fees."""
+    global _registered_fees
+    _registered_fees = lookup
+
+
 async def references(form_materials: list[dict[str, Any]] | None) -> References:
     """Themes, e-licence types and fee items (the province's fee catalogue, then what
     agencies registered), as a guide is checked against."""
@@ -85,12 +102,8 @@ async def references(form_materials: list[dict[str, Any]] | None) -> References:
         row.item_code: FeeStandard(row.standard_fen, row.min_fen, row.max_fen)
         for row in reference().fee_catalogue
     }
-    for row in await FeeItem.filter(active=True).values(
-        "item_code", "standard_fen", "min_fen", "max_fen"
-    ):
-        fees.setdefault(
-            row["item_code"], FeeStandard(row["standard_fen"], row["min_fen"], row["max_fen"])
-        )
+    for code, standard in (await _registered_fees()).items():
+        fees.setdefault(code, standard)
     return References(
         themes=frozenset(await Theme.all().values_list("code", flat=True)),
         licence_types=frozenset(t.code for t in reference().licence_types),

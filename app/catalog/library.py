@@ -38,7 +38,7 @@ from app.errors import (
     SelfReview,
     WorkflowConflict,
 )
-from app.identity.operators import OperatorPrincipal
+from app.operators.auth import OperatorPrincipal
 from infra import clock
 from infra.transitions import move
 

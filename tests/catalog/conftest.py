@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 
 from app.catalog.demo import seed_catalog
 from app.catalog.service import Catalog
-from app.identity.operators import OperatorPrincipal, create_operator, principal_of
+from app.operators.auth import OperatorPrincipal, create_operator, principal_of
 
 PASSWORD = "correct horse battery staple"
 

@@ -29,8 +29,8 @@ from app.errors import (
     SelfReview,
     WorkflowConflict,
 )
-from app.identity.operators import OperatorPrincipal
-from app.services import case_form_materials
+from app.operators.auth import OperatorPrincipal
+from app.runtime.services import case_form_materials
 from tests.catalog.conftest import guide, item_body
 
 CODE = "GG-330100-00777-001"

@@ -21,10 +21,10 @@ from app.errors import (
     SignInThrottled,
     TokenInvalid,
 )
-from app.identity.operator_models import Operator
-from app.identity.operators import OperatorAuth
 from app.identity.sessions import SessionStore
 from app.identity.signin_throttle import SignInThrottle
+from app.operators.auth import OperatorAuth
+from app.operators.models import Operator
 from infra import clock, metrics
 from tests.catalog.conftest import PASSWORD, guide, make_operator
 

@@ -92,6 +92,9 @@ export const MESSAGES = {
   ENTRY_FOR_OTHERS: "只能为自己报名摇号。",
   RELEASE_MODE_LOCKED: "这个号源已开始放号，不能再更改放号方式或时间。",
   SESSION_TOO_NEW: "放号时段请稍等几秒再提交。",
+  POLLING_THROTTLED: "查询太频繁了，请稍后再试。",
+  NO_KEPT_SEAT: "这个时段的窗口预留号已用完或已开放给所有人。",
+  RESIDENT_NAME_MISMATCH: "姓名与身份证号不一致，请核对。",
   WAITLIST_ENTRY_NOT_FOUND: "没有找到这条候补记录。",
   WAITLIST_NOT_OFFERED: "还没有轮到您，有空位时会通知您。",
   WAITLIST_OFFER_EXPIRED: "候补名额已过期（30 分钟内未确认）。",
@@ -124,6 +127,15 @@ export const MESSAGES = {
   RECEIPT_NOT_ISSUABLE: "这笔款项暂时不能开具电子票据。",
   // cases (办件), evaluations (好差评), 12345 interactions, supervision
   CASE_NOT_FOUND: "没有找到这件办件。",
+  // bundles (高效办成一件事)
+  BUNDLE_NOT_FOUND: "没有找到这件“一件事”。",
+  BUNDLE_CASE_NOT_FOUND: "没有找到这件“一件事”的办件。",
+  BUNDLE_DEFINITION_INVALID: "“一件事”的定义有问题，请按提示修改。",
+  BUNDLE_WORKFLOW_CONFLICT: "“一件事”的定义当前状态不能进行这一步，请刷新后再试。",
+  BUNDLE_REQUEST_REUSED: "这个申请编号已用于另一份申请，请重新提交。",
+  BUNDLE_MATERIAL_PENDING: "容缺受理的材料还没有补齐，暂不能办结。",
+  BUNDLE_SUPPLEMENT_UNNEEDED: "没有办件在等您补充这些内容。",
+  BUNDLE_NOT_FINISHED: "“一件事”全部办结后才能评价。",
   CASE_TRANSITION_FORBIDDEN: "办件当前的状态不能进行这一步，请刷新后查看进度。",
   FORM_INVALID: "申请表填写有误，请按提示修改后重新提交。",
   ITEM_NOT_APPLICABLE: "这个事项暂不支持网上申请，请到窗口办理。",
@@ -170,6 +182,13 @@ export const MESSAGES = {
   PAY_CANCELLED: "您已取消支付，可以稍后在订单中继续支付。",
   PAY_FAILED: "支付没有完成，请稍后再试。",
   PAY_PENDING: "正在确认支付结果，请稍后在“我的票据”中查看。",
+  UPLOAD_FAILED: "材料上传没有成功，请检查网络后重新上传。",
+  TOO_MANY_PHOTOS: "最多上传 6 张照片。",
+  LOCATION_DENIED: "没有获得定位权限，可以在地址栏手动填写地点。",
+  FIELD_REQUIRED: "还有必填项没有填写，请补全后提交。",
+  MATERIAL_MISSING: "还有必交材料没有上传或选择电子证照。",
+  RATING_INCOMPLETE: "请为五项指标都打分后再提交。",
+  TEXT_REQUIRED: "请填写诉求内容。",
 };
 
 const FALLBACK = "办理没有成功，请稍后再试。";
