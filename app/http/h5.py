@@ -32,8 +32,16 @@ TYPES = {
     ".css": "text/css; charset=utf-8",
     ".svg": "image/svg+xml",
 }
-SHELL_FILES = ("index.html", "app.js", "views.js", "host.js", "h5.css", "icon.svg")
-CORE_FILES = ("api.js", "errors.js", "format.js", "logic.js")
+SHELL_FILES = (
+    "index.html",
+    "app.js",
+    "views.js",
+    "release-view.js",
+    "host.js",
+    "h5.css",
+    "icon.svg",
+)
+CORE_FILES = ("api.js", "errors.js", "format.js", "logic.js", "release.js")
 # Same-origin API calls only; H5 mini-apps open in the web-view host (an https frame);
 # QR images are fetched with the resident's token and shown as blob: URLs.
 CSP = (
@@ -116,7 +124,7 @@ async def shell_config(request: Request) -> JSONResponse:
     settings = request.app.ctx.services.settings
     config: dict[str, object] = {"channel": "app", "region": "330100", "demo": settings.demo}
     if settings.demo and settings.run_sandbox:
-        from app.demo import DEMO_PEOPLE
+        from app.runtime.demo import DEMO_PEOPLE
 
         config["demo_people"] = [{"user": p.app_user_id, "name": p.name} for p in DEMO_PEOPLE]
     return json(config, headers={"Cache-Control": "no-store"})

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -12,7 +13,7 @@ from infra.outbox.models import PENDING, OutboxEvent
 # PostgreSQL: the deduplicated insert in one round trip (no look-up, no savepoint).
 _PG_EMIT = (
     "INSERT INTO outbox_event (kind, payload, dedupe_key, status, attempts, next_attempt_at, "
-    "created_at) VALUES ($1, $2::jsonb, $3, $4, 0, $5, $5) "
+    "created_at) VALUES ($1, $2::jsonb, $3, $4, 0, $5, $6) "
     "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
 )
 
@@ -23,21 +24,25 @@ async def emit(
     *,
     using: BaseDBAsyncClient,
     dedupe_key: str | None = None,
+    due_at: datetime | None = None,
 ) -> OutboxEvent | None:
     """Record an event in the caller's transaction (``using``).
 
     With ``dedupe_key``, a second emit of the same consequence is a no-op and returns None;
     the caller's transaction stays usable: on PostgreSQL the insert skips a conflicting row
-    (``ON CONFLICT DO NOTHING``, one statement), elsewhere it runs in a savepoint.
+    (``ON CONFLICT DO NOTHING``, one statement), elsewhere it runs in a savepoint. With
+    ``due_at``, no deliverer takes the event before that instant (a scheduled consequence
+    that must survive restarts).
     """
     now = clock.now()
+    due = due_at if due_at is not None else now
     if dedupe_key is None:
         return await OutboxEvent.create(
-            kind=kind, payload=payload, next_attempt_at=now, created_at=now, using_db=using
+            kind=kind, payload=payload, next_attempt_at=due, created_at=now, using_db=using
         )
     if using.capabilities.dialect == "postgres":
         rows = await using.execute_query_dict(
-            _PG_EMIT, [kind, json.dumps(payload), dedupe_key, PENDING, now]
+            _PG_EMIT, [kind, json.dumps(payload), dedupe_key, PENDING, due, now]
         )
         if not rows:
             return None
@@ -46,7 +51,7 @@ async def emit(
             kind=kind,
             payload=payload,
             dedupe_key=dedupe_key,
-            next_attempt_at=now,
+            next_attempt_at=due,
             created_at=now,
         )
         event._saved_in_db = True
@@ -59,7 +64,7 @@ async def emit(
                 kind=kind,
                 payload=payload,
                 dedupe_key=dedupe_key,
-                next_attempt_at=now,
+                next_attempt_at=due,
                 created_at=now,
                 using_db=savepoint,
             )
