@@ -6,7 +6,6 @@
 export const ACTIONS = {
   // catalog: items and mini-apps
   create_item: "新建事项",
-  update_item: "修改事项",
   retire_item: "停用事项",
   submit: "提交版本",
   approve: "审核通过",
