@@ -21,7 +21,7 @@ from app.catalog.scope import department_scope, require_role, sees_department, s
 from app.catalog.states import move_release, move_version
 from app.catalog.views import CatalogCache
 from app.errors import InvalidInput, ManifestInvalid, NotFound, SelfReview, WorkflowConflict
-from app.identity.operators import OperatorPrincipal
+from app.operators.auth import OperatorPrincipal
 from infra import clock
 
 AUTHORS = ("department_operator",)

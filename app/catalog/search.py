@@ -40,12 +40,14 @@ def grams(text: str) -> set[str]:
 
 
 def guide_text(guide: dict) -> str:
-    parts: list[str] = []
-    for value in guide.values():
-        if isinstance(value, str):
-            parts.append(value)
-        elif isinstance(value, list):
-            parts.extend(str(v) for v in value)
+    """The guide text residents search by: its conditions and the names of its materials
+    (what they would type: 户口簿, 结婚证, 营业执照)."""
+    parts = [c for c in guide.get("conditions") or [] if isinstance(c, str)]
+    parts += [
+        m["name"]
+        for m in guide.get("materials") or []
+        if isinstance(m, dict) and isinstance(m.get("name"), str)
+    ]
     return " ".join(parts)
 
 

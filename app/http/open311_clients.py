@@ -14,8 +14,8 @@ from app.http.answers import answer
 from app.http.bodies import parse
 from app.http.openapi import documented
 from app.http.operators import operator
-from app.identity.operators import OperatorPrincipal
 from app.interactions import clients
+from app.operators.auth import OperatorPrincipal
 
 bp = Blueprint("open311_clients", url_prefix="/api/v1/operator/open311-clients")
 

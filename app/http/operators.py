@@ -26,7 +26,7 @@ from app.http.bodies import parse, query
 from app.http.columns import text
 from app.http.identity import client_address
 from app.http.openapi import documented
-from app.identity.operators import OperatorPrincipal
+from app.operators.auth import OperatorPrincipal
 from infra.ratelimit import allow
 
 bp = Blueprint("operators", url_prefix="/api/v1/operator")
@@ -151,14 +151,20 @@ async def list_items(request: Request) -> JSONResponse:
         by_id = {i.id: i for i in items}
         hits = await catalog_search.rank(query, set(by_id))
         items = [by_id[h.item_id] for h in hits]
-    return answer({"items": [catalog_items.item_dict(i) for i in items]})
+    latest = await catalog_items.latest_versions(items)
+    return answer({"items": [catalog_items.item_dict(i, latest.get(i.id)) for i in items]})
 
 
 @bp.get("/items/<code:item_code>")
-@documented("One item with its guide (404 outside the scope).", auth="operator", tag="operator")
+@documented(
+    "One item with its published guide, its versions (newest first) and the latest and"
+    " published contents (404 outside the scope).",
+    auth="operator",
+    tag="operator",
+)
 async def get_item(request: Request, code: str) -> JSONResponse:
     actor = await operator(request)
-    return answer(catalog_items.item_dict(await catalog_items.item_in_scope(actor, code)))
+    return answer(await request.app.ctx.services.catalog.items.detail(actor, code))
 
 
 @bp.post("/items/<code:item_code>/retire")

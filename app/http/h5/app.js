@@ -9,7 +9,7 @@ const title = document.getElementById("title");
 const back = document.getElementById("back");
 const status = document.getElementById("status");
 
-const api = createApi({ base: location.origin, transport: host.transport, store: host.store, download: host.download });
+const api = createApi({ base: location.origin, transport: host.transport, store: host.store, download: host.download, upload: host.upload });
 let config = { channel: "app", region: "330100", demo: false };
 
 function parseHash() {
@@ -22,7 +22,7 @@ function parseHash() {
 }
 
 // Pages that need a signed-in resident send them to the sign-in page and back.
-const PUBLIC = { home: true, search: true, login: true, webview: true };
+const PUBLIC = { home: true, search: true, login: true, webview: true, item: true };
 
 export function say(message, tone) {
   status.textContent = message || "";
