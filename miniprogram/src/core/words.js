@@ -65,7 +65,10 @@ export const STATUSES = {
   grey: "灰度发布中",
   full: "全量发布",
   disabled: "已下架",
-  // items
+  // items and their versions
+  draft: "草稿",
+  published: "已发布",
+  replaced: "已被新版本替换",
   active: "在用",
   retired: "已停用",
   // refunds, refund reviews and orders
