@@ -516,6 +516,10 @@ async def test_an_item_guide_is_revised_through_the_form_reviewed_and_published(
     await reviewer.locator(".reason-box .el-button--primary").click()
     await expect(reviewer.locator(".el-drawer")).to_contain_text("已通过")
 
+    # The author reopens the item (now approved) and publishes it.
+    await author.locator(".el-drawer__close-btn").click()
+    await author.locator("#items-table .el-table__body tr", has_text=ITEM).click()
+    await expect(author.locator(".el-drawer")).to_contain_text("已通过")
     await author.locator(".el-drawer").get_by_role("button", name=re.compile("发布第")).click()
     await expect(author.locator(".el-message--success").last).to_contain_text("已发布")
     after = (await api.get(f"/api/v1/items/{ITEM}")).json()
