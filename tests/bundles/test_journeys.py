@@ -31,9 +31,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, P
         for k, v in os.environ.items()
         if k not in ("DATABASE_URL", "REDIS_URL", "YIWANG_VAR_DIR", "YIWANG_SANDBOX_PORT")
     }
-    # Sanic gives a worker 30 s to report ready; a machine shared by many test runs can
-    # take longer to import the app, which is no fault of the demo.
-    env.setdefault("SANIC_WORKER_ACK_TIMEOUT", "300")
     log = (home / "demo.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "app", "serve", "--demo", "--port", str(api_port),
