@@ -36,6 +36,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, P
         [sys.executable, "-m", "app", "serve", "--demo", "--port", str(api_port),
          "--sandbox-port", str(sandbox_port)],
         cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT,
+        # Its own process group: Sanic kills the group of a worker that never reported
+        # ready (30 s, on a loaded machine), which must not take this test process along.
+        start_new_session=True,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 400
