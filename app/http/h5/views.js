@@ -44,6 +44,7 @@ import {
 } from "./core/logic.js";
 import { datesAfter, yuanLabel } from "./core/format.js";
 import { messageFor, residentMessage } from "./core/errors.js";
+import { release } from "./release-view.js";
 
 function esc(value) {
   return String(value === undefined || value === null ? "" : value).replace(/[&<>"']/g, function (c) {
@@ -199,7 +200,7 @@ async function institution(main, ctx) {
     }).join("") + "</div>" +
     (rows.length
       ? '<ul class="slots" id="slots">' + rows.map(function (s) {
-          return '<li><div><b>' + esc(s.time) + "</b><small>" + esc(s.department) + " · " + esc(s.resource) + " · 余 " + s.remaining + " · " + esc(s.fee) + '</small></div><button type="button" class="primary book" data-slot="' + s.id + '"' + (s.bookable ? "" : " disabled") + ' aria-label="预约 ' + esc(s.time) + " " + esc(s.department) + '">' + (s.full ? "已满" : "预约") + "</button></li>";
+          return '<li><div><b>' + esc(s.time) + "</b><small>" + esc(s.department) + " · " + esc(s.resource) + " · 余 " + s.remaining + " · " + esc(s.fee) + '</small><a class="release-link" href="#/release/' + s.id + "?institution=" + encodeURIComponent(ctx.route.arg) + "&date=" + date + '">放号与摇号</a></div><button type="button" class="primary book" data-slot="' + s.id + '"' + (s.bookable ? "" : " disabled") + ' aria-label="预约 ' + esc(s.time) + " " + esc(s.department) + '">' + (s.full ? "已满" : "预约") + "</button></li>";
         }).join("") + "</ul>"
       : '<p class="empty">这天没有可预约的号源。</p>');
   on(main, "button.book", "click", async function (e) {
@@ -918,6 +919,7 @@ export const views = {
   me: me,
   appointments: appointments,
   institution: institution,
+  release: release,
   "my-appointments": myAppointments,
   violations: violations,
   notices: notices,
