@@ -30,6 +30,11 @@ class VerificationRequest(BaseModel):
     id_number: str | None = Field(default=None, max_length=18)
 
 
+class PreferencesRequest(BaseModel):
+    elder_mode: bool
+    text_scale: Literal[100, 125, 150, 175, 200] | None = None
+
+
 def client_address(request: Request) -> str:
     return request.remote_addr or request.ip or "unknown"
 
@@ -95,5 +100,23 @@ async def verify(request: Request) -> JSONResponse:
     body = parse(request, VerificationRequest)
     view = await request.app.ctx.services.accounts.verify_with_face(
         principal, body.verify_result, name=body.name, id_number=body.id_number
+    )
+    return json(view.as_dict())
+
+
+@bp.put("/me/preferences")
+@documented(
+    "Choose 长辈版 (elder mode) and the text scale; the choice follows the citizen to every "
+    "channel and ends the offer made at 60.",
+    body=PreferencesRequest,
+    auth="resident",
+    responses={200: "the citizen with preferences", 422: "INVALID_INPUT"},
+    tag="identity",
+)
+async def put_preferences(request: Request) -> JSONResponse:
+    principal = await resident(request)
+    body = parse(request, PreferencesRequest)
+    view = await request.app.ctx.services.accounts.set_preferences(
+        principal.citizen_id, elder_mode=body.elder_mode, text_scale=body.text_scale
     )
     return json(view.as_dict())
