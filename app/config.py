@@ -213,6 +213,22 @@ class AppointmentRules(EnvSection):
     # book or enter (scripts sign in fresh accounts at the release second). 0 turns it off.
     fresh_session_seconds: NonNegativeInt = 10
     release_minute_seconds: NonNegativeInt = 60
+    # Fair re-release: a seat given back with nobody waiting returns to general booking at a
+    # moment drawn uniformly (OS CSPRNG) between these many seconds after it was freed, not
+    # at the second it was freed. A maximum of 0 returns it at once.
+    rerelease_min_seconds: NonNegativeInt = 60
+    rerelease_max_seconds: NonNegativeInt = 900
+    # Kept seats (for staff booking at the hall or by phone): this share of each new slot's
+    # places, unless the schedule sets its own, is held back from public booking until
+    # ``kept_open_time`` the day before the slot, when what is left opens to everyone.
+    kept_percent: Annotated[int, Field(ge=0, le=100)] = 0
+    kept_open_time: ClockTime = "12:00"
+
+    @model_validator(mode="after")
+    def _rerelease_window(self) -> AppointmentRules:
+        if self.rerelease_max_seconds and self.rerelease_min_seconds > self.rerelease_max_seconds:
+            raise ValueError("APPOINTMENT_RERELEASE_MIN_SECONDS exceeds the maximum")
+        return self
 
 
 class ServiceRules(EnvSection):
@@ -258,6 +274,10 @@ class AbuseLimits(EnvSection):
     open311_posts_per_minute_key: PositiveInt = 30
     # Slot listings and lottery pages, per client address: scripts poll them for freed seats.
     slot_polls_per_minute_client: PositiveInt = 300
+    # The same pages and my bookings, per signed-in citizen (however many addresses they
+    # use), and booking attempts per citizen: 429 POLLING_THROTTLED with Retry-After.
+    slot_polls_per_minute_citizen: PositiveInt = 60
+    booking_attempts_per_minute_citizen: PositiveInt = 20
     open311_posts_per_minute_client: PositiveInt = 20
     # Operator sign-in: free tries, then a delay doubling per failure up to the ceiling.
     signin_free_failures: PositiveInt = 3

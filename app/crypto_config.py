@@ -118,7 +118,7 @@ class CryptoSettings:
                     f"{name}: key ids v1 and h1 belong to PII_KEY and PII_HASH_KEY"
                 )
         return cls(
-            suite,  # type: ignore[arg-type]
+            suite,
             tuple(sm4),
             tuple(sm3),
             sm2[0] if sm2 else None,

@@ -138,6 +138,14 @@ class SessionTooNew(RateLimited):
     )
 
 
+class PollingThrottled(RateLimited):
+    code = "POLLING_THROTTLED"
+    message = (
+        "Too many slot or booking requests from this account: wait before asking again"
+        " (see Retry-After)."
+    )
+
+
 class SignInThrottled(RateLimited):
     code = "SIGN_IN_THROTTLED"
     message = "Too many failed sign-ins: wait before trying again (see Retry-After)."
@@ -190,6 +198,36 @@ class SelfReview(Forbidden):
 class WorkflowConflict(Conflict):
     code = "WORKFLOW_CONFLICT"
     message = "The mini-app is not in a state that allows this step."
+
+
+class ItemGuideInvalid(InvalidInput):
+    code = "ITEM_GUIDE_INVALID"
+    message = "The item or its guide has problems; see details.problems. Nothing was stored."
+
+
+class ItemChanged(Conflict):
+    code = "ITEM_CHANGED"
+    message = "Someone made a newer version of this item; reload it and edit that one."
+
+
+class ItemNotReviewed(Conflict):
+    code = "ITEM_NOT_REVIEWED"
+    message = "Only an approved version can be published; it needs a second operator's review."
+
+
+class ItemRetired(Conflict):
+    code = "ITEM_RETIRED"
+    message = "This item is retired; it cannot change, and its code is never reused."
+
+
+class ItemNotFound(NotFound):
+    code = "ITEM_NOT_FOUND"
+    message = "No published service item has this code."
+
+
+class ItemFeedMissing(Forbidden):
+    code = "ITEM_FEED_MISSING"
+    message = "This agency does not sync this department's items."
 
 
 class OperatorLoginFailed(Unauthenticated):
@@ -391,6 +429,19 @@ class CheckInNotAllowed(Conflict):
 class CapacityBelowBooked(Conflict):
     code = "CAPACITY_BELOW_BOOKED"
     message = "A slot's capacity cannot drop below the places already booked."
+
+
+class NoKeptSeat(Conflict):
+    code = "NO_KEPT_SEAT"
+    message = (
+        "No kept seat is left in this slot for staff booking (all taken, or opened to"
+        " everyone); book it like any resident or pick another slot."
+    )
+
+
+class ResidentNameMismatch(InvalidInput):
+    code = "RESIDENT_NAME_MISMATCH"
+    message = "The name does not match the verified holder of this ID number."
 
 
 # --- fees
@@ -633,3 +684,46 @@ class LegalPersonRequired(InvalidInput):
 class OnBehalfNotAllowed(InvalidInput):
     code = "ON_BEHALF_NOT_ALLOWED"
     message = "This item is for individuals and cannot be applied for on behalf of a legal person."
+
+
+# --------------------------------------------------------------------------- bundles (一件事)
+
+
+class BundleNotFound(NotFound):
+    code = "BUNDLE_NOT_FOUND"
+    message = "No such published bundle (一件事)."
+
+
+class BundleCaseNotFound(NotFound):
+    code = "BUNDLE_CASE_NOT_FOUND"
+    message = "No such bundle case."
+
+
+class BundleDefinitionInvalid(InvalidInput):
+    code = "BUNDLE_DEFINITION_INVALID"
+    message = "The bundle definition has problems."
+
+
+class BundleWorkflowConflict(Conflict):
+    code = "BUNDLE_WORKFLOW_CONFLICT"
+    message = "The bundle definition is not in a state that allows this step."
+
+
+class BundleRequestReused(Conflict):
+    code = "BUNDLE_REQUEST_REUSED"
+    message = "This Idempotency-Key was already used for a different bundle application."
+
+
+class BundleMaterialPending(Conflict):
+    code = "BUNDLE_MATERIAL_PENDING"
+    message = "A material accepted as pending (容缺) has not been supplied yet."
+
+
+class BundleSupplementUnneeded(InvalidInput):
+    code = "BUNDLE_SUPPLEMENT_UNNEEDED"
+    message = "No case of this bundle is waiting for what was sent."
+
+
+class BundleNotFinished(Conflict):
+    code = "BUNDLE_NOT_FINISHED"
+    message = "The bundle can be rated once every case of it is finished."

@@ -64,6 +64,17 @@ BOOKINGS = Counter(
     "Booking attempts by outcome: BOOKED, or the refusal's code (SLOT_FULL, ...).",
     ["outcome"],
 )
+RERELEASES = Counter(
+    "yiwang_appointment_rereleases_total",
+    "Freed seats held for a drawn re-release moment (held), and where they went at it"
+    " (pool, offered, reclaimed).",
+    ["outcome"],
+)
+STAFF_BOOKINGS = Counter(
+    "yiwang_appointment_staff_bookings_total",
+    "Kept-seat bookings made by agency staff for a resident, by outcome: BOOKED or the code.",
+    ["outcome"],
+)
 LOTTERY_ENTRIES = Counter(
     "yiwang_lottery_entries_total",
     "Lottery entry attempts by outcome: ENTERED, or the refusal's code (SESSION_TOO_NEW, ...).",

@@ -48,3 +48,29 @@ async def allow(redis: aioredis.Redis, key: str, *, limit: int, window_seconds: 
     """Count one hit on ``key``; False once ``limit`` hits were seen in the current window."""
     counts = await redis.eval(_INCR_WITH_TTL, 1, f"rl:{key}", str(window_seconds))  # type: ignore[misc]
     return within(counts, [limit])
+
+
+_INCR_WITH_WAIT = """
+local over = 0
+for _, key in ipairs(KEYS) do
+  local n = redis.call('INCR', key)
+  if n == 1 then redis.call('EXPIRE', key, ARGV[1]) end
+  if n > tonumber(ARGV[2]) then
+    local ttl = redis.call('TTL', key)
+    if ttl < 1 then ttl = 1 end
+    if ttl > over then over = ttl end
+  end
+end
+return over
+"""
+
+
+async def wait_for(
+    redis: aioredis.Redis, keys: Sequence[str], *, limit: int, window_seconds: int
+) -> int:
+    """Count one hit on each of ``keys`` (one shared limit); answers 0 while every key is
+    within it, else the seconds until the longest-waiting window ends (for Retry-After)."""
+    over = await redis.eval(  # type: ignore[misc]
+        _INCR_WITH_WAIT, len(keys), *(f"rl:{k}" for k in keys), str(window_seconds), str(limit)
+    )
+    return int(over)

@@ -27,10 +27,10 @@ import pytest
 import redis.asyncio as aioredis
 from tortoise import Tortoise, connections
 
-from app import schema
 from app.catalog import audit
 from app.config import Settings, load_settings
 from app.crypto_config import national_secrets
+from app.runtime import schema
 from infra import clock, db
 from tests.sandbox_process import free_port, wait_until_up
 
@@ -278,7 +278,8 @@ def live_server(
         server = LiveServer(
             f"http://127.0.0.1:{ports.api}", f"http://127.0.0.1:{ports.sandbox}", process
         )
-        wait_until_up(server.api + "/readyz", timeout=60)
+        # Generous: a loaded 2-core machine takes long to import and fork two workers.
+        wait_until_up(server.api + "/readyz", timeout=150)
         wait_until_up(server.sandbox + "/sandbox/health", timeout=30)
         yield server
 
@@ -353,7 +354,7 @@ async def services(
     settings: Settings, database: None, live_server: LiveServer
 ) -> AsyncIterator[Any]:
     """The server's services, built in the test process (for jobs a test runs by hand)."""
-    from app.services import build_services
+    from app.runtime.services import build_services
 
     built = await build_services(settings)
     yield built

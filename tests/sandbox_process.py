@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from channels.sandbox.credentials import SandboxCredentials, load_or_create
+from infra import clock
 
 
 def free_port() -> int:
@@ -56,6 +57,10 @@ def running_sandbox(workdir: Path, *, time_scale: float = 0.001) -> Iterator[Run
             str(credentials_path),
             "--time-scale",
             str(time_scale),
+            # The channels' clock reads the test session's business time, so a bill's day is
+            # the day the test's own clock says.
+            "--clock-offset",
+            str(clock.offset().total_seconds()),
         ],
         stdout=subprocess.DEVNULL,
         stderr=log,

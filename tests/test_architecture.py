@@ -1,7 +1,7 @@
 """Who may import whom (DESIGN.md, Rooms), checked on every module's syntax tree.
 
 app.http → app.<domain> → payments → infra / channels.base. Only the composition root
-(app/main.py, app/serving.py, app/channel_set.py, app/config.py, app/cli/) names channel
+(app/runtime/, app/config.py, app/cli/) names channel
 adapters.
 """
 
@@ -14,16 +14,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSITION = {
-    "app/main.py",
-    "app/serving.py",
-    "app/channel_set.py",
+    # Builds the rooms, wires their reactions, runs server and worker, seeds the demo data set
+    # (it names the sandbox's demo residents) and provisions secrets for a whole stack.
+    "app/runtime/",
     "app/config.py",
     # The command line (a package, one module per room).
     "app/cli/",
-    # The demo data set names the sandbox's demo residents.
-    "app/demo.py",
-    # Fresh secrets for a whole stack, the standalone sandbox's credentials among them.
-    "app/provisioning.py",
 }
 SDKS = ("wechatpy", "alipay")
 ADAPTERS = ("channels.wechat", "channels.alipay", "channels.app", "channels.sandbox")
@@ -79,15 +75,15 @@ def check(path: str, source: str) -> list[Violation]:
         if path.startswith(("app/", "payments/", "infra/")):
             if _is(name, *SDKS):
                 broke("SDKs are used only inside channels/")
-            if _is(name, "sanic") and not (path.startswith("app/http/") or path == "app/main.py"):
-                broke("only app/http (and app/main.py, which runs it) imports sanic")
+            if _is(name, "sanic") and not path.startswith(("app/http/", "app/runtime/")):
+                broke("only app/http and the composition root (app/runtime/) import sanic")
             if _is(name, *ADAPTERS) and not in_composition(path):
                 broke("domains see channels only through channels.base")
         if (
             path.startswith("app/")
             and not path.startswith("app/http/")
             and not in_composition(path)
-            and _is(name, "app.http", "app.main", "app.serving")
+            and _is(name, "app.http", "app.runtime")
         ):
             broke("domains never reach up into the HTTP layer")
     return found
@@ -115,7 +111,7 @@ def test_the_rule_catches_a_domain_importing_sanic_and_an_sdk() -> None:
     source = "import sanic\nfrom wechatpy import WeChatClient\nfrom channels.base import Pay\n"
     rules = {v.rule for v in check("app/identity/bad.py", source)}
     assert rules == {
-        "only app/http (and app/main.py, which runs it) imports sanic",
+        "only app/http and the composition root (app/runtime/) import sanic",
         "SDKs are used only inside channels/",
     }
 
@@ -177,26 +173,11 @@ def test_the_project_has_modules_to_check() -> None:
 
 
 # The composition root: it builds the rooms and wires their reactions; no room imports it.
-COMPOSITION_MODULES = frozenset(
-    {
-        "main",
-        "serving",
-        "services",
-        "worker",
-        "worker_pool",
-        "process_watch",
-        "provisioning",
-        "channel_set",
-        "demo",
-        "cli",
-        "http",
-        "schema",
-    }
-)
+COMPOSITION_MODULES = frozenset({"runtime", "cli", "http"})
 
 
 def room_of(module: str) -> str | None:
-    """``app.cases.service`` → ``cases``; ``app.ordering`` → ``ordering``; others → None."""
+    """``app.cases.service`` → ``cases``; ``app.billing.ordering`` → ``ordering``; others → None."""
     parts = module.split(".")
     return parts[1] if parts[0] == "app" and len(parts) > 1 else None
 

@@ -20,10 +20,10 @@ from pathlib import Path
 import httpx
 import pytest
 import zxingcpp
-from gmssl import sm2
 from PIL import Image
 
 from infra import clock
+from tests import independent_sm2
 from tests.journeys import agency_post, bearer, eventually, face_verify, sign_in
 from tests.sandbox_process import free_port, wait_until_up
 
@@ -187,10 +187,9 @@ async def _receipt_verifies_with_an_independent_sm2(
     entry = next(k for k in keys["keys"] if k["key_id"] == head.split(".")[6])
     assert entry["algorithm"] == "SM2" and entry["status"] == "current"
     point = base64.b64decode(entry["public_key"])
-    checker = sm2.CryptSM2(private_key=None, public_key=point[1:].hex(), mode=1, asn1=True)
     der = base64.urlsafe_b64decode(signature + "==")
-    assert checker.verify_with_sm3(der.hex(), head.encode("ascii"))
-    assert not checker.verify_with_sm3(der.hex(), head.replace(".12000.", ".12001.").encode())
+    assert independent_sm2.verifies(point, der, head.encode("ascii"))
+    assert not independent_sm2.verifies(point, der, head.replace(".12000.", ".12001.").encode())
 
 
 async def _paid(api: httpx.AsyncClient, token: str, order_id: str) -> bool:
@@ -285,10 +284,74 @@ async def test_zhangsan_pays_his_overdue_fine_on_alipay_and_the_police_are_told_
     async def police_webhooks() -> list:
         return (await sandbox.get(f"/sandbox/agency-webhooks/{key}")).json()["webhooks"]
 
-    received = await eventually(police_webhooks, timeout=30)
+    async def told() -> list:
+        return [w for w in await police_webhooks() if "330100DEMO0001" in w["body"]]
+
+    received = await eventually(told, timeout=30)
     await asyncio.sleep(2)
-    assert len(await police_webhooks()) == 1
+    assert len(await told()) == 1
     assert "330100DEMO0001" in received[0]["body"]
+
+
+async def test_zhangsan_pays_his_ev_fine_on_wechat_pay_v3_and_the_police_are_told_once(
+    demo: Demo, clients: tuple[httpx.AsyncClient, httpx.AsyncClient]
+) -> None:
+    """The same citizen on WeChat (face-verified, one account behind both channels) pays the
+    fine on his EV through WeChat Pay API v3: the JSAPI object is RSA-signed, a forged
+    paySign is refused, and the v3 notification settles it exactly once."""
+    api, sandbox = clients
+    session = await sign_in(api, sandbox, "wechat", "o-demo-zhangsan")
+    verified = await face_verify(api, sandbox, session["token"], "o-demo-zhangsan")
+    assert verified.status_code == 200, verified.text
+    token = session["token"]
+    ev = {"plate_type": "52", "plate_no": "浙AD54321"}
+    bound = await api.post(
+        "/api/v1/me/vehicles", headers=bearer(token), json={**ev, "vin_tail": "654321"}
+    )
+    assert bound.status_code in (200, 201), bound.text
+    lookup = await api.get("/api/v1/violations", headers=bearer(token), params=ev)
+    assert lookup.status_code == 200, lookup.text
+    fine = next(v for v in lookup.json()["violations"] if v["violation_id"] == "DEMO-DECIDED")
+    assert fine["late_fee_fen"] == 0 and fine["total_fen"] == 10000 and fine["payable"]
+
+    order = (
+        await api.post(
+            "/api/v1/orders",
+            headers=bearer(token),
+            json={"payable": {"type": "violation", "decision_no": "330100DEMO0003"}},
+        )
+    ).json()
+    assert order["amount_fen"] == 10000
+    params = (
+        await api.post(
+            f"/api/v1/orders/{order['id']}/payments",
+            json={"channel": "wechat"},
+            headers=bearer(token),
+        )
+    ).json()["channel_params"]
+    assert params["signType"] == "RSA" and params["package"].startswith("prepay_id=")
+    forged = {**params, "paySign": params["paySign"][::-1]}
+    assert (await sandbox.post("/sandbox/wechat/payments", json=forged)).status_code == 400
+    assert not await _paid(api, token, order["id"])
+    assert (await sandbox.post("/sandbox/wechat/payments", json=params)).status_code == 201
+    await eventually(lambda: _paid(api, token, order["id"]), timeout=20)
+
+    async def shown_paid() -> bool:
+        again = await api.get("/api/v1/violations", headers=bearer(token), params=ev)
+        found = next(v for v in again.json()["violations"] if v["violation_id"] == "DEMO-DECIDED")
+        return found["payment_status"] == "paid"
+
+    await eventually(shown_paid, timeout=20)
+    agencies = json.loads((demo.var / "demo-agencies.json").read_text())
+    key = agencies["杭州市公安局交通警察支队"]["key"]
+
+    async def told() -> list:
+        hooks = (await sandbox.get(f"/sandbox/agency-webhooks/{key}")).json()["webhooks"]
+        return [w for w in hooks if "330100DEMO0003" in w["body"]]
+
+    await eventually(told, timeout=30)
+    await asyncio.sleep(2)
+    assert len(await told()) == 1
 
 
 async def test_wangfang_applies_on_wechat_supplements_on_the_app_and_her_bad_review_is_tracked(

@@ -25,7 +25,7 @@ async def test_healthz_is_liveness_and_readyz_checks_everything_for_real(
 
 
 async def test_readiness_names_a_migration_the_database_has_not_applied(database: None) -> None:
-    from app import schema
+    from app.runtime import schema
     from infra import db
 
     shipped = db.migrations_on_disk(schema.APPS)

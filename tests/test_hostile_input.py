@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from app.appointments.models import Booking
-from app.identity.operators import create_operator
 from app.interactions.models import Ticket
+from app.operators.auth import create_operator
 from payments.models import Order
 from tests.journeys import ID_NUMBER, bearer, face_verify, new_person, sign_in
 

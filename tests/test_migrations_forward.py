@@ -17,11 +17,11 @@ from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError
 from tortoise.migrations.api import migrate
 
-from app import schema
 from app.agency.signing import create_agency
 from app.fees.fee_items import FeeItemInput, register_fee_item
 from app.fees.models import NoticeLine
 from app.fees.notices import NoticeInput, NoticeLineInput, Notices
+from app.runtime import schema
 from infra import db
 from infra.pii import PiiVault
 from tests.conftest import PG_ADMIN

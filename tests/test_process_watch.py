@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from app import process_watch
-from app.process_watch import ProcessWatch, missing_processes
+from app.runtime import process_watch
+from app.runtime.process_watch import ProcessWatch, missing_processes
 
 
 class State(Enum):

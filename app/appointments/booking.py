@@ -199,9 +199,13 @@ async def new_booking(
     meta: SlotMeta,
     rules: AppointmentRules,
     now: datetime,
+    *,
+    hold_for_payment: bool = True,
+    booked_by_agency_id: int | None = None,
 ) -> Booking:
-    """Insert the booking row; fee-bearing slots start as a hold awaiting payment."""
-    fee = meta.fee_fen > 0
+    """Insert the booking row; fee-bearing slots start as a hold awaiting online payment
+    (not a staff booking, whose fee is paid at the counter)."""
+    fee = meta.fee_fen > 0 and hold_for_payment
     return await Booking.create(
         slot_id=meta.id,
         citizen_id=principal.citizen_id,
@@ -220,6 +224,7 @@ async def new_booking(
         active_group_key=meta.group_key,
         hold_expires_at=now + timedelta(minutes=rules.payment_hold_minutes) if fee else None,
         checkin_nonce=secrets.token_hex(16),
+        booked_by_agency_id=booked_by_agency_id,
         created_at=now,
         using_db=tx,
     )

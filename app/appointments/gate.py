@@ -4,8 +4,9 @@ Per resource-session (the "group": one doctor or window, one date, one session) 
 two hashes under one cluster hash tag, so every script touches a single slot:
 
 - ``appt:{group}:left``  slot id → places the gate may still admit;
-- ``appt:{group}:seat``  holder → slot id it holds (a citizen id, or ``offer:<entry id>``
-  for a place offered to a waiter).
+- ``appt:{group}:seat``  holder → slot id it holds (a citizen id, ``offer:<entry id>``
+  for a place offered to a waiter, or ``release:<id>`` for a freed seat waiting for its
+  re-release moment).
 
 ``take`` admits atomically: the group is loaded, the holder holds nothing in the group
 ("already booked"), and a place is left. PostgreSQL then decides for real; on failure the
@@ -129,6 +130,11 @@ class Admission(enum.IntEnum):
 
 def offer_holder(entry_id: int) -> str:
     return f"offer:{entry_id}"
+
+
+def release_holder(rerelease_id: int) -> str:
+    """A freed seat held out of the pool until its drawn re-release moment."""
+    return f"release:{rerelease_id}"
 
 
 def keys(group: str) -> list[str]:

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from tortoise import connections
 
-from app.appointments.gate import AdmissionGate, Snapshot, offer_holder
+from app.appointments.gate import AdmissionGate, Snapshot, offer_holder, release_holder
 from app.appointments.models import Slot
 from infra import clock
 from infra.clock import SHANGHAI
@@ -26,6 +26,9 @@ UNION ALL
 SELECT 'offer', w.active_slot_id, 0, CAST(w.id AS TEXT)
   FROM appt_waitlist w JOIN appt_slot s ON s.id = w.slot_id
   WHERE s.group_key = {p} AND w.status = 'offered'
+UNION ALL
+SELECT 'release', slot_id, 0, CAST(id AS TEXT)
+  FROM appt_rerelease WHERE group_key = {p} AND status = 'pending'
 """
 
 
@@ -39,7 +42,7 @@ def _sql() -> tuple[str, bool]:
 
 async def snapshot(group: str) -> Snapshot:
     sql, postgres = _sql()
-    values = [group] if postgres else [group, group, group]
+    values = [group] if postgres else [group, group, group, group]
     rows = await connections.get("default").execute_query_dict(sql, values)
     left: dict[int, int] = {}
     seats: dict[str, int] = {}
@@ -48,6 +51,8 @@ async def snapshot(group: str) -> Snapshot:
             left[int(row["slot_id"])] = int(row["n"])
         elif row["kind"] == "seat":
             seats[str(row["holder"])] = int(row["slot_id"])
+        elif row["kind"] == "release":
+            seats[release_holder(int(row["holder"]))] = int(row["slot_id"])
         else:
             seats[offer_holder(int(row["holder"]))] = int(row["slot_id"])
     return Snapshot(left=left, seats=seats)

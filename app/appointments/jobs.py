@@ -1,4 +1,4 @@
-"""Scheduled appointment work, run by the background worker (app/worker.py)."""
+"""Scheduled appointment work, run by the background worker (app/runtime/worker.py)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,9 @@ async def appointments_heal_after_deaths(ctx: dict[str, Any]) -> int:
     report = await _appointments(ctx).heal_gate()
     log.warning(
         "server processes died (%s); gate repaired: %d given back, %d confirmed",
-        ", ".join(dead), len(report.given_back), len(report.confirmed),
+        ", ".join(dead),
+        len(report.given_back),
+        len(report.confirmed),
     )
     return len(report.given_back) + len(report.confirmed)
 
@@ -56,8 +58,14 @@ async def appointments_run_draws(ctx: dict[str, Any]) -> int:
     return await _appointments(ctx).run_draws()
 
 
+async def appointments_open_kept_seats(ctx: dict[str, Any]) -> int:
+    """Kept seats not booked by staff open to everyone at their set time."""
+    return await _appointments(ctx).open_kept_seats()
+
+
 FUNCTIONS = (
     appointments_run_draws,
+    appointments_open_kept_seats,
     appointments_release_unpaid,
     appointments_lapse_offers,
     appointments_mark_no_shows,
@@ -67,6 +75,7 @@ FUNCTIONS = (
 # Seconds between runs (each divides 60).
 EVERY_SECONDS = {
     appointments_run_draws: 15,
+    appointments_open_kept_seats: 60,
     appointments_release_unpaid: 15,
     appointments_lapse_offers: 15,
     appointments_mark_no_shows: 60,

@@ -14,7 +14,7 @@ from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
 
-from app.appointments.states import BOOKING, LOTTERY, WAITLIST
+from app.appointments.states import BOOKING, LOTTERY, RERELEASE, WAITLIST
 from infra.transitions import Transitions
 
 
@@ -92,6 +92,10 @@ class Slot(Model):
     fee_fen = fields.IntField(default=0)
     # ``first_come`` (the rush) or ``lottery`` (摇号: see ``Lottery``).
     release_mode = fields.CharField(max_length=10, default="first_come")
+    # Kept seats: places held back from ``remaining`` for staff bookings on a resident's
+    # behalf (the agency API) until ``kept_until``, when what is left joins ``remaining``.
+    kept = fields.IntField(default=0)
+    kept_until = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
 
     class Meta:
@@ -107,6 +111,9 @@ class Slot(Model):
             ),
             CheckConstraint(
                 check="release_mode IN ('first_come', 'lottery')", name="appt_slot_release_mode"
+            ),
+            CheckConstraint(
+                check="kept >= 0 AND remaining + kept <= capacity", name="appt_slot_kept"
             ),
         )
 
@@ -145,6 +152,8 @@ class Booking(Model):
     no_show_at = fields.DatetimeField(null=True)
     reminder_queued = fields.BooleanField(default=False)
     reminded_at = fields.DatetimeField(null=True)
+    # Set when staff booked a kept seat for the resident through the agency API.
+    booked_by_agency_id = fields.BigIntField(null=True)
     created_at = fields.DatetimeField()
 
     class Meta:
@@ -270,3 +279,35 @@ class LotteryEntry(Model):
         table = "appt_lottery_entry"
         unique_together = (("lottery_id", "entry_no"), ("citizen_id", "group_key"))
         indexes = (("lottery_id", "rank"),)
+
+
+class Rerelease(Model):
+    """A freed seat nobody was waiting for, held out of booking until its drawn moment.
+
+    ``release_at`` is drawn from the OS CSPRNG when the seat is freed and never shown; the
+    outbox event that returns the seat is due at that instant, so it survives restarts.
+    Status moves only through ``states.RERELEASE``.
+    """
+
+    transitions: ClassVar[Transitions] = RERELEASE
+
+    id = fields.BigIntField(primary_key=True)
+    slot_id = fields.BigIntField(db_index=True)
+    group_key = fields.CharField(max_length=64, db_index=True)
+    # The claim that gave the seat up: a citizen id or ``offer:<waitlist entry>``.
+    freed_by = fields.CharField(max_length=64)
+    release_at = fields.DatetimeField()
+    status = fields.CharField(max_length=10)
+    # Where it went: ``pool`` or ``offer:<waitlist entry>``; or the booking that reclaimed it.
+    outcome = fields.CharField(max_length=32, null=True)
+    released_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "appt_rerelease"
+        constraints = (
+            CheckConstraint(
+                check="status IN ('pending', 'released', 'reclaimed')",
+                name="appt_rerelease_status",
+            ),
+        )

@@ -13,11 +13,12 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F
 
 from app.agency.models import Agency
-from app.appointments import states
+from app.appointments import rerelease, states
+from app.appointments.gate import release_holder
 from app.appointments.models import Booking, Department, Institution, Resource, Slot
+from app.billing.payables import PayableLine, Quote
 from app.errors import AppointmentNotFound, NotFound, PaymentHoldExpired
 from app.identity.models import Citizen
-from app.payables import PayableLine, Quote
 from infra import clock, outbox
 from infra.pii import PiiVault
 from infra.transitions import move
@@ -125,6 +126,20 @@ class AppointmentPayable:
             .exists()
         ):
             return False
+        reclaimed = await rerelease.reclaim(tx, slot, str(booking.citizen_id), booking.id)
+        if reclaimed is not None:  # its own seat, still waiting for its re-release moment
+            await outbox.emit(
+                GATE_SYNC_EVENT,
+                {
+                    "group": slot.group_key,
+                    "slot_id": slot.id,
+                    "holder": str(booking.citizen_id),
+                    "from": release_holder(reclaimed),
+                },
+                using=tx,
+                dedupe_key=f"appt-retake:{booking.id}",
+            )
+            return True
         taken = (
             await Slot.filter(id=slot.id, remaining__gt=0)
             .using_db(tx)

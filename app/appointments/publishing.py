@@ -68,6 +68,10 @@ class ScheduleSpec:
     slots: tuple[SlotSpec, ...]
     release_mode: str = FIRST_COME
     lottery: LotteryWindow | None = None
+    # Kept seats (app/appointments/staff.py): the share held back for staff bookings, and
+    # when what is left of it opens to everyone. Set when a slot is first published.
+    kept_percent: int = 0
+    kept_until: datetime | None = None
 
 
 async def publish_institution(agency: Agency, spec: InstitutionSpec) -> Institution:
@@ -175,6 +179,12 @@ async def publish_schedules(
                     .first()
                 )
                 if slot is None:
+                    kept = spec.capacity * schedule.kept_percent // 100  # rounded down
+                    if kept and schedule.release_mode != FIRST_COME:
+                        raise InvalidInput(
+                            "Kept seats are for first-come schedules; a lottery draws them all.",
+                            field="schedules.kept_percent",
+                        )
                     slot = await Slot.create(
                         resource_id=resource_id,
                         department_id=department_id,
@@ -185,7 +195,9 @@ async def publish_schedules(
                         starts_at=spec.starts_at,
                         ends_at=spec.ends_at,
                         capacity=spec.capacity,
-                        remaining=spec.capacity,
+                        remaining=spec.capacity - kept,
+                        kept=kept,
+                        kept_until=schedule.kept_until if kept else None,
                         fee_fen=spec.fee_fen,
                         created_at=now,
                         using_db=tx,

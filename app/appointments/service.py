@@ -9,15 +9,25 @@ from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 
-from app.appointments import checkin, gate_heal, gate_sync, holds, noshows, notices, states
+from app.appointments import (
+    checkin,
+    gate_heal,
+    gate_sync,
+    holds,
+    noshows,
+    notices,
+    rerelease,
+    states,
+)
 from app.appointments.booking import REFUND_EVENT, Booker
 from app.appointments.gate import AdmissionGate
 from app.appointments.lottery import Lotteries
 from app.appointments.models import Booking
 from app.appointments.payable import GATE_SYNC_EVENT, AppointmentPayable
 from app.appointments.refunds import PlatformRefunds
-from app.appointments.seats import OFFER_EVENT
+from app.appointments.seats import OFFER_EVENT, RERELEASE_EVENT
 from app.appointments.slots import SlotCache, StandingCache
+from app.appointments.staff import StaffDesk
 from app.appointments.waitlist import Waitlist
 from app.config import AppointmentRules
 from app.errors import AppointmentNotFound, ServiceUnavailable
@@ -42,6 +52,7 @@ class Appointments:
     payable: AppointmentPayable
     notices: notices.Notices
     lotteries: Lotteries
+    staff: StaffDesk
     refunds: RefundRequester | None = field(default=None)
 
     @property
@@ -74,7 +85,7 @@ class Appointments:
             )
         return await checkin.check_in(self.rules.checkin_key, code, institution_id)
 
-    # --- scheduled work (app/worker.py)
+    # --- scheduled work (app/runtime/worker.py)
 
     async def release_unpaid(self) -> int:
         return await holds.release_unpaid(self.booker)
@@ -91,13 +102,20 @@ class Appointments:
     async def run_draws(self) -> int:
         return await self.lotteries.run_due()
 
+    async def open_kept_seats(self) -> int:
+        return await self.staff.open_kept()
+
     async def queue_reminders(self) -> int:
         return await notices.queue_reminders(self.rules)
 
-    # --- outbox handlers (app/services.py)
+    # --- outbox handlers (app/runtime/services.py)
 
     async def on_gate_sync(self, payload: dict[str, Any]) -> None:
-        if payload.get("give"):
+        if payload.get("from"):
+            await self.gate.move(
+                payload["group"], payload["slot_id"], payload["from"], payload["holder"]
+            )
+        elif payload.get("give"):
             await self.gate.give(payload["group"], payload["slot_id"], payload["holder"])
         else:
             await self.gate.confirm(payload["group"], payload["slot_id"], payload["holder"])
@@ -108,6 +126,9 @@ class Appointments:
         await self.refunds.refund_order(
             payload["order_id"], payload["amount_fen"], "appointment cancelled by the resident"
         )
+
+    async def on_rerelease_due(self, payload: dict[str, Any]) -> None:
+        await rerelease.release_due(self.booker, payload)
 
     def connect(self, jobs: JobQueue, refunds: Refunds) -> None:
         """Wire the collaborators that exist only once Services is built."""
@@ -120,6 +141,7 @@ class Appointments:
         outbox.register_handler(OFFER_EVENT, self.notices.offer)
         outbox.register_handler(GATE_SYNC_EVENT, self.on_gate_sync)
         outbox.register_handler(REFUND_EVENT, self.on_refund_due)
+        outbox.register_handler(RERELEASE_EVENT, self.on_rerelease_due)
 
     async def drift(self) -> gate_sync.DriftReport:
         return await gate_sync.drift_report(self.gate)
@@ -145,4 +167,5 @@ def build_appointments(
         payable=AppointmentPayable(vault),
         notices=notices.Notices(messages, rules),
         lotteries=Lotteries(booker),
+        staff=StaffDesk(booker),
     )

@@ -64,3 +64,18 @@ LOTTERY = Transitions.of(
         DRAWN: frozenset(),
     },
 )
+
+RERELEASE_PENDING = "pending"
+RERELEASED = "released"
+RECLAIMED = "reclaimed"
+
+# A freed seat waiting for its drawn moment goes back once (to a waiter or the pool), or is
+# taken back by the booking that gave it up (a payment landing after its hold ran out).
+RERELEASE = Transitions.of(
+    "re-release",
+    {
+        RERELEASE_PENDING: frozenset({RERELEASED, RECLAIMED}),
+        RERELEASED: frozenset(),
+        RECLAIMED: frozenset(),
+    },
+)

@@ -128,6 +128,9 @@ def slot_view(
         "bookable": open_now and slot.remaining > 0,
         "fee_fen": slot.fee_fen,
         "release_mode": slot.release_mode,
+        # Places kept for booking at the counter or by phone, and when they open to all.
+        "kept": slot.kept,
+        "kept_until": slot.kept_until.isoformat() if slot.kept and slot.kept_until else None,
         "lottery": None
         if draw is None
         else {
@@ -202,6 +205,8 @@ def booking_view(
     if booking.status == states.PENDING_PAYMENT and booking.hold_expires_at is not None:
         view["pay_before"] = booking.hold_expires_at.isoformat()
         view["payable"] = {"type": "appointment", "appointment_id": booking.id}
+    if booking.booked_by_agency_id is not None:
+        view["booked_by_staff"] = True
     if booking.checked_in_at is not None:
         view["checked_in_at"] = booking.checked_in_at.isoformat()
     if booking.cancelled_at is not None:

@@ -46,6 +46,34 @@ LEGAL_MATERIALS = [
     {"name": "消防验收意见", "required": False},
 ]
 
+# The guides (一次告知) list every material the forms require, as the catalog checks.
+_HALL = {"name": "杭州市各区民政局服务窗口", "address": "各区民政局（地址可在‘浙里办’查询）",
+         "hours": "工作日 9:00-12:00 13:30-17:00", "phone": "12345"}
+ALLOWANCE_GUIDE = {
+    "conditions": ["具有杭州市户籍、年满80周岁的老年人", "本人或其委托的家属提出申请"],
+    "materials": [
+        {"name": "身份证", "required": True, "copies": 1, "form": "original",
+         "licence_type": "id_card"},
+        {"name": "银行卡", "required": False, "copies": 1, "form": "copy",
+         "note": "本人社会保障卡金融账户或银行卡，用于发放津贴"},
+    ],
+    "fees": [], "legal_time_limit_days": 20, "promised_time_limit_days": 10,
+    "legal_basis": ["《浙江省实施〈中华人民共和国老年人权益保障法〉办法》"],
+    "places": [_HALL], "visits": 0, "contact": "12345",
+}
+CARE_HOME_GUIDE = {
+    "conditions": ["依法登记的养老机构", "服务场所符合消防、卫生和建筑安全要求"],
+    "materials": [
+        {"name": "营业执照", "required": True, "copies": 1, "form": "electronic",
+         "licence_type": "business_licence", "note": "或事业单位、社会服务机构登记证书"},
+        {"name": "消防验收意见", "required": False, "copies": 1, "form": "copy"},
+    ],
+    "fees": [], "legal_time_limit_days": 5, "promised_time_limit_days": 3,
+    "legal_basis": ["《养老机构管理办法》第九条"],
+    "places": [_HALL], "visits": 0, "contact": "12345",
+}
+
+
 async def seed(vault: PiiVault, var_dir: Path) -> None:
     code, name, region = DEPARTMENT
     await Department.get_or_create(code=code, defaults={"name": name, "region_code": region})
@@ -53,8 +81,7 @@ async def seed(vault: PiiVault, var_dir: Path) -> None:
         await create_item(
             None, code=ITEM_CODE, name="高龄津贴申领", audience="personal", theme="youdai",
             department=code, online_level=4,
-            guide={"materials": ["居民身份证"], "fees": "不收费", "time_limit_days": 10,
-                   "legal_basis": "《浙江省高龄津贴制度》", "offline": "各区民政局窗口"},
+            guide=ALLOWANCE_GUIDE,
             keywords=["高龄", "津贴", "老人"],
         )
     await define_form(ITEM_CODE, FIELDS, MATERIALS)
@@ -62,9 +89,7 @@ async def seed(vault: PiiVault, var_dir: Path) -> None:
         await create_item(
             None, code=LEGAL_ITEM_CODE, name="养老机构备案", audience="legal", theme="youdai",
             department=code, online_level=4,
-            guide={"materials": ["营业执照", "消防验收意见"], "fees": "不收费",
-                   "time_limit_days": 5, "legal_basis": "《养老机构管理办法》",
-                   "offline": "各区民政局窗口"},
+            guide=CARE_HOME_GUIDE,
             keywords=["养老机构", "备案", "养老院"],
         )
     await define_form(LEGAL_ITEM_CODE, LEGAL_FIELDS, LEGAL_MATERIALS)

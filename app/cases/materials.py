@@ -146,5 +146,6 @@ def licence_view(lic: ELicence) -> dict[str, Any]:
         "title": lic.title,
         "number": lic.number,
         "department_code": lic.department_code,
+        "case_id": lic.case_id,
         "issued_at": lic.issued_at.isoformat(),
     }

@@ -94,6 +94,9 @@ class ELicence(Model):
 
     id = fields.BigIntField(primary_key=True)
     citizen_id = fields.UUIDField(db_index=True)
+    # Set when issued by a legal person's case: the licence is then in the legal person's
+    # wallet (its representative and agents see it), not the filing citizen's.
+    legal_person_id = fields.BigIntField(null=True, db_index=True)
     kind = fields.CharField(max_length=32)
     title = fields.CharField(max_length=64)
     number = fields.CharField(max_length=64)

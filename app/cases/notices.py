@@ -54,7 +54,7 @@ class CaseNotices:
                     subject=account.subject,
                     template_id=CASE_TEMPLATE,
                     data=data,
-                    page=f"pages/cases/detail?case_no={case.case_no}",
+                    page=f"pages/case/index?case_no={case.case_no}",
                 )
             )
         except ChannelRejected as exc:

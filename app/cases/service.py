@@ -7,17 +7,20 @@ supervisor's deadlines and the outbox event that tells the resident.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from app.agency.models import Agency
 from app.cases import states
 from app.cases.forms import check_form
 from app.cases.materials import owned_licence, owned_material
 from app.cases.models import Case, CaseDesk, CaseForm, CaseFormVersion, CaseStep, ELicence
 from app.cases.setup import form_version
+from app.catalog import audit
 from app.catalog.models import ServiceItem
 from app.config import ServiceRules
 from app.errors import (
@@ -31,18 +34,23 @@ from app.errors import (
     OnBehalfNotAllowed,
 )
 from app.fees.payment_codes import mod11_10_check_digit
-from app.identity import legal_states
-from app.identity.legal_standing import may_act_for, standing
+from app.identity.legal import states as legal_states
+from app.identity.legal.standing import may_act_for, standing
 from app.identity.models import Citizen, LegalPerson
 from app.identity.sessions import Principal
 from app.supervision.deadlines import meet_deadline, open_deadline
 from infra import clock
 from infra.masking import mask_id_number, mask_phone
 from infra.outbox import emit
-from infra.pii import PiiVault
+from infra.pii import PiiDecryptError, PiiUnknownKey, PiiVault
 from infra.transitions import move
 
 CASE_NOTICE = "case.notice"
+# Emitted once when a case reaches a final status (rejected, completed), so rooms that
+# follow cases (bundles) react through the outbox without this room knowing them.
+CASE_FINISHED = "case.finished"
+# A check another room adds (composition root) before an agency's move: (case, action).
+CaseGuard = Callable[[Case, str], Awaitable[None]]
 # What a case is checked and timed against: the current form, or the version it was filed under.
 FormSpec = CaseForm | CaseFormVersion
 # Online levels from 3 (在线预审) up take applications online.
@@ -50,6 +58,20 @@ MIN_ONLINE_LEVEL = 3
 # catalog.ServiceItem.audience: who applies. A legal item is applied for on behalf of one.
 LEGAL_AUDIENCE = "legal"
 SEALED_TYPES = {"id_number": mask_id_number, "phone": mask_phone}
+
+
+def sealed_kind(vault: PiiVault, token: str) -> str:
+    """Which sealed field type a form value was sealed as, when its form no longer says
+    (the field was dropped since): the purpose is bound into the seal, so only one opens."""
+    for kind in SEALED_TYPES:
+        try:
+            vault.decrypt(f"case_form:{kind}", token)
+        except PiiUnknownKey:
+            raise
+        except PiiDecryptError:
+            continue
+        return kind
+    raise PiiDecryptError("a case form value opens as no sealed field type")
 
 
 def case_number(case_id: int, day: Any) -> str:
@@ -62,6 +84,9 @@ def case_number(case_id: int, day: Any) -> str:
 class Cases:
     vault: PiiVault
     rules: ServiceRules
+    # Checks run before an agency moves a case (a bundle refuses approval while a material
+    # accepted as pending is still missing); each raises to refuse.
+    guards: list[CaseGuard] = field(default_factory=list)
 
     # ------------------------------------------------------------------ resident side
 
@@ -85,7 +110,6 @@ class Cases:
         legal_person = await self._applicant(who, item, on_behalf_of)
         cleaned = self._seal(spec, check_form(spec.fields_spec, form))
         refs = await self._attachments(who.citizen_id, spec, attachments, required=True)
-        now = clock.now()
         async with in_transaction() as tx:
             if legal_person is not None:
                 # Again under the legal person's lock: a revocation that committed meanwhile
@@ -95,19 +119,49 @@ class Cases:
                 )
                 if held.legal_person.status != legal_states.ACTIVE:
                     raise LegalPersonDeregistered(uscc=legal_person.uscc)
-            case = await Case.create(
-                case_no=f"pending-{uuid.uuid4().hex[:12]}",
+            case = await self.file(
                 citizen_id=who.citizen_id,
                 legal_person_id=legal_person.id if legal_person is not None else None,
+                item=item,
+                spec=spec,
+                sealed_form=cleaned,
+                materials=refs,
+                channel=who.channel,
+                notify_account_id=who.account_id,
+            )
+        return case
+
+    async def file(
+        self,
+        *,
+        citizen_id: uuid.UUID,
+        legal_person_id: int | None,
+        item: ServiceItem,
+        spec: FormSpec,
+        sealed_form: dict[str, Any],
+        materials: list[dict[str, Any]],
+        channel: str,
+        notify_account_id: int,
+        note: str | None = None,
+    ) -> Case:
+        """Write a case whose form and materials were already checked (``seal`` of
+        ``check_form``), in the caller's transaction when there is one: a bundle files one
+        case per item in one transaction, all or nothing."""
+        now = clock.now()
+        async with in_transaction() as tx:
+            case = await Case.create(
+                case_no=f"pending-{uuid.uuid4().hex[:12]}",
+                citizen_id=citizen_id,
+                legal_person_id=legal_person_id,
                 item_code=item.code,
                 item_name=item.name,
                 department_code=item.department_code,
-                channel=who.channel,
-                notify_account_id=who.account_id,
+                channel=channel,
+                notify_account_id=notify_account_id,
                 status=states.SUBMITTED,
-                form=cleaned,
+                form=sealed_form,
                 form_version=spec.version,
-                materials=refs,
+                materials=materials,
                 created_at=now,
                 updated_at=now,
                 using_db=tx,
@@ -120,11 +174,66 @@ class Cases:
                 from_status="",
                 to_status=states.SUBMITTED,
                 actor="resident",
+                note=note,
                 at=now,
                 using_db=tx,
             )
             await self._supervise(tx, case, None, states.SUBMITTED, spec)
             await self._notify(tx, case, step)
+        return case
+
+    async def amend(
+        self,
+        who: Principal,
+        case_no: str,
+        form: dict[str, Any],
+        attachments: list[dict[str, Any]],
+        *,
+        note: str,
+    ) -> Case:
+        """New values for a case still in flight (submitted or accepted), without moving it:
+        one answer to a bundle's supplement reaches every case that needs it. A case that
+        moved meanwhile is refused (CASE_TRANSITION_FORBIDDEN), never overwritten."""
+        case = await self.visible(who, case_no)
+        if case.status not in (states.SUBMITTED, states.ACCEPTED):
+            raise CaseTransitionForbidden(
+                f"A case that is {case.status} cannot be amended.", status=case.status
+            )
+        _, cleaned, materials = await self._revised(who, case, form, attachments)
+        now = clock.now()
+        async with in_transaction() as tx:
+            changed = (
+                await Case.filter(id=case.id, status=case.status)
+                .using_db(tx)
+                .update(
+                    form=cleaned,
+                    materials=materials,
+                    notify_account_id=who.account_id,
+                    updated_at=now,
+                )
+            )
+            if changed != 1:
+                raise CaseTransitionForbidden("The case moved on meanwhile; reload it.")
+            step = await CaseStep.create(
+                case_id=case.id,
+                action="amend",
+                from_status=case.status,
+                to_status=case.status,
+                actor="resident",
+                note=note,
+                at=now,
+                using_db=tx,
+            )
+            fresh = await Case.get(id=case.id).using_db(tx)
+            await self._notify(tx, fresh, step)
+        return fresh
+
+    async def on_pledge(self, case: Case, note: str) -> Case:
+        """告知承诺: an item approved on the applicant's signed pledge is accepted and
+        approved at once by the platform (actor ``pledge``); its agency then delivers."""
+        spec = await self._spec_of(case)
+        for action in ("accept", "approve"):
+            case = await self._move(case, action, "pledge", note=note, spec=spec, changes={})
         return case
 
     async def supplement(
@@ -137,6 +246,25 @@ class Cases:
         """补正: the sent-back case resumes with its number, history and earlier materials."""
         case = await self.visible(who, case_no)
         states.next_status(case.status, "supplement")
+        spec, cleaned, materials = await self._revised(who, case, form, attachments)
+        return await self._move(
+            case,
+            "supplement",
+            "resident",
+            note=None,
+            spec=spec,
+            changes={"form": cleaned, "materials": materials, "notify_account_id": who.account_id},
+        )
+
+    async def _revised(
+        self,
+        who: Principal,
+        case: Case,
+        form: dict[str, Any],
+        attachments: list[dict[str, Any]],
+    ) -> tuple[FormSpec, dict[str, Any], list[dict[str, Any]]]:
+        """The case's form with ``form`` merged in, checked whole and sealed, and its
+        materials with ``attachments`` replacing those of the same name."""
         spec = await self._spec_of(case)
         merged = {**self._unsealed_for_check(spec, case.form), **form}
         cleaned = self._seal(spec, check_form(spec.fields_spec, merged))
@@ -147,14 +275,7 @@ class Cases:
             raise FormInvalid(
                 "Too many materials for one case.", limit=self.rules.materials_per_case
             )
-        return await self._move(
-            case,
-            "supplement",
-            "resident",
-            note=None,
-            spec=spec,
-            changes={"form": cleaned, "materials": materials, "notify_account_id": who.account_id},
-        )
+        return spec, cleaned, materials
 
     async def visible(self, who: Principal, case_no: str) -> Case:
         """A personal case to its owner, a legal person's case to its representative and
@@ -174,6 +295,10 @@ class Cases:
         """The legal person's cases, newest first, for its representative and agents."""
         found = await standing(who.citizen_id, uscc, self.vault)
         return await Case.filter(legal_person_id=found.legal_person.id).order_by("-id").limit(limit)
+
+    async def licences_of_legal_person(self, who: Principal, uscc: str) -> list[ELicence]:
+        found = await standing(who.citizen_id, uscc, self.vault)
+        return await ELicence.filter(legal_person_id=found.legal_person.id).order_by("-id")
 
     async def _applicant(
         self, who: Principal, item: ServiceItem, on_behalf_of: str | None
@@ -201,6 +326,45 @@ class Cases:
             raise CaseNotFound(case_no=case_no)
         return case
 
+    async def reveal_form(
+        self, agency: Agency, case_no: str, wanted: list[str], reason: str
+    ) -> dict[str, str]:
+        """The sealed fields of a case's form (ID numbers, phones) in the clear, for the
+        agency working it: every look is on the audit chain, with the fields and the
+        reason, before anything is returned. No ``wanted`` means every sealed field."""
+        case = await self.for_agency(agency.id, case_no)
+        sealed = {
+            name: value["enc"]
+            for name, value in case.form.items()
+            if isinstance(value, dict) and "enc" in value
+        }
+        unknown = [name for name in wanted if name not in sealed]
+        if unknown:
+            raise FormInvalid(
+                "Only the form's sealed fields can be revealed.",
+                fields={name: "is not a sealed field of this case" for name in unknown},
+            )
+        names = sorted(set(wanted) or set(sealed))
+        kinds = {f["name"]: f["type"] for f in (await self._spec_of(case)).fields_spec}
+        shown = {
+            name: self.vault.decrypt(
+                f"case_form:{kinds.get(name) or sealed_kind(self.vault, sealed[name])}",
+                sealed[name],
+            )
+            for name in names
+        }
+        await audit.reveal(
+            None,
+            "reveal.case_form",
+            "case",
+            case.case_no,
+            department=case.department_code,
+            fields=names,
+            reason=reason,
+            by=f"agency:{agency.key}",
+        )
+        return shown
+
     async def act(
         self,
         agency_id: int,
@@ -214,6 +378,8 @@ class Cases:
         if action not in states.AGENCY_ACTIONS:
             raise CaseTransitionForbidden(f"Agencies cannot {action} a case.", action=action)
         case = await self.for_agency(agency_id, case_no)
+        for guard in self.guards:
+            await guard(case, action)
         changes: dict[str, Any] = {}
         if action == "complete":
             changes = {"result": result or {}, "express_no": express_no}
@@ -255,6 +421,13 @@ class Cases:
             if action == "complete":
                 await self._issue_licence(tx, fresh)
             await self._notify(tx, fresh, step)
+            if dst in states.FINISHED:
+                await emit(
+                    CASE_FINISHED,
+                    {"case_id": case.id},
+                    using=tx,
+                    dedupe_key=f"case-finished:{case.id}",
+                )
         return fresh
 
     async def _supervise(
@@ -288,6 +461,7 @@ class Cases:
             return
         await ELicence.create(
             citizen_id=case.citizen_id,
+            legal_person_id=case.legal_person_id,
             kind=str(licence.get("kind", case.item_code))[:32],
             title=str(licence.get("title", case.item_name))[:64],
             number=str(licence.get("number", case.case_no))[:64],
@@ -312,6 +486,9 @@ class Cases:
         applications, never to a case already in flight (its fields may be gone)."""
         filed = await form_version(case.item_code, case.form_version)
         return filed if filed is not None else await CaseForm.get(item_code=case.item_code)
+
+    def seal(self, spec: FormSpec, cleaned: dict[str, Any]) -> dict[str, Any]:
+        return self._seal(spec, cleaned)
 
     def _seal(self, spec: FormSpec, cleaned: dict[str, Any]) -> dict[str, Any]:
         """ID numbers and phones in forms are personal data: sealed at rest, shown masked."""

@@ -30,7 +30,7 @@ from app.errors import (
     DepartmentUnknown,
     NotFound,
 )
-from app.identity.operators import OperatorPrincipal
+from app.operators.auth import OperatorPrincipal
 from infra import clock
 
 DEFAULT_TIME_LIMIT_DAYS = 10
@@ -128,7 +128,9 @@ async def define_form(
         require_role(actor, "department_operator")
     check_spec(fields_spec, materials_spec, time_limit_days, attachments_limit=attachments_limit)
     limit = (
-        time_limit_days or int(item.guide.get("time_limit_days") or 0) or DEFAULT_TIME_LIMIT_DAYS
+        time_limit_days
+        or int(item.guide.get("promised_time_limit_days") or 0)
+        or DEFAULT_TIME_LIMIT_DAYS
     )
     current = await CaseForm.get_or_none(item_code=item.code)
     if expected_version is not None and expected_version != (current.version if current else 0):

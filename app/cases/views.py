@@ -63,7 +63,10 @@ async def case_view(case: Case) -> dict[str, Any]:
 def case_summary(case: Case) -> dict[str, Any]:
     return {
         "case_no": case.case_no,
+        "item_code": case.item_code,
         "item_name": case.item_name,
+        "channel": case.channel,
         "status": case.status,
+        "created_at": _local(case.created_at),
         "updated_at": _local(case.updated_at),
     }

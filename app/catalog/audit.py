@@ -19,7 +19,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from app.catalog.models import AuditEntry
-from app.identity.operators import OperatorPrincipal
+from app.operators.auth import OperatorPrincipal
 from infra import audit_chain, clock
 
 log = logging.getLogger("yiwang.audit")
@@ -151,11 +151,13 @@ async def record(
     before: Any = None,
     after: Any = None,
     reason: str | None = None,
+    by: str | None = None,
 ) -> None:
+    """``by`` names an actor who is not an operator (``agency:<key>``); neither is the system."""
     entry = AuditEntry(
         at=clock.now(),
         operator_id=actor.id if actor else None,
-        operator_name=actor.username if actor else "system",
+        operator_name=actor.username if actor else (by or "system"),
         action=action,
         subject_type=subject_type,
         subject_id=subject_id,
@@ -168,6 +170,34 @@ async def record(
     entry.seq, entry.prev_mac = await _head(using)
     entry.mac = audit_chain.link(key, entry.seq, entry.prev_mac, content_of(entry))
     await entry.save(using_db=using)
+
+
+async def reveal(
+    actor: OperatorPrincipal | None,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    *,
+    department: str | None,
+    fields: list[str],
+    reason: str,
+    by: str | None = None,
+) -> None:
+    """A citizen's personal data shown in the clear to an operator or an agency: who, which
+    fields of which record, and why, committed to the chain before the caller shows
+    anything. The values themselves are never written here."""
+    async with in_transaction() as tx:
+        await record(
+            actor,
+            action,
+            subject_type,
+            subject_id,
+            department=department,
+            using=tx,
+            after={"fields": fields},
+            reason=reason,
+            by=by,
+        )
 
 
 def entry_dict(entry: AuditEntry) -> dict[str, Any]:

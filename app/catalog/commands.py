@@ -20,7 +20,7 @@ from app.catalog.manifests import validate_manifest
 from app.catalog.parity import parity_report
 from app.catalog.regions import load_tree
 from app.errors import DomainError
-from app.identity.operators import create_operator
+from app.operators.auth import create_operator
 
 
 class CommandFailed(Exception):

@@ -15,8 +15,8 @@ from pathlib import Path
 from app.catalog.items import create_item
 from app.catalog.models import Department, Region, ServiceItem, Synonym, Theme
 from app.catalog.seed_data import demo_items, demo_operators, reference
-from app.identity.operator_models import Operator
-from app.identity.operators import create_operator
+from app.operators.auth import create_operator
+from app.operators.models import Operator
 
 
 async def seed_reference() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -9,19 +10,22 @@ from tortoise.transactions import in_transaction
 
 from app.catalog import audit
 from app.catalog.codes import parse_code
-from app.catalog.models import Department, ServiceItem, Theme
+from app.catalog.guides import FeeStandard, References, check_content
+from app.catalog.models import Department, ItemVersion, ServiceItem, Theme
 from app.catalog.regions import load_tree
 from app.catalog.scope import require_role, sees_department, sees_regions
 from app.catalog.search import index_item
-from app.errors import InvalidInput, ItemCodeTaken, NotFound
-from app.identity.operators import OperatorPrincipal
+from app.catalog.seed_data import reference
+from app.catalog.states import OPEN_VERSION_STATES, move_item_version
+from app.errors import InvalidInput, ItemCodeTaken, ItemRetired, NotFound
+from app.operators.auth import OperatorPrincipal
 from infra import clock
 from infra.transitions import move
 
-AUDIENCES = ("personal", "legal")
 
-
-def item_dict(item: ServiceItem) -> dict[str, Any]:
+def item_dict(item: ServiceItem, latest: ItemVersion | None = None) -> dict[str, Any]:
+    """The item as operators see it: what serves (``guide`` is the published guide, ``{}``
+    while a draft) and where its newest version stands."""
     return {
         "code": item.code,
         "basic_code": item.basic_code,
@@ -35,7 +39,77 @@ def item_dict(item: ServiceItem) -> dict[str, Any]:
         "keywords": list(item.keywords),
         "guide": item.guide,
         "status": item.status,
+        "latest_version": item.latest_version,
+        "latest_status": latest.status if latest else None,
+        "published_version": item.published_version,
     }
+
+
+async def latest_versions(items: list[ServiceItem]) -> dict[int, ItemVersion]:
+    """Each item's newest version, by item id, in one query."""
+    if not items:
+        return {}
+    wanted = {(i.id, i.latest_version) for i in items}
+    rows = await ItemVersion.filter(item_id__in=[i.id for i, _ in wanted])
+    return {v.item_id: v for v in rows if (v.item_id, v.number) in wanted}
+
+
+def version_dict(v: ItemVersion, *, with_content: bool) -> dict[str, Any]:
+    def at(value: Any) -> str | None:
+        return value.isoformat() if value else None
+
+    shown: dict[str, Any] = {
+        "number": v.number,
+        "status": v.status,
+        "source": v.source,
+        "author": v.author_name,
+        "note": v.note,
+        "created_at": at(v.created_at),
+        "submitted_by": v.submitted_by,
+        "submitted_at": at(v.submitted_at),
+        "reviewed_by": v.reviewer_name,
+        "reviewed_at": at(v.reviewed_at),
+        "review_note": v.review_note,
+        "published_by": v.published_by,
+        "published_at": at(v.published_at),
+    }
+    if with_content:
+        shown["content"] = v.content
+    return shown
+
+
+RegisteredFees = Callable[[], Awaitable[dict[str, FeeStandard]]]
+
+
+async def _none_registered() -> dict[str, FeeStandard]:
+    return {}
+
+
+_registered_fees: RegisteredFees = _none_registered
+
+
+def use_registered_fees(lookup: RegisteredFees) -> None:
+    """The fee items agencies registered live in the fees room, which imports the catalog;
+    the composition root hands their lookup in here, so the catalog never imports fees."""
+    global _registered_fees
+    _registered_fees = lookup
+
+
+async def references(form_materials: list[dict[str, Any]] | None) -> References:
+    """Themes, e-licence types and fee items (the province's fee catalogue, then what
+    agencies registered), as a guide is checked against."""
+    fees = {
+        row.item_code: FeeStandard(row.standard_fen, row.min_fen, row.max_fen)
+        for row in reference().fee_catalogue
+    }
+    for code, standard in (await _registered_fees()).items():
+        fees.setdefault(code, standard)
+    return References(
+        themes=frozenset(await Theme.all().values_list("code", flat=True)),
+        licence_types=frozenset(t.code for t in reference().licence_types),
+        fee_items=fees,
+        form_materials=form_materials,
+    )
 
 
 async def create_item(
@@ -51,37 +125,61 @@ async def create_item(
     needs: list[str] | None = None,
     keywords: list[str] | None = None,
 ) -> ServiceItem:
-    """``actor`` None is the seeding system; an operator must own the department and region."""
+    """The seed's way in (``actor`` None is the system): the item is checked like any
+    operator's and published at once as version 1. Operators go through the library's
+    review (``app.catalog.library``)."""
     parsed = parse_code(code)
-    if audience not in AUDIENCES:
-        raise InvalidInput("audience is personal or legal.", fields={"audience": audience})
-    if not 1 <= online_level <= 5:
-        raise InvalidInput("online_level is 1 to 5.", fields={"online_level": str(online_level)})
     tree = await load_tree()
     tree.chain(parsed.region)  # UnknownRegion
-    if not await Theme.exists(code=theme):
-        raise InvalidInput(f"Unknown theme {theme}.", fields={"theme": theme})
     if not await Department.exists(code=department):
         raise InvalidInput(f"Unknown department {department}.", fields={"department": department})
     if actor is not None:
         require_role(actor, "department_operator")
         if not sees_department(actor, department) or not sees_regions(actor, tree, [parsed.region]):
             raise NotFound(f"Unknown department {department}.")
+    doc = {
+        "name": name,
+        "audience": audience,
+        "theme": theme,
+        "online_level": online_level,
+        "needs": list(needs or []),
+        "keywords": list(keywords or []),
+        "guide": guide,
+    }
+    content = check_content(doc, await references(None))
+    now = clock.now()
+    by = actor.username if actor else "system"
     try:
         async with in_transaction() as tx:
             item = await ServiceItem.create(
                 code=str(parsed),
                 basic_code=parsed.basic,
-                name=name,
-                audience=audience,
-                theme_code=theme,
+                name=content["name"],
+                audience=content["audience"],
+                theme_code=content["theme"],
                 department_code=department,
                 region_code=parsed.region,
-                online_level=online_level,
-                needs=list(needs or []),
-                keywords=list(keywords or []),
-                guide=guide,
-                created_at=clock.now(),
+                online_level=content["online_level"],
+                needs=content["needs"],
+                keywords=content["keywords"],
+                guide=content["guide"],
+                status="active",
+                latest_version=1,
+                published_version=1,
+                created_at=now,
+                using_db=tx,
+            )
+            await ItemVersion.create(
+                item_id=item.id,
+                number=1,
+                status="published",
+                content=content,
+                source="system" if actor is None else "operator",
+                author_id=actor.id if actor else None,
+                author_name=by,
+                created_at=now,
+                published_by=by,
+                published_at=now,
                 using_db=tx,
             )
             await index_item(item)
@@ -92,7 +190,7 @@ async def create_item(
                 item.code,
                 department=department,
                 using=tx,
-                after=item_dict(item),
+                after={"version": 1, "content": content},
             )
     except IntegrityError as exc:
         raise ItemCodeTaken(code=str(parsed)) from exc
@@ -100,14 +198,20 @@ async def create_item(
 
 
 async def retire_item(actor: OperatorPrincipal, code: str, reason: str) -> ServiceItem:
+    """Off every channel at once (the caller bumps the catalog version after the commit);
+    the code stays taken forever."""
     item = await item_in_scope(actor, code)
     require_role(actor, "department_operator")
+    if item.status == "retired":
+        raise ItemRetired(code=item.code)
+    before = item.status
     async with in_transaction() as tx:
-        retired = item.status == "active" and await move(
-            item, "retired", using=tx, retired_at=clock.now()
-        )
-        if not retired:
-            raise InvalidInput(f"Item {code} is already retired.")
+        if not await move(item, "retired", using=tx, retired_at=clock.now()):
+            raise ItemRetired(code=item.code)
+        for open_version in await ItemVersion.filter(
+            item_id=item.id, status__in=OPEN_VERSION_STATES
+        ).using_db(tx):
+            await move_item_version(open_version, "replaced", using=tx)
         await audit.record(
             actor,
             "retire_item",
@@ -115,8 +219,8 @@ async def retire_item(actor: OperatorPrincipal, code: str, reason: str) -> Servi
             item.code,
             department=item.department_code,
             using=tx,
-            before={"status": "active"},
-            after={"status": "retired"},
+            before={"status": before, "published_version": item.published_version},
+            after={"status": "retired", "published_version": item.published_version},
             reason=reason or None,
         )
     return item

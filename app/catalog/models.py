@@ -9,7 +9,7 @@ from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
 
-from app.catalog.states import ITEM, RELEASE, VERSION
+from app.catalog.states import ITEM, ITEM_VERSION, RELEASE, VERSION
 from infra.transitions import Transitions
 
 
@@ -67,9 +67,14 @@ class ServiceItem(Model):
     keywords = fields.JSONField(default=list)
     # 办事指南: materials, fees, time_limit_days, legal_basis, offline (where to go).
     guide = fields.JSONField(default=dict)
-    status = fields.CharField(max_length=8, default="active")  # active | retired
+    # draft (never published) | active | retired: states.ITEM.
+    status = fields.CharField(max_length=8, default="active")
     created_at = fields.DatetimeField()
     retired_at = fields.DatetimeField(null=True)
+    # The newest version's number: a new version is a compare-and-set on it (expected version).
+    latest_version = fields.IntField(default=0)
+    # The version residents are served (None while a draft); its content is mirrored above.
+    published_version = fields.IntField(null=True)
 
     class Meta:
         table = "catalog_item"
@@ -78,9 +83,56 @@ class ServiceItem(Model):
                 check="online_level BETWEEN 1 AND 5", name="catalog_item_online_level_1_5"
             ),
             CheckConstraint(
-                check="status IN ('active', 'retired')", name="catalog_item_status_known"
+                check="status IN ('draft', 'active', 'retired')",
+                name="catalog_item_status_known",
             ),
         )
+
+
+class ItemVersion(Model):
+    """One version of an item's content (name, audience, theme, online level, guide) and its
+    review. Never deleted: the published one serves, the earlier ones stay as the record."""
+
+    transitions: ClassVar[Transitions] = ITEM_VERSION
+
+    id = fields.BigIntField(primary_key=True)
+    item_id = fields.BigIntField(db_index=True)
+    number = fields.IntField()
+    status = fields.CharField(max_length=12)
+    content = fields.JSONField()
+    note = fields.TextField(null=True)
+    # operator | agency:<key> | system (the seed)
+    source = fields.CharField(max_length=64)
+    author_id = fields.BigIntField(null=True)
+    author_name = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField()
+    submitted_by = fields.BigIntField(null=True)
+    submitted_at = fields.DatetimeField(null=True)
+    reviewed_by = fields.BigIntField(null=True)
+    reviewer_name = fields.CharField(max_length=64, null=True)
+    reviewed_at = fields.DatetimeField(null=True)
+    review_note = fields.TextField(null=True)
+    published_by = fields.CharField(max_length=64, null=True)
+    published_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "catalog_item_version"
+        unique_together = (("item_id", "number"),)
+
+
+class ItemFeed(Model):
+    """An agency that syncs one department's items from the provincial library; a trusted
+    feed publishes at once, any other lands as drafts for review."""
+
+    id = fields.BigIntField(primary_key=True)
+    agency_id = fields.BigIntField(db_index=True)
+    department_code = fields.CharField(max_length=32)
+    trusted = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "catalog_item_feed"
+        unique_together = (("agency_id", "department_code"),)
 
 
 class Synonym(Model):

@@ -21,7 +21,7 @@ from app.catalog.scope import department_scope, require_role, sees_department, s
 from app.catalog.states import move_release, move_version
 from app.catalog.views import CatalogCache
 from app.errors import InvalidInput, ManifestInvalid, NotFound, SelfReview, WorkflowConflict
-from app.identity.operators import OperatorPrincipal
+from app.operators.auth import OperatorPrincipal
 from infra import clock
 
 AUTHORS = ("department_operator",)
@@ -192,6 +192,7 @@ class Publishing:
         miniapp_id: str,
         number: int,
         regions: list[str] | None = None,
+        reason: str | None = None,
     ) -> MiniApp:
         """Put an approved version live, to ``regions`` only (grey) or everywhere (None)."""
         require_role(actor, *AUTHORS)
@@ -199,7 +200,7 @@ class Publishing:
         app = await self._app_in_scope(actor, miniapp_id, tree)
         version = await self._version(app, number)
         grey = self._grey(tree, version.manifest, regions)
-        async with self._audited(actor, "publish", app) as tx:
+        async with self._audited(actor, "publish", app, reason) as tx:
             previous = None
             if app.live_version is not None and app.release != "disabled":
                 previous = await self._version(app, app.live_version)
@@ -220,7 +221,11 @@ class Publishing:
         return app
 
     async def release(
-        self, actor: OperatorPrincipal, miniapp_id: str, regions: list[str] | None
+        self,
+        actor: OperatorPrincipal,
+        miniapp_id: str,
+        regions: list[str] | None,
+        reason: str | None = None,
     ) -> MiniApp:
         """Widen (or change) the grey regions of the live version, or release it everywhere."""
         require_role(actor, *AUTHORS)
@@ -230,13 +235,15 @@ class Publishing:
             raise WorkflowConflict("Nothing is published yet; publish an approved version.")
         version = await self._version(app, app.live_version)
         grey = self._grey(tree, version.manifest, regions)
-        async with self._audited(actor, "release", app) as tx:
+        async with self._audited(actor, "release", app, reason) as tx:
             await move_release(
                 app, "grey" if grey else "full", tx, grey_regions=grey, updated_at=clock.now()
             )
         return app
 
-    async def rollback(self, actor: OperatorPrincipal, miniapp_id: str) -> MiniApp:
+    async def rollback(
+        self, actor: OperatorPrincipal, miniapp_id: str, reason: str | None = None
+    ) -> MiniApp:
         """One step back: the live version is withdrawn and the stable one serves everywhere."""
         require_role(actor, *AUTHORS)
         tree = await load_tree()
@@ -254,7 +261,7 @@ class Publishing:
             .order_by("-number")
             .first()
         )
-        async with self._audited(actor, "rollback", app) as tx:
+        async with self._audited(actor, "rollback", app, reason) as tx:
             await move_version(live, "rolled_back", tx)
             await move_version(stable, "live", tx)
             await move_release(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from app.catalog.regions import RegionTree
 from app.errors import Forbidden
-from app.identity.operators import OperatorPrincipal
+from app.operators.auth import OperatorPrincipal
 
 
 def require_role(actor: OperatorPrincipal, *roles: str) -> None:

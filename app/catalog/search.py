@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 
 from app.catalog.models import SearchGram, SearchLog, ServiceItem, Synonym
 from infra import clock
@@ -39,12 +40,14 @@ def grams(text: str) -> set[str]:
 
 
 def guide_text(guide: dict) -> str:
-    parts: list[str] = []
-    for value in guide.values():
-        if isinstance(value, str):
-            parts.append(value)
-        elif isinstance(value, list):
-            parts.extend(str(v) for v in value)
+    """The guide text residents search by: its conditions and the names of its materials
+    (what they would type: 户口簿, 结婚证, 营业执照)."""
+    parts = [c for c in guide.get("conditions") or [] if isinstance(c, str)]
+    parts += [
+        m["name"]
+        for m in guide.get("materials") or []
+        if isinstance(m, dict) and isinstance(m.get("name"), str)
+    ]
     return " ".join(parts)
 
 
@@ -120,15 +123,23 @@ async def record(keyword: str, hits: int, channel: str | None, region: str | Non
     )
 
 
-async def analytics(limit: int = 20) -> dict:
-    """Top keywords and keywords that found nothing (what residents miss in the catalog)."""
-    rows = await SearchLog.all().values("keyword", "hits")
+async def analytics(limit: int = 20, days: int = 30) -> dict:
+    """Top keywords and keywords that found nothing (what residents miss in the catalog), and
+    both counted per Asia/Shanghai day over the last ``days`` days (for the console's chart)."""
+    rows = await SearchLog.all().values("keyword", "hits", "at")
     counts: dict[str, int] = defaultdict(int)
     misses: dict[str, int] = defaultdict(int)
+    today = clock.shanghai_date()
+    first = today - timedelta(days=days - 1)
+    per_day = {first + timedelta(days=n): [0, 0] for n in range(days)}
     for row in rows:
         counts[row["keyword"]] += 1
         if row["hits"] == 0:
             misses[row["keyword"]] += 1
+        day = per_day.get(clock.shanghai_date(row["at"]))
+        if day is not None:
+            day[0] += 1
+            day[1] += row["hits"] == 0
 
     def top(table: dict[str, int]) -> list[dict]:
         ordered = sorted(table.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
@@ -139,4 +150,8 @@ async def analytics(limit: int = 20) -> dict:
         "without_results": sum(misses.values()),
         "top": top(counts),
         "zero_hit": top(misses),
+        "daily": [
+            {"day": d.isoformat(), "searches": n, "without_results": z}
+            for d, (n, z) in per_day.items()
+        ],
     }

@@ -50,8 +50,28 @@ class SynonymRow(_Row):
     means: str
 
 
+class LicenceTypeRow(_Row):
+    """An e-licence (电子证照) type a guide's material may name: holding it replaces the
+    paper (免提交). ``code`` is the kind an issued e-licence carries."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,31}$")
+    name: str
+
+
+class FeeCatalogueRow(_Row):
+    """A charge of the province's fee catalogue (收费目录清单) and its standard in fen."""
+
+    item_code: str = Field(pattern=r"^\d{6}$")
+    name: str
+    standard_fen: int | None = Field(default=None, ge=0)
+    min_fen: int | None = Field(default=None, ge=0)
+    max_fen: int | None = Field(default=None, ge=0)
+
+
 class Reference(_Row):
     online_levels: dict[int, str]
+    licence_types: tuple[LicenceTypeRow, ...]
+    fee_catalogue: tuple[FeeCatalogueRow, ...]
     themes: tuple[ThemeRow, ...]
     regions: tuple[RegionRow, ...]
     departments: tuple[DepartmentRow, ...]

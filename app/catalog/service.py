@@ -8,7 +8,11 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from app.catalog import search
+from app.catalog.feeds import ItemFeeds
+from app.catalog.guides import FormMaterials
+from app.catalog.library import ItemLibrary
 from app.catalog.models import ServiceItem
+from app.catalog.public import public_item
 from app.catalog.publishing import Publishing
 from app.catalog.seed_data import reference
 from app.catalog.views import (
@@ -25,15 +29,27 @@ from app.errors import InvalidInput
 @dataclass
 class Catalog:
     redis: aioredis.Redis
-    online_levels: dict[int, str] = field(
-        default_factory=lambda: dict(reference().online_levels)
-    )
+    online_levels: dict[int, str] = field(default_factory=lambda: dict(reference().online_levels))
+    # The cases room's forms, for the guide's agreement check (wired by the composition root).
+    form_materials: FormMaterials | None = None
     cache: CatalogCache = field(init=False)
     publishing: Publishing = field(init=False)
+    items: ItemLibrary = field(init=False)
+    feeds: ItemFeeds = field(init=False)
 
     def __post_init__(self) -> None:
         self.cache = CatalogCache(self.redis)
         self.publishing = Publishing(self.cache)
+        self.items = ItemLibrary(self.cache, self.form_materials)
+        self.feeds = ItemFeeds(self.items)
+
+    async def item(self, code: str) -> RenderedView:
+        """The published item and its guide; ITEM_NOT_FOUND for a draft, retired or
+        unknown code."""
+        return await public_item(self.cache, code)
+
+    def licence_types(self) -> list[dict[str, str]]:
+        return [{"code": t.code, "name": t.name} for t in reference().licence_types]
 
     async def view(self, channel: str, region: str) -> RenderedView:
         return await self.cache.view(channel, region)

@@ -16,9 +16,29 @@ from app.errors import WorkflowConflict
 from infra.transitions import Transitions, move
 
 if TYPE_CHECKING:
-    from app.catalog.models import MiniApp, MiniAppVersion
+    from app.catalog.models import ItemVersion, MiniApp, MiniAppVersion
 
-ITEM = Transitions.of("service item", {"active": {"retired"}, "retired": set()})
+# draft: created, never published (residents get 404); a first publish makes it active.
+ITEM = Transitions.of(
+    "service item",
+    {"draft": {"active", "retired"}, "active": {"retired"}, "retired": set()},
+)
+
+# One version of an item's content. A new version replaces the open one (draft, submitted
+# or approved); publishing supersedes the version that served before.
+ITEM_VERSION = Transitions.of(
+    "item version",
+    {
+        "draft": {"submitted", "replaced"},
+        "submitted": {"approved", "rejected", "replaced"},
+        "approved": {"published", "replaced"},
+        "published": {"superseded"},
+        "rejected": set(),
+        "replaced": set(),
+        "superseded": set(),
+    },
+)
+OPEN_VERSION_STATES = ("draft", "submitted", "approved")
 
 VERSION = Transitions.of(
     "mini-app version",
@@ -64,3 +84,14 @@ async def move_release(app: MiniApp, dst: str, using: BaseDBAsyncClient, **chang
         raise WorkflowConflict(f"Mini-app {app.id} is {app.release}; it cannot become {dst}.")
     if not await move(app, dst, using=using, **changes):
         raise WorkflowConflict("Someone else changed this mini-app first; reload and retry.")
+
+
+async def move_item_version(
+    version: ItemVersion, dst: str, using: BaseDBAsyncClient, **changes: Any
+) -> None:
+    if not ITEM_VERSION.may(version.status, dst):
+        raise WorkflowConflict(
+            f"Version {version.number} is {version.status}; it cannot become {dst}."
+        )
+    if not await move(version, dst, using=using, **changes):
+        raise WorkflowConflict("Someone else changed this version first; reload and retry.")

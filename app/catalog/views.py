@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,7 +87,13 @@ def item_entry(item: ServiceItem, snap: Snapshot, channel: str) -> dict[str, Any
         "online_level": item.online_level,
         "available": not missing,
         "reason": lack_reason(channel, missing) if missing else None,
+        "href": item_href(item.code),
     }
+
+
+def item_href(code: str) -> str:
+    """Where a channel reads the item's guide (GET /api/v1/items/{code})."""
+    return f"/api/v1/items/{code}"
 
 
 def miniapp_reason(manifest: dict, channel: str) -> str | None:
@@ -163,7 +170,7 @@ class CatalogCache:
     """Per-process memo of rendered views, keyed by the shared catalog version."""
 
     redis: aioredis.Redis
-    _memo: dict[tuple[int, str, str], RenderedView] = field(default_factory=dict)
+    _memo: dict[tuple[str, ...], RenderedView] = field(default_factory=dict)
     _memo_version: int = -1
 
     async def version(self) -> int:
@@ -182,21 +189,34 @@ class CatalogCache:
 
     async def view(self, channel: str, region: str) -> RenderedView:
         channel = check_channel(channel)
+
+        async def build(version: int) -> dict[str, Any] | None:
+            snap = await load_snapshot()
+            if region not in snap.tree.parents:
+                snap.tree.chain(region)  # raises UnknownRegion
+            return {**build_view(snap, channel, region), "catalog_version": version}
+
+        rendered = await self.rendered(("view", channel, region), build)
+        assert rendered is not None  # a view always renders (or raises)
+        return rendered
+
+    async def rendered(
+        self,
+        key: tuple[str, ...],
+        build: Callable[[int], Awaitable[dict[str, Any] | None]],
+    ) -> RenderedView | None:
+        """The body for ``key`` at the current catalog version, rendered once per worker
+        and version; ``build`` answering None (nothing to show) is not memoised."""
         version = await self.version()
         if version != self._memo_version:
             self._memo = {}
             self._memo_version = version
-        key = (version, channel, region)
         rendered = self._memo.get(key)
         if rendered is None:
-            snap = await load_snapshot()
-            if region not in snap.tree.parents:
-                snap.tree.chain(region)  # raises UnknownRegion
-            body = json.dumps(
-                {**build_view(snap, channel, region), "catalog_version": version},
-                ensure_ascii=False,
-                separators=(",", ":"),
-            ).encode()
+            shown = await build(version)
+            if shown is None:
+                return None
+            body = json.dumps(shown, ensure_ascii=False, separators=(",", ":")).encode()
             etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
             rendered = RenderedView(etag, body)
             if len(self._memo) < 1024:

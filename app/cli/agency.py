@@ -10,7 +10,7 @@ from app.cli.environment import add_demo_flag, print_json, settings_for
 
 def create(args: argparse.Namespace) -> None:
     from app.agency.signing import create_agency
-    from app.serving import with_database
+    from app.runtime.serving import with_database
 
     settings = settings_for(args)
 

@@ -16,7 +16,7 @@ from app.cli.environment import print_json, settings_for
 
 
 def drift(args: argparse.Namespace) -> None:
-    from app.serving import with_services
+    from app.runtime.serving import with_services
 
     async def run(services: Any) -> dict[str, Any]:
         return dict((await services.appointments.drift()).as_dict())
@@ -28,7 +28,7 @@ def drift(args: argparse.Namespace) -> None:
 
 
 def rebuild_gate(args: argparse.Namespace) -> None:
-    from app.serving import with_services
+    from app.runtime.serving import with_services
 
     async def run(services: Any) -> dict[str, Any]:
         return {"groups_rebuilt": await services.appointments.rebuild_gate()}
@@ -37,7 +37,7 @@ def rebuild_gate(args: argparse.Namespace) -> None:
 
 
 def heal_gate(args: argparse.Namespace) -> None:
-    from app.serving import with_services
+    from app.runtime.serving import with_services
 
     async def run(services: Any) -> dict[str, Any]:
         return dict((await services.appointments.heal_gate()).as_dict())
@@ -47,7 +47,7 @@ def heal_gate(args: argparse.Namespace) -> None:
 
 def lift_ban(args: argparse.Namespace) -> None:
     from app.appointments.noshows import lift_ban as lift
-    from app.serving import with_services
+    from app.runtime.serving import with_services
 
     async def run(services: Any) -> dict[str, Any]:
         lifted = await lift(uuid.UUID(args.citizen), args.reason)

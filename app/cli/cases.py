@@ -16,7 +16,7 @@ from app.cli.environment import add_demo_flag, print_json, settings_for
 def define_form(args: argparse.Namespace) -> None:
     from app.cases import setup
     from app.cases.forms import spec_document
-    from app.serving import with_database
+    from app.runtime.serving import with_database
 
     settings = settings_for(args)
     try:
@@ -41,7 +41,7 @@ def define_form(args: argparse.Namespace) -> None:
 
 def bind_desk(args: argparse.Namespace) -> None:
     from app.cases import setup
-    from app.serving import with_database
+    from app.runtime.serving import with_database
 
     async def run() -> dict[str, Any]:
         desk, created = await setup.bind_desk(

@@ -15,7 +15,7 @@ from app.cli.environment import add_demo_flag, print_json, settings_for
 
 def _on_database(args: argparse.Namespace, action: Callable[[], Awaitable[Any]]) -> None:
     from app.catalog.commands import CommandFailed
-    from app.serving import with_database
+    from app.runtime.serving import with_database
 
     settings = settings_for(args)
     try:

@@ -22,9 +22,9 @@ def _materials(settings: Settings) -> Any:
 
 
 def cmd_crypto(args: argparse.Namespace, settings: Settings) -> None:
-    from app.crypto_rotation import Progress, remaining, rotate
     from app.receipts.service import receipt_key_ring
-    from app.serving import with_database
+    from app.runtime.crypto_rotation import Progress, remaining, rotate
+    from app.runtime.serving import with_database
 
     vault = settings.vault()
     if args.crypto_command == "status":
@@ -83,7 +83,7 @@ def cmd_crypto(args: argparse.Namespace, settings: Settings) -> None:
 
 def cmd_audit(args: argparse.Namespace, settings: Settings) -> None:
     from app.catalog import audit
-    from app.serving import with_database
+    from app.runtime.serving import with_database
 
     point = None
     if args.checkpoint:

@@ -11,7 +11,7 @@ from app.cli.environment import add_demo_flag, print_json, settings_for
 
 
 def _on_database(args: argparse.Namespace, action: Callable[[], Awaitable[Any]]) -> None:
-    from app.serving import with_database
+    from app.runtime.serving import with_database
 
     print_json(asyncio.run(with_database(settings_for(args), action)))
 

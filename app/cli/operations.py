@@ -15,7 +15,7 @@ from app.config import Operations, SettingsError, sandbox_credentials
 
 def sandbox(args: argparse.Namespace) -> None:
     """Run the channel sandbox alone, for every instance of a stack to share."""
-    from app.main import run_sandbox_process
+    from app.runtime.main import run_sandbox_process
     from channels.sandbox.config import SandboxConfig
 
     try:
@@ -39,15 +39,15 @@ def sandbox(args: argparse.Namespace) -> None:
 
 
 def secrets(args: argparse.Namespace) -> None:
-    from app.provisioning import env_file
+    from app.runtime.provisioning import env_file
 
     print(env_file(sandbox=args.sandbox), end="")
 
 
 def demo_seed(args: argparse.Namespace) -> None:
     """Load the demo data set into the configured database (staging), never a guessed one."""
-    from app.demo import seed
-    from app.serving import with_database
+    from app.runtime.demo import seed
+    from app.runtime.serving import with_database
 
     settings = settings_for(args)
     asyncio.run(with_database(settings, lambda: seed(settings)))

@@ -13,7 +13,7 @@ from app.cli.environment import add_demo_flag, print_json, settings_for
 
 
 def reconcile(args: argparse.Namespace) -> None:
-    from app.serving import with_services
+    from app.runtime.serving import with_services
 
     async def run(services: Any) -> dict[str, Any]:
         report = await services.reconciler.run(args.channel, date.fromisoformat(args.date))
@@ -26,7 +26,7 @@ def reconcile(args: argparse.Namespace) -> None:
 
 
 def refund(args: argparse.Namespace) -> None:
-    from app.serving import with_services
+    from app.runtime.serving import with_services
 
     async def run(services: Any) -> dict[str, Any]:
         made = await services.refunds.request(

@@ -10,26 +10,26 @@ from app.cli.environment import add_demo_flag, settings_for
 
 
 def serve(args: argparse.Namespace) -> None:
-    from app.main import serve as run_server
+    from app.runtime.main import serve as run_server
 
     run_server(settings_for(args))
 
 
 def worker(args: argparse.Namespace) -> None:
-    from app.worker_pool import WorkerPool
+    from app.runtime.worker_pool import WorkerPool
 
     WorkerPool(settings_for(args), size=args.processes).run()
 
 
 def migrate(args: argparse.Namespace) -> None:
-    from app.serving import prepare_database
+    from app.runtime.serving import prepare_database
 
     asyncio.run(prepare_database(settings_for(args), seed_demo=False))
     print("migrations applied")
 
 
 def makemigrations(args: argparse.Namespace) -> None:
-    from app import schema_migrations
+    from app.runtime import schema_migrations
 
     if args.check:
         rooms = asyncio.run(schema_migrations.pending())

@@ -12,7 +12,7 @@ from app.errors import InvalidInput
 
 
 def load(args: argparse.Namespace) -> None:
-    from app.serving import with_database
+    from app.runtime.serving import with_database
     from app.supervision import arrangements
 
     if args.file is not None:

@@ -111,7 +111,7 @@ class InvitationSender:
                     subject=account.subject,
                     template_id=INVITE_TEMPLATE,
                     data={"subject_type": payload["subject_type"], "ref": payload["subject_ref"]},
-                    page=f"pages/evaluations/new?type={payload['subject_type']}"
+                    page=f"pages/rate/index?type={payload['subject_type']}"
                     f"&ref={payload['subject_ref']}",
                 )
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.agency.models import Agency
+from app.catalog.guides import FeeStandard
 from app.errors import InvalidInput
 from app.fees.models import FeeItem
 from infra import clock
@@ -48,3 +49,13 @@ async def register_fee_item(agency: Agency, data: FeeItemInput) -> FeeItem:
         await FeeItem.filter(id=item.id).update(**fields)
         item = await FeeItem.get(id=item.id)
     return item
+
+
+async def registered_standards() -> dict[str, FeeStandard]:
+    """Active fee items as a guide may quote them (the catalog's guide check asks)."""
+    return {
+        row["item_code"]: FeeStandard(row["standard_fen"], row["min_fen"], row["max_fen"])
+        for row in await FeeItem.filter(active=True).values(
+            "item_code", "standard_fen", "min_fen", "max_fen"
+        )
+    }

@@ -13,6 +13,8 @@ from tortoise.transactions import in_transaction
 
 from app.agency.models import Agency
 from app.agency.outbox_webhook import AGENCY_WEBHOOK
+from app.billing.payables import PayableLine, Quote
+from app.catalog import audit
 from app.errors import (
     FeeAmountInvalid,
     FeeItemUnknown,
@@ -23,11 +25,11 @@ from app.errors import (
     NotVerified,
 )
 from app.fees import payment_codes
+from app.fees.messages import NOTICE_ISSUED
 from app.fees.models import FeeItem, NoticeLine, PaymentNotice
 from app.fees.states import NOTICE, NoticeStatus
 from app.identity.id_numbers import normalise_id_number
 from app.identity.models import Citizen
-from app.payables import PayableLine, Quote
 from infra import clock, outbox
 from infra.masking import mask_id_number, mask_name
 from infra.pii import PiiVault
@@ -160,6 +162,13 @@ class Notices:
             await NoticeLine.bulk_create(
                 numbered(NoticeLine, named, notice_id=notice.id), using_db=tx
             )
+            # The payer hears of it on the channel they last used (app/fees/messages.py).
+            await outbox.emit(
+                NOTICE_ISSUED,
+                {"notice_id": notice.id},
+                using=tx,
+                dedupe_key=f"notice-issued:{notice.id}",
+            )
         return notice
 
     async def find(self, raw_code: str) -> PaymentNotice:
@@ -168,6 +177,29 @@ class Notices:
         if notice is None:
             raise NoticeNotFound()
         return notice
+
+    async def reveal_payer(self, agency: Agency, raw_code: str, reason: str) -> dict[str, str]:
+        """The payer's name and ID number in full, to the agency that issued the notice (a
+        counter clerk checking a payer in person): on the audit chain, with the reason,
+        before anything is returned. Another agency's notice does not exist for it."""
+        notice = await self.find(raw_code)
+        if notice.agency_id != agency.id:  # type: ignore[attr-defined]
+            raise NoticeNotFound()
+        shown = {
+            "name": self.vault.decrypt("name", notice.payer_name_enc),
+            "id_number": self.vault.decrypt("id_number", notice.payer_id_number_enc),
+        }
+        await audit.reveal(
+            None,
+            "reveal.notice_payer",
+            "notice",
+            notice.payment_code,
+            department=None,
+            fields=sorted(shown),
+            reason=reason,
+            by=f"agency:{agency.key}",
+        )
+        return shown
 
 
 async def is_payer(notice: PaymentNotice, citizen_id: uuid.UUID) -> bool:

@@ -8,5 +8,5 @@ from typing import Any
 from sanic.response import JSONResponse, json
 
 
-def answer(body: Any, status: int = 200) -> JSONResponse:
-    return json(body, status=status, ensure_ascii=False)
+def answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+    return json(body, status=status, ensure_ascii=False, headers=headers)

@@ -17,6 +17,12 @@ from app.appointments.lottery import FIRST_COME, LOTTERY, LotteryWindow, entry_v
 from app.appointments.models import Booking, Institution, Slot, WaitlistEntry
 from app.appointments.rules import valid_wall_clock
 from app.appointments.service import Appointments
+from app.appointments.staff import (
+    agency_institution,
+    kept_until,
+    refuse_without_kept_seat,
+    resident_of,
+)
 from app.appointments.views import (
     booking_view,
     first_bookable_day,
@@ -25,15 +31,25 @@ from app.appointments.views import (
     places_of,
     waitlist_view,
 )
-from app.errors import AppointmentNotActive, DomainError, EntryForOthers, NotFound, RateLimited
+from app.config import AppointmentRules
+from app.errors import (
+    AppointmentNotActive,
+    DomainError,
+    EntryForOthers,
+    NotFound,
+    PollingThrottled,
+    RateLimited,
+    Unauthenticated,
+)
 from app.http.agency import agency_caller
 from app.http.auth import resident
 from app.http.bodies import parse, query
 from app.http.columns import integer
 from app.http.identity import client_address
 from app.http.openapi import documented
+from app.identity.sessions import Principal
 from infra import metrics
-from infra.ratelimit import allow_each
+from infra.ratelimit import allow_each, wait_for
 
 bp = Blueprint("appointments", url_prefix="/api/v1")
 
@@ -55,6 +71,40 @@ async def _throttle_polling(request: Request) -> None:
     key = f"slot-polls:ip:{client_address(request)}"
     if not await allow_each(request.app.ctx.services.redis, {key: limit}, window_seconds=60):
         raise RateLimited()
+
+
+async def _signed_in(request: Request) -> Principal | None:
+    """The resident behind a bearer token on a public page, or None (anonymous or stale:
+    a public page still answers, held to the per-address budget only)."""
+    if not request.headers.get("authorization"):
+        return None
+    try:
+        return await resident(request)
+    except Unauthenticated:
+        return None
+
+
+async def _throttle_citizen(request: Request, citizen_id: uuid.UUID, *, booking: bool) -> None:
+    """Per citizen, however many addresses or channels they use: a budget of slot and
+    booking reads, and one of booking attempts. Refused before anything is read or changed."""
+    abuse = request.app.ctx.settings.abuse
+    if booking:
+        key, limit = (
+            f"booking-attempts:citizen:{citizen_id}",
+            abuse.booking_attempts_per_minute_citizen,
+        )
+    else:
+        key, limit = f"slot-polls:citizen:{citizen_id}", abuse.slot_polls_per_minute_citizen
+    wait = await wait_for(request.app.ctx.services.redis, [key], limit=limit, window_seconds=60)
+    if wait:
+        raise PollingThrottled(retry_after=wait, budget="booking" if booking else "reads")
+
+
+async def _polling_resident(request: Request) -> Principal:
+    """The signed-in resident, held to their read budget."""
+    principal = await resident(request)
+    await _throttle_citizen(request, principal.citizen_id, booking=False)
+    return principal
 
 
 class BookRequest(BaseModel):
@@ -92,10 +142,16 @@ async def institutions(request: Request) -> JSONResponse:
     "Without date, the first day (from today to the release horizon) with a bookable slot.",
     tag="appointments",
     query=SlotsQuery,
-    responses={429: "RATE_LIMITED (polled too often from one client address)"},
+    responses={
+        429: "RATE_LIMITED (polled too often from one client address), POLLING_THROTTLED "
+        "(too often by one signed-in citizen; Retry-After)"
+    },
 )
 async def slots(request: Request, institution_id: int) -> JSONResponse:
     await _throttle_polling(request)
+    caller = await _signed_in(request)
+    if caller is not None:
+        await _throttle_citizen(request, caller.citizen_id, booking=False)
     institution = await Institution.get_or_none(id=institution_id)
     if institution is None:
         raise NotFound("No such institution.")
@@ -118,12 +174,14 @@ async def slots(request: Request, institution_id: int) -> JSONResponse:
         403: "NOT_VERIFIED, BOOKING_BANNED (details.banned_until), ENTRY_FOR_OTHERS",
         409: "SLOT_FULL, ALREADY_BOOKED, LIMIT_REACHED, NOT_YET_RELEASED, BOOKING_CLOSED, "
         "LOTTERY_NOT_OPEN, LOTTERY_CLOSED, LOTTERY_ALREADY_ENTERED",
-        429: "SESSION_TOO_NEW (a session seconds old, in the release minute)",
+        429: "SESSION_TOO_NEW (a session seconds old, in the release minute), "
+        "POLLING_THROTTLED (too many attempts by one citizen; Retry-After)",
     },
     tag="appointments",
 )
 async def book(request: Request) -> JSONResponse:
     principal = await resident(request)
+    await _throttle_citizen(request, principal.citizen_id, booking=True)
     body = parse(request, BookRequest)
     if body.citizen_id is not None and body.citizen_id != principal.citizen_id:
         raise EntryForOthers()
@@ -147,18 +205,21 @@ async def book(request: Request) -> JSONResponse:
     "A lottery slot's draw: the entry window, the seed's SHA-256 from entry open, and once "
     "drawn the seed and every entry_no in draw order with its outcome, so anyone can "
     "recompute the result (docs/appointments.md).",
-    responses={404: "SLOT_NOT_FOUND, NOT_A_LOTTERY", 429: "RATE_LIMITED"},
+    responses={404: "SLOT_NOT_FOUND, NOT_A_LOTTERY", 429: "RATE_LIMITED, POLLING_THROTTLED"},
     tag="appointments",
 )
 async def lottery(request: Request, slot_id: int) -> JSONResponse:
     await _throttle_polling(request)
+    caller = await _signed_in(request)
+    if caller is not None:
+        await _throttle_citizen(request, caller.citizen_id, booking=False)
     return json(await _appointments(request).lotteries.view(slot_id))
 
 
 @bp.get("/me/appointments")
 @documented("My appointments, newest first.", auth="resident", tag="appointments")
 async def my_appointments(request: Request) -> JSONResponse:
-    principal = await resident(request)
+    principal = await _polling_resident(request)
     bookings = await Booking.filter(citizen_id=principal.citizen_id).order_by("-id").limit(200)
     places = await places_of(bookings)
     return json({"appointments": [booking_view(b, place=places[b.id]) for b in bookings]})
@@ -171,7 +232,7 @@ async def my_appointments(request: Request) -> JSONResponse:
     tag="appointments",
 )
 async def appointment(request: Request, booking_id: int) -> JSONResponse:
-    principal = await resident(request)
+    principal = await _polling_resident(request)
     appointments = _appointments(request)
     booking = await appointments.mine(principal.citizen_id, booking_id)
     places = await places_of([booking])
@@ -255,7 +316,7 @@ async def join_waitlist(request: Request, slot_id: int) -> JSONResponse:
 @bp.get("/me/waitlist")
 @documented("My waitlist entries.", auth="resident", tag="appointments")
 async def my_waitlist(request: Request) -> JSONResponse:
-    principal = await resident(request)
+    principal = await _polling_resident(request)
     entries = await WaitlistEntry.filter(citizen_id=principal.citizen_id).order_by("-id").limit(100)
     return json({"waitlist": [waitlist_view(e) for e in entries]})
 
@@ -345,6 +406,13 @@ class ScheduleBody(BaseModel):
     entry_opens_at: datetime | None = None
     entry_closes_at: datetime | None = None
     draw_at: datetime | None = None
+    kept_percent: int | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="share of each new slot's places kept for staff booking (rounded down); "
+        "default APPOINTMENT_KEPT_PERCENT for first come, 0 for a lottery",
+    )
 
     @model_validator(mode="after")
     def _lottery_times(self) -> ScheduleBody:
@@ -444,6 +512,8 @@ async def publish_schedules(request: Request, institution_id: int) -> JSONRespon
                 tuple(pub.SlotSpec(x.starts_at, x.ends_at, x.capacity, x.fee_fen) for x in s.slots),
                 s.release_mode,
                 s.window(),
+                _kept_percent(s, appointments.rules),
+                kept_until(appointments.rules, s.date),
             )
             for s in body.schedules
         ],
@@ -457,6 +527,84 @@ async def publish_schedules(request: Request, institution_id: int) -> JSONRespon
         },
         status=201,
     )
+
+
+def _kept_percent(schedule: ScheduleBody, rules: AppointmentRules) -> int:
+    if schedule.kept_percent is not None:
+        return schedule.kept_percent
+    return rules.kept_percent if schedule.release_mode == FIRST_COME else 0
+
+
+class ResidentBody(BaseModel):
+    name: str = Field(min_length=1, max_length=64)
+    id_number: str = Field(min_length=1, max_length=32)
+
+
+class StaffBookingBody(BaseModel):
+    slot_id: integer(Slot, "id")  # type: ignore[valid-type]
+    resident: ResidentBody
+    channel: Literal["hall", "phone"] = Field(description="at the counter, or by phone")
+    staff_ref: str = Field(pattern=CODE, description="the clerk's own staff number (工号)")
+
+
+@bp.post("/agency/institutions/<institution_id:id>/appointments")
+@documented(
+    "Book a kept seat (窗口/电话预约预留号) for a resident named by ID number and name, at the "
+    "counter or by phone. Only the institution's own agency; the per-person rules apply; "
+    "audited. The fee, if any, is paid at the counter.",
+    body=StaffBookingBody,
+    auth="agency",
+    responses={
+        201: "the appointment, with the resident masked",
+        404: "NOT_FOUND (not your institution), SLOT_NOT_FOUND",
+        409: "NO_KEPT_SEAT, ALREADY_BOOKED, LIMIT_REACHED, BOOKING_CLOSED",
+        403: "BOOKING_BANNED",
+        422: "INVALID_ID_NUMBER, RESIDENT_NAME_MISMATCH",
+    },
+    tag="agency",
+)
+async def staff_book(request: Request, institution_id: int) -> JSONResponse:
+    agency = await agency_caller(request)
+    body = parse(request, StaffBookingBody)
+    appointments = _appointments(request)
+    institution = await agency_institution(agency, institution_id)
+    await refuse_without_kept_seat(appointments.booker, institution, body.slot_id)
+    citizen = await request.app.ctx.services.accounts.in_person(
+        body.resident.name, body.resident.id_number
+    )
+    person = await resident_of(citizen)
+    booking = await appointments.staff.book(
+        agency,
+        institution_id,
+        body.slot_id,
+        person,
+        channel=body.channel,
+        staff_ref=body.staff_ref,
+    )
+    view = booking_view(booking, appointments.check_in_code(booking))
+    view["resident"] = {
+        "name_masked": person.name_masked,
+        "id_number_masked": person.id_number_masked,
+    }
+    view["desk_code"] = appointments.desk_code(booking)
+    return json(view, status=201)
+
+
+@bp.delete("/agency/institutions/<institution_id:id>/appointments/<booking_id:id>")
+@documented(
+    "Cancel a booking your staff made; before the kept seats open it returns to them.",
+    auth="agency",
+    responses={
+        200: "the cancelled appointment",
+        404: "APPOINTMENT_NOT_FOUND",
+        409: "APPOINTMENT_NOT_ACTIVE",
+    },
+    tag="agency",
+)
+async def staff_cancel(request: Request, institution_id: int, booking_id: int) -> JSONResponse:
+    agency = await agency_caller(request)
+    booking = await _appointments(request).staff.cancel(agency, institution_id, booking_id)
+    return json(booking_view(booking))
 
 
 @bp.post("/agency/institutions/<institution_id:id>/check-ins")

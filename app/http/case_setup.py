@@ -141,15 +141,22 @@ async def bind_desk(request: Request) -> JSONResponse:
     return answer(desk, 201 if created else 200)
 
 
+class UnbindQuery(BaseModel):
+    reason: str | None = Field(default=None, min_length=1, max_length=500)
+
+
 @bp.delete("/case-desks/<desk_id:id>")
 @documented(
-    "Unbind: the agency stops seeing the department's cases at once. Audited.",
+    "Unbind: the agency stops seeing the department's cases at once. Audited, with the"
+    " reason= given.",
     auth="operator",
     responses={403: "FORBIDDEN", 404: "CASE_DESK_NOT_FOUND"},
     tag="cases",
     produces=None,
+    query=UnbindQuery,
 )
 async def unbind_desk(request: Request, desk_id: int) -> HTTPResponse:
     actor = await operator(request)
-    await setup.unbind_desk(desk_id, actor=actor)
+    reason = query(request, UnbindQuery).reason
+    await setup.unbind_desk(desk_id, actor=actor, reason=reason)
     return empty(status=204)

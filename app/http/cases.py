@@ -11,9 +11,11 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, JSONResponse, raw
 
 from app.cases.materials import attached_material, licence_view, material_view, owned_material
-from app.cases.models import Case, ELicence, Material
+from app.cases.models import Case, CaseForm, ELicence, Material
+from app.cases.service import MIN_ONLINE_LEVEL
 from app.cases.views import case_summary, case_view
-from app.errors import InvalidInput
+from app.catalog.models import ServiceItem
+from app.errors import InvalidInput, ItemNotApplicable
 from app.http.agency import agency_caller
 from app.http.answers import answer
 from app.http.auth import resident
@@ -49,6 +51,12 @@ class AgencyActRequest(BaseModel):
     # complete only: the result (e.g. {"licence": {"kind", "title", "number"}}) and 快递单号.
     result: dict[str, Any] | None = None
     express_no: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]{6,32}$")
+
+
+class RevealFormRequest(BaseModel):
+    # Which sealed fields (ID numbers, phones); none means every sealed field of the form.
+    fields: list[str] = Field(default_factory=list, max_length=50)
+    reason: str = Field(min_length=4, max_length=200)
 
 
 def _public(request: Request) -> Any:
@@ -90,14 +98,58 @@ async def material_content(request: Request, material_id: int) -> HTTPResponse:
 
 @bp.get("/me/licences")
 @documented(
-    "The e-licences the platform holds for me (attach them by licence_id).",
+    "The e-licences the platform holds for me (attach them by licence_id); a legal "
+    "person's are in its own wallet.",
     auth="resident",
     tag="cases",
 )
 async def my_licences(request: Request) -> JSONResponse:
     who = await resident(request)
-    found = await ELicence.filter(citizen_id=who.citizen_id).order_by("-id")
+    found = await ELicence.filter(citizen_id=who.citizen_id, legal_person_id=None).order_by("-id")
     return answer({"licences": [licence_view(x) for x in found]})
+
+
+@bp.get("/legal-persons/<uscc:uscc>/licences")
+@documented(
+    "A legal person's e-licences (its wallet), for its representative and current agents.",
+    auth="resident",
+    responses={403: "NOT_AUTHORISED_FOR_LEGAL_PERSON", 404: "LEGAL_PERSON_NOT_FOUND"},
+    tag="cases",
+)
+async def legal_person_licences(request: Request, uscc: str) -> JSONResponse:
+    who = await resident(request)
+    found = await _public(request).cases.licences_of_legal_person(who, uscc)
+    return answer({"licences": [licence_view(x) for x in found]})
+
+
+@bp.get("/items/<code:item_code>/form")
+@documented(
+    "The item's application form as a resident fills it: typed fields (each type has its "
+    "native control), the materials (upload one, or attach an e-licence I hold), who "
+    "applies (personal, or legal: on behalf of a legal person) and the form's version. "
+    "Read on every visit, so a form an operator changes shows at once.",
+    responses={409: "ITEM_NOT_APPLICABLE"},
+    tag="cases",
+)
+async def apply_form(request: Request, code: str) -> JSONResponse:
+    item = await ServiceItem.get_or_none(code=code, status="active")
+    form = await CaseForm.get_or_none(item_code=code)
+    if item is None or form is None or item.online_level < MIN_ONLINE_LEVEL:
+        raise ItemNotApplicable(item_code=code)
+    return answer(
+        {
+            "item_code": item.code,
+            "item_name": item.name,
+            "audience": item.audience,
+            "version": form.version,
+            "time_limit_days": form.time_limit_days,
+            "fields": form.fields_spec,
+            "materials": [
+                {"name": m["name"], "required": m.get("required", True), "hint": m.get("hint")}
+                for m in form.materials_spec
+            ],
+        }
+    )
 
 
 @bp.post("/cases")
@@ -206,6 +258,22 @@ async def agency_material(request: Request, case_no: str, material_id: int) -> H
     return raw(
         data, content_type=material.content_type, headers={"X-Content-Type-Options": "nosniff"}
     )
+
+
+@bp.post("/agency/cases/<case_no:case_no>/form/reveal")
+@documented(
+    "The case form's sealed fields (ID numbers, phones) in full, for the agency working the"
+    " case; every look is written to the audit chain with the fields and the reason.",
+    body=RevealFormRequest,
+    auth="agency",
+    responses={200: '{"case_no", "fields"}', 404: "CASE_NOT_FOUND", 422: "FORM_INVALID"},
+    tag="agency",
+)
+async def agency_reveal_form(request: Request, case_no: str) -> JSONResponse:
+    agency = await agency_caller(request)
+    body = parse(request, RevealFormRequest)
+    shown = await _public(request).cases.reveal_form(agency, case_no, body.fields, body.reason)
+    return answer({"case_no": case_no, "fields": shown}, headers={"Cache-Control": "no-store"})
 
 
 @bp.post("/agency/cases/<case_no:case_no>/<action:str>")

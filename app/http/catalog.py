@@ -14,7 +14,7 @@ from app.http.openapi import documented
 bp = Blueprint("catalog", url_prefix="/api/v1/catalog")
 
 
-def _etag_matches(header: str, etag: str) -> bool:
+def etag_matches(header: str, etag: str) -> bool:
     if not header:
         return False
     if header.strip() == "*":
@@ -57,7 +57,7 @@ async def catalog_view(request: Request) -> HTTPResponse:
         "Cache-Control": f"public, max-age=0, s-maxage={max_age}, must-revalidate",
         "Vary": "Accept-Encoding",
     }
-    if _etag_matches(request.headers.get("if-none-match", ""), view.etag):
+    if etag_matches(request.headers.get("if-none-match", ""), view.etag):
         return HTTPResponse(status=304, headers=headers)
     return raw(view.body, content_type="application/json", headers=headers)
 

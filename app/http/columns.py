@@ -21,6 +21,7 @@ from sanic import Sanic
 from tortoise.models import Model
 
 from app.appointments.models import Slot
+from app.bundles.models import BundleCase, BundleDefinition
 from app.cases.models import Case, CaseFormVersion
 from app.catalog.models import MiniApp, MiniAppVersion, ServiceItem
 from app.identity.models import LegalPerson
@@ -65,6 +66,8 @@ PATH_TYPES: dict[str, tuple[type[Model], str]] = {
     "uscc": (LegalPerson, "uscc"),
     "receipt_no": (Receipt, "receipt_no"),
     "decision_no": (Violation, "decision_no"),
+    "bundle_no": (BundleCase, "bundle_no"),
+    "bundle_code": (BundleDefinition, "code"),
 }
 
 

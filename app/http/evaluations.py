@@ -20,7 +20,9 @@ from app.http.auth import resident
 from app.http.bodies import parse
 from app.http.openapi import documented
 from app.http.operators import operator
-from app.identity.operators import OperatorPrincipal
+from app.operators.auth import OperatorPrincipal
+from app.supervision.deadlines import deadline_view
+from app.supervision.models import Deadline
 from infra import clock
 
 bp = Blueprint("evaluations", url_prefix="/api/v1")
@@ -63,10 +65,18 @@ async def rate(request: Request) -> JSONResponse:
     evaluation, ticket = await request.app.ctx.services.public.evaluations.rate(
         who, body.subject_type, body.subject_ref, scores, body.comment
     )
+    # A bad rating opens a rectification: the resident sees what happens next and by when.
+    shown = None
+    if ticket is not None:
+        deadlines = await Deadline.filter(
+            subject_type="rectification", subject_ref=str(ticket.id)
+        ).order_by("due_date", "id")
+        shown = {**rectification_view(ticket), "deadlines": [deadline_view(d) for d in deadlines]}
     return answer(
         {
             **evaluation_view(evaluation),
             "rectification_id": ticket.id if ticket is not None else None,
+            "rectification": shown,
         },
         201,
     )

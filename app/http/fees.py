@@ -42,6 +42,10 @@ class NoticeRequest(BaseModel):
     notice_no: str | None = Field(default=None, max_length=64)
 
 
+class RevealRequest(BaseModel):
+    reason: str = Field(min_length=4, max_length=200)
+
+
 class FeeItemRequest(BaseModel):
     item_code: str = Field(pattern=r"^[0-9A-Za-z-]{1,32}$")
     name: str = Field(min_length=1, max_length=128)
@@ -148,6 +152,26 @@ async def issue_notice(request: Request) -> JSONResponse:
         ),
     )
     return json({"payment_code": notice.payment_code, "total_fen": notice.total_fen}, status=201)
+
+
+@bp.post("/agency/notices/<payment_code:str>/payer")
+@documented(
+    "The payer's name and ID number in full, to the agency that issued the notice; every"
+    " look is written to the audit chain with its reason.",
+    body=RevealRequest,
+    auth="agency",
+    responses={200: '{"payment_code", "payer"}', 404: "NOTICE_NOT_FOUND"},
+    tag="agency",
+)
+async def reveal_notice_payer(request: Request, payment_code: str) -> JSONResponse:
+    agency = await agency_caller(request)
+    body = parse(request, RevealRequest)
+    payer = await request.app.ctx.services.notices.reveal_payer(agency, payment_code, body.reason)
+    return json(
+        {"payment_code": payment_code, "payer": payer},
+        ensure_ascii=False,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @bp.post("/agency/fee-items")

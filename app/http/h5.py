@@ -116,7 +116,7 @@ async def shell_config(request: Request) -> JSONResponse:
     settings = request.app.ctx.services.settings
     config: dict[str, object] = {"channel": "app", "region": "330100", "demo": settings.demo}
     if settings.demo and settings.run_sandbox:
-        from app.demo import DEMO_PEOPLE
+        from app.runtime.demo import DEMO_PEOPLE
 
         config["demo_people"] = [{"user": p.app_user_id, "name": p.name} for p in DEMO_PEOPLE]
     return json(config, headers={"Cache-Control": "no-store"})

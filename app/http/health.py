@@ -19,9 +19,9 @@ from sanic.response import HTTPResponse, JSONResponse, json, raw
 from tortoise import connections
 
 from app import errors as e
-from app import schema
 from app.http.openapi import documented
-from app.process_watch import expected_processes, missing_processes
+from app.runtime import schema
+from app.runtime.process_watch import expected_processes, missing_processes
 from infra import db, metrics
 from infra.outbox import stats as outbox_stats
 

@@ -20,6 +20,7 @@ from app.http.openapi import documented
 from app.http.operators import operator
 from app.interactions import definitions
 from app.interactions.attributes import given_answers
+from app.interactions.models import Category, Ticket
 from app.interactions.service import ticket_view
 
 bp = Blueprint("interactions", url_prefix="/api/v1")
@@ -70,6 +71,42 @@ async def file_ticket(request: Request) -> JSONResponse:
     matter["attributes"] = given_answers(body.attributes)
     ticket = await _svc(request).file(who, **matter)
     return answer(ticket_view(ticket), 201)
+
+
+@bp.get("/interactions/categories")
+@documented(
+    "The 12345 categories a resident files under (code, name, group) with each one's typed"
+    " attributes (its Open311 service definition), for the filing page to render.",
+    tag="interactions",
+)
+async def categories(request: Request) -> JSONResponse:
+    found = await Category.all().order_by("group", "code")
+    return answer(
+        {
+            "categories": [
+                {
+                    "code": c.code,
+                    "name": c.name,
+                    "group": c.group,
+                    "description": c.description,
+                    "attributes": list(c.attributes or []),
+                }
+                for c in found
+            ]
+        }
+    )
+
+
+@bp.get("/me/interactions")
+@documented(
+    "My 12345 tickets from every channel, newest first (the latest 100).",
+    auth="resident",
+    tag="interactions",
+)
+async def my_tickets(request: Request) -> JSONResponse:
+    who = await resident(request)
+    found = await Ticket.filter(citizen_id=who.citizen_id).order_by("-id").limit(100)
+    return answer({"tickets": [ticket_view(t) for t in found]})
 
 
 @bp.get("/interactions/<ticket_id:id>")

@@ -15,9 +15,9 @@ from app.http.answers import answer
 from app.http.auth import resident
 from app.http.bodies import json_object, parse
 from app.http.openapi import documented
-from app.identity.legal_agents import agent_view, legal_person_view
-from app.identity.legal_registry import LegalPersonIn
-from app.identity.legal_standing import acting_for
+from app.identity.legal.agents import agent_view, legal_person_view
+from app.identity.legal.registry import LegalPersonIn
+from app.identity.legal.standing import acting_for
 
 bp = Blueprint("legal_persons", url_prefix="/api/v1")
 

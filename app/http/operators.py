@@ -6,6 +6,7 @@ Every query is scoped to the operator's departments and regions in the domain la
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from sanic.response import HTTPResponse, JSONResponse, empty, file
 from app.catalog import audit as audit_view
 from app.catalog import items as catalog_items
 from app.catalog import search as catalog_search
-from app.catalog.models import AuditEntry
+from app.catalog.models import AuditEntry, Department, Region
 from app.catalog.parity import parity_report
 from app.errors import NotFound, RateLimited
 from app.http.answers import answer
@@ -25,16 +26,20 @@ from app.http.bodies import parse, query
 from app.http.columns import text
 from app.http.identity import client_address
 from app.http.openapi import documented
-from app.identity.operators import OperatorPrincipal
+from app.operators.auth import OperatorPrincipal
 from infra.ratelimit import allow
 
 bp = Blueprint("operators", url_prefix="/api/v1/operator")
 console = Blueprint("console")
 CONSOLE_DIR = Path(__file__).parent / "console"
-CONSOLE_FILES = {
-    "index.html": "text/html",
-    "console.js": "text/javascript",
-    "console.css": "text/css",
+CONSOLE_TYPES = {
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".ttf": "font/ttf",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
 }
 
 
@@ -64,6 +69,12 @@ class ReviewRequest(BaseModel):
 class PublishRequest(BaseModel):
     # None: everywhere the manifest allows; a list: grey release to those regions first.
     regions: list[str] | None = Field(default=None, max_length=100)
+    # Why (recorded in the audit; the console always asks).
+    reason: str = Field(default="", max_length=500)
+
+
+class RollbackRequest(BaseModel):
+    reason: str = Field(default="", max_length=500)
 
 
 class DisableRequest(BaseModel):
@@ -140,14 +151,20 @@ async def list_items(request: Request) -> JSONResponse:
         by_id = {i.id: i for i in items}
         hits = await catalog_search.rank(query, set(by_id))
         items = [by_id[h.item_id] for h in hits]
-    return answer({"items": [catalog_items.item_dict(i) for i in items]})
+    latest = await catalog_items.latest_versions(items)
+    return answer({"items": [catalog_items.item_dict(i, latest.get(i.id)) for i in items]})
 
 
 @bp.get("/items/<code:item_code>")
-@documented("One item with its guide (404 outside the scope).", auth="operator", tag="operator")
+@documented(
+    "One item with its published guide, its versions (newest first) and the latest and"
+    " published contents (404 outside the scope).",
+    auth="operator",
+    tag="operator",
+)
 async def get_item(request: Request, code: str) -> JSONResponse:
     actor = await operator(request)
-    return answer(catalog_items.item_dict(await catalog_items.item_in_scope(actor, code)))
+    return answer(await request.app.ctx.services.catalog.items.detail(actor, code))
 
 
 @bp.post("/items/<code:item_code>/retire")
@@ -247,7 +264,7 @@ async def publish(request: Request, miniapp_id: str, number: int) -> JSONRespons
     actor = await operator(request)
     body = parse(request, PublishRequest)
     publishing = request.app.ctx.services.catalog.publishing
-    app = await publishing.publish(actor, miniapp_id, number, body.regions)
+    app = await publishing.publish(actor, miniapp_id, number, body.regions, body.reason or None)
     return answer(await publishing.get(actor, app.id))
 
 
@@ -262,16 +279,22 @@ async def release(request: Request, miniapp_id: str) -> JSONResponse:
     actor = await operator(request)
     body = parse(request, PublishRequest)
     publishing = request.app.ctx.services.catalog.publishing
-    app = await publishing.release(actor, miniapp_id, body.regions)
+    app = await publishing.release(actor, miniapp_id, body.regions, body.reason or None)
     return answer(await publishing.get(actor, app.id))
 
 
 @bp.post("/miniapps/<miniapp_id:miniapp_id>/rollback")
-@documented("Roll back to the previous version in one step.", auth="operator", tag="operator")
+@documented(
+    "Roll back to the previous version in one step (an optional reason goes to the audit).",
+    body=RollbackRequest,
+    auth="operator",
+    tag="operator",
+)
 async def rollback(request: Request, miniapp_id: str) -> JSONResponse:
     actor = await operator(request)
+    body = parse(request, RollbackRequest) if request.body else RollbackRequest()
     publishing = request.app.ctx.services.catalog.publishing
-    app = await publishing.rollback(actor, miniapp_id)
+    app = await publishing.rollback(actor, miniapp_id, body.reason or None)
     return answer(await publishing.get(actor, app.id))
 
 
@@ -290,11 +313,16 @@ async def disable(request: Request, miniapp_id: str) -> JSONResponse:
 class AuditQuery(BaseModel):
     limit: int = Field(default=100, ge=1, le=500)
     subject: text(AuditEntry, "subject_id") | None = None  # type: ignore[valid-type]
+    action: text(AuditEntry, "action") | None = None  # type: ignore[valid-type]
+    operator: text(AuditEntry, "operator_name") | None = None  # type: ignore[valid-type]
+    since: datetime | None = Field(default=None, description="ISO 8601, with its offset")
+    until: datetime | None = Field(default=None, description="ISO 8601, with its offset")
 
 
 @bp.get("/audit")
 @documented(
-    "The audit log in the operator's scope, newest first (limit=, subject=).",
+    "The audit log in the operator's scope, newest first (limit=, subject=, action=,"
+    " operator=, since=, until=).",
     auth="operator",
     tag="operator",
     query=AuditQuery,
@@ -307,8 +335,29 @@ async def audit_log(request: Request) -> JSONResponse:
         entries_in_scope = entries_in_scope.filter(department_code__in=list(actor.departments))
     if wanted.subject:
         entries_in_scope = entries_in_scope.filter(subject_id=wanted.subject)
+    if wanted.action:
+        entries_in_scope = entries_in_scope.filter(action=wanted.action)
+    if wanted.operator:
+        entries_in_scope = entries_in_scope.filter(operator_name=wanted.operator)
+    if wanted.since:
+        entries_in_scope = entries_in_scope.filter(at__gte=wanted.since)
+    if wanted.until:
+        entries_in_scope = entries_in_scope.filter(at__lt=wanted.until)
     entries = await entries_in_scope.limit(wanted.limit)
     return answer({"entries": [audit_view.entry_dict(e) for e in entries]})
+
+
+@bp.get("/directory")
+@documented(
+    "The region tree and the departments by name, for the console's pickers and labels.",
+    auth="operator",
+    tag="operator",
+)
+async def directory(request: Request) -> JSONResponse:
+    await operator(request)
+    regions = await Region.all().order_by("code").values("code", "name", "parent_code", "level")
+    departments = await Department.all().order_by("code").values("code", "name", "region_code")
+    return answer({"regions": regions, "departments": departments})
 
 
 @bp.get("/search-analytics")
@@ -331,20 +380,33 @@ async def parity(request: Request) -> JSONResponse:
 
 @console.get("/console")
 async def console_index(request: Request) -> HTTPResponse:
-    return await console_file(request, "index.html")
+    """The console's page (built from console/ by Vite; shipped in the package)."""
+    return await _console_file(CONSOLE_DIR / "index.html", "text/html", "no-cache")
 
 
-@console.get("/console/<name>")
-async def console_file(request: Request, name: str) -> HTTPResponse:
-    """The console's three static files, from the package (nothing fetched at run time)."""
-    if name not in CONSOLE_FILES:
+@console.get("/console/assets/<name:str>")
+async def console_asset(request: Request, name: str) -> HTTPResponse:
+    """A built script, style or font; content-hashed names, so cached for a year."""
+    path = (CONSOLE_DIR / "assets" / name).resolve()
+    kind = CONSOLE_TYPES.get(path.suffix)
+    if kind is None or path.parent != (CONSOLE_DIR / "assets").resolve() or not path.is_file():
         raise NotFound()
+    return await _console_file(path, kind, "public, max-age=31536000, immutable")
+
+
+async def _console_file(path: Path, kind: str, cache: str) -> HTTPResponse:
+    """From the package (nothing fetched at run time), under a strict CSP: scripts from here
+    only; inline styles because Element Plus positions its popups with them."""
     return await file(
-        CONSOLE_DIR / name,
-        mime_type=CONSOLE_FILES[name] + "; charset=utf-8",
+        path,
+        mime_type=kind + ("; charset=utf-8" if kind.startswith("text/") else ""),
         headers={
-            "Cache-Control": "no-cache",
-            "Content-Security-Policy": "default-src 'self'; img-src 'self' https: data:",
+            "Cache-Control": cache,
+            "Content-Security-Policy": (
+                "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';"
+                " img-src 'self' https: data: blob:; frame-ancestors 'none'"
+            ),
             "X-Frame-Options": "DENY",
+            "X-Content-Type-Options": "nosniff",
         },
     )

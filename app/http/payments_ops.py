@@ -19,7 +19,7 @@ from app.http.answers import answer
 from app.http.bodies import parse, query
 from app.http.openapi import documented
 from app.http.operators import operator
-from app.identity.operators import OperatorPrincipal
+from app.operators.auth import OperatorPrincipal
 from payments.models import ReconciliationIssue, ReconciliationRun, Refund
 from payments.refunds import checked_request_key
 from payments.reviews import Resolution, ReviewAction

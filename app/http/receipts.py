@@ -10,6 +10,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, JSONResponse, html, json, raw
 
 from app.errors import InvalidInput, RateLimited
+from app.http.agency import agency_caller
 from app.http.auth import resident
 from app.http.bodies import parse
 from app.http.columns import text
@@ -38,6 +39,10 @@ class VerifyRequest(BaseModel):
         if by_number and (self.receipt_no is None or self.check_code is None):
             raise ValueError("receipt_no and check_code go together")
         return self
+
+
+class RevealRequest(BaseModel):
+    reason: str = Field(min_length=4, max_length=200)
 
 
 async def _admit(request: Request) -> None:
@@ -172,3 +177,21 @@ async def receipt_qr_svg(request: Request, receipt_no: str) -> HTTPResponse:
 @documented("The receipt face as PDF (财政电子票据).", auth="resident", tag="receipts")
 async def receipt_pdf(request: Request, receipt_no: str) -> HTTPResponse:
     return await _file(request, receipt_no, "pdf")
+
+
+@bp.post("/api/v1/agency/receipts/<receipt_no:receipt_no>/face")
+@documented(
+    "A receipt as printed, the payer's name in full, to the collecting agency it was paid to;"
+    " every look is written to the audit chain with its reason.",
+    body=RevealRequest,
+    auth="agency",
+    responses={404: "RECEIPT_NOT_FOUND"},
+    tag="agency",
+)
+async def agency_receipt_face(request: Request, receipt_no: str) -> JSONResponse:
+    agency = await agency_caller(request)
+    body = parse(request, RevealRequest)
+    face = await request.app.ctx.services.receipts.reveal_face(
+        agency.id, agency.key, receipt_no, body.reason
+    )
+    return json(face, ensure_ascii=False, headers={"Cache-Control": "no-store"})

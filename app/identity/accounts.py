@@ -26,6 +26,7 @@ from app.errors import (
     InvalidInput,
     LoginCodeInvalid,
     NotFound,
+    ResidentNameMismatch,
     VerificationFailed,
     VerificationNotYours,
 )
@@ -306,6 +307,33 @@ class Accounts:
         ):
             raise VerificationFailed("The name or ID number does not match the verified person.")
         return checked
+
+    # ------------------------------------------------------------------ in person
+
+    async def in_person(self, name: str, id_number: str) -> Citizen:
+        """A resident whose ID card staff checked at a counter (or who gave it by phone to
+        a hall that books for them): the citizen holding the number, whose verified name
+        must match; else a new verified record, which the person's own channel sign-in
+        later joins (``_prove`` finds it by the number). Raises InvalidIdNumber or
+        ResidentNameMismatch, changing nothing."""
+        number = normalise_id_number(id_number)
+        clean = name.strip()
+        if not clean:
+            raise InvalidInput("The resident's name is required.", field="resident.name")
+        for attempt in range(2):
+            try:
+                async with in_transaction() as tx:
+                    holder = await self._by_id_number(tx, number)
+                    if holder is None:
+                        return await self._citizen_for(tx, RealName(clean, number))
+            except IntegrityError:
+                if attempt:
+                    raise
+                continue  # another counter created the record a moment ago: read it
+            if holder.name_enc is None or self.vault.decrypt("name", holder.name_enc) != clean:
+                raise ResidentNameMismatch(field="resident.name")
+            return holder
+        raise AssertionError("unreachable")
 
     # ------------------------------------------------------------------ reading
 

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
 
-from app.identity.legal_states import LEGAL_PERSON
+from app.identity.legal.states import LEGAL_PERSON
 from infra.transitions import Transitions
 
 
@@ -163,7 +163,7 @@ class LegalPersonEvent(Model):
     # registry (agency id) | citizen (citizen id)
     actor_type = fields.CharField(max_length=12)
     actor_ref = fields.CharField(max_length=40)
-    details = fields.JSONField(default=dict)
+    details: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     at = fields.DatetimeField()
 
     class Meta:

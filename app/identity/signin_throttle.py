@@ -49,14 +49,14 @@ class SignInThrottle:
         """Seconds the next try waits after ``failures`` consecutive failures."""
         if failures < self.free_failures:
             return 0
-        return min(2 ** min(failures - self.free_failures, 30), self.max_delay_seconds)
+        return min(1 << min(failures - self.free_failures, 30), self.max_delay_seconds)
 
     async def check(self, username: str, client: str) -> None:
         """SignInThrottled (with the seconds to wait) while either key is backing off."""
         now = clock.now().timestamp()
         wait = 0.0
         for key in self._keys(username, client):
-            failures, last = await self.redis.hmget(key, "n", "at")  # type: ignore[misc]
+            failures, last = await self.redis.hmget(key, ["n", "at"])  # type: ignore[misc]
             if failures is None or last is None:
                 continue
             ready_at = float(last) + self.delay_after(int(failures))

@@ -17,9 +17,9 @@ from tortoise.transactions import in_transaction
 from app.catalog import audit
 from app.catalog.scope import require_role, sees_department
 from app.errors import CategoryNotFound
-from app.identity.operators import OperatorPrincipal
 from app.interactions.attributes import check_definition
 from app.interactions.models import Category
+from app.operators.auth import OperatorPrincipal
 from infra import clock
 
 

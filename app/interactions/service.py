@@ -23,14 +23,16 @@ from app.errors import (
     TicketNotFound,
     TicketStepForbidden,
 )
-from app.identity.operators import OperatorPrincipal
 from app.identity.sessions import Principal
 from app.interactions import states
 from app.interactions.attributes import check_answers
 from app.interactions.models import Category, Open311Client, Ticket
+from app.interactions.notices import TICKET_REPLY
 from app.interactions.requesters import check_media_url, check_requester, seal, unseal
+from app.operators.auth import OperatorPrincipal
 from app.supervision.deadlines import meet_deadline, open_deadline
 from infra import clock
+from infra.outbox import emit
 from infra.pii import PiiVault
 from infra.transitions import move
 
@@ -182,6 +184,14 @@ class Interactions:
                 )
             if dst in states.AWAITING_REPLY:
                 await self._await_reply(tx, fresh)
+            if step == "reply" and fresh.account_id is not None:
+                # The resident hears of the reply on their channel (app/interactions/notices.py).
+                await emit(
+                    TICKET_REPLY,
+                    {"ticket_id": fresh.id},
+                    using=tx,
+                    dedupe_key=f"ticket-reply:{fresh.id}:{fresh.reopen_count}",
+                )
         return fresh
 
     async def owned(self, who: Principal, ticket_id: Any) -> Ticket:

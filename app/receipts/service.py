@@ -10,6 +10,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from app.catalog import audit
 from app.config import Settings
 from app.errors import ReceiptNotFound
 from app.receipts import storage
@@ -20,7 +21,7 @@ from app.receipts.rendering import FaceLine, ReceiptFace, render_all
 from app.receipts.signing import KeyRing
 from app.receipts.states import ReceiptKind
 from app.receipts.verification import Verifier
-from app.receipts.views import owner_view, wallet_item
+from app.receipts.views import owner_view, public_view, wallet_item
 from infra.pii import PiiVault
 from payments.models import Order
 
@@ -129,6 +130,39 @@ class Receipts:
             red_letters=reds,
             qr_text=self.qr_text(receipt),
         )
+
+    async def reveal_face(
+        self, agency_id: int, agency_key: str, receipt_no: str, reason: str
+    ) -> dict[str, Any]:
+        """The receipt as printed, payer's name in full, to the collecting agency that the
+        money went to: on the audit chain, with the reason, before it is returned. Any other
+        agency, or a number that is not a receipt, gets RECEIPT_NOT_FOUND alike."""
+        receipt = None
+        if RECEIPT_NO.match(receipt_no):
+            receipt = await Receipt.get_or_none(receipt_no=receipt_no)
+        if receipt is None:
+            raise ReceiptNotFound()
+        order = await Order.get(id=receipt.order_id)  # type: ignore[attr-defined]
+        if order.agency_id != agency_id:
+            raise ReceiptNotFound()
+        lines = await ReceiptLine.filter(receipt_id=receipt.id).order_by("position")
+        reds = await Receipt.filter(original_id=receipt.id).order_by("number")
+        original_no = None
+        if receipt.original_id is not None:  # type: ignore[attr-defined]
+            original_no = (await Receipt.get(id=receipt.original_id)).receipt_no  # type: ignore[attr-defined]
+        shown = public_view(receipt, list(lines), original_no=original_no, red_letters=list(reds))
+        shown["payer"] = self.vault.decrypt("receipt_payer", receipt.payer_name_enc)
+        await audit.reveal(
+            None,
+            "reveal.receipt_face",
+            "receipt",
+            receipt.receipt_no,
+            department=None,
+            fields=["payer"],
+            reason=reason,
+            by=f"agency:{agency_key}",
+        )
+        return shown
 
     async def file(self, citizen_id: uuid.UUID, receipt_no: str, fmt: str) -> bytes:
         """Served from storage; the first request of a receipt's files renders them (once:

@@ -1,4 +1,4 @@
-"""Scheduled jobs of the electronic supervisor (registered in app/worker.py)."""
+"""Scheduled jobs of the electronic supervisor (registered in app/runtime/worker.py)."""
 
 from __future__ import annotations
 

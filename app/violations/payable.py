@@ -19,9 +19,9 @@ from tortoise.expressions import Q
 
 from app.agency.models import Agency
 from app.agency.outbox_webhook import AGENCY_WEBHOOK
+from app.billing.payables import PayableLine, Quote
 from app.errors import ViolationNotDecided, ViolationNotFound
 from app.identity.models import Citizen
-from app.payables import PayableLine, Quote
 from app.violations import cache, states
 from app.violations.late_fee import late_fee_fen
 from app.violations.models import (

@@ -1,4 +1,4 @@
-"""The violations room's services, built once per process by app/services.py."""
+"""The violations room's services, built once per process by app/runtime/services.py."""
 
 from __future__ import annotations
 

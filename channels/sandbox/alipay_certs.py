@@ -29,6 +29,9 @@ class AlipayCertificates:
     root_chain: str
     alipay_cert: str
     app_cert: str
+    # The first RSA root's private key (PKCS#8 PEM): the sandbox's CA reissues Alipay's
+    # certificate with it (the platform's silent certificate upgrade).
+    root_key: str = ""
 
 
 def _name(common_name: str) -> x509.Name:
@@ -100,7 +103,54 @@ def issue(alipay_public_key: str, app_public_key: str) -> AlipayCertificates:
         root_chain="\n".join(_pem(c) for c in roots),
         alipay_cert=_pem(alipay_cert),
         app_cert=_pem(app_cert),
+        root_key=_private_pem(rsa_root_key),
     )
+
+
+def _private_pem(key: rsa.RSAPrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+def reissue(root_chain: str, root_key: str, alipay_public_key: str) -> str:
+    """A new certificate for Alipay's key (same key, new serial) from the first RSA root,
+    as Alipay reissues its public-key certificate when one nears its end."""
+    marker = "-----END CERTIFICATE-----"
+    first = root_chain.split(marker)[0] + marker
+    root = x509.load_pem_x509_certificate(first.strip().encode())
+    key = serialization.load_pem_private_key(root_key.encode(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    cert = _certificate(
+        _name("支付宝(中国)网络技术有限公司-沙箱"),
+        _rsa_public(alipay_public_key),
+        root.subject,
+        key,
+        ca=False,
+    )
+    return _pem(cert)
+
+
+def forged() -> tuple[str, str]:
+    """A certificate that claims to be Alipay's, for a key that is not, under a root of the
+    same name that is not in the merchant's root file: (certificate PEM, private key PEM)."""
+    impostor_root = rsa.generate_private_key(65537, 2048)
+    impostor = rsa.generate_private_key(65537, 2048)
+    cert = _certificate(
+        _name("支付宝(中国)网络技术有限公司-沙箱"),
+        impostor.public_key(),
+        _name("Yiwang Sandbox Root Class 1 R1"),
+        impostor_root,
+        ca=False,
+    )
+    private = impostor.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+    return _pem(cert), private
 
 
 def cert_sn(pem: str) -> str:

@@ -54,6 +54,8 @@ class SandboxCredentials:
     alipay_root_cert: str = ""
     alipay_public_cert: str = ""
     alipay_app_public_cert: str = ""
+    # The sandbox CA's key, for reissuing Alipay's certificate (the server never uses it).
+    alipay_root_private_key: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -89,6 +91,7 @@ def with_alipay_certificates(creds: SandboxCredentials) -> SandboxCredentials:
         alipay_root_cert=certs.root_chain,
         alipay_public_cert=certs.alipay_cert,
         alipay_app_public_cert=certs.app_cert,
+        alipay_root_private_key=certs.root_key,
     )
 
 
@@ -145,7 +148,7 @@ def load_or_create(path: Path) -> SandboxCredentials:
         # A file from before a channel mode existed keeps its old credentials and gains
         # the new ones, so a demo's known orders and keys survive the upgrade.
         creds = SandboxCredentials(**{**fresh, **{k: v for k, v in stored.items() if v}})
-        if not stored.get("alipay_public_cert"):
+        if not stored.get("alipay_public_cert") or not stored.get("alipay_root_private_key"):
             creds = with_alipay_certificates(creds)
     else:
         creds = generate()

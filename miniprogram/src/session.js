@@ -9,6 +9,7 @@ export const api = createApi({
   base: config.apiBase,
   transport: host.transport,
   download: host.download,
+  upload: host.upload,
   store: host.store,
 });
 

@@ -140,3 +140,20 @@ def lottery(
     closes = opens_at + timedelta(minutes=entry_minutes)
     window = LotteryWindow(opens_at, closes, closes + timedelta(minutes=1))
     return pub.ScheduleSpec(dept, res, day, plain.session, plain.slots, LOTTERY, window)
+
+
+async def reach_rerelease(slot_id: int) -> None:
+    """Move the clock to the latest drawn re-release moment of the slot's held seats and
+    deliver what is due, as the worker's outbox sweep would."""
+    from app.appointments import states
+    from app.appointments.models import Rerelease
+    from infra import outbox
+    from infra.outbox.models import OutboxEvent
+
+    held = await Rerelease.filter(slot_id=slot_id, status=states.RERELEASE_PENDING)
+    assert held, "no seat of this slot waits for a re-release"
+    latest = max(h.release_at for h in held)
+    if latest > clock.now():
+        clock.travel(latest - clock.now())
+    for event_id in await OutboxEvent.filter(status="pending").values_list("id", flat=True):
+        await outbox.deliver(int(event_id))

@@ -22,8 +22,9 @@ from app.errors import (
     SlotFull,
     SlotNotFound,
 )
+from infra import clock
 from tests.appointments.conftest import travel_to
-from tests.appointments.helpers import agency, in_days, morning, person, publish
+from tests.appointments.helpers import agency, in_days, morning, person, publish, reach_rerelease
 
 
 async def test_the_database_itself_refuses_overselling_and_double_booking(appts) -> None:
@@ -181,7 +182,8 @@ async def test_cancel_until_1400_the_day_before_gives_the_seat_back(
     travel_to(at(day - timedelta(days=1), "13:59"))
     cancelled = await appts.booker.cancel(alice.principal, first.id)
     assert cancelled.status == states.CANCELLED and cancelled.active_slot_id is None
-    assert (await Slot.get(id=slots[0].id)).remaining == 1
+    # The seat goes back at its drawn re-release moment (within 15 minutes, before 14:30).
+    assert (await Slot.get(id=slots[0].id)).remaining == 0
     with pytest.raises(AppointmentNotActive):
         await appts.booker.cancel(alice.principal, first.id)
     travel_to(at(day - timedelta(days=1), "14:00"))
@@ -191,6 +193,10 @@ async def test_cancel_until_1400_the_day_before_gives_the_seat_back(
     assert (await gate_sync.drift_report(appts.gate)).drifted == []
     # The freed seat can be booked again, even by the person who cancelled (before cut-off).
     travel_to(at(day - timedelta(days=1), "14:30"))
+    await reach_rerelease(slots[0].id)
+    # The moment had passed by 14:30: the clock did not have to move on.
+    assert clock.now() - at(day - timedelta(days=1), "14:30") < timedelta(seconds=30)
+    assert (await Slot.get(id=slots[0].id)).remaining == 1
     again = await appts.booker.book(alice.principal, slots[0].id)
     assert again.status == states.BOOKED
 

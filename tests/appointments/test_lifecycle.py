@@ -7,11 +7,10 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from gmssl import sm2
 
 from app.appointments import checkin, gate_sync, states
 from app.appointments.gate import offer_holder
-from app.appointments.models import BanRecord, Booking, Slot, WaitlistEntry
+from app.appointments.models import BanRecord, Booking, Rerelease, Slot, WaitlistEntry
 from app.appointments.noshows import lift_ban
 from app.appointments.rules import at
 from app.appointments.service import Appointments
@@ -31,8 +30,16 @@ from app.errors import (
 from infra import clock, outbox
 from infra.outbox.models import OutboxEvent
 from payments.errors import AlreadyPaid
+from tests import independent_sm2
 from tests.appointments.conftest import travel_to
-from tests.appointments.helpers import agency, in_days, morning, person, publish
+from tests.appointments.helpers import (
+    agency,
+    in_days,
+    morning,
+    person,
+    publish,
+    reach_rerelease,
+)
 
 
 async def deliver_all() -> None:
@@ -113,6 +120,13 @@ async def test_an_offer_with_nobody_left_returns_the_seat_to_the_pool(
     await appts.booker.cancel(holder.principal, booking.id)
     declined = await appts.waitlist.leave(waiter.principal, entry.id)
     assert declined.status == states.LEFT
+    # Nobody else waits: the seat is held for a re-release at its drawn moment, then freed.
+    held = await Rerelease.get(slot_id=slots[0].id)
+    assert (held.status, held.freed_by) == (states.RERELEASE_PENDING, offer_holder(entry.id))
+    assert (await Slot.get(id=slots[0].id)).remaining == 0
+    await no_drift(appts)
+    travel_to(held.release_at)
+    await deliver_all()
     assert (await Slot.get(id=slots[0].id)).remaining == 1
     await no_drift(appts)
 
@@ -144,11 +158,15 @@ async def test_fee_slot_is_held_for_payment_and_released_when_unpaid(
     assert await appts.release_unpaid() == 1
     released = await Booking.get(id=held.id)
     assert released.status == states.RELEASED and released.active_slot_id is None
-    assert (await Slot.get(id=slots[0].id)).remaining == 1
+    # Held for its drawn re-release moment (not at once: scripts would take it first).
+    assert (await Slot.get(id=slots[0].id)).remaining == 0
     with pytest.raises(PaymentHoldExpired):
         await appts.payable.quote(str(held.id), alice.citizen_id)
     await no_drift(appts)
-    # The seat is free for the next person at once.
+    await reach_rerelease(slots[0].id)
+    assert (await Slot.get(id=slots[0].id)).remaining == 1
+    await no_drift(appts)
+    # The seat is free for the next person once its moment came.
     assert (await appts.booker.book(bob.principal, slots[0].id)).status == states.PENDING_PAYMENT
 
 
@@ -208,9 +226,8 @@ async def test_check_in_code_is_signed_single_use_and_bound_to_its_institution_a
     # The SM2 signature, checked by an independent implementation (the pure-Python gmssl).
     message, _, signature = code.rpartition(".")
     point = checkin._signer(appts.rules.checkin_key).public.point
-    checker = sm2.CryptSM2(private_key=None, public_key=point[1:].hex(), mode=1, asn1=True)
     der = base64.urlsafe_b64decode(signature + "==")
-    assert checker.verify_with_sm3(der.hex(), message.encode())
+    assert independent_sm2.verifies(point, der, message.encode())
     # A code shown before the move to SM2 (HMAC-SHA256) still reads.
     legacy = message.replace("YWCI2.", "YWCI1.", 1)
     legacy += "." + checkin._mac(appts.rules.checkin_key, legacy)
@@ -367,11 +384,19 @@ async def test_gate_rebuilds_after_a_flush_with_bookings_in_flight(
     await no_drift(appts)
     report = await gate_sync.drift_report(appts.gate)
     assert report.not_loaded == [] and report.drifted == []
+    # people[2]'s seat waits for its re-release moment, held in the gate as well.
+    assert (await appts.gate.view(meta2.group_key)).left == {
+        slots[0].id: 0,
+        slots[1].id: 0,
+        slots[2].id: 0,
+    }
+    # The operator's rebuild leaves the same picture.
+    assert await appts.rebuild_gate() == 1
+    await no_drift(appts)
+    await reach_rerelease(slots[2].id)
     assert (await appts.gate.view(meta2.group_key)).left == {
         slots[0].id: 0,
         slots[1].id: 0,
         slots[2].id: 1,
     }
-    # The operator's rebuild leaves the same picture.
-    assert await appts.rebuild_gate() == 1
     await no_drift(appts)

@@ -22,7 +22,7 @@ from app.cases.service import Cases
 from app.cases.setup import define_form, form_version
 from app.catalog.models import AuditEntry
 from app.errors import CaseFormChanged, CaseFormSpecInvalid, FormInvalid
-from app.identity.operators import create_operator
+from app.operators.auth import create_operator
 from infra import clock
 from tests.cases.fixtures import GOOD_FORM, ITEM_CODE, PNG, person, seed
 from tests.journeys import bearer, signed_headers

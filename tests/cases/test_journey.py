@@ -11,7 +11,7 @@ import httpx
 
 from app.agency.models import Agency
 from app.identity.id_numbers import with_check_digit
-from app.identity.operators import create_operator
+from app.operators.auth import create_operator
 from infra import clock
 from tests.cases.fixtures import GOOD_FORM, ITEM_CODE, PNG, seed
 from tests.journeys import (

@@ -23,7 +23,7 @@ from app.errors import (
     OnBehalfNotAllowed,
     UsccInvalid,
 )
-from app.identity.legal_agents import LegalAgents
+from app.identity.legal.agents import LegalAgents
 from app.supervision.models import Deadline
 from infra.outbox.models import OutboxEvent
 from tests.cases.fixtures import GOOD_FORM, ITEM_CODE, PDF, PNG, seed

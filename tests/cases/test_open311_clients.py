@@ -322,7 +322,7 @@ async def test_the_department_reads_a_requesters_contact_only_with_a_reason_on_r
     clean: None, api: httpx.AsyncClient, env: dict[str, str], settings, tmp_path: Path
 ) -> None:
     from app.catalog.models import AuditEntry
-    from app.identity.operators import create_operator
+    from app.operators.auth import create_operator
 
     await seed(settings, tmp_path)
     key = json.loads(_cli(env, "create-client", "--name", "随手拍").stdout)["api_key"]

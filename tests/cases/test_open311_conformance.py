@@ -18,9 +18,9 @@ import pytest
 from georeport import GeoReport
 
 from app.catalog.models import AuditEntry
-from app.identity.operators import create_operator
 from app.interactions import clients
 from app.interactions.models import Category, Ticket
+from app.operators.auth import create_operator
 from app.supervision.models import Deadline
 from infra import clock
 from tests.cases import georeport_rules as rules

@@ -24,7 +24,7 @@ import pytest
 
 from app.evaluations.models import INDICATORS, Evaluation
 from app.evaluations.service import statistics
-from app.identity.operators import create_operator
+from app.operators.auth import create_operator
 from infra import clock
 from tests.cases.fixtures import ITEM_CODE
 from tests.conftest import PG_ADMIN
@@ -216,7 +216,7 @@ UPGRADE = textwrap.dedent(
     from datetime import datetime
     from tortoise import Tortoise, connections
     from tortoise.migrations.api.migrate import migrate
-    from app import schema
+    from app.runtime import schema
 
     STORED = ["2025-01-31 15:59:59.999999+00:00", "2025-01-31 16:00:00+00:00",
               "2025-06-30 16:30:00+00:00"]

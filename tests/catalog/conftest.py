@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 
 from app.catalog.demo import seed_catalog
 from app.catalog.service import Catalog
-from app.identity.operators import OperatorPrincipal, create_operator, principal_of
+from app.operators.auth import OperatorPrincipal, create_operator, principal_of
 
 PASSWORD = "correct horse battery staple"
 
@@ -27,6 +27,59 @@ MANIFEST: dict[str, Any] = {
     "verification": "verified",
     "capabilities": ["payment", "location"],
 }
+
+
+# A guide that passes every check (a one-visit item of online level 3).
+GUIDE: dict[str, Any] = {
+    "conditions": ["申请人为杭州市户籍居民"],
+    "materials": [
+        {
+            "name": "居民身份证",
+            "required": True,
+            "copies": 1,
+            "form": "original",
+            "licence_type": "id_card",
+        },
+        {"name": "近期免冠照片", "required": False, "copies": 2, "form": "original"},
+    ],
+    "fees": [],
+    "legal_time_limit_days": 20,
+    "promised_time_limit_days": 5,
+    "legal_basis": ["《浙江省测试条例》第三条"],
+    "places": [
+        {
+            "name": "杭州市民中心",
+            "address": "杭州市上城区解放东路18号",
+            "hours": "工作日 9:00-17:00",
+            "phone": "0571-12345",
+        }
+    ],
+    "visits": 1,
+    "contact": "12345",
+}
+
+
+def guide(**changes: Any) -> dict[str, Any]:
+    data = copy.deepcopy(GUIDE)
+    data.update(changes)
+    return data
+
+
+def item_body(code: str = "GG-330100-00777-001", **changes: Any) -> dict[str, Any]:
+    """What an operator POSTs to create an item of the Hangzhou health commission."""
+    body: dict[str, Any] = {
+        "code": code,
+        "name": "测试健康证明开具",
+        "department": "hz-wjw",
+        "region": code.split("-")[1],
+        "audience": "personal",
+        "theme": "jiuyi",
+        "online_level": 3,
+        "keywords": ["健康证明"],
+        "guide": guide(),
+    }
+    body.update(changes)
+    return body
 
 
 def manifest(**changes: Any) -> dict[str, Any]:

@@ -21,12 +21,12 @@ from app.errors import (
     SignInThrottled,
     TokenInvalid,
 )
-from app.identity.operator_models import Operator
-from app.identity.operators import OperatorAuth
 from app.identity.sessions import SessionStore
 from app.identity.signin_throttle import SignInThrottle
+from app.operators.auth import OperatorAuth
+from app.operators.models import Operator
 from infra import clock, metrics
-from tests.catalog.conftest import PASSWORD, make_operator
+from tests.catalog.conftest import PASSWORD, guide, make_operator
 
 pytestmark = pytest.mark.usefixtures("clean")
 
@@ -61,7 +61,7 @@ async def _new(code: str, **extra: object) -> ServiceItem:
         theme="jiaotong",
         department="hz-jj",
         online_level=3,
-        guide={"materials": ["身份证"]},
+        guide=guide(),
     )
     fields.update(extra)
     return await create_item(None, **fields)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from app.catalog import items as catalog_items
 from app.catalog.models import AuditEntry, MiniApp, MiniAppVersion, ServiceItem
 from app.catalog.service import Catalog
 from app.errors import Forbidden, ManifestInvalid, NotFound
-from app.identity.operators import OperatorPrincipal
+from app.operators.auth import OperatorPrincipal
 from tests.catalog.conftest import manifest
 
 pytestmark = pytest.mark.usefixtures("clean")

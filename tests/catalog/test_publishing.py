@@ -16,7 +16,7 @@ from app.errors import (
     SelfReview,
     WorkflowConflict,
 )
-from app.identity.operators import OperatorPrincipal
+from app.operators.auth import OperatorPrincipal
 from tests.catalog.conftest import manifest
 
 pytestmark = pytest.mark.usefixtures("clean")

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from channels.alipay import AlipayChannel, AlipaySettings, build_alipay_channel
 from channels.base import PayRequest
+from infra import clock
 from tests.sandbox_process import RunningSandbox
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -110,7 +111,7 @@ def pay_request(
         description="交通违法罚款 浙A12345",
         payer_subject=person["user_id"],
         notify_url=notify_url,
-        expires_at=datetime.now(UTC) + expires_in,
+        expires_at=clock.now() + expires_in,
         mode=mode,
     )
 
@@ -139,7 +140,7 @@ def wait_until(predicate: Callable[[], bool], *, timeout: float = 10.0) -> None:
 
 
 def shanghai_today() -> Any:
-    return datetime.now(SHANGHAI).date()
+    return clock.shanghai_now().date()
 
 
 @dataclass

@@ -13,7 +13,7 @@ import secrets
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +29,7 @@ from channels.base import (
     PayRequest,
     RefundRequest,
 )
+from infra import clock
 from tests.sandbox_process import RunningSandbox, free_port, running_sandbox
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -158,7 +159,7 @@ def pay_request(payer: str, receiver: Receiver, amount_fen: int = 12345, **kw: A
         description=kw.get("description", "交通违法罚款"),
         payer_subject=payer,
         notify_url=f"{receiver.base_url}/notify/pay",
-        expires_at=kw.get("expires_at") or datetime.now(UTC) + timedelta(minutes=30),
+        expires_at=kw.get("expires_at") or clock.now() + timedelta(minutes=30),
         mode="wap",
     )
 
@@ -219,7 +220,7 @@ async def test_bad_orders_are_refused(channel: AppChannel, payer: str, receiver:
     with pytest.raises(ChannelRejected) as refused:
         await channel.pay.start(pay_request("zlb-nobody", receiver))
     assert refused.value.channel_code == "USER_NOT_FOUND"
-    past = datetime.now(UTC) - timedelta(seconds=1)
+    past = clock.now() - timedelta(seconds=1)
     with pytest.raises(ChannelRejected) as refused:
         await channel.pay.start(pay_request(payer, receiver, expires_at=past))
     assert refused.value.channel_code == "INVALID_PARAMS"
@@ -503,7 +504,7 @@ async def test_bill_lists_payments_and_refunds_in_fen(
     await channel.pay.refund(
         RefundRequest(request.out_trade_no, request.out_trade_no + "-B1", 888, 8888, "部分退费")
     )
-    today = datetime.now(SHANGHAI).date()
+    today = clock.shanghai_date()
     lines = [
         line
         for line in await channel.pay.download_bill(today)
@@ -528,7 +529,7 @@ async def test_bill_is_utf8_csv_with_a_header(sandbox: RunningSandbox) -> None:
     from channels.app.signing import signed_headers
 
     creds = sandbox.credentials
-    day = datetime.now(SHANGHAI).date().isoformat()
+    day = clock.shanghai_date().isoformat()
     path = f"/cashier/api/bills?date={day}"
     headers = signed_headers(creds.app_client_id, creds.app_client_secret, "GET", path, b"")
     async with httpx.AsyncClient(base_url=sandbox.base_url) as http:

@@ -9,7 +9,7 @@ import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,6 +25,7 @@ from channels.base import (
 )
 from channels.wechat import WeChatChannel, build_wechat_channel
 from channels.wechat.pay import WeChatPayGateway
+from infra import clock
 from tests.channels.wechat_helpers import (
     Person,
     Receiver,
@@ -88,7 +89,7 @@ async def start(
             description="交通违法罚款",
             payer_subject=person.openid,
             notify_url=notify_url,
-            expires_at=datetime.now(UTC) + timedelta(minutes=30),
+            expires_at=clock.now() + timedelta(minutes=30),
         )
     )
     return out_trade_no, started
@@ -404,7 +405,7 @@ async def test_download_bill_for_today_parses_payments_and_refunds(
             break
         await asyncio.sleep(0.02)
 
-    today = datetime.now(SHANGHAI).date()
+    today = clock.shanghai_now().date()
 
     assert refunds_done, "the refund never completed"
     lines = await channel.pay.download_bill(today)
@@ -431,4 +432,4 @@ async def test_unreachable_pay_is_unavailable(sandbox: RunningSandbox) -> None:
     with pytest.raises(ChannelUnavailable):
         await down.pay.query("YW-any")
     with pytest.raises(ChannelUnavailable):
-        await down.pay.download_bill(datetime.now(SHANGHAI).date())
+        await down.pay.download_bill(clock.shanghai_now().date())

@@ -11,9 +11,8 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -33,6 +32,7 @@ from channels.sandbox.wechat.v3_signing import (
     signed_headers,
 )
 from channels.wechat.v3 import WeChatPayV3Gateway, WeChatPayV3Settings, build_pay_v3_gateway
+from infra import clock
 from tests.channels.wechat_helpers import (
     REDIS_URL,
     Person,
@@ -148,7 +148,7 @@ async def start(
             description="非税缴款",
             payer_subject=person.openid,
             notify_url=notify_url,
-            expires_at=datetime.now(UTC) + timedelta(minutes=30),
+            expires_at=clock.now() + timedelta(minutes=30),
         )
     )
     return out_trade_no, started
@@ -373,7 +373,7 @@ async def test_the_trade_bill_lists_todays_payments_and_checks_its_hash(
     sandbox: RunningSandbox, gateway: WeChatPayV3Gateway, person: Person, inbox: Inbox
 ) -> None:
     out_trade_no, _, _ = await paid_notification(sandbox, gateway, person, inbox)
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    today = clock.shanghai_date()
     lines = await gateway.download_bill(today)
     mine = [line for line in lines if line.out_trade_no == out_trade_no]
     assert [(line.kind, line.amount_fen) for line in mine] == [("payment", 200)]

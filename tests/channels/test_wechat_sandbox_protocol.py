@@ -8,12 +8,13 @@ import hashlib
 import re
 import secrets
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
+from infra import clock
 from tests.channels.wechat_helpers import (
     Person,
     create_person,
@@ -142,7 +143,7 @@ def test_repeated_orders_follow_wechats_rules(sandbox: RunningSandbox, person: P
 
 
 async def test_an_expired_trade_cannot_be_paid(sandbox: RunningSandbox, person: Person) -> None:
-    expire = (datetime.now(SHANGHAI) + timedelta(seconds=2)).strftime("%Y%m%d%H%M%S")
+    expire = (clock.shanghai_now() + timedelta(seconds=2)).strftime("%Y%m%d%H%M%S")
     fields = {**order_fields(person, "W" + secrets.token_hex(6)), "time_expire": expire}
     order = parse(pay_call(sandbox, "/pay/unifiedorder", fields).text)
     await asyncio.sleep(2.2)
@@ -166,7 +167,7 @@ def test_bill_text_has_wechats_layout(sandbox: RunningSandbox, person: Person) -
     sandbox_post(
         sandbox, "/sandbox/wechat/payments", {"prepay_id": order["prepay_id"], "notify": False}
     )
-    today = datetime.now(SHANGHAI).strftime("%Y%m%d")
+    today = clock.shanghai_now().strftime("%Y%m%d")
     bill = pay_call(sandbox, "/pay/downloadbill", {"bill_date": today, "bill_type": "ALL"}).text
     lines = bill.strip().split("\r\n")
     assert lines[0].startswith("交易时间,公众账号ID,商户号")

@@ -11,7 +11,7 @@ import pytest
 
 from app.cli import build_parser, main
 from app.cli.environment import settings_for
-from app.provisioning import fresh_secrets
+from app.runtime.provisioning import fresh_secrets
 
 # Every command that touches data, with the arguments it requires.
 DATA_COMMANDS = {

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from app.cases.materials import MaterialStore, legacy_key
 from app.cases.models import Material, MaterialBlob
 from app.config import Settings
-from app.crypto_rotation import Progress, rotate_materials
+from app.runtime.crypto_rotation import Progress, rotate_materials
 from infra import clock
 from infra.pii import DataKey, PiiUnknownKey, PiiVault
 

@@ -8,10 +8,10 @@ from typing import Any
 from app.agency.models import Agency
 from app.agency.signing import create_agency
 from app.identity.id_numbers import with_check_digit
-from app.identity.legal_registry import LegalRegistry
+from app.identity.legal.registry import LegalRegistry
+from app.identity.legal.uscc import with_check_character
 from app.identity.models import ChannelAccount, Citizen
 from app.identity.sessions import Principal
-from app.identity.uscc import with_check_character
 from infra import clock
 from infra.masking import mask_id_number, mask_name
 from infra.pii import PiiVault

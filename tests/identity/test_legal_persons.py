@@ -22,11 +22,11 @@ from app.errors import (
     NotLegalRepresentative,
     UsccInvalid,
 )
-from app.identity.legal_agents import LegalAgents, agent_status, agent_view
-from app.identity.legal_registry import LegalRegistry
-from app.identity.legal_standing import acting_for, standing
+from app.identity.legal.agents import LegalAgents, agent_status, agent_view
+from app.identity.legal.registry import LegalRegistry
+from app.identity.legal.standing import acting_for, standing
+from app.identity.legal.uscc import ALPHABET, check_character, normalise_uscc, with_check_character
 from app.identity.models import LegalPerson, LegalPersonAgent, LegalPersonEvent
-from app.identity.uscc import ALPHABET, check_character, normalise_uscc, with_check_character
 from infra import clock
 from tests.identity.legal_fixtures import (
     AGENT_ID,

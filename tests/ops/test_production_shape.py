@@ -37,8 +37,8 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from app.demo import DEMO_AGENCIES
 from app.identity.id_numbers import with_check_digit
+from app.runtime.demo import DEMO_AGENCIES
 from infra import clock
 from infra.clock import SHANGHAI
 from tests.conftest import ARTIFACTS, claimed_redis_db, fresh_database

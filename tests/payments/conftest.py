@@ -48,7 +48,7 @@ async def services(
     request: pytest.FixtureRequest,
 ) -> AsyncIterator[Any]:
     """The services of the instance under test, built in the test process."""
-    from app.services import build_services
+    from app.runtime.services import build_services
 
     chosen = request.getfixturevalue("wechat_v2_stack").settings if wechat_api == "v2" else settings
     built = await build_services(chosen)

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.identity.operators import create_operator
+from app.operators.auth import create_operator
 from infra import clock
 from payments.models import Order
 from tests.journeys import bearer, eventually

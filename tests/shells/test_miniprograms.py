@@ -22,7 +22,7 @@ YIWANG = Path(sys.executable).with_name("yiwang")
 
 
 def every_code() -> set[str]:
-    import app.main  # noqa: F401  (loads every room, so every error class exists)
+    import app.runtime.main  # noqa: F401  (loads every room, so every error class exists)
 
     codes: set[str] = {"INTERNAL_ERROR", *SANIC_CODES.values()}
     for root in (DomainError, PaymentError):

@@ -10,7 +10,7 @@ const title = document.getElementById("title");
 const back = document.getElementById("back");
 const status = document.getElementById("status");
 
-const api = createApi({ base: location.origin, transport: host.transport, store: host.store, download: host.download });
+const api = createApi({ base: location.origin, transport: host.transport, store: host.store, download: host.download, upload: host.upload });
 let config = { channel: "app", region: "330100", demo: false };
 
 function parseHash() {
@@ -23,7 +23,7 @@ function parseHash() {
 }
 
 // Pages that need a signed-in resident send them to the sign-in page and back.
-const PUBLIC = { home: true, services: true, search: true, login: true, webview: true, settings: true };
+const PUBLIC = { home: true, services: true, search: true, login: true, webview: true, item: true, settings: true };
 
 // 长辈版 and the text scale: classes on <html> that the shared tokens in h5.css follow.
 let prefs = displayPrefs(null, host.store.get(PREFS_KEY));

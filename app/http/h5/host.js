@@ -37,6 +37,50 @@ export const host = {
     }
     return { status: response.status, path: URL.createObjectURL(await response.blob()), data: null };
   },
+  // A material or 12345 photo, picked with an <input type=file>: sent as multipart field
+  // `file`, its progress from XMLHttpRequest's upload events.
+  upload: function (req) {
+    return new Promise(function (resolve, reject) {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", req.url);
+      Object.keys(req.headers).forEach(function (name) {
+        xhr.setRequestHeader(name, req.headers[name]);
+      });
+      xhr.upload.onprogress = function (e) {
+        if (e.lengthComputable) req.onProgress(Math.round((e.loaded / e.total) * 100));
+      };
+      xhr.onload = function () {
+        let data = null;
+        try {
+          data = JSON.parse(xhr.responseText);
+        } catch (e) {
+          data = null;
+        }
+        resolve({ status: xhr.status, data: data });
+      };
+      xhr.onerror = reject;
+      const form = new FormData();
+      form.append("file", req.file.blob, req.file.name);
+      xhr.send(form);
+    });
+  },
+  // Asked only when the resident ticks "附上我的位置": the browser then asks for consent.
+  getLocation: function () {
+    return new Promise(function (resolve, reject) {
+      if (!navigator.geolocation) return reject(new Error("no geolocation"));
+      navigator.geolocation.getCurrentPosition(
+        function (p) {
+          resolve({ lat: p.coords.latitude, long: p.coords.longitude });
+        },
+        reject,
+        { timeout: 10000, maximumAge: 60000 }
+      );
+    });
+  },
+  // The app tells its residents through its own message centre: nothing to ask here.
+  subscribe: function () {
+    return Promise.resolve([]);
+  },
   store: {
     get: function (key) {
       try {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sanic import Sanic
 
-from channels.sandbox.alipay import bills, control, gateway
+from channels.sandbox.alipay import bills, certificates, control, gateway
 from channels.sandbox.alipay.state import AlipayState
 
 
@@ -17,3 +17,4 @@ def install(app: Sanic) -> None:
     app.blueprint(gateway.bp)
     app.blueprint(bills.bp)
     app.blueprint(control.bp)
+    app.blueprint(certificates.bp)

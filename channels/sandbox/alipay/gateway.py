@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from channels.sandbox.alipay import account_api, bills, cashier, clock, trade_api
+from channels.sandbox.alipay import account_api, bills, cashier, certificates, clock, trade_api
 from channels.sandbox.alipay.call import GatewayCall
 from channels.sandbox.alipay.replies import (
     Reply,
@@ -46,6 +46,7 @@ HANDLERS: dict[str, Callable[[GatewayCall], Reply]] = {
     "alipay.trade.refund": trade_api.refund,
     "alipay.trade.fastpay.refund.query": trade_api.refund_query,
     "alipay.data.dataservice.bill.downloadurl.query": bills.download_url_query,
+    "alipay.open.app.alipaycert.download": certificates.download,
 }
 PAGE_METHODS = frozenset({"alipay.trade.wap.pay", "alipay.trade.page.pay"})
 
@@ -127,16 +128,23 @@ def cert_mode_refusal(params: dict[str, str], credentials: SandboxCredentials) -
 
 
 def render(
-    method: str, reply: Reply, credentials: SandboxCredentials, *, with_cert_sn: bool = False
+    method: str,
+    reply: Reply,
+    credentials: SandboxCredentials,
+    *,
+    with_cert_sn: bool = False,
+    signing: tuple[str, str] | None = None,
 ) -> HTTPResponse:
-    """In certificate mode a signed answer names the certificate that verifies it."""
+    """In certificate mode a signed answer names the certificate that verifies it: the
+    current one (``signing``: certificate and key, after a reissue) or the original."""
     key = reply.envelope or response_key(method or "error")
+    cert, private_key = signing or (credentials.alipay_public_cert, credentials.alipay_private_key)
     if reply.signed:
         text = signed_response_text(
             key,
             reply.payload,
-            credentials.alipay_private_key,
-            alipay_cert_sn=cert_sn(credentials.alipay_public_cert) if with_cert_sn else None,
+            private_key if with_cert_sn else credentials.alipay_private_key,
+            alipay_cert_sn=cert_sn(cert) if with_cert_sn else None,
         )
     else:
         text = unsigned_response_text(key, reply.payload)
@@ -169,4 +177,10 @@ async def gateway(request: Request) -> HTTPResponse:
     if refused is not None:
         return render(method, refused, credentials)
     reply = HANDLERS[method](GatewayCall(request.app, method, params, biz))
-    return render(method, reply, credentials, with_cert_sn=cert_mode(params))
+    return render(
+        method,
+        reply,
+        credentials,
+        with_cert_sn=cert_mode(params),
+        signing=request.app.ctx.alipay.signing_cert,
+    )

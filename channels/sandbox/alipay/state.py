@@ -86,6 +86,12 @@ class AlipayState:
     messages: list[SentMessage] = field(default_factory=list)
     # WAP trades paid by nobody in particular get one stable anonymous buyer each.
     anonymous_buyers: dict[str, str] = field(default_factory=dict)
+    # Certificate mode: Alipay's certificates reissued since start (by SN), the one that
+    # signs answers now with its key (None: the credentials' own), and the SNs merchants
+    # fetched with alipay.open.app.alipaycert.download.
+    alipay_certs: dict[str, str] = field(default_factory=dict)
+    signing_cert: tuple[str, str] | None = None
+    cert_downloads: list[str] = field(default_factory=list)
 
     def new_trade(self, **fields: Any) -> Trade:
         created = clock.now()

@@ -29,6 +29,7 @@ export function createApi(options) {
   const transport = options.transport;
   const store = options.store;
   const download = options.download;
+  const upload = options.upload;
   const catalogCache = {};
 
   async function call(method, path, body, extraHeaders) {
@@ -67,6 +68,23 @@ export function createApi(options) {
     if (answer.status === 401) store.remove(TOKEN_KEY);
     if (answer.status >= 400 || !answer.path) throw errorFromResponse(answer.status, answer.data);
     return answer.path;
+  }
+
+  // A file the resident picked, sent as multipart field `file`; onProgress(0–100).
+  async function send(path, file, onProgress) {
+    if (!upload) throw new Error("this shell's host has no upload");
+    const headers = { Accept: "application/json" };
+    const token = store.get(TOKEN_KEY);
+    if (token) headers.Authorization = "Bearer " + token;
+    let answer;
+    try {
+      answer = await upload({ url: base + path, headers: headers, file: file, onProgress: onProgress || function () {} });
+    } catch (cause) {
+      throw new ApiError("UPLOAD_FAILED", 0, null, null);
+    }
+    if (answer.status === 401) store.remove(TOKEN_KEY);
+    if (answer.status >= 400) throw errorFromResponse(answer.status, answer.data);
+    return answer.data;
   }
 
   return {
@@ -163,6 +181,77 @@ export function createApi(options) {
     },
     receiptQr: function (receiptNo) {
       return file("/api/v1/receipts/" + encodeURIComponent(receiptNo) + "/qr.png");
+    },
+    // 办事: the item's form (read on every visit: an operator's change shows at once).
+    applyForm: function (itemCode) {
+      return json("GET", "/api/v1/items/" + encodeURIComponent(itemCode) + "/form");
+    },
+    item: function (itemCode) {
+      return json("GET", "/api/v1/items/" + encodeURIComponent(itemCode));
+    },
+    uploadMaterial: function (file, onProgress) {
+      return send("/api/v1/materials", file, onProgress);
+    },
+    myLicences: function () {
+      return json("GET", "/api/v1/me/licences");
+    },
+    apply: function (application) {
+      return json("POST", "/api/v1/cases", application);
+    },
+    myCases: function () {
+      return json("GET", "/api/v1/me/cases");
+    },
+    legalPersonCases: function (uscc) {
+      return json("GET", "/api/v1/legal-persons/" + encodeURIComponent(uscc) + "/cases");
+    },
+    caseDetail: function (caseNo) {
+      return json("GET", "/api/v1/cases/" + encodeURIComponent(caseNo));
+    },
+    supplement: function (caseNo, answer) {
+      return json("POST", "/api/v1/cases/" + encodeURIComponent(caseNo) + "/supplement", answer);
+    },
+    // 好差评
+    rate: function (rating) {
+      return json("POST", "/api/v1/evaluations", rating);
+    },
+    // 12345
+    hotlineCategories: function () {
+      return json("GET", "/api/v1/interactions/categories");
+    },
+    fileTicket: function (matter) {
+      return json("POST", "/api/v1/interactions", matter);
+    },
+    myTickets: function () {
+      return json("GET", "/api/v1/me/interactions");
+    },
+    ticket: function (id) {
+      return json("GET", "/api/v1/interactions/" + encodeURIComponent(id));
+    },
+    reopenTicket: function (id) {
+      return json("POST", "/api/v1/interactions/" + encodeURIComponent(id) + "/reopen", {});
+    },
+    rateTicket: function (id, rating) {
+      return json("POST", "/api/v1/interactions/" + encodeURIComponent(id) + "/rating", { rating: rating });
+    },
+    // 法人
+    myLegalPersons: function () {
+      return json("GET", "/api/v1/me/legal-persons");
+    },
+    agents: function (uscc) {
+      return json("GET", "/api/v1/legal-persons/" + encodeURIComponent(uscc) + "/agents");
+    },
+    authoriseAgent: function (uscc, agent) {
+      return json("POST", "/api/v1/legal-persons/" + encodeURIComponent(uscc) + "/agents", agent);
+    },
+    revokeAgent: function (uscc, agentId) {
+      return json("DELETE", "/api/v1/legal-persons/" + encodeURIComponent(uscc) + "/agents/" + encodeURIComponent(agentId));
+    },
+    // 我的待缴, my orders
+    myPayables: function (page) {
+      return json("GET", "/api/v1/me/payables" + query({ page: page }));
+    },
+    myOrders: function (page) {
+      return json("GET", "/api/v1/me/orders" + query({ page: page }));
     },
     url: function (path) {
       return base + path;

@@ -43,6 +43,12 @@ export function shanghaiDateTime(iso) {
   return p.month + "月" + p.day + "日 " + pad(p.hour) + ":" + pad(p.minute);
 }
 
+// As an operator writes it: 2026年12月1日 23:02 (Asia/Shanghai).
+export function shanghaiFullDateTime(iso) {
+  const p = shanghaiParts(iso);
+  return p.year + "年" + p.month + "月" + p.day + "日 " + pad(p.hour) + ":" + pad(p.minute);
+}
+
 const WEEKDAYS = ["日", "一", "二", "三", "四", "五", "六"];
 
 // The next `count` Shanghai dates after today, as the API's YYYY-MM-DD plus a label.

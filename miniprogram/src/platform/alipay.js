@@ -128,6 +128,81 @@ export const host = {
       });
     });
   },
+  chooseImages: function (count) {
+    return new Promise(function (resolve, reject) {
+      my.chooseImage({
+        count: count,
+        sourceType: ["album", "camera"],
+        success: function (res) {
+          const paths = res.apFilePaths || res.tempFilePaths || [];
+          resolve(
+            paths.map(function (path, i) {
+              return { path: path, name: "photo-" + (i + 1) + ".jpg", size: 0 };
+            })
+          );
+        },
+        // 11: the resident cancelled.
+        fail: function (err) {
+          if (err && err.error === 11) resolve([]);
+          else reject(err);
+        },
+      });
+    });
+  },
+  // my.uploadFile names the field fileName and wants a fileType; the body comes back as text.
+  upload: function (req) {
+    return new Promise(function (resolve, reject) {
+      const task = my.uploadFile({
+        url: req.url,
+        filePath: req.file.path,
+        fileName: "file",
+        fileType: "image",
+        header: req.headers,
+        success: function (res) {
+          resolve({ status: res.statusCode, data: parseJson(res.data) });
+        },
+        fail: function (err) {
+          const data = parseJson(err && err.data);
+          const status = (err && (err.statusCode || err.status)) || 0;
+          if (status) resolve({ status: status, data: data });
+          else reject(err);
+        },
+      });
+      if (task && task.onProgressUpdate) {
+        task.onProgressUpdate(function (p) {
+          req.onProgress(p.progress);
+        });
+      }
+    });
+  },
+  getLocation: function () {
+    return new Promise(function (resolve, reject) {
+      my.getLocation({
+        type: 0,
+        success: function (res) {
+          resolve({ lat: Number(res.latitude), long: Number(res.longitude) });
+        },
+        fail: reject,
+      });
+    });
+  },
+  subscribe: function (templates) {
+    return new Promise(function (resolve) {
+      my.requestSubscribeMessage({
+        entityIds: templates,
+        success: function (res) {
+          const accepted = (res && res.result && res.result.subscribeEntityIds) || [];
+          resolve(accepted);
+        },
+        fail: function () {
+          resolve([]);
+        },
+      });
+    });
+  },
+  redirect: function (url) {
+    my.redirectTo({ url: url });
+  },
   scan: function () {
     return new Promise(function (resolve, reject) {
       my.scan({

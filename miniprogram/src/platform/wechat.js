@@ -121,6 +121,80 @@ export const host = {
       });
     });
   },
+  // Photos or files for a material or a 12345 report: the camera or the album.
+  chooseImages: function (count) {
+    return new Promise(function (resolve, reject) {
+      wx.chooseMedia({
+        count: count,
+        mediaType: ["image"],
+        sourceType: ["album", "camera"],
+        success: function (res) {
+          resolve(
+            (res.tempFiles || []).map(function (f, i) {
+              return { path: f.tempFilePath, name: "photo-" + (i + 1) + ".jpg", size: f.size };
+            })
+          );
+        },
+        fail: function (err) {
+          if (err && /cancel/.test(err.errMsg || "")) resolve([]);
+          else reject(err);
+        },
+      });
+    });
+  },
+  // wx.uploadFile as multipart field `file`, its progress reported as it goes.
+  upload: function (req) {
+    return new Promise(function (resolve, reject) {
+      const task = wx.uploadFile({
+        url: req.url,
+        filePath: req.file.path,
+        name: "file",
+        header: req.headers,
+        success: function (res) {
+          resolve({ status: res.statusCode, data: parseJson(res.data) });
+        },
+        fail: reject,
+      });
+      if (task && task.onProgressUpdate) {
+        task.onProgressUpdate(function (p) {
+          req.onProgress(p.progress);
+        });
+      }
+    });
+  },
+  // Asked only after the resident ticks "附上我的位置": WeChat then asks for the permission.
+  getLocation: function () {
+    return new Promise(function (resolve, reject) {
+      wx.getLocation({
+        type: "gcj02",
+        success: function (res) {
+          resolve({ lat: res.latitude, long: res.longitude });
+        },
+        fail: reject,
+      });
+    });
+  },
+  // One-time subscribe messages (订阅消息), asked right after the tap that makes them useful.
+  subscribe: function (templates) {
+    return new Promise(function (resolve) {
+      wx.requestSubscribeMessage({
+        tmplIds: templates,
+        success: function (res) {
+          resolve(
+            templates.filter(function (t) {
+              return res[t] === "accept";
+            })
+          );
+        },
+        fail: function () {
+          resolve([]);
+        },
+      });
+    });
+  },
+  redirect: function (url) {
+    wx.redirectTo({ url: url });
+  },
   scan: function () {
     return new Promise(function (resolve, reject) {
       wx.scanCode({

@@ -13,6 +13,11 @@ Page(withDisplay({
       { name: "交通违法", url: "/pages/violations/index" },
       { name: "缴款通知书", url: "/pages/notices/index" },
       { name: "我的票据", url: "/pages/receipts/index" },
+      { name: "我的待缴", url: "/pages/payables/index" },
+      { name: "我的办件", url: "/pages/cases/index" },
+      { name: "12345 诉求", url: "/pages/hotline/index" },
+      { name: "单位办事", url: "/pages/company/index" },
+      { name: "我的订单", url: "/pages/orders/index" },
       { name: "登录与实名", url: "/pages/login/index" },
       { name: "长辈版 · 字号", url: "/pages/settings/index" },
     ],
@@ -36,6 +41,9 @@ Page(withDisplay({
   onSearch: function (e) {
     const q = String(e.detail.value || "").trim();
     if (q) host.navigate("/pages/search/index?q=" + encodeURIComponent(q));
+  },
+  onItem: function (e) {
+    host.navigate("/pages/item/index?code=" + encodeURIComponent(e.currentTarget.dataset.code));
   },
   onTapShortcut: function (e) {
     host.navigate(e.currentTarget.dataset.url);

@@ -15,4 +15,7 @@ Page(withDisplay({
       this.setData({ error: residentMessage(error) });
     }
   },
+  onItem: function (e) {
+    host.navigate("/pages/item/index?code=" + encodeURIComponent(e.currentTarget.dataset.code));
+  },
 }));

@@ -1,0 +1,1 @@
+"""高效办成一件事: bundles of items of several agencies, applied for once."""

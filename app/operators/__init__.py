@@ -1,0 +1,1 @@
+"""Operators: console accounts, their roles, departments and regions, and their sessions."""

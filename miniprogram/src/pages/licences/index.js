@@ -1,0 +1,23 @@
+import { residentMessage } from "../../core/errors.js";
+import { licenceRows } from "../../core/logic.js";
+import { host } from "../../host.js";
+import { api, ensureSignedIn, withDisplay } from "../../session.js";
+
+// The e-licence wallet, beside the receipts: what finished cases issued to me.
+Page(withDisplay({
+  data: { rows: [], loaded: false, error: "" },
+  onShow: function () {
+    return this.load();
+  },
+  load: async function () {
+    try {
+      await ensureSignedIn();
+      this.setData({ rows: licenceRows(await api.myLicences()), loaded: true, error: "" });
+    } catch (error) {
+      this.setData({ error: residentMessage(error), loaded: true });
+    }
+  },
+  onReceipts: function () {
+    host.navigate("/pages/receipts/index");
+  },
+}));
