@@ -121,7 +121,7 @@ class ItemVersion(Model):
 
 
 class ItemFeed(Model):
-    """An agency that syncs one department's items from the provincial library; a trusted
+    """An agency that syncs one department's items from the provincial library, a trusted
     feed publishes at once, any other lands as drafts for review."""
 
     id = fields.BigIntField(primary_key=True)

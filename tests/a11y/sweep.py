@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,6 +104,15 @@ def pages(base: str, paid: Paid, elder: bool) -> list[tuple[str, str, Step]]:
     async def receipt_verified(page: Page) -> None:
         await expect(page.locator("#verify-status")).to_have_text("验真结果：真实有效")
 
+    async def open_item(page: Page) -> None:
+        await page.get_by_role("link", name=re.compile("高龄津贴申领")).click()
+        await expect(page.locator("#checklist")).to_contain_text("身份证")
+
+    async def open_apply_form(page: Page) -> None:
+        await open_item(page)
+        await page.get_by_role("link", name="在线办理").click()
+        await expect(page.get_by_label("联系电话")).to_be_visible()
+
     def verdict(words: str) -> Step:
         async def said(page: Page) -> None:
             await expect(page.locator(".verdict")).to_contain_text(words)
@@ -131,6 +141,15 @@ def pages(base: str, paid: Paid, elder: bool) -> list[tuple[str, str, Step]]:
         ("order", h5 + "/order/" + paid.order_no, order_settled),
         ("receipts", h5 + "/receipts", nothing),
         ("receipt", h5 + "/receipt/" + paid.receipt_no, receipt_verified),
+        # Issue 27's pages.
+        ("item", h5 + "/services", open_item),
+        ("apply", h5 + "/services", open_apply_form),
+        ("payables", h5 + "/payables", nothing),
+        ("orders", h5 + "/orders", nothing),
+        ("cases", h5 + "/cases", nothing),
+        ("licences", h5 + "/licences", nothing),
+        ("hotline", h5 + "/hotline", nothing),
+        ("company", h5 + "/company", nothing),
         ("webview-blocked", h5 + "/webview?url=http%3A%2F%2Fexample.com&name=x", nothing),
         ("verify", base + "/verify?" + mode, nothing),
         ("verify-genuine", base + "/verify?" + mode + "q=" + quote(scanned), verdict("真实有效")),

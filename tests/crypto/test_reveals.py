@@ -190,3 +190,50 @@ async def test_a_receipt_face_reveal_is_audited_and_only_for_the_collecting_agen
     assert entries[-1].action == "reveal.receipt_face"
     assert (entries[-1].subject_type, entries[-1].subject_id) == ("receipt", receipt.receipt_no)
     assert "李四光" not in json.dumps([entries[-1].after, entries[-1].reason], ensure_ascii=False)
+
+
+async def test_the_agency_api_reveals_notice_payers_and_receipt_faces_to_their_own_agency(
+    settings: Settings, api: httpx.AsyncClient, redis: aioredis.Redis
+) -> None:
+    vault = settings.vault()
+    agency, secret = await create_agency(vault, name="考试院", kind="fees", region_code="330000")
+    other, other_secret = await create_agency(vault, name="别的执收单位", kind="fees")
+    mine = {"key": agency.key, "secret": secret}
+    theirs = {"key": other.key, "secret": other_secret}
+    await register_fee_item(agency, FeeItemInput("103001", "报名费", "103", standard_fen=3000))
+    notice = await Notices(vault).issue(
+        agency,
+        NoticeInput(
+            "张三", "11010519491231002X", (NoticeLineInput("103001", "报名费", 1, 3000, 3000),),
+            date(2030, 1, 1),
+        ),
+    )
+    payer_path = f"/api/v1/agency/notices/{notice.payment_code}/payer"
+    before = len(await chained())
+
+    assert (await agency_post(api, theirs, payer_path, {"reason": REASON})).status_code == 404
+    code = notice.payment_code
+    mistyped = f"/api/v1/agency/notices/{code[:-1]}{(int(code[-1]) + 1) % 10}/payer"
+    refused = await agency_post(api, mine, mistyped, {"reason": REASON})
+    assert refused.status_code == 422 and refused.json()["code"] == "PAYMENT_CODE_INVALID"
+    assert (await agency_post(api, mine, payer_path, {"reason": "x"})).status_code == 422
+    assert len(await chained()) == before
+
+    shown = await agency_post(api, mine, payer_path, {"reason": REASON})
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["payer"] == {"name": "张三", "id_number": "11010519491231002X"}
+    assert len(await chained()) == before + 1
+
+    receipts = build_receipts(vault, settings, redis)
+    citizen = await new_citizen()
+    order, _ = await paid_order(vault, citizen.id, payer="李四光", emit=False)
+    await Order.filter(id=order.id).update(agency_id=agency.id)
+    await receipts.on_issue({"order_id": order.id})
+    receipt = await Receipt.get(order_id=order.id)
+    face_path = f"/api/v1/agency/receipts/{receipt.receipt_no}/face"
+    assert (await agency_post(api, theirs, face_path, {"reason": REASON})).status_code == 404
+    face = await agency_post(api, mine, face_path, {"reason": REASON})
+    assert face.status_code == 200, face.text
+    assert face.json()["payer"] == "李四光" and face.json()["payer_masked"] != "李四光"
+    entries = await chained()
+    assert len(entries) == before + 2 and entries[-1].action == "reveal.receipt_face"

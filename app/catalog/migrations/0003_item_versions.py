@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
                 ('trusted', fields.BooleanField(default=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'catalog_item_feed', 'app': 'catalog', 'unique_together': (('agency_id', 'department_code'),), 'pk_attr': 'id', 'table_description': "An agency that syncs one department's items from the provincial library; a trusted"},
+            options={'table': 'catalog_item_feed', 'app': 'catalog', 'unique_together': (('agency_id', 'department_code'),), 'pk_attr': 'id', 'table_description': "An agency that syncs one department's items from the provincial library, a trusted"},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -46,6 +46,7 @@ import {
 } from "./core/logic.js";
 import { datesAfter, yuanLabel } from "./core/format.js";
 import { messageFor, residentMessage } from "./core/errors.js";
+import { release } from "./release-view.js";
 
 function esc(value) {
   return String(value === undefined || value === null ? "" : value).replace(/[&<>"']/g, function (c) {
@@ -262,7 +263,7 @@ async function institution(main, ctx) {
     }).join("") + "</div>" +
     (rows.length
       ? '<ul class="slots" id="slots">' + rows.map(function (s) {
-          return '<li><div><b>' + esc(s.time) + "</b><small>" + esc(s.department) + " · " + esc(s.resource) + " · 余 " + s.remaining + " · " + esc(s.fee) + '</small></div><button type="button" class="primary book" data-slot="' + s.id + '"' + (s.bookable ? "" : " disabled") + ' aria-label="预约 ' + esc(s.time) + " " + esc(s.department) + '">' + (s.full ? "已满" : "预约") + "</button></li>";
+          return '<li><div><b>' + esc(s.time) + "</b><small>" + esc(s.department) + " · " + esc(s.resource) + " · 余 " + s.remaining + " · " + esc(s.fee) + '</small><a class="release-link" href="#/release/' + s.id + "?institution=" + encodeURIComponent(ctx.route.arg) + "&date=" + date + '">放号与摇号</a></div><button type="button" class="primary book" data-slot="' + s.id + '"' + (s.bookable ? "" : " disabled") + ' aria-label="预约 ' + esc(s.time) + " " + esc(s.department) + '">' + (s.full ? "已满" : "预约") + "</button></li>";
         }).join("") + "</ul>"
       : '<p class="empty">这天没有可预约的号源。</p>');
   on(main, "button.book", "click", async function (e) {
@@ -292,6 +293,7 @@ async function myAppointments(main, ctx) {
     ? '<ul class="items" id="my-appointments">' + rows.map(function (a) {
         return '<li><span class="name">' + esc(a.institution) + " " + esc(a.department) + "</span><small>" + esc(a.when) + " · " + esc(a.status) +
           (a.resource ? " · " + esc(a.resource) : "") + (a.address ? "<br>" + esc(a.address) : "") + "</small>" +
+          (a.rateable ? '<a class="button" href="#/rate?type=appointment&ref=' + a.id + '">评价这次服务</a>' : "") +
           (a.active ? '<div class="row"><button type="button" class="code" data-id="' + a.id + '">签到码</button><button type="button" class="cancel" data-id="' + a.id + '">取消预约</button></div><div class="checkin" id="code-' + a.id + '"></div>' : "") + "</li>";
       }).join("") + "</ul>"
     : '<p class="empty">还没有预约。</p>';
@@ -536,16 +538,26 @@ async function item(main, ctx) {
       return "<dt>" + esc(f.label) + "</dt><dd>" + esc(f.value) + "</dd>";
     }).join("") + "</dl></section>" +
     (m.checklist.length ? '<section class="card"><h2>要带的材料</h2><ul class="checklist" id="checklist">' + m.checklist.map(function (c) {
-      return '<li class="' + (c.held ? "held" : "") + '"><span>' + (c.held ? "✓ " : "□ ") + esc(c.name) + "</span>" + (c.held ? '<small class="ok">' + esc(c.note) + "</small>" : "") + "</li>";
+      return '<li class="' + (c.held ? "held" : "") + '"><span>' + (c.held ? "✓ " : "□ ") + esc(c.name) + "</span>" + (c.note ? '<small class="' + (c.held ? "ok" : "meta") + '">' + esc(c.note) + "</small>" : "") + "</li>";
     }).join("") + "</ul></section>" : "") +
+    (m.places.length ? '<section class="card"><h2>办理地点</h2><ul class="lines">' + m.places.map(function (p) {
+      return "<li><span><b>" + esc(p.name) + "</b><br><small>" + esc(p.detail) + "</small></span></li>";
+    }).join("") + "</ul></section>" : "") +
+    (m.faq.length ? '<section class="card"><h2>常见问题</h2><dl>' + m.faq.map(function (f) {
+      return "<dt>问</dt><dd>" + esc(f.q) + "</dd><dt>答</dt><dd>" + esc(f.a) + "</dd>";
+    }).join("") + "</dl></section>" : "") +
     (m.applicable ? '<a class="button primary" id="apply-link" href="#/apply/' + esc(code) + '">在线办理</a> ' : "") +
+    '<a class="button" href="#/cases">我的办件</a> ' +
     '<a class="button" href="#/appointments?kind=hall">预约到窗口办理</a>';
 }
 
 async function apply(main, ctx) {
   const code = ctx.route.arg;
   const form = await ctx.api.applyForm(code);
-  const m = applyFormModel(form, await ctx.api.myLicences(), form.audience === "legal" ? await ctx.api.myLegalPersons() : null);
+  const guide = await ctx.api.item(code).catch(function () {
+    return null;
+  });
+  const m = applyFormModel(form, await ctx.api.myLicences(), form.audience === "legal" ? await ctx.api.myLegalPersons() : null, guide);
   const acting = actingFor(ctx.host.store);
   ctx.setTitle(m.itemName);
   const chosen = {};
@@ -631,7 +643,7 @@ async function caseView(main, ctx) {
     '<p id="case-status"><b>当前状态：' + esc(c.status) + "</b></p>" +
     c.deadlines.map(function (d) {
       return '<p class="meta">' + esc(d.label) + "</p>";
-    }).join("") + "</section>" +
+    }).join("") + '<a href="#/item/' + esc(c.itemCode) + '">办事指南</a></section>' +
     (c.returned ? '<section class="card" id="supplement"><h2>需要补正材料</h2>' + (c.returnNote ? '<p class="hint">' + esc(c.returnNote) + "</p>" : "") +
       form.materials.map(function (mat, i) {
         return '<fieldset class="material"><legend>' + esc(mat.name) + '</legend><label for="s-' + i + '">重新上传</label><input type="file" id="s-' + i + '" accept="image/*,application/pdf" data-name="' + esc(mat.name) + '"><progress max="100" value="0" hidden aria-label="上传进度"></progress><p class="meta state" role="status"></p></fieldset>';
@@ -973,6 +985,7 @@ export const views = {
   me: me,
   appointments: appointments,
   institution: institution,
+  release: release,
   "my-appointments": myAppointments,
   violations: violations,
   notices: notices,

@@ -137,6 +137,8 @@ export function appointmentRows(answer, institutions) {
       status: APPOINTMENT_STATUS[a.status] || a.status,
       active: a.status === "booked",
       unpaid: a.status === "pending_payment",
+      // A visit that took place can be rated (好差评).
+      rateable: a.status === "checked_in",
       fee: a.fee_fen ? yuanLabel(a.fee_fen) : "",
     };
   });
@@ -343,8 +345,9 @@ export function licenceMatches(materialName, licence) {
 }
 
 // The form as the server defines it, today: nothing about it is built into the shell.
-export function applyFormModel(form, licences, legalPersons) {
+export function applyFormModel(form, licences, legalPersons, guide) {
   const held = (licences && licences.licences) || [];
+  const guided = list(guide && guide.guide && guide.guide.materials);
   const fields = (form.fields || []).map(function (f) {
     const control = CONTROLS[f.type] || CONTROLS.text;
     return {
@@ -366,9 +369,10 @@ export function applyFormModel(form, licences, legalPersons) {
     };
   });
   const materials = (form.materials || []).map(function (m) {
-    const licence = held.find(function (l) {
-      return licenceMatches(m.name, l);
+    const inGuide = guided.find(function (g) {
+      return g && g.name === m.name;
     });
+    const licence = heldFor({ name: m.name, licence_type: inGuide && inGuide.licence_type }, held);
     return {
       name: m.name,
       required: m.required !== false,
@@ -813,35 +817,69 @@ export const SUBSCRIBE = {
 
 // ------------------------------------------------------------------ the item page
 
-// The guide (GET /items/{code}, may be absent on an older server) and the online form
-// (absent for an item applied for only at a window), with what the resident holds.
+const MATERIAL_FORM = { original: "原件", copy: "复印件", electronic: "电子件" };
+
+function feesLabel(fees) {
+  if (typeof fees === "string") return fees;
+  if (!fees || !fees.length) return "不收费";
+  return fees.map(function (f) {
+    const amount = f.standard_fen !== undefined ? yuanLabel(f.standard_fen) : yuanLabel(f.min_fen) + "–" + yuanLabel(f.max_fen);
+    return f.name + " " + amount;
+  }).join("；");
+}
+
+function list(value) {
+  if (!value) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+// The guide's material that stands for a held e-licence: by its licence type, or by name.
+function heldFor(material, held) {
+  return held.find(function (l) {
+    return (material.licence_type && l.kind === material.licence_type) || licenceMatches(material.name, l);
+  });
+}
+
+// The guide (GET /items/{code}; absent on a server without it) and the online form (absent
+// for an item done only at a window), with the e-licences the resident holds.
 export function itemModel(guide, form, licences) {
   const held = (licences && licences.licences) || [];
-  const g = (guide && (guide.guide || guide)) || {};
-  const names = [];
-  (g.materials || []).forEach(function (m) {
-    const name = typeof m === "string" ? m : m && m.name;
-    if (name && names.indexOf(name) < 0) names.push(name);
+  const g = (guide && guide.guide) || {};
+  const materials = [];
+  list(g.materials).forEach(function (m) {
+    const entry = typeof m === "string" ? { name: m } : m;
+    if (entry && entry.name && !materials.some(function (x) {
+      return x.name === entry.name;
+    })) materials.push(entry);
   });
   ((form && form.materials) || []).forEach(function (m) {
-    if (names.indexOf(m.name) < 0) names.push(m.name);
+    if (!materials.some(function (x) {
+      return x.name === m.name;
+    })) materials.push({ name: m.name, required: m.required });
   });
   const facts = [];
-  const limit = g.time_limit_days || (form && form.time_limit_days);
-  if (limit) facts.push({ label: "承诺时限", value: limit + " 个工作日" });
-  if (g.fees) facts.push({ label: "收费", value: typeof g.fees === "string" ? g.fees : yuanLabel(g.fees.amount_fen || 0) });
-  if (g.legal_basis) facts.push({ label: "办理依据", value: g.legal_basis });
-  if (g.offline) facts.push({ label: "线下办理", value: g.offline });
+  const promised = g.promised_time_limit_days || g.time_limit_days || (form && form.time_limit_days);
+  if (promised) facts.push({ label: "承诺时限", value: promised + " 个工作日" });
+  if (g.legal_time_limit_days) facts.push({ label: "法定时限", value: g.legal_time_limit_days + " 个工作日" });
+  if (g.fees !== undefined) facts.push({ label: "收费", value: feesLabel(g.fees) });
+  if (g.visits !== undefined) facts.push({ label: "到现场次数", value: g.visits ? "最多跑一次" : "零跑腿，全程网办" });
+  if (list(g.legal_basis).length) facts.push({ label: "办理依据", value: list(g.legal_basis).join("；") });
+  if (g.contact) facts.push({ label: "咨询电话", value: g.contact });
+  const department = guide && guide.department;
   return {
     name: (guide && guide.name) || (form && form.item_name) || "",
-    department: (guide && (guide.department_name || (guide.department && guide.department.name) || guide.department)) || "",
+    department: typeof department === "string" ? department : (department && department.name) || "",
     facts: facts,
+    conditions: list(g.conditions),
+    places: list(g.places).map(function (p) {
+      return { name: p.name, detail: [p.address, p.hours, p.phone].filter(Boolean).join(" · ") };
+    }),
+    faq: list(g.faq),
     applicable: Boolean(form),
-    checklist: names.map(function (name) {
-      const licence = held.find(function (l) {
-        return licenceMatches(name, l);
-      });
-      return { name: name, held: Boolean(licence), note: licence ? "免提交：已有电子证照" : "" };
+    checklist: materials.map(function (m) {
+      const licence = heldFor(m, held);
+      const how = [m.form && MATERIAL_FORM[m.form], m.copies > 1 ? m.copies + " 份" : "", m.required === false ? "选交" : ""].filter(Boolean).join(" · ");
+      return { name: m.name, held: Boolean(licence), note: licence ? "免提交：已有电子证照" : [how, m.note].filter(Boolean).join(" · ") };
     }),
   };
 }

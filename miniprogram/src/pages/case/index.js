@@ -58,6 +58,9 @@ Page(withDisplay({
   onRate: function () {
     host.navigate("/pages/rate/index?type=case&ref=" + encodeURIComponent(this.data.caseNo));
   },
+  onGuide: function () {
+    host.navigate("/pages/item/index?code=" + encodeURIComponent(this.data.model.itemCode));
+  },
   onWallet: function () {
     host.navigate("/pages/licences/index");
   },

@@ -1,5 +1,5 @@
 import { residentMessage } from "../../core/errors.js";
-import { pageInfo, pay, payableRows } from "../../core/logic.js";
+import { pageInfo, pay, payableRows, SUBSCRIBE } from "../../core/logic.js";
 import { host } from "../../host.js";
 import { api, ensureSignedIn, withDisplay } from "../../session.js";
 
@@ -40,6 +40,11 @@ Page(withDisplay({
     } catch (error) {
       this.setData({ error: residentMessage(error) });
     }
+  },
+  // One message per permission: asked on this tap, used when the next notice is issued.
+  onRemind: async function () {
+    const accepted = await host.subscribe(SUBSCRIBE.payables.templates);
+    this.setData({ notice: accepted.length ? "好的，有新的缴款通知时会提醒您。" : "", error: "" });
   },
   onByCode: function () {
     host.navigate("/pages/notices/index");
