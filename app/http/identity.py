@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, JSONResponse, empty, json
 
@@ -31,7 +31,8 @@ class VerificationRequest(BaseModel):
 
 
 class PreferencesRequest(BaseModel):
-    elder_mode: bool
+    # Strict: "yes" or 1 is not a choice the resident made.
+    elder_mode: StrictBool
     text_scale: Literal[100, 125, 150, 175, 200] | None = None
 
 

@@ -114,15 +114,17 @@ async def test_bad_preferences_are_refused_and_change_nothing(
     for body in (
         {"elder_mode": True, "text_scale": 130},
         {"elder_mode": "yes"},
+        {"elder_mode": 1},
+        {"elder_mode": True, "text_scale": "150"},
         {"text_scale": 150},
         {"elder_mode": True, "text_scale": 10_000_000_000},
-        [],
     ):
         r = await api.put("/api/v1/me/preferences", json=body, headers=headers)
         assert r.status_code == 422, (body, r.text)
         assert r.json()["code"] == "INVALID_INPUT"
-    r = await api.put("/api/v1/me/preferences", content=b"{not json", headers=headers)
-    assert 400 <= r.status_code < 500
+    for raw in (b"{not json", b"[]"):
+        r = await api.put("/api/v1/me/preferences", content=raw, headers=headers)
+        assert r.status_code == 400 and r.json()["code"] == "MALFORMED_JSON", r.text
     r = await api.put("/api/v1/me/preferences", json={"elder_mode": True})
     assert r.status_code == 401
     stored = await Citizen.get(id=session["citizen"]["id"])
