@@ -44,6 +44,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        # Its own process group: a Sanic manager that gives up on a worker (its 30 s start-up
+        # acknowledgement, missed on a loaded machine) kills its group, not this test run.
+        start_new_session=True,
     )
     api = f"http://127.0.0.1:{port}"
     try:
