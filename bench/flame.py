@@ -66,7 +66,7 @@ def parse(path: Path) -> dict[str, Counter[tuple[str, ...]]]:
         text = ";".join(frames)
         if HTTP_WORKER in text:
             process = "HTTP workers"
-        elif "app/worker.py" in text:
+        elif "app/runtime/worker.py" in text or "app/worker.py" in text:
             process = "background worker"
         elif "channels/sandbox" in text:
             process = "sandbox"

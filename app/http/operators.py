@@ -169,7 +169,12 @@ async def get_item(request: Request, code: str) -> JSONResponse:
 
 @bp.post("/items/<code:item_code>/retire")
 @documented(
-    "Retire an item; its code is never reused.", body=RetireRequest, auth="operator", tag="operator"
+    "Retire an item (a draft or a published one): off every channel at once; its code is"
+    " never reused.",
+    body=RetireRequest,
+    auth="operator",
+    responses={403: "FORBIDDEN", 404: "NOT_FOUND", 409: "ITEM_RETIRED"},
+    tag="operator",
 )
 async def retire_item(request: Request, code: str) -> JSONResponse:
     actor = await operator(request)

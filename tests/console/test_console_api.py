@@ -112,6 +112,18 @@ async def test_the_directory_names_regions_and_departments(
     assert regions["330106"]["parent_code"] == "330100" and regions["330000"]["parent_code"] is None
     assert any(d["code"] == "hz-wjw" for d in r.json()["departments"])
     assert (await api.get(f"{OP}/directory")).status_code == 401
+    themes = r.json()["themes"]
+    assert len(themes) == 16 and themes[0]["name"]
+
+
+async def test_the_item_list_the_pickers_use_answers_with_each_items_latest_version(
+    api: httpx.AsyncClient, people: dict[str, str]
+) -> None:
+    r = await api.get(f"{OP}/items", headers=bearer(people["hz-health"]))
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    assert items and all(i["department"] == "hz-wjw" for i in items)
+    assert all(i["latest_status"] == "published" for i in items if i["status"] == "active")
 
 
 async def test_open311_clients_from_the_console_are_admin_only_and_audited(

@@ -475,3 +475,54 @@ async def test_the_console_is_small_and_loads_fast(browser: Browser, demo: Demo)
     print("console metrics:", metrics)
     assert gz < 600_000, metrics
     assert usable_ms < 10_000, metrics
+
+
+async def test_an_item_guide_is_revised_through_the_form_reviewed_and_published(
+    browser: Browser, api: httpx.AsyncClient, demo: Demo
+) -> None:
+    before = (await api.get(f"/api/v1/items/{ITEM}")).json()
+    author = await signed_in(browser, demo, "hz-health")
+    await open_screen(author, "items")
+    await author.locator("#items-table .el-table__body tr", has_text=ITEM).click()
+    drawer = author.locator(".el-drawer")
+    await expect(drawer).to_contain_text("受理条件")
+    await drawer.get_by_role("button", name="修改（生成新版本）").click()
+    editor = author.locator("#item-editor")
+    await expect(author.locator("#i-name")).to_have_value(before["name"])
+    # A promise beyond the legal limit is refused, named beside the time limits in words.
+    await editor.get_by_label("法定时限").fill("10")
+    await editor.get_by_label("承诺时限").fill("15")
+    await author.click("#i-check")
+    limits = editor.locator(".el-form-item", has_text="时限（工作日）")
+    await expect(limits.locator(".el-form-item__error")).to_contain_text("承诺时限")
+    await editor.get_by_label("承诺时限").fill("3")
+    await (
+        editor.locator(".el-form-item", has_text="咨询电话").locator("input").fill("0571-88888888")
+    )
+    await axe_clean(author, "8-item-editor")
+    await author.click("#i-save")
+    await give_reason(author, "更新咨询电话")
+    await expect(drawer).to_contain_text("草稿")
+    await drawer.get_by_role("button", name="提交审核").click()
+    await expect(drawer).to_contain_text("待审核")
+    assert (await api.get(f"/api/v1/items/{ITEM}")).json()["guide"]["contact"] == before["guide"][
+        "contact"
+    ]
+
+    reviewer = await signed_in(browser, demo, "hz-health-review")
+    await open_screen(reviewer, "items")
+    await reviewer.locator("#items-table .el-table__body tr", has_text=ITEM).click()
+    await reviewer.locator(".el-drawer").get_by_role("button", name="审核通过").click()
+    await reviewer.locator(".reason-box .el-button--primary").click()
+    await expect(reviewer.locator(".el-drawer")).to_contain_text("已通过")
+
+    # The author reopens the item (now approved) and publishes it.
+    await author.locator(".el-drawer__close-btn").click()
+    await author.locator("#items-table .el-table__body tr", has_text=ITEM).click()
+    await expect(author.locator(".el-drawer")).to_contain_text("已通过")
+    await author.locator(".el-drawer").get_by_role("button", name=re.compile("发布第")).click()
+    await expect(author.locator(".el-message--success").last).to_contain_text("已发布")
+    after = (await api.get(f"/api/v1/items/{ITEM}")).json()
+    assert after["guide"]["contact"] == "0571-88888888"
+    assert after["guide"]["promised_time_limit_days"] == 3
+    assert after["guide"]["conditions"] == before["guide"]["conditions"]

@@ -12,6 +12,7 @@ export const ACTIONS = {
   "item.submit": "提交事项审核",
   "item.publish": "发布事项",
   "item.sync": "部门同步事项",
+  "item.seed": "载入初始事项",
   "item_feed.bind": "绑定事项同步来源",
   "item_feed.unbind": "解绑事项同步来源",
   submit: "提交版本",
