@@ -12,11 +12,17 @@ import json
 import secrets
 from pathlib import Path
 
-from app.catalog.items import create_item
-from app.catalog.models import Department, Region, ServiceItem, Synonym, Theme
-from app.catalog.seed_data import demo_items, demo_operators, reference
+from tortoise.transactions import in_transaction
+
+from app.catalog import audit
+from app.catalog.guides import check_content
+from app.catalog.items import create_item, references
+from app.catalog.library import publish_version
+from app.catalog.models import Department, ItemVersion, Region, ServiceItem, Synonym, Theme
+from app.catalog.seed_data import ItemRow, demo_items, demo_operators, reference
 from app.operators.auth import create_operator
 from app.operators.models import Operator
+from infra import clock
 
 
 async def seed_reference() -> None:
@@ -45,6 +51,7 @@ async def seed_catalog() -> int:
     existing = set(await ServiceItem.all().values_list("code", flat=True))
     for item in demo_items():
         if item.code in existing:
+            await refresh_seeded(item)
             continue
         await create_item(
             None,
@@ -60,6 +67,41 @@ async def seed_catalog() -> int:
         )
         created += 1
     return created
+
+
+async def refresh_seeded(row: ItemRow) -> None:
+    """A seeded item whose serving version the seed itself wrote follows its data file (an
+    install from before guides were structured gets them); an item an operator or agency
+    has changed since is theirs, and left alone."""
+    item = await ServiceItem.get(code=row.code)
+    latest = await ItemVersion.get_or_none(item_id=item.id, number=item.latest_version)
+    if item.status != "active" or latest is None or latest.source != "system":
+        return
+    doc = row.model_dump(include={"name", "audience", "theme", "online_level", "needs",
+                                  "keywords", "guide"})  # fmt: skip
+    content = check_content(doc, await references(None))
+    if content == latest.content:
+        return
+    now = clock.now()
+    async with in_transaction() as tx:
+        number = item.latest_version + 1
+        claimed = (
+            await ServiceItem.filter(id=item.id, latest_version=item.latest_version)
+            .using_db(tx)
+            .update(latest_version=number)
+        )
+        if claimed != 1:
+            return  # someone is editing it right now: theirs
+        version = await ItemVersion.create(
+            item_id=item.id, number=number, status="approved", content=content,
+            source="system", author_name="system", created_at=now, using_db=tx,
+        )  # fmt: skip
+        await publish_version(item, version, "system", tx)
+        await audit.record(
+            None, "item.seed", "item", item.code, department=item.department_code, using=tx,
+            before={"version": number - 1, "content": latest.content},
+            after={"version": number, "content": content},
+        )  # fmt: skip
 
 
 async def seed_demo_operators(var_dir: Path) -> None:

@@ -132,7 +132,9 @@ def _materials(p: _Problems, value: Any, refs: References) -> list[dict]:
         if m.get("form") not in MATERIAL_FORMS:
             p.add(f"{where}.form", "is original, copy or electronic")
         licence = m.get("licence_type")
-        if licence is not None and licence not in refs.licence_types:
+        if licence is not None and (
+            not isinstance(licence, str) or licence not in refs.licence_types
+        ):
             p.add(f"{where}.licence_type", "is not a known e-licence type")
         if "note" in m and not _text_ok(m["note"], 200):
             p.add(f"{where}.note", "is a text of 1 to 200 characters")
@@ -271,7 +273,8 @@ def check_content(doc: Any, refs: References) -> dict[str, Any]:
         p.add("name", "is a text of 1 to 64 characters")
     if doc.get("audience") not in AUDIENCES:
         p.add("audience", "is personal or legal")
-    if doc.get("theme") not in refs.themes:
+    theme = doc.get("theme")
+    if not isinstance(theme, str) or theme not in refs.themes:
         p.add("theme", "is not a known theme code")
     level = doc.get("online_level")
     if not (_is_int(level) and 1 <= level <= 5):

@@ -90,8 +90,8 @@ class ServiceItem(Model):
 
 
 class ItemVersion(Model):
-    """One version of an item's content (name, audience, theme, online level, guide) and its
-    review. Never deleted: the published one serves, the earlier ones stay as the record."""
+    """One version of the content of an item (name, audience, theme, online level, guide)
+    and its review. Never deleted: the published one serves, earlier ones stay on record."""
 
     transitions: ClassVar[Transitions] = ITEM_VERSION
 
@@ -121,8 +121,8 @@ class ItemVersion(Model):
 
 
 class ItemFeed(Model):
-    """An agency that syncs one department's items from the provincial library, a trusted
-    feed publishes at once, any other lands as drafts for review."""
+    """An agency that syncs the items of one department from the provincial library: a
+    trusted feed publishes at once, any other lands its versions for review."""
 
     id = fields.BigIntField(primary_key=True)
     agency_id = fields.BigIntField(db_index=True)

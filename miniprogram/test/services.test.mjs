@@ -6,20 +6,7 @@ import { it } from "node:test";
 
 import { createApi } from "../src/core/api.js";
 import { messageFor } from "../src/core/errors.js";
-import {
-  applyFormModel,
-  attributeFields,
-  caseModel,
-  collectAttributes,
-  collectForm,
-  collectMaterials,
-  formProblems,
-  itemModel,
-  payableRows,
-  ratedModel,
-  ratingBody,
-  ticketBody,
-} from "../src/core/logic.js";
+import { applyFormModel, attributeFields, caseModel, collectAttributes, collectForm, collectMaterials, formProblems, itemModel, payableRows, ratedModel, ratingBody, ticketBody } from "../src/core/services.js";
 
 const FORM = {
   item_code: "JF-330100-00111-001",

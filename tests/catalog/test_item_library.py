@@ -13,6 +13,7 @@ import redis.asyncio as aioredis
 
 from app.agency.signing import create_agency
 from app.cases.setup import define_form
+from app.catalog.guides import CONTENT_KEYS, References, problems_of
 from app.catalog.items import retire_item
 from app.catalog.models import AuditEntry, ItemFeed, ItemVersion, SearchGram, ServiceItem
 from app.catalog.service import Catalog
@@ -386,3 +387,26 @@ async def test_agencies_sync_items_as_drafts_or_published_when_trusted(
     foreign = {**record, "item_code": "CF-330100-00012-001", "department": "hz-jj"}
     out = await feeds.upsert(agency, [foreign])
     assert out["errors"][0]["code"] == "ITEM_FEED_MISSING"
+
+
+WRONG_TYPES: list[Any] = [None, True, 7, 1.5, "x", [], {}, [{}], {"a": [1]}, [[1]], "x" * 5000]
+
+
+@pytest.mark.parametrize("value", WRONG_TYPES)
+def test_any_json_in_any_place_is_named_never_a_crash(value: Any) -> None:
+    """Every key of the item and its guide, given every kind of JSON value."""
+    refs = References(frozenset({"jiuyi"}), frozenset({"id_card"}), {})
+    base = item_body()
+    places: list[tuple[dict, str]] = [(base, k) for k in base if k not in ("code", "department")]
+    places += [(base["guide"], k) for k in base["guide"]]
+    places += [(base["guide"]["materials"][0], k) for k in base["guide"]["materials"][0]]
+    places += [(base["guide"]["places"][0], k) for k in base["guide"]["places"][0]]
+    for holder, key in places:
+        original = holder[key]
+        holder[key] = value
+        try:
+            doc = {k: v for k, v in base.items() if k not in ("code", "department", "region")}
+            assert isinstance(problems_of(doc, refs), list)
+        finally:
+            holder[key] = original
+    assert problems_of({k: v for k, v in base.items() if k in CONTENT_KEYS}, refs) == []

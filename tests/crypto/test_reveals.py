@@ -18,10 +18,17 @@ import redis.asyncio as aioredis
 
 from app.agency.models import Agency
 from app.agency.signing import create_agency
+from app.cases.models import Case
 from app.cases.service import Cases
 from app.catalog.models import AuditEntry
 from app.config import Settings
-from app.errors import CaseNotFound, FormInvalid, NoticeNotFound, ReceiptNotFound
+from app.errors import (
+    CaseNotFound,
+    FormInvalid,
+    MaterialNotFound,
+    NoticeNotFound,
+    ReceiptNotFound,
+)
 from app.fees.fee_items import FeeItemInput, register_fee_item
 from app.fees.notices import NoticeInput, NoticeLineInput, Notices
 from app.receipts.models import Receipt
@@ -110,6 +117,32 @@ async def test_refused_case_form_reveals_append_nothing(
     with pytest.raises(CaseNotFound):  # another agency's case does not exist for it
         await cases.reveal_form(stranger, case_no, [], REASON)
     assert len(await chained()) == before
+
+
+async def test_each_fetch_of_a_case_material_by_the_agency_is_one_chained_record(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from app.cases.materials import MaterialStore
+
+    cases, agency, case_no, _ = await filed_case(settings, tmp_path)
+    store = MaterialStore(settings.vault(), b"k" * 32, settings.service_rules.upload_max_bytes)
+    material_id = (await Case.get(case_no=case_no)).materials[0]["material_id"]
+    before = len(await chained())
+
+    stranger, _ = await create_agency(settings.vault(), name="别的部门", kind="fees")
+    with pytest.raises(CaseNotFound):
+        await cases.material_for_agency(stranger, case_no, material_id, store)
+    with pytest.raises(MaterialNotFound):
+        await cases.material_for_agency(agency, case_no, material_id + 999, store)
+    assert len(await chained()) == before
+
+    for _ in range(2):
+        material, data = await cases.material_for_agency(agency, case_no, material_id, store)
+        assert data == PDF and material.id == material_id
+    entries = await chained()
+    assert len(entries) == before + 2
+    assert {(e.action, e.subject_id) for e in entries[-2:]} == {("reveal.case_material", case_no)}
+    assert entries[-1].after == {"fields": [f"material:{material_id}"]}
 
 
 async def test_the_agency_api_reveals_a_case_form_with_a_reason_only(

@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
                 ('trusted', fields.BooleanField(default=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'catalog_item_feed', 'app': 'catalog', 'unique_together': (('agency_id', 'department_code'),), 'pk_attr': 'id', 'table_description': "An agency that syncs one department's items from the provincial library, a trusted"},
+            options={'table': 'catalog_item_feed', 'app': 'catalog', 'unique_together': (('agency_id', 'department_code'),), 'pk_attr': 'id', 'table_description': 'An agency that syncs the items of one department from the provincial library: a'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -97,7 +97,7 @@ class Migration(migrations.Migration):
                 ('published_by', fields.CharField(null=True, max_length=64)),
                 ('published_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'catalog_item_version', 'app': 'catalog', 'unique_together': (('item_id', 'number'),), 'pk_attr': 'id', 'table_description': "One version of an item's content (name, audience, theme, online level, guide) and its"},
+            options={'table': 'catalog_item_version', 'app': 'catalog', 'unique_together': (('item_id', 'number'),), 'pk_attr': 'id', 'table_description': 'One version of the content of an item (name, audience, theme, online level, guide)'},
             bases=['Model'],
         ),
         ops.RemoveConstraint(

@@ -1,5 +1,5 @@
 import { messageFor, residentMessage } from "../../core/errors.js";
-import { actingFor, applyFormModel, collectForm, collectMaterials, formProblems, SUBSCRIBE } from "../../core/logic.js";
+import { actingFor, applyFormModel, collectForm, collectMaterials, formProblems, SUBSCRIBE } from "../../core/services.js";
 import { host } from "../../host.js";
 import { api, ensureSignedIn, withDisplay } from "../../session.js";
 

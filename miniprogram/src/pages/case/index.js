@@ -1,5 +1,5 @@
 import { residentMessage } from "../../core/errors.js";
-import { caseModel, SUBSCRIBE } from "../../core/logic.js";
+import { caseModel, SUBSCRIBE } from "../../core/services.js";
 import { host } from "../../host.js";
 import { api, ensureSignedIn, withDisplay } from "../../session.js";
 

@@ -1,5 +1,5 @@
 import { messageFor, residentMessage } from "../../core/errors.js";
-import { ACTING_KEY, actingFor, agentRows, legalPersonRows } from "../../core/logic.js";
+import { ACTING_KEY, actingFor, agentRows, legalPersonRows } from "../../core/services.js";
 import { host } from "../../host.js";
 import { api, ensureSignedIn, withDisplay } from "../../session.js";
 

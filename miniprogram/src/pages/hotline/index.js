@@ -1,5 +1,5 @@
 import { messageFor, residentMessage } from "../../core/errors.js";
-import { categoryChoices, collectAttributes, MAX_PHOTOS, SUBSCRIBE, TICKET_KINDS, ticketBody, ticketRows } from "../../core/logic.js";
+import { categoryChoices, collectAttributes, MAX_PHOTOS, SUBSCRIBE, TICKET_KINDS, ticketBody, ticketRows } from "../../core/services.js";
 import { host } from "../../host.js";
 import { api, ensureSignedIn, withDisplay } from "../../session.js";
 

@@ -1,5 +1,6 @@
 import { residentMessage } from "../../core/errors.js";
-import { pageInfo, pay, payableRows, SUBSCRIBE } from "../../core/logic.js";
+import { pay } from "../../core/logic.js";
+import { pageInfo, payableRows, SUBSCRIBE } from "../../core/services.js";
 import { host } from "../../host.js";
 import { api, ensureSignedIn, withDisplay } from "../../session.js";
 
