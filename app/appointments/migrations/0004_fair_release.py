@@ -54,5 +54,10 @@ class Migration(migrations.Migration):
             model_name='Slot',
             constraint=CheckConstraint(check='kept >= 0 AND remaining + kept <= capacity', name='appt_slot_kept'),
         ),
+        # CreateModel does not create CHECK constraints (tortoise 1.1); AddConstraint does.
+        ops.AddConstraint(
+            model_name='Rerelease',
+            constraint=CheckConstraint(check="status IN ('pending', 'released', 'reclaimed')", name='appt_rerelease_status'),
+        ),
         ops.RunPython(restore, ops.RunPython.noop),
     ]

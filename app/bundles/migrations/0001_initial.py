@@ -5,6 +5,19 @@ from json import dumps, loads
 from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 
+from infra import schema_keys
+
+KEYS = [
+    ("uid_bundle_case_citizen_key", "bundle_case", ("citizen_id", "idempotency_key"), True, True),
+    ("uid_bundle_definition_code_version", "bundle_definition", ("code", "version"), True, True),
+    ("uid_bundle_item_case_item", "bundle_item", ("bundle_case_id", "item_code"), True, True),
+]
+
+
+async def restore(apps, schema_editor):
+    await schema_keys.ensure(schema_editor, KEYS)
+
+
 class Migration(migrations.Migration):
     initial = True
 
@@ -78,4 +91,12 @@ class Migration(migrations.Migration):
             options={'table': 'bundle_item', 'app': 'bundles', 'unique_together': (('bundle_case_id', 'item_code'),), 'constraints': [CheckConstraint(check="status IN ('waiting', 'filed', 'cancelled')", name='bundle_item_status_known'), CheckConstraint(check="(status = 'filed') = (case_id IS NOT NULL)", name='bundle_item_filed_has_case')], 'pk_attr': 'id', 'table_description': 'One item of a bundle case. A filed item points at its case, and a waiting one keeps'},
             bases=['Model'],
         ),
+        # CreateModel does not create CHECK constraints (tortoise 1.1); AddConstraint does.
+        ops.AddConstraint(model_name='BundleCase', constraint=CheckConstraint(check="status IN ('in_progress', 'completed', 'partly_refused')", name='bundle_case_status_known')),
+        ops.AddConstraint(model_name='BundleCase', constraint=CheckConstraint(check="(status = 'in_progress') = (finished_at IS NULL)", name='bundle_case_finished_consistent')),
+        ops.AddConstraint(model_name='BundleDefinition', constraint=CheckConstraint(check="status IN ('draft', 'submitted', 'approved', 'rejected', 'published', 'superseded')", name='bundle_definition_status_known')),
+        ops.AddConstraint(model_name='BundleItem', constraint=CheckConstraint(check="status IN ('waiting', 'filed', 'cancelled')", name='bundle_item_status_known')),
+        ops.AddConstraint(model_name='BundleItem', constraint=CheckConstraint(check="(status = 'filed') = (case_id IS NOT NULL)", name='bundle_item_filed_has_case')),
+        # SQLite rebuilds each table to add a CHECK and drops its table-level unique keys.
+        ops.RunPython(restore, ops.RunPython.noop),
     ]
