@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, JSONResponse, empty, json
 
@@ -28,6 +28,12 @@ class VerificationRequest(BaseModel):
     # Only needed when the channel returns digests alone (see docs/identity.md).
     name: str | None = Field(default=None, max_length=64)
     id_number: str | None = Field(default=None, max_length=18)
+
+
+class PreferencesRequest(BaseModel):
+    # Strict: "yes" or 1 is not a choice the resident made.
+    elder_mode: StrictBool
+    text_scale: Literal[100, 125, 150, 175, 200] | None = None
 
 
 def client_address(request: Request) -> str:
@@ -95,5 +101,23 @@ async def verify(request: Request) -> JSONResponse:
     body = parse(request, VerificationRequest)
     view = await request.app.ctx.services.accounts.verify_with_face(
         principal, body.verify_result, name=body.name, id_number=body.id_number
+    )
+    return json(view.as_dict())
+
+
+@bp.put("/me/preferences")
+@documented(
+    "Choose 长辈版 (elder mode) and the text scale; the choice follows the citizen to every "
+    "channel and ends the offer made at 60.",
+    body=PreferencesRequest,
+    auth="resident",
+    responses={200: "the citizen with preferences", 422: "INVALID_INPUT"},
+    tag="identity",
+)
+async def put_preferences(request: Request) -> JSONResponse:
+    principal = await resident(request)
+    body = parse(request, PreferencesRequest)
+    view = await request.app.ctx.services.accounts.set_preferences(
+        principal.citizen_id, elder_mode=body.elder_mode, text_scale=body.text_scale
     )
     return json(view.as_dict())

@@ -106,18 +106,27 @@ async def verify_page(request: Request) -> HTTPResponse:
     number, check = request.args.get("receipt_no"), request.args.get("check_code")
     answer: dict[str, Any] | None = None
     headers = {"Cache-Control": "no-store"}
+    elder = request.args.get("elder") == "1"
+    query = {
+        k: str(request.args.get(k))[:2048]
+        for k in ("q", "receipt_no", "check_code")
+        if request.args.get(k) is not None
+    }
     if scanned is not None or number is not None:
         try:
             await _admit(request)
         except RateLimited:
+            busy = "查验太频繁了，请过一分钟再试。"
             return html(
-                page.render(None, notice="查验过于频繁，请稍后再试"), status=429, headers=headers
+                page.render(None, notice=busy, elder=elder, query=query),
+                status=429,
+                headers=headers,
             )
         if scanned is not None:
             answer = await verifier.scanned(scanned[:2048])
         else:
             answer = await verifier.by_number((number or "")[:32], (check or "")[:16])
-    return html(page.render(answer), headers=headers)
+    return html(page.render(answer, elder=elder, query=query), headers=headers)
 
 
 @bp.get("/api/v1/me/receipts")

@@ -30,7 +30,7 @@ from app.errors import (
     VerificationFailed,
     VerificationNotYours,
 )
-from app.identity.id_numbers import normalise_id_number
+from app.identity.id_numbers import age_on, normalise_id_number
 from app.identity.merge import merge_citizens
 from app.identity.models import ChannelAccount, Citizen
 from app.identity.sessions import Principal, SessionStore
@@ -51,34 +51,40 @@ from infra.pii import PiiVault
 log = logging.getLogger("yiwang.identity")
 
 
+ELDER_AGE = 60
+TEXT_SCALES = (100, 125, 150, 175, 200)
+
+
 @dataclass(frozen=True)
 class CitizenView:
-    """What a resident may see of themselves: masked, never the clear values."""
+    """What a resident may see of themselves: masked, never the clear values.
+
+    ``elder_mode`` is None until the citizen chooses; ``elder_mode_offer`` asks the shells to
+    offer 长辈版 (once, on the page after sign-in) to a verified resident aged 60 or more who
+    has not chosen yet.
+    """
 
     id: uuid.UUID
     verified: bool
     name_masked: str | None
     id_number_masked: str | None
     phone_masked: str | None
-
-    @classmethod
-    def of(cls, citizen: Citizen) -> CitizenView:
-        return cls(
-            citizen.id,
-            citizen.verified,
-            citizen.name_masked,
-            citizen.id_number_masked,
-            citizen.phone_masked,
-        )
+    elder_mode: bool | None = None
+    text_scale: int = 100
+    elder_mode_offer: bool = False
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CitizenView:
+        preferences = data["preferences"]
         return cls(
             uuid.UUID(data["id"]),
             data["verified"],
             data["name_masked"],
             data["id_number_masked"],
             data["phone_masked"],
+            preferences["elder_mode"] if preferences["chosen"] else None,
+            preferences["text_scale"],
+            data["elder_mode_offer"],
         )
 
     def as_dict(self) -> dict[str, object]:
@@ -88,6 +94,12 @@ class CitizenView:
             "name_masked": self.name_masked,
             "id_number_masked": self.id_number_masked,
             "phone_masked": self.phone_masked,
+            "preferences": {
+                "elder_mode": bool(self.elder_mode),
+                "text_scale": self.text_scale,
+                "chosen": self.elder_mode is not None,
+            },
+            "elder_mode_offer": self.elder_mode_offer,
         }
 
 
@@ -129,7 +141,7 @@ class Accounts:
             await self.views.changed(account.citizen_id)  # type: ignore[attr-defined]
         token, session = await self.sessions.issue(account)
         citizen = await Citizen.get(id=account.citizen_id)  # type: ignore[attr-defined]
-        return SignedIn(token, session.expires_at, CitizenView.of(citizen))
+        return SignedIn(token, session.expires_at, self._view_of(citizen))
 
     def _checked_real_name(self, real_name: RealName | None) -> RealName | None:
         if real_name is None:
@@ -267,7 +279,7 @@ class Accounts:
             holder, moved = await self._prove(tx, citizen, real_name)
         await self.sessions.forget(moved)
         await self.views.changed(principal.citizen_id, holder.id)
-        return CitizenView.of(holder)
+        return self._view_of(holder)
 
     def _face_real_name(
         self,
@@ -327,23 +339,55 @@ class Accounts:
 
     async def view(self, citizen_id: uuid.UUID) -> CitizenView:
         """Served from Redis; see view_cache for why it is never stale after verification."""
-        data = await self.views.get(citizen_id, _load_view)
+        data = await self.views.get(citizen_id, self._load_view)
         if data is None:
             raise NotFound()
         return CitizenView.from_dict(data)
 
+    async def _load_view(self, citizen_id: uuid.UUID) -> dict[str, Any] | None:
+        citizen = await Citizen.get_or_none(id=citizen_id)
+        return None if citizen is None else self._view_of(citizen).as_dict()
 
-async def _load_view(citizen_id: uuid.UUID) -> dict[str, Any] | None:
-    rows = await Citizen.filter(id=citizen_id).values(
-        "id", "verified", "name_masked", "id_number_masked", "phone_masked"
-    )
-    if not rows:
-        return None
-    row = rows[0]
-    view = CitizenView(
-        row["id"], row["verified"], row["name_masked"], row["id_number_masked"], row["phone_masked"]
-    )
-    return view.as_dict()
+    def _view_of(self, citizen: Citizen) -> CitizenView:
+        return CitizenView(
+            citizen.id,
+            citizen.verified,
+            citizen.name_masked,
+            citizen.id_number_masked,
+            citizen.phone_masked,
+            citizen.elder_mode,
+            citizen.text_scale,
+            self._offer_elder_mode(citizen),
+        )
+
+    def _offer_elder_mode(self, citizen: Citizen) -> bool:
+        """Offered until chosen, to the verified aged 60 or more on today's Shanghai date.
+
+        The birth date is read from the decrypted ID number here and never stored apart.
+        """
+        if citizen.elder_mode is not None or not citizen.verified or not citizen.id_number_enc:
+            return False
+        id_number = self.vault.decrypt("id_number", citizen.id_number_enc)
+        return age_on(id_number, clock.shanghai_date()) >= ELDER_AGE
+
+    # ------------------------------------------------------------------ preferences
+
+    async def set_preferences(
+        self, citizen_id: uuid.UUID, *, elder_mode: bool, text_scale: int | None = None
+    ) -> CitizenView:
+        """Remember the citizen's choice; every channel's next ``/me`` shows it."""
+        if text_scale is not None and text_scale not in TEXT_SCALES:
+            raise InvalidInput(
+                "The text scale is one of 100, 125, 150, 175, 200.", field="text_scale"
+            )
+        fields: dict[str, object] = {"elder_mode": elder_mode, "preferences_at": clock.now()}
+        if text_scale is not None:
+            fields["text_scale"] = text_scale
+        changed = await Citizen.filter(id=citizen_id, merged_into_id=None).update(**fields)
+        if changed != 1:
+            raise NotFound()
+        await self.views.changed(citizen_id)
+        return await self.view(citizen_id)
 
 
 def _md5(value: str) -> str:

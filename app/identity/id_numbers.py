@@ -36,3 +36,15 @@ def normalise_id_number(raw: str) -> str:
 def with_check_digit(first17: str) -> str:
     """Complete 17 digits into a valid number (demo data and tests)."""
     return first17 + check_character(first17)
+
+
+def birth_date(id_number: str) -> date:
+    """The birth date digits 7–14 of a normalised number carry."""
+    return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+
+
+def age_on(id_number: str, day: date) -> int:
+    """Full years on ``day`` (a Shanghai date); someone born on 29 February turns a year
+    older on 1 March in common years."""
+    born = birth_date(id_number)
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))

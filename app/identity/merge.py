@@ -52,4 +52,16 @@ async def merge_citizens(source: Citizen, target: Citizen, tx: BaseDBAsyncClient
             )
         )
     await Citizen.filter(id=source.id).using_db(tx).update(merged_into_id=target.id)
+    if target.elder_mode is None and source.elder_mode is not None:
+        # A choice made before the two records proved to be one person is kept.
+        await (
+            Citizen.filter(id=target.id)
+            .using_db(tx)
+            .update(
+                elder_mode=source.elder_mode,
+                text_scale=source.text_scale,
+                preferences_at=source.preferences_at,
+            )
+        )
+        target.elder_mode, target.text_scale = source.elder_mode, source.text_scale
     return [str(h) for h in moved_sessions]

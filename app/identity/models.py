@@ -31,6 +31,11 @@ class Citizen(Model):
     merged_into_id = fields.UUIDField(null=True)
     created_at = fields.DatetimeField()
     verified_at = fields.DatetimeField(null=True)
+    # 长辈版: None until the citizen chooses (they are offered it at 60); follows them on
+    # every channel. Text scale in percent of the mode's base size.
+    elder_mode = fields.BooleanField(null=True)
+    text_scale = fields.SmallIntField(default=100)
+    preferences_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "citizen"

@@ -48,7 +48,7 @@ describe("apply", () => {
     page.instance.onInput({ currentTarget: { dataset: { name: "applicant_phone" } }, detail: { value: "13900139000" } });
     page.instance.onInput({ currentTarget: { dataset: { name: "birth_date" } }, detail: { value: "1940-05-01" } });
     await tap(page, ".submit");
-    assert.match(page.querySelector(".error").dom.textContent, /还有必交材料没有上传或选择电子证照。（身份证）/);
+    assert.match(page.querySelector(".error").dom.textContent, /还有必交材料没交，请上传或选择电子证照。（身份证）/);
     assert.ok(!api.calls.some((c) => c.path === "/api/v1/cases"), "nothing sent");
     assert.equal(stub.calls.requestSubscribeMessage, undefined, "no permission asked for a refused tap");
   });

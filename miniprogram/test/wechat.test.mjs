@@ -68,10 +68,10 @@ describe("home", () => {
 describe("booking refusals", () => {
   const cases = [
     [409, { code: "SLOT_FULL", message: "full" }, "这个时段已约满，请选择其他时段，或加入候补。"],
-    [409, { code: "ALREADY_BOOKED", message: "dup" }, "您已预约过这个时段，不能重复预约。"],
+    [409, { code: "ALREADY_BOOKED", message: "dup" }, "您已预约过这个时段，不用再约，请到“我的预约”查看。"],
     [403, { code: "BOOKING_BANNED", message: "ban", details: { banned_until: "2030-03-31" } }, "您近期多次预约后未按时到场，暂时不能预约。暂停至 2030年3月31日。"],
     [403, { code: "NOT_VERIFIED", message: "nv" }, "此事项需要实名认证，请先完成实名认证。"],
-    [409, { code: "BOOKING_CLOSED", message: "closed" }, "这个时段已停止预约（就诊前一天 15:00 截止）。"],
+    [409, { code: "BOOKING_CLOSED", message: "closed" }, "这个时段已停止预约（前一天 15:00 截止），请选其他日期。"],
     [409, { code: "SOMETHING_NEW", message: "x" }, "办理没有成功，请稍后再试。"],
   ];
   for (const [status, body, expected] of cases) {

@@ -1,6 +1,8 @@
 // The H5 shell's pages: DOM built from the shared page logic (/h5/core/logic.js).
 
 import {
+  ELDER_HOME,
+  TEXT_SCALES,
   appointmentRows,
   bookingRefusal,
   cleanPaymentCode,
@@ -18,7 +20,6 @@ import {
 } from "./core/logic.js";
 import { datesAfter, yuanLabel } from "./core/format.js";
 import { residentMessage } from "./core/errors.js";
-import { release } from "./release-view.js";
 
 export function esc(value) {
   return String(value === undefined || value === null ? "" : value).replace(/[&<>"']/g, function (c) {
@@ -43,7 +44,31 @@ const SHORTCUTS = [
   ["/company", "单位办事", "法人与经办人"],
 ];
 
+const SEARCH_FORM =
+  '<form class="search" role="search" id="search-form"><label for="q" class="sr">搜索服务</label><input id="q" name="q" type="search" placeholder="搜索服务，如：社保、挂号" maxlength="64"><button type="submit">搜索</button></form>';
+
+function onSearch(main, ctx) {
+  on(main, "#search-form", "submit", function (e) {
+    e.preventDefault();
+    const q = main.querySelector("#q").value.trim();
+    if (q) ctx.go("/search?q=" + encodeURIComponent(q));
+  });
+}
+
+// 长辈版 home: the four things used most, as large buttons; everything else one tap away.
 async function home(main, ctx) {
+  if (!ctx.prefs().elder) return services(main, ctx);
+  ctx.setTitle("一网通办 · 长辈版");
+  main.innerHTML =
+    SEARCH_FORM +
+    '<ul class="big-buttons" id="elder-home">' + ELDER_HOME.map(function (b) {
+      return '<li><a href="#' + b.h5 + '" data-key="' + b.key + '">' + b.name + "<small>" + b.note + "</small></a></li>";
+    }).join("") + "</ul>" +
+    '<div class="row"><a class="button" href="#/services">全部服务</a><a class="button" href="#/settings">设置：字号与长辈版</a></div>';
+  onSearch(main, ctx);
+}
+
+async function services(main, ctx) {
   ctx.setTitle("一网通办");
   const model = homeModel(await ctx.api.catalog(ctx.config.channel, ctx.config.region));
   const apps = model.miniapps
@@ -71,18 +96,53 @@ async function home(main, ctx) {
     })
     .join("");
   main.innerHTML =
-    '<form class="search" role="search" id="search-form"><label for="q" class="sr">搜索服务</label><input id="q" name="q" type="search" placeholder="搜索服务，如：社保、挂号" maxlength="64"><button type="submit">搜索</button></form>' +
+    SEARCH_FORM +
     '<p class="region">当前地区：' + esc(model.region) + "</p>" +
     '<ul class="shortcuts">' + SHORTCUTS.map(function (s) {
       return '<li><a href="#' + s[0] + '"><b>' + s[1] + "</b><small>" + s[2] + "</small></a></li>";
     }).join("") + "</ul>" +
     (apps ? '<section><h2>应用</h2><ul class="apps" id="miniapps">' + apps + "</ul></section>" : '<ul class="apps" id="miniapps"></ul>') +
     themes;
-  on(main, "#search-form", "submit", function (e) {
-    e.preventDefault();
-    const q = main.querySelector("#q").value.trim();
-    if (q) ctx.go("/search?q=" + encodeURIComponent(q));
-  });
+  onSearch(main, ctx);
+}
+
+// Settings: 长辈版 on or off and the text size, saved on the server when signed in.
+async function settings(main, ctx) {
+  ctx.setTitle("设置");
+  function draw() {
+    const p = ctx.prefs();
+    main.innerHTML =
+      '<section class="card" aria-labelledby="mode-title"><h2 id="mode-title">显示模式</h2>' +
+      '<p>长辈版：字更大，对比更强，首页只留最常用的四个大按钮，没有弹窗。</p>' +
+      '<div class="choices" role="group" aria-labelledby="mode-title">' +
+      '<button type="button" class="mode" data-elder="0" aria-pressed="' + !p.elder + '">标准版</button>' +
+      '<button type="button" class="mode" data-elder="1" aria-pressed="' + p.elder + '">长辈版</button></div>' +
+      '<p id="mode-now">现在是：<b>' + (p.elder ? "长辈版" : "标准版") + "</b></p></section>" +
+      '<section class="card" aria-labelledby="scale-title"><h2 id="scale-title">字号</h2>' +
+      '<div class="choices" role="group" aria-labelledby="scale-title">' +
+      TEXT_SCALES.map(function (t) {
+        return '<button type="button" class="scale" data-scale="' + t.value + '" aria-pressed="' + (p.scale === t.value) + '">' + t.label + "</button>";
+      }).join("") +
+      '</div><p id="scale-now">现在的字号：<b>' + esc((TEXT_SCALES.find(function (t) { return t.value === p.scale; }) || TEXT_SCALES[0]).label) + "</b></p>" +
+      "<p>" + (ctx.api.signedIn() ? "已记在您的账户里，换手机、在微信或支付宝里打开也一样。" : "已记在本机；登录后会记到您的账户里。") + "</p></section>";
+    on(main, "button.mode", "click", function (e) {
+      save({ elder: e.currentTarget.dataset.elder === "1", scale: ctx.prefs().scale });
+    });
+    on(main, "button.scale", "click", function (e) {
+      save({ elder: ctx.prefs().elder, scale: Number(e.currentTarget.dataset.scale) });
+    });
+  }
+  async function save(next) {
+    try {
+      const message = await ctx.savePrefs(next);
+      draw();
+      ctx.say(message, "ok");
+    } catch (error) {
+      draw();
+      ctx.say(residentMessage(error), "error");
+    }
+  }
+  draw();
 }
 
 async function search(main, ctx) {
@@ -118,7 +178,8 @@ async function login(main, ctx) {
       });
       const body = await answer.json();
       if (!answer.ok) throw { code: body.code };
-      await ctx.api.signIn("app", body.ticket);
+      const session = await ctx.api.signIn("app", body.ticket);
+      await ctx.adoptCitizen(session.citizen);
       const after = sessionStorage.getItem("yiwang.after-login") || "#/me";
       sessionStorage.removeItem("yiwang.after-login");
       location.hash = after;
@@ -140,7 +201,8 @@ async function me(main, ctx) {
     "</section>" +
     '<ul class="shortcuts"><li><a href="#/my-appointments"><b>我的预约</b></a></li><li><a href="#/receipts"><b>我的票据</b></a></li>' +
     '<li><a href="#/payables"><b>我的待缴</b></a></li><li><a href="#/orders"><b>我的订单</b></a></li><li><a href="#/cases"><b>我的办件</b></a></li>' +
-    '<li><a href="#/licences"><b>电子证照</b></a></li><li><a href="#/hotline"><b>12345 诉求</b></a></li><li><a href="#/company"><b>单位办事</b></a></li></ul>' +
+    '<li><a href="#/licences"><b>电子证照</b></a></li><li><a href="#/hotline"><b>12345 诉求</b></a></li><li><a href="#/company"><b>单位办事</b></a></li>' +
+    '<li><a href="#/settings"><b>设置</b><small>长辈版、字号</small></a></li></ul>' +
     '<button type="button" id="logout">退出登录</button>';
   on(main, "#logout", "click", async function () {
     await ctx.api.signOut();
@@ -208,6 +270,7 @@ async function myAppointments(main, ctx) {
           (a.active ? '<div class="row"><button type="button" class="code" data-id="' + a.id + '">签到码</button><button type="button" class="cancel" data-id="' + a.id + '">取消预约</button></div><div class="checkin" id="code-' + a.id + '"></div>' : "") + "</li>";
       }).join("") + "</ul>"
     : '<p class="empty">还没有预约。</p>';
+  main.insertAdjacentHTML("beforeend", '<p><a class="button primary" href="#/appointments" id="new-booking">新的预约</a></p>');
   on(main, "button.code", "click", async function (e) {
     const id = e.currentTarget.dataset.id;
     const box = main.querySelector("#code-" + id);
@@ -377,12 +440,13 @@ async function webview(main, ctx) {
 
 export const views = {
   home: home,
+  services: services,
+  settings: settings,
   search: search,
   login: login,
   me: me,
   appointments: appointments,
   institution: institution,
-  release: release,
   "my-appointments": myAppointments,
   violations: violations,
   notices: notices,

@@ -106,6 +106,10 @@ export function createApi(options) {
     me: function () {
       return json("GET", "/api/v1/me");
     },
+    // 长辈版 and text scale, remembered on the server so they follow the citizen everywhere.
+    setPreferences: function (prefs) {
+      return json("PUT", "/api/v1/me/preferences", prefs);
+    },
     verifyWithFace: function (verifyResult) {
       return json("POST", "/api/v1/me/verification", { channel: "wechat", verify_result: verifyResult });
     },

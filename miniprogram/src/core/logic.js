@@ -273,3 +273,52 @@ export function noticeModel(notice) {
     }),
   };
 }
+
+// 长辈版 (elder mode). One display preference for every shell: the server's copy wins when
+// the resident is signed in; before that, the copy this device remembers.
+export const TEXT_SCALES = [
+  { value: 100, label: "标准" },
+  { value: 125, label: "大" },
+  { value: 150, label: "较大" },
+  { value: 175, label: "特大" },
+  { value: 200, label: "最大" },
+];
+export const PREFS_KEY = "yiwang.display";
+
+export function displayPrefs(citizen, stored) {
+  if (citizen && citizen.preferences && citizen.preferences.chosen) {
+    return { elder: citizen.preferences.elder_mode === true, scale: citizen.preferences.text_scale || 100 };
+  }
+  let local = null;
+  try {
+    local = stored ? JSON.parse(stored) : null;
+  } catch (e) {
+    local = null;
+  }
+  const scale = local && TEXT_SCALES.some(function (s) { return s.value === local.scale; }) ? local.scale : 100;
+  return { elder: Boolean(local && local.elder), scale: scale };
+}
+
+// Offered once, inline on the page after sign-in (never a pop-up), to a verified resident
+// of 60 or more who has not chosen; either answer is a choice and ends the offer.
+export function elderOffer(citizen) {
+  if (!citizen || !citizen.elder_mode_offer) return null;
+  return {
+    text: "您已年满 60 周岁，可以使用长辈版：字更大，按钮更大，页面更简单。",
+    accept: "使用长辈版",
+    decline: "暂不使用",
+  };
+}
+
+export function prefsChangedMessage(prefs) {
+  const scale = TEXT_SCALES.find(function (s) { return s.value === prefs.scale; }) || TEXT_SCALES[0];
+  return (prefs.elder ? "已切换为长辈版" : "已切换为标准版") + "，字号：" + scale.label + "。";
+}
+
+// The elder home: the few things used most, as large buttons with a line of words each.
+export const ELDER_HOME = [
+  { key: "my-appointments", name: "我的预约", note: "看预约、去签到、新预约", h5: "/my-appointments", page: "my-appointments" },
+  { key: "notices", name: "缴纳通知书", note: "输入缴款码交费", h5: "/notices", page: "notices" },
+  { key: "violations", name: "我的罚款", note: "查交通违法、交罚款", h5: "/violations", page: "violations" },
+  { key: "receipts", name: "我的票据", note: "看交费后的电子票据", h5: "/receipts", page: "receipts" },
+];

@@ -1,11 +1,11 @@
 import { messageFor, residentMessage } from "../../core/errors.js";
 import { actingFor, applyFormModel, collectForm, collectMaterials, formProblems, SUBSCRIBE } from "../../core/services.js";
 import { host } from "../../host.js";
-import { api, ensureSignedIn } from "../../session.js";
+import { api, ensureSignedIn, withDisplay } from "../../session.js";
 
 // 办事: the form is the one the server defines today (read on every load), so a field an
 // operator adds shows on the next visit without a new package.
-Page({
+Page(withDisplay({
   data: { hostDates: Boolean(host.pickDate), code: "", model: { fields: [], materials: [], legalPersons: [] }, values: {}, chosen: {}, progress: {}, actingIndex: -1, actingName: "", error: "", busy: false },
   onLoad: function (query) {
     this.setData({ code: query.code || "" });
@@ -110,4 +110,4 @@ Page({
       this.setData({ busy: false, error: residentMessage(error) + (named.length ? "（" + named.join("、") + "）" : "") });
     }
   },
-});
+}));

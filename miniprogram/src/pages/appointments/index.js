@@ -1,8 +1,8 @@
 import { residentMessage } from "../../core/errors.js";
 import { host } from "../../host.js";
-import { api } from "../../session.js";
+import { api, withDisplay } from "../../session.js";
 
-Page({
+Page(withDisplay({
   data: { kind: "hall", institutions: [], error: "" },
   onLoad: function (query) {
     return this.load((query && query.kind) || "hall");
@@ -24,4 +24,4 @@ Page({
   onMine: function () {
     host.navigate("/pages/my-appointments/index");
   },
-});
+}));

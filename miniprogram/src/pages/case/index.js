@@ -1,11 +1,11 @@
 import { residentMessage } from "../../core/errors.js";
 import { caseModel, SUBSCRIBE } from "../../core/services.js";
 import { host } from "../../host.js";
-import { api, ensureSignedIn } from "../../session.js";
+import { api, ensureSignedIn, withDisplay } from "../../session.js";
 
 // One case: status, deadlines, timeline; a request for materials answered in place (补正);
 // the result and its e-licence; and, once finished, the way to rate it. Case messages open it.
-Page({
+Page(withDisplay({
   data: { caseNo: "", model: null, form: { materials: [] }, chosen: {}, progress: {}, error: "", notice: "" },
   onLoad: function (query) {
     this.setData({ caseNo: query.case_no || "" });
@@ -64,4 +64,4 @@ Page({
   onWallet: function () {
     host.navigate("/pages/licences/index");
   },
-});
+}));

@@ -1,10 +1,10 @@
 import { residentMessage } from "../../core/errors.js";
 import { actingFor, caseRows } from "../../core/services.js";
 import { host } from "../../host.js";
-import { api, ensureSignedIn } from "../../session.js";
+import { api, ensureSignedIn, withDisplay } from "../../session.js";
 
 // 我的办件: every case, whichever channel it was applied on; a company's when acting for one.
-Page({
+Page(withDisplay({
   data: { rows: [], acting: "", loaded: false, error: "" },
   onShow: function () {
     return this.load();
@@ -25,4 +25,4 @@ Page({
   onLicences: function () {
     host.navigate("/pages/licences/index");
   },
-});
+}));

@@ -1,11 +1,11 @@
 import { messageFor, residentMessage } from "../../core/errors.js";
 import { ACTING_KEY, actingFor, agentRows, legalPersonRows } from "../../core/services.js";
 import { host } from "../../host.js";
-import { api, ensureSignedIn } from "../../session.js";
+import { api, ensureSignedIn, withDisplay } from "../../session.js";
 
 // 法人: act for myself or for a company I represent or am an agent of; a representative
 // authorises agents, lists them (masked, as the API gives them) and revokes one.
-Page({
+Page(withDisplay({
   data: { hostDates: Boolean(host.pickDate), rows: [], loaded: false, actingUscc: "", actingName: "", managing: "", managingName: "", agents: [], agentName: "", agentId: "", agentExpires: "", error: "", notice: "" },
   onShow: function () {
     return this.load();
@@ -82,4 +82,4 @@ Page({
       this.setData({ error: residentMessage(error) });
     }
   },
-});
+}));

@@ -1,10 +1,10 @@
 import { residentMessage } from "../../core/errors.js";
-import { homeModel } from "../../core/logic.js";
+import { ELDER_HOME, homeModel } from "../../core/logic.js";
 import { config } from "../../config.js";
 import { host } from "../../host.js";
-import { api } from "../../session.js";
+import { api, withDisplay } from "../../session.js";
 
-Page({
+Page(withDisplay({
   data: {
     model: { region: "", miniapps: [], themes: [] },
     error: "",
@@ -19,7 +19,11 @@ Page({
       { name: "单位办事", url: "/pages/company/index" },
       { name: "我的订单", url: "/pages/orders/index" },
       { name: "登录与实名", url: "/pages/login/index" },
+      { name: "长辈版 · 字号", url: "/pages/settings/index" },
     ],
+    elderHome: ELDER_HOME.map(function (b) {
+      return { key: b.key, name: b.name, note: b.note, url: "/pages/" + b.page + "/index" };
+    }),
   },
   // Reloaded on every show: the catalog answers 304 when nothing changed, and a mini-app an
   // operator has just published appears without a new release of this package.
@@ -50,11 +54,11 @@ Page({
     });
     if (!app) return;
     if (!app.available) {
-      host.toast(app.reason || "该应用暂不可用");
+      this.notify(app.reason || "该应用暂不可用");
     } else if (app.target.kind === "h5") {
       host.navigate("/pages/webview/index?url=" + encodeURIComponent(app.target.url));
     } else {
       host.navigate("/pages/" + app.target.page + "/index" + (app.target.query ? "?" + app.target.query : ""));
     }
   },
-});
+}));

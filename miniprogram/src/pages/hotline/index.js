@@ -1,11 +1,11 @@
 import { messageFor, residentMessage } from "../../core/errors.js";
 import { categoryChoices, collectAttributes, MAX_PHOTOS, SUBSCRIBE, TICKET_KINDS, ticketBody, ticketRows } from "../../core/services.js";
 import { host } from "../../host.js";
-import { api, ensureSignedIn } from "../../session.js";
+import { api, ensureSignedIn, withDisplay } from "../../session.js";
 
 // 12345: a consultation, complaint or report with its category, text, up to six photos and,
 // only when the resident turns it on, where they are.
-Page({
+Page(withDisplay({
   data: { hostDates: Boolean(host.pickDate), kinds: TICKET_KINDS, kind: "complaint", categories: [], category: "", categoryLabel: "", attrFields: [], attrValues: {}, attrLabels: {}, text: "", photos: [], uploading: 0, maxPhotos: MAX_PHOTOS, located: false, location: null, address: "", tickets: [], error: "" },
   onShow: function () {
     return this.load();
@@ -102,4 +102,4 @@ Page({
   onOpen: function (e) {
     host.navigate("/pages/ticket/index?id=" + e.currentTarget.dataset.id);
   },
-});
+}));

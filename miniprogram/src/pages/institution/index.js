@@ -2,9 +2,9 @@ import { residentMessage } from "../../core/errors.js";
 import { datesAfter } from "../../core/format.js";
 import { bookingRefusal, pay, slotRows } from "../../core/logic.js";
 import { host } from "../../host.js";
-import { api, ensureSignedIn } from "../../session.js";
+import { api, ensureSignedIn, withDisplay } from "../../session.js";
 
-Page({
+Page(withDisplay({
   data: { id: "", name: "", dates: [], date: "", slots: [], error: "", notice: "" },
   onLoad: function (query) {
     this.setData({ id: query.id });
@@ -52,7 +52,7 @@ Page({
     } catch (error) {
       const message = bookingRefusal(error);
       this.setData({ error: message });
-      host.alert(message);
+      this.notify(message, true);
     }
   },
-});
+}));

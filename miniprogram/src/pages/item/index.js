@@ -1,11 +1,11 @@
 import { residentMessage } from "../../core/errors.js";
 import { itemModel } from "../../core/services.js";
 import { host } from "../../host.js";
-import { api } from "../../session.js";
+import { api, withDisplay } from "../../session.js";
 
 // An item's page: its guide and what to bring, a material marked not needed when I hold
 // the e-licence for it (免提交); from here, apply online or book a visit.
-Page({
+Page(withDisplay({
   data: { code: "", model: null, error: "" },
   onLoad: function (query) {
     this.setData({ code: query.code || "" });
@@ -38,4 +38,4 @@ Page({
   onBook: function () {
     host.navigate("/pages/appointments/index?kind=hall");
   },
-});
+}));

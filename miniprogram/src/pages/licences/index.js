@@ -1,10 +1,10 @@
 import { residentMessage } from "../../core/errors.js";
 import { licenceRows } from "../../core/services.js";
 import { host } from "../../host.js";
-import { api, ensureSignedIn } from "../../session.js";
+import { api, ensureSignedIn, withDisplay } from "../../session.js";
 
 // The e-licence wallet, beside the receipts: what finished cases issued to me.
-Page({
+Page(withDisplay({
   data: { rows: [], loaded: false, error: "" },
   onShow: function () {
     return this.load();
@@ -20,4 +20,4 @@ Page({
   onReceipts: function () {
     host.navigate("/pages/receipts/index");
   },
-});
+}));

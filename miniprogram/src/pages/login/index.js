@@ -1,13 +1,14 @@
 import { residentMessage } from "../../core/errors.js";
 import { host } from "../../host.js";
-import { api, signIn } from "../../session.js";
+import { elderOffer } from "../../core/logic.js";
+import { api, chooseDisplay, rememberDisplay, signIn, withDisplay } from "../../session.js";
 
-Page({
-  data: { citizen: null, error: "", name: "", idNumber: "", loginLabel: host.loginLabel, canFaceVerify: host.canFaceVerify },
+Page(withDisplay({
+  data: { citizen: null, offer: null, error: "", name: "", idNumber: "", loginLabel: host.loginLabel, canFaceVerify: host.canFaceVerify },
   onLoad: async function () {
     if (!api.signedIn()) return;
     try {
-      this.setData({ citizen: await api.me() });
+      this.show(await api.me());
     } catch (error) {
       this.setData({ citizen: null });
     }
@@ -15,7 +16,20 @@ Page({
   onLogin: async function () {
     try {
       const session = await signIn();
-      this.setData({ citizen: session.citizen, error: "" });
+      this.show(session.citizen);
+      this.setData({ error: "" });
+    } catch (error) {
+      this.setData({ error: residentMessage(error) });
+    }
+  },
+  // 长辈版 is offered inline to a resident of 60 or more who has not chosen yet.
+  show: function (citizen) {
+    this.setData({ citizen: citizen, offer: elderOffer(citizen), display: rememberDisplay(citizen) });
+  },
+  onOffer: async function (e) {
+    try {
+      const display = await chooseDisplay({ elder: String(e.currentTarget.dataset.elder) === "1", scale: this.data.display.scale });
+      this.setData({ offer: null, display: display });
     } catch (error) {
       this.setData({ error: residentMessage(error) });
     }
@@ -34,4 +48,4 @@ Page({
       this.setData({ error: residentMessage(error.code ? error : { code: "VERIFICATION_FAILED" }) });
     }
   },
-});
+}));

@@ -1,13 +1,13 @@
 import { residentMessage } from "../../core/errors.js";
 import { appointmentRows } from "../../core/logic.js";
 import { host } from "../../host.js";
-import { api, ensureSignedIn } from "../../session.js";
+import { api, ensureSignedIn, withDisplay } from "../../session.js";
 
 // The check-in card under one booking: the QR for the institution's scanner and, under it,
 // the same code as text for when the scanner cannot read the screen.
 const NO_CARD = { codeFor: null, code: "", qrPath: "", qrError: "" };
 
-Page({
+Page(withDisplay({
   data: Object.assign({ rows: [], error: "" }, NO_CARD),
   onShow: function () {
     return this.load();
@@ -70,10 +70,10 @@ Page({
   onCancel: async function (e) {
     try {
       await api.cancelAppointment(e.currentTarget.dataset.id);
-      host.toast("已取消");
+      this.notify("已取消预约。");
       await this.load();
     } catch (error) {
       this.setData({ error: residentMessage(error) });
     }
   },
-});
+}));

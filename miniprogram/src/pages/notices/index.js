@@ -1,9 +1,9 @@
 import { residentMessage } from "../../core/errors.js";
 import { cleanPaymentCode, noticeModel, pay } from "../../core/logic.js";
 import { host } from "../../host.js";
-import { api, ensureSignedIn } from "../../session.js";
+import { api, ensureSignedIn, withDisplay } from "../../session.js";
 
-Page({
+Page(withDisplay({
   data: { code: "", notice: null, error: "" },
   onCode: function (e) {
     this.setData({ code: cleanPaymentCode(e.detail.value) });
@@ -33,4 +33,4 @@ Page({
       this.setData({ error: residentMessage(error) });
     }
   },
-});
+}));

@@ -1,10 +1,10 @@
 import { residentMessage } from "../../core/errors.js";
 import { orderRows, pageInfo } from "../../core/services.js";
 import { host } from "../../host.js";
-import { api, ensureSignedIn } from "../../session.js";
+import { api, ensureSignedIn, withDisplay } from "../../session.js";
 
 // My orders from every channel, with their status; a paid one can be rated.
-Page({
+Page(withDisplay({
   data: { rows: [], page: 1, more: false, loaded: false, error: "" },
   onShow: function () {
     return this.load(1);
@@ -25,4 +25,4 @@ Page({
   onRate: function (e) {
     host.navigate("/pages/rate/index?type=payment&ref=" + encodeURIComponent(e.currentTarget.dataset.id));
   },
-});
+}));

@@ -2,11 +2,11 @@ import { residentMessage } from "../../core/errors.js";
 import { pay } from "../../core/logic.js";
 import { pageInfo, payableRows, SUBSCRIBE } from "../../core/services.js";
 import { host } from "../../host.js";
-import { api, ensureSignedIn } from "../../session.js";
+import { api, ensureSignedIn, withDisplay } from "../../session.js";
 
 // 我的待缴: notices issued to my ID number and my bound vehicles' decided fines, each paid
 // in one tap. Paying by code (for someone else) stays on the notices page.
-Page({
+Page(withDisplay({
   data: { rows: [], page: 1, more: false, verified: true, loaded: false, error: "", notice: "" },
   onShow: function () {
     return this.load(1);
@@ -53,4 +53,4 @@ Page({
   onOrders: function () {
     host.navigate("/pages/orders/index");
   },
-});
+}));

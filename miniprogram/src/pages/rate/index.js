@@ -1,10 +1,10 @@
 import { residentMessage } from "../../core/errors.js";
 import { RATING_INDICATORS, ratedModel, ratingBody, ratingWord } from "../../core/services.js";
-import { api, ensureSignedIn } from "../../session.js";
+import { api, ensureSignedIn, withDisplay } from "../../session.js";
 
 // 好差评: five scores and a comment, for a finished case, a checked-in appointment or a
 // paid order (the rating invitation opens this page). A bad rating shows the rectification.
-Page({
+Page(withDisplay({
   data: { type: "case", ref: "", indicators: RATING_INDICATORS, scores: {}, words: {}, comment: "", rated: null, error: "" },
   onLoad: function (query) {
     this.setData({ type: query.type || "case", ref: query.ref || "" });
@@ -31,4 +31,4 @@ Page({
       this.setData({ error: residentMessage(error) });
     }
   },
-});
+}));

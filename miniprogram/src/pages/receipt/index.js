@@ -1,8 +1,8 @@
 import { residentMessage } from "../../core/errors.js";
 import { receiptModel, verificationLabel } from "../../core/logic.js";
-import { api } from "../../session.js";
+import { api, withDisplay } from "../../session.js";
 
-Page({
+Page(withDisplay({
   data: { receipt: null, verdict: { label: "正在验真…", tone: "" }, qrPath: "", error: "" },
   onLoad: async function (query) {
     try {
@@ -15,4 +15,4 @@ Page({
       this.setData({ error: residentMessage(error) });
     }
   },
-});
+}));

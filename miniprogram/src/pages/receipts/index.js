@@ -1,9 +1,9 @@
 import { residentMessage } from "../../core/errors.js";
 import { receiptRows } from "../../core/logic.js";
 import { host } from "../../host.js";
-import { api, ensureSignedIn } from "../../session.js";
+import { api, ensureSignedIn, withDisplay } from "../../session.js";
 
-Page({
+Page(withDisplay({
   data: { rows: [], error: "" },
   onShow: async function () {
     try {
@@ -16,4 +16,4 @@ Page({
   onOpen: function (e) {
     host.navigate("/pages/receipt/index?no=" + e.currentTarget.dataset.no);
   },
-});
+}));

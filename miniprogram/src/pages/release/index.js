@@ -2,7 +2,7 @@ import { residentMessage } from "../../core/errors.js";
 import { bookingRefusal, pay } from "../../core/logic.js";
 import { releaseModel } from "../../core/release.js";
 import { host } from "../../host.js";
-import { api, ensureSignedIn } from "../../session.js";
+import { api, ensureSignedIn, withDisplay } from "../../session.js";
 
 // A stale session shows the draw without my result rather than an error.
 async function myEntries() {
@@ -17,7 +17,7 @@ async function myEntries() {
 // One slot's release: the time in Beijing time, first come or lottery, where it stands, and
 // for a lottery the seed hash, the revealed seed and my result. Opened as
 // pages/release/index?institution=<id>&date=<YYYY-MM-DD>&slot=<id>.
-Page({
+Page(withDisplay({
   data: { institution: "", date: "", slot: "", model: null, error: "", notice: "" },
   onLoad: function (query) {
     this.setData({ institution: query.institution, date: query.date, slot: query.slot });
@@ -65,7 +65,7 @@ Page({
     } catch (error) {
       const message = bookingRefusal(error);
       this.setData({ error: message });
-      host.alert(message);
+      this.notify(message, true);
     }
   },
-});
+}));

@@ -2,9 +2,9 @@ import { residentMessage } from "../../core/errors.js";
 import { searchResults } from "../../core/logic.js";
 import { config } from "../../config.js";
 import { host } from "../../host.js";
-import { api } from "../../session.js";
+import { api, withDisplay } from "../../session.js";
 
-Page({
+Page(withDisplay({
   data: { q: "", results: [], error: "" },
   onLoad: async function (query) {
     const q = decodeURIComponent((query && query.q) || "");
@@ -18,4 +18,4 @@ Page({
   onItem: function (e) {
     host.navigate("/pages/item/index?code=" + encodeURIComponent(e.currentTarget.dataset.code));
   },
-});
+}));

@@ -1,9 +1,9 @@
 import { residentMessage } from "../../core/errors.js";
 import { ticketModel } from "../../core/services.js";
-import { api, ensureSignedIn } from "../../session.js";
+import { api, ensureSignedIn, withDisplay } from "../../session.js";
 
 // One 12345 ticket: the reply, and (within 10 days of it) reopen it, or rate it to close it.
-Page({
+Page(withDisplay({
   data: { id: "", model: null, error: "" },
   onLoad: function (query) {
     this.setData({ id: query.id || "" });
@@ -33,4 +33,4 @@ Page({
       this.setData({ error: residentMessage(error) });
     }
   },
-});
+}));

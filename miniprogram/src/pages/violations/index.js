@@ -1,9 +1,9 @@
 import { residentMessage } from "../../core/errors.js";
 import { pay, violationRows } from "../../core/logic.js";
 import { host } from "../../host.js";
-import { api, ensureSignedIn } from "../../session.js";
+import { api, ensureSignedIn, withDisplay } from "../../session.js";
 
-Page({
+Page(withDisplay({
   data: {
     plateTypes: [
       { code: "02", name: "小型汽车" },
@@ -53,4 +53,4 @@ Page({
       return null;
     }
   },
-});
+}));
