@@ -189,7 +189,8 @@ async def test_staff_book_a_kept_seat_for_a_named_resident_and_others_cannot(
     assert await AuditEntry.filter(action="appointments.staff_booking").count() == 1
 
     # The same person again (same session): the per-person rule holds for staff too.
-    r = await _signed(api, "POST", key, secret, path, body)
+    # (Another clerk's request: the same signed bytes again would be refused as a replay.)
+    r = await _signed(api, "POST", key, secret, path, {**body, "staff_ref": "W008"})
     assert (r.status_code, r.json()["code"]) == (409, "ALREADY_BOOKED")
     # The record is now verified under that name: a wrong name is refused.
     wrong = {**body, "resident": {"name": "王秀", "id_number": id_number}}
