@@ -31,6 +31,37 @@ def shipped() -> list[dict[str, Any]]:
     return [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(DATA.glob("*.yaml"))]
 
 
+def _guide(spec: dict[str, Any]) -> dict[str, Any]:
+    """The item's guide in the catalog's shape: it lists every material its form asks for."""
+    days = spec["time_limit_days"]
+    return {
+        "conditions": spec.get("conditions") or [f"符合“{spec['name']}”办理条件的申请人"],
+        "materials": [
+            {
+                "name": m["name"],
+                "required": bool(m.get("required")),
+                "copies": 1,
+                "form": "original",
+            }
+            for m in spec["materials"]
+        ],
+        "fees": [],
+        "legal_time_limit_days": days,
+        "promised_time_limit_days": days,
+        "legal_basis": spec.get("legal_basis") or ["《浙江省保障“最多跑一次”改革规定》"],
+        "places": [
+            {
+                "name": "各区政务服务中心“一件事”综合窗口",
+                "address": "杭州市各区政务服务中心",
+                "hours": "工作日 9:00-12:00 13:30-17:00",
+                "phone": "12345",
+            }
+        ],
+        "visits": 1,
+        "contact": "12345",
+    }
+
+
 async def _item(spec: dict[str, Any]) -> None:
     if not await ServiceItem.exists(code=spec["code"]):
         await create_item(
@@ -41,21 +72,14 @@ async def _item(spec: dict[str, Any]) -> None:
             theme=spec["theme"],
             department=spec["department"],
             online_level=4,
-            guide={
-                "materials": [m["name"] for m in spec["materials"]],
-                "fees": "不收费",
-                "time_limit_days": spec["time_limit_days"],
-                "offline": "各区政务服务中心“一件事”综合窗口",
-            },
+            guide=_guide(spec),
             keywords=["一件事", spec["name"]],
         )
     await define_form(spec["code"], spec["fields"], spec["materials"], spec["time_limit_days"])
 
 
 async def _publish(document: dict[str, Any]) -> None:
-    current = await BundleDefinition.get_or_none(
-        code=document["code"], status="published"
-    )
+    current = await BundleDefinition.get_or_none(code=document["code"], status="published")
     if current is not None and current.document == document:
         return
     await definitions.create_definition(None, document)
