@@ -503,6 +503,10 @@ class Operations(EnvSection):
     outbox_lease_seconds: float = Field(60.0, gt=0, le=3600)
     # YIWANG_REQUEST_METRICS=false stops observing each request (bench/ measures the cost).
     request_metrics: bool = True
+    # How long a new HTTP worker process may take to come up before Sanic's manager gives up
+    # on the whole server (Sanic's own default is 30 s). A start is ~3 s of CPU (imports,
+    # pools); on a host busy with other work it took over 90 s.
+    worker_start_seconds: float = Field(30.0, ge=5, le=3600)
     init_only: ClassVar[tuple[str, ...]] = ("metrics_dir",)
 
     @field_validator("sandbox_url")

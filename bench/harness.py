@@ -13,6 +13,7 @@ import base64
 import secrets
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,6 +34,9 @@ from bench.services import (
 )
 from bench.wrk import WrkMissing, WrkOutputError, WrkParams, run_wrk, wrk_binary, wrk_version
 
+# How long before a set release instant the measured run starts (wrk's start-up and connects).
+RELEASE_HEAD_START_S = 0.3
+
 
 def _parser(known: list[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -52,6 +56,12 @@ def _parser(known: list[str]) -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=2, help="wrk -t")
     parser.add_argument("--connections", type=int, default=64, help="wrk -c")
     parser.add_argument("--timeout", type=int, default=5, help="wrk --timeout, seconds")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy record (raw, 200 Hz, non-blocking) the server's processes during each "
+        "measured run, into bench/results/<stamp>-<scenario>.pyspy (bench/flame.py reads it)",
+    )
     parser.add_argument(
         "--scenario",
         nargs="+",
@@ -81,18 +91,61 @@ def request_env(request: Request, workdir: Path, name: str) -> dict[str, str]:
     return env
 
 
+PY_SPY = Path(sys.executable).with_name("py-spy")
+
+
+async def py_spy(pid: int, seconds: int, out: Path) -> asyncio.subprocess.Process:
+    """py-spy on ``pid`` and its children (the Sanic workers) for ``seconds``, raw stacks."""
+    return await asyncio.create_subprocess_exec(
+        str(PY_SPY),
+        "record",
+        "--pid",
+        str(pid),
+        "--subprocesses",
+        "--nonblocking",
+        "--rate",
+        "200",
+        "--format",
+        "raw",
+        "--duration",
+        str(seconds),
+        "--output",
+        str(out),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+
 async def measure(
-    name: str, url: str, request: Request, params: WrkParams, warmup_s: int, workdir: Path
+    name: str,
+    url: str,
+    request: Request,
+    params: WrkParams,
+    warmup_s: int,
+    workdir: Path,
+    profile: tuple[int, Path] | None = None,
+    server_pid: int | None = None,
 ) -> Outcome:
     env = request_env(request, workdir, name)
     outcome = Outcome(name)
-    if warmup_s:
+    if request.starts_at is not None:
+        await asyncio.sleep(max(0.0, request.starts_at - RELEASE_HEAD_START_S - time.time()))
+    elif warmup_s:
         warm, _ = await run_wrk(url, params, env=env, script=request.script, duration_s=warmup_s)
         refused = request.refusals_expected
-        outcome.problems += [
-            f"warm-up: {p}" for p in warm.problems(refusals_expected=refused)
-        ]
+        outcome.problems += [f"warm-up: {p}" for p in warm.problems(refusals_expected=refused)]
+    spy = None
+    if profile is not None:
+        pid, out = profile
+        target = out.with_name(f"{out.name}-{name}.pyspy")
+        spy = await py_spy(pid, max(1, params.duration_s - 1), target)
+    cpu_before = processes.tree_cpu_seconds(server_pid) if server_pid else 0.0
     outcome.result, outcome.raw = await run_wrk(url, params, env=env, script=request.script)
+    if server_pid and outcome.result is not None and outcome.result.requests:
+        cpu = processes.tree_cpu_seconds(server_pid) - cpu_before
+        outcome.cpu_us_per_request = cpu * 1e6 / outcome.result.requests
+    if spy is not None:
+        await spy.wait()
     outcome.problems += outcome.result.problems(refusals_expected=request.refusals_expected)
     return outcome
 
@@ -100,9 +153,11 @@ async def measure(
 async def measure_bare(
     port: int, args: argparse.Namespace, params: WrkParams, workdir: Path, log: Path
 ) -> Outcome:
-    with processes.bare_server(port, args.workers, log) as url:
+    with processes.bare_server(port, args.workers, log) as (url, pid):
         try:
-            return await measure("bare", url, Request("/"), params, args.warmup, workdir)
+            return await measure(
+                "bare", url, Request("/"), params, args.warmup, workdir, server_pid=pid
+            )
         except WrkOutputError as exc:
             return Outcome("bare", problems=[str(exc)])
 
@@ -121,7 +176,12 @@ async def probe(ctx: BenchContext, request: Request) -> list[str]:
 
 
 async def run_scenario(
-    ctx: BenchContext, scenario: Scenario, params: WrkParams, warmup_s: int
+    ctx: BenchContext,
+    scenario: Scenario,
+    params: WrkParams,
+    warmup_s: int,
+    profile: tuple[int, Path] | None = None,
+    server_pid: int | None = None,
 ) -> Outcome:
     try:
         request = await scenario.setup(ctx)
@@ -129,7 +189,9 @@ async def run_scenario(
         if problems:
             return Outcome(scenario.name, problems=problems)
         url = ctx.api + request.path
-        outcome = await measure(scenario.name, url, request, params, warmup_s, ctx.workdir)
+        outcome = await measure(
+            scenario.name, url, request, params, warmup_s, ctx.workdir, profile, server_pid
+        )
         if scenario.check is not None and outcome.result is not None:
             outcome.problems += await scenario.check(ctx, request, outcome.result)
         return outcome
@@ -148,11 +210,15 @@ def server_env(database_url: str, redis_url: str, var_dir: Path) -> dict[str, st
         "RECEIPT_VERIFICATIONS_PER_MINUTE": "100000000",
         "VIOLATION_LOOKUPS_PER_MINUTE_CITIZEN": "100000000",
         "VIOLATION_LOOKUPS_PER_MINUTE_CLIENT": "100000000",
+        # The rush's 20 residents stand in for thousands: lift the per-citizen budgets.
+        "ABUSE_BOOKING_ATTEMPTS_PER_MINUTE_CITIZEN": "100000000",
+        "ABUSE_SLOT_POLLS_PER_MINUTE_CITIZEN": "100000000",
         "LOGIN_RATE_PER_MINUTE": "100000",
         "YIWANG_SANDBOX": "1",
         "YIWANG_EMBEDDED_WORKER": "1",
         "YIWANG_VAR_DIR": str(var_dir),
         "YIWANG_LOG_FORMAT": "json",
+        "YIWANG_WORKER_START_SECONDS": str(processes.START_TIMEOUT_S),
     }
 
 
@@ -181,7 +247,10 @@ async def run_scenarios(
                 )
                 for scenario in chosen:
                     print(f"… {scenario.name}: {scenario.summary}", file=sys.stderr, flush=True)
-                    outcome = await run_scenario(ctx, scenario, params, args.warmup)
+                    profile = (running.process.pid, log.with_suffix("")) if args.profile else None
+                    outcome = await run_scenario(
+                        ctx, scenario, params, args.warmup, profile, running.process.pid
+                    )
                     if running.process.poll() is not None:
                         outcome.problems.append(
                             f"the server exited ({running.process.returncode}); see {log}"
@@ -195,6 +264,9 @@ async def main(argv: list[str] | None = None) -> int:
     args = _parser(list(scenarios)).parse_args(argv)
     chosen = [scenarios[name] for name in (args.scenario or list(scenarios))]
     params = WrkParams(args.threads, args.connections, args.duration, args.timeout)
+    if args.profile and not PY_SPY.exists():
+        print(f"bench: --profile needs py-spy ({PY_SPY}): pip install py-spy", file=sys.stderr)
+        return 2
     try:
         wrk_binary()
         await check_reachable()

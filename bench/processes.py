@@ -28,6 +28,41 @@ class ServerFailed(RuntimeError):
     """A server under test exited or never answered; the message carries its log's tail."""
 
 
+# Starting takes ~3 s of CPU per process (imports); on a machine shared with other work the
+# wall time is many times that (90 s was seen at a load average of 18 on 2 cores).
+START_TIMEOUT_S = 300
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """utime + stime of ``root`` and every live descendant (from /proc), in seconds.
+
+    CPU time a process used does not depend on how many other processes shared the cores,
+    so CPU per request holds on a busy machine where requests per second do not.
+    """
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        ticks[pid] = int(fields[11]) + int(fields[12])
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    return sum(ticks.get(pid, 0) for pid in tree) / _TICKS
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -101,13 +136,13 @@ def started(command: list[str], *, env: Mapping[str, str], log: Path) -> Iterato
 
 
 @contextmanager
-def bare_server(port: int, workers: int, log: Path) -> Iterator[str]:
-    """The ceiling handler on ``port``; yields its URL once it answers."""
+def bare_server(port: int, workers: int, log: Path) -> Iterator[tuple[str, int]]:
+    """The ceiling handler on ``port``; yields its URL and pid once it answers."""
     command = [sys.executable, str(BARE), "--port", str(port), "--workers", str(workers)]
     with started(command, env=os.environ, log=log) as running:
         url = f"http://127.0.0.1:{port}/"
-        wait_for(running, url, timeout=30)
-        yield url
+        wait_for(running, url, timeout=START_TIMEOUT_S)
+        yield url, running.process.pid
 
 
 @contextmanager
@@ -128,6 +163,7 @@ def yiwang_server(
         str(sandbox_port),
     ]
     with started(command, env={**os.environ, **env}, log=log) as running:
-        wait_for(running, f"http://127.0.0.1:{port}/readyz", timeout=90)
-        wait_for(running, f"http://127.0.0.1:{sandbox_port}/sandbox/health", timeout=30)
+        wait_for(running, f"http://127.0.0.1:{port}/readyz", timeout=START_TIMEOUT_S)
+        sandbox = f"http://127.0.0.1:{sandbox_port}/sandbox/health"
+        wait_for(running, sandbox, timeout=START_TIMEOUT_S)
         yield running

@@ -26,6 +26,11 @@ class Outcome:
     problems: list[str] = field(default_factory=list)
     raw: str = ""
     ratio: float | None = None
+    # CPU time (user + system) of the server's processes per request wrk completed: the
+    # Sanic workers and, for ours, the sandbox and the embedded worker beside them.
+    cpu_us_per_request: float | None = None
+    # bare handler's CPU per request ÷ this one's: the load-independent twin of ``ratio``.
+    cpu_ratio: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -36,6 +41,8 @@ class Outcome:
             "name": self.name,
             "status": "ok" if self.ok else "failed",
             "ratio_to_bare": self.ratio,
+            "server_cpu_us_per_request": self.cpu_us_per_request,
+            "cpu_ratio_to_bare": self.cpu_ratio,
             "problems": self.problems,
             "figures": self.result.as_dict() if self.result else None,
             "wrk_output": self.raw,
@@ -84,11 +91,20 @@ class Session:
         drift = self.drift
         return drift is not None and abs(drift) <= MAX_DRIFT and not self.busy_at_start
 
+    @property
+    def bare_cpu_us(self) -> float | None:
+        """The bare handler's server CPU per request (mean of its two runs)."""
+        runs = [o.cpu_us_per_request for o in (self.bare_before, self.bare_after) if o]
+        known = [r for r in runs if r]
+        return sum(known) / len(known) if known else None
+
     def apply_ratios(self) -> None:
-        ceiling = self.ceiling
+        ceiling, bare_cpu = self.ceiling, self.bare_cpu_us
         for outcome in self.scenarios:
             if ceiling and outcome.ok and outcome.result:
                 outcome.ratio = outcome.result.requests_per_s / ceiling
+            if bare_cpu and outcome.ok and outcome.cpu_us_per_request:
+                outcome.cpu_ratio = bare_cpu / outcome.cpu_us_per_request
 
     def as_dict(self) -> dict[str, object]:
         import sanic
@@ -109,6 +125,7 @@ class Session:
             "reliable": self.reliable,
             "bare": {
                 "requests_per_s": self.ceiling,
+                "server_cpu_us_per_request": self.bare_cpu_us,
                 "drift": self.drift,
                 "before": self.bare_before.as_dict(),
                 "after": self.bare_after.as_dict() if self.bare_after else None,
@@ -140,13 +157,18 @@ def _ms(value: float) -> str:
 
 def _row(label: str, outcome: Outcome, ratio: str) -> list[str]:
     r = outcome.result
+    cpu = outcome.cpu_us_per_request
+    cpu_ratio = f"{outcome.cpu_ratio:.2f}" if outcome.cpu_ratio is not None else "-"
     if r is None:
-        return [label, "-", ratio, "-", "-", "-", "-", "FAILED: " + "; ".join(outcome.problems)]
+        failed = "FAILED: " + "; ".join(outcome.problems)
+        return [label, "-", ratio, "-", "-", "-", "-", "-", "-", failed]
     status = "ok" if outcome.ok else "FAILED: " + "; ".join(outcome.problems)
     return [
         label,
         f"{r.requests_per_s:,.0f}",
         ratio,
+        f"{cpu:,.0f}" if cpu else "-",
+        cpu_ratio,
         _ms(r.p50_ms),
         _ms(r.p99_ms),
         str(r.non_2xx),
@@ -157,7 +179,18 @@ def _row(label: str, outcome: Outcome, ratio: str) -> list[str]:
 
 def render_table(session: Session) -> str:
     p = session.params
-    header = ["scenario", "req/s", "ratio", "p50", "p99", "non-2xx", "sock.err", "status"]
+    header = [
+        "scenario",
+        "req/s",
+        "ratio",
+        "cpu µs/req",
+        "cpu ratio",
+        "p50",
+        "p99",
+        "non-2xx",
+        "sock.err",
+        "status",
+    ]
     rows = [_row("bare (before)", session.bare_before, "")]
     rows += [
         _row(o.name, o, f"{o.ratio:.2f}" if o.ratio is not None else "-") for o in session.scenarios

@@ -37,6 +37,11 @@ _ID_NUMBER = re.compile(
     r"(?P=s)(?P<tail>\d{3}[\dXx])(?!\d)"
 )
 
+# Every pattern above needs at least ten digits (a landline's 3-digit area code and
+# 7-digit number is the shortest), so text with fewer has nothing to mask. Checked in C:
+# the access line of every request ("GET /path 200 1.2ms") has digits, but rarely ten.
+_TEN_DIGITS = re.compile(r"(?:\D*\d){10}")
+
 NAME_STARS = 3
 
 
@@ -67,7 +72,7 @@ def mask_name(value: str) -> str:
 def redact(text: str) -> str:
     """Mask every ID and phone number in free text, however it is written."""
     folded = text.translate(_FOLD)
-    if not any(ch.isdigit() for ch in folded):
+    if not _TEN_DIGITS.match(folded):
         return text
     spans: list[tuple[int, int, str]] = []
     for match in _ID_NUMBER.finditer(folded):

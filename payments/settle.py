@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -49,11 +49,20 @@ class PaidEvidence:
     source: str  # "notify", "query" or "reconcile"
 
 
+# Writes why a settlement came out as it did, on the settlement's own connection (inside
+# its transaction when there is one; None when the settled row decided without one).
+Recorder = Callable[[BaseDBAsyncClient | None, Outcome], Awaitable[None]]
+
+
 @dataclass
 class Settlement:
     pay: Mapping[Channel, Pay]
 
-    async def paid(self, order: Order, evidence: PaidEvidence) -> Outcome:
+    async def paid(
+        self, order: Order, evidence: PaidEvidence, *, record: Recorder | None = None
+    ) -> Outcome:
+        """Settle ``order`` as paid by ``evidence``. ``record`` (a notification's log) is
+        awaited with the outcome inside the same transaction, so it commits with it."""
         if evidence.amount_fen != order.amount_fen:
             log.error(
                 "amount mismatch on %s: channel %s says %d, order is %d",
@@ -69,55 +78,64 @@ class Settlement:
         ):
             # A channel retry of what already settled this order: no settled order goes
             # back to unpaid, so the row just read decides it without taking the lock.
+            if record is not None:
+                await record(None, Outcome.DUPLICATE)
             return Outcome.DUPLICATE
         async with in_transaction() as tx:
-            fresh = await Order.filter(id=order.id).using_db(tx).select_for_update().get()
-            status = OrderStatus(fresh.status)
-            if status in SETTLED:
-                if fresh.channel_trade_no == evidence.channel_trade_no:
-                    return Outcome.DUPLICATE
-                return await self._review(tx, fresh, evidence, "SECOND_PAYMENT")
-            if status == OrderStatus.CLOSED:
-                return await self._review(tx, fresh, evidence, "PAID_AFTER_CLOSE")
-            key = f"{fresh.payable_type}:{fresh.payable_ref}"
-            if await Order.filter(paid_key=key).using_db(tx).exists():
-                # Another order paid this payable: this one can never be paid, so it closes
-                # (the channel query stops chasing it) and its money waits for review.
-                await move_order(
-                    fresh, OrderStatus.CLOSED, using=tx, closed_at=clock.now(), open_key=None
-                )
-                return await self._review(tx, fresh, evidence, "PAYABLE_ALREADY_PAID")
-            moved = await move_order(
-                fresh,
-                OrderStatus.PAID,
-                using=tx,
-                paid_at=evidence.paid_at,
-                channel=evidence.channel,
-                channel_trade_no=evidence.channel_trade_no,
-                open_key=None,
-                paid_key=key,
-            )
-            if not moved:  # the row lock makes this unreachable on PostgreSQL
+            outcome = await self._settle(tx, order, evidence)
+            if record is not None:
+                await record(tx, outcome)
+        if outcome is Outcome.PAID:
+            order.status = OrderStatus.PAID.value
+            metrics.ORDERS.labels("paid", evidence.channel).inc()
+            log.info("order %s PAID via %s (%s)", order.order_no, evidence.channel, evidence.source)
+        return outcome
+
+    async def _settle(self, tx: BaseDBAsyncClient, order: Order, evidence: PaidEvidence) -> Outcome:
+        fresh = await Order.filter(id=order.id).using_db(tx).select_for_update().get()
+        status = OrderStatus(fresh.status)
+        if status in SETTLED:
+            if fresh.channel_trade_no == evidence.channel_trade_no:
                 return Outcome.DUPLICATE
-            payload = {
-                "order_id": fresh.id,
-                "order_no": fresh.order_no,
-                "payable_type": fresh.payable_type,
-                "payable_ref": fresh.payable_ref,
-                "channel": evidence.channel,
-                "amount_fen": fresh.amount_fen,
-                "paid_at": evidence.paid_at.isoformat(),
-            }
-            await outbox.emit(ORDER_PAID, payload, using=tx, dedupe_key=f"{ORDER_PAID}:{fresh.id}")
-            await outbox.emit(
-                RECEIPT_ISSUE,
-                {"order_id": fresh.id},
-                using=tx,
-                dedupe_key=f"{RECEIPT_ISSUE}:{fresh.id}",
+            return await self._review(tx, fresh, evidence, "SECOND_PAYMENT")
+        if status == OrderStatus.CLOSED:
+            return await self._review(tx, fresh, evidence, "PAID_AFTER_CLOSE")
+        key = f"{fresh.payable_type}:{fresh.payable_ref}"
+        if await Order.filter(paid_key=key).using_db(tx).exists():
+            # Another order paid this payable: this one can never be paid, so it closes
+            # (the channel query stops chasing it) and its money waits for review.
+            await move_order(
+                fresh, OrderStatus.CLOSED, using=tx, closed_at=clock.now(), open_key=None
             )
-        order.status = OrderStatus.PAID.value
-        metrics.ORDERS.labels("paid", evidence.channel).inc()
-        log.info("order %s PAID via %s (%s)", order.order_no, evidence.channel, evidence.source)
+            return await self._review(tx, fresh, evidence, "PAYABLE_ALREADY_PAID")
+        moved = await move_order(
+            fresh,
+            OrderStatus.PAID,
+            using=tx,
+            paid_at=evidence.paid_at,
+            channel=evidence.channel,
+            channel_trade_no=evidence.channel_trade_no,
+            open_key=None,
+            paid_key=key,
+        )
+        if not moved:  # the row lock makes this unreachable on PostgreSQL
+            return Outcome.DUPLICATE
+        payload = {
+            "order_id": fresh.id,
+            "order_no": fresh.order_no,
+            "payable_type": fresh.payable_type,
+            "payable_ref": fresh.payable_ref,
+            "channel": evidence.channel,
+            "amount_fen": fresh.amount_fen,
+            "paid_at": evidence.paid_at.isoformat(),
+        }
+        await outbox.emit(ORDER_PAID, payload, using=tx, dedupe_key=f"{ORDER_PAID}:{fresh.id}")
+        await outbox.emit(
+            RECEIPT_ISSUE,
+            {"order_id": fresh.id},
+            using=tx,
+            dedupe_key=f"{RECEIPT_ISSUE}:{fresh.id}",
+        )
         return Outcome.PAID
 
     async def _review(

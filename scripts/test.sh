@@ -50,6 +50,12 @@ if [ ! -d miniprogram/node_modules ]; then
   echo "test: installing the mini-programs' node packages"
   (cd miniprogram && npm ci --no-audit --no-fund)
 fi
+# The operator console's tests inject axe-core from console/node_modules (the console itself
+# is served from its committed build; tests/console checks that build matches console/).
+if [ ! -d console/node_modules ]; then
+  echo "test: installing the console's node packages"
+  (cd console && npm ci --no-audit --no-fund)
+fi
 if [ -z "$(fc-list :lang=zh 2>/dev/null)" ]; then
   echo "test: installing a CJK font"
   apt-get update -q && apt-get install -y -q fonts-wqy-microhei

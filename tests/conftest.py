@@ -12,6 +12,7 @@ import base64
 import contextlib
 import os
 import secrets
+import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -67,6 +68,10 @@ def _business_start() -> dict[str, str]:
 # servers and commands a test starts with this process's environment included.
 BUSINESS_START = _business_start()
 os.environ.update(BUSINESS_START)
+# A server under test on a machine busy with other work can take longer than Sanic's 30 s to
+# start a worker; Sanic then SIGKILLs the server's whole process group. Servers the tests start
+# get more time (and run in a session of their own, so a kill never reaches pytest).
+os.environ.setdefault("YIWANG_WORKER_START_SECONDS", "300")
 if BUSINESS_START:
     clock.start_at(
         datetime.fromisoformat(BUSINESS_START["YIWANG_CLOCK_START"]),
@@ -294,6 +299,7 @@ def serving(args: list[str], env: dict[str, str], log_name: str) -> Iterator[sub
         env={**os.environ, **env, "YIWANG_LOG_FORMAT": "json"},
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         yield process
@@ -302,7 +308,7 @@ def serving(args: list[str], env: dict[str, str], log_name: str) -> Iterator[sub
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)  # the server and its workers
         log.close()
 
 

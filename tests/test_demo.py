@@ -10,6 +10,7 @@ import base64
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -61,6 +62,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     demo = Demo(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{sandbox_port}", home / "var")
     try:
@@ -79,7 +81,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)  # the server and its workers
         log.close()
         printed = (home / "demo.log").read_text(errors="replace")
         assert "Traceback" not in printed, printed[-4000:]

@@ -184,7 +184,10 @@ async def _items_problems(
         if not isinstance(entry, dict) or not isinstance(entry.get("item"), str):
             continue
         after = entry.get("after", [])
-        if not isinstance(after, list) or any(
+        if not isinstance(after, list) or any(not isinstance(a, str) for a in after):
+            problems[f"items[{i}].after"] = "lists other items of this bundle"
+            continue
+        if any(
             a not in entries or a == entry["item"] for a in after
         ):
             problems[f"items[{i}].after"] = "lists other items of this bundle"
@@ -202,7 +205,9 @@ async def _items_problems(
             elif form is not None and r["material"] not in _names(form.materials_spec):
                 problems[f"{at}.material"] = f"is not a material of {entry['item']}"
     order = {
-        code: list(e.get("after", [])) if isinstance(e.get("after", []), list) else []
+        code: [a for a in e.get("after", []) if isinstance(a, str)]
+        if isinstance(e.get("after", []), list)
+        else []
         for code, e in entries.items()
     }
     if cycle := find_cycle(order):
@@ -248,24 +253,26 @@ def _fields_problems(
     if not isinstance(raw, list):
         problems["fields"] = "is a list of fields"
         return
-    plain: list[Any] = []
+    plain = [{k: v for k, v in f.items() if k != "maps"} if isinstance(f, dict) else f
+             for f in raw]  # fmt: skip
+    try:
+        check_spec(plain, [])
+    except CaseFormSpecInvalid as exc:
+        problems.update(exc.details.get("problems", {}))
     filled: dict[tuple[str, str], str] = {}
     for i, f in enumerate(raw):
-        if not isinstance(f, dict):
-            plain.append(f)
-            continue
-        plain.append({k: v for k, v in f.items() if k != "maps"})
+        if not isinstance(f, dict) or any(k.startswith(f"fields[{i}]") for k in problems):
+            continue  # a malformed field is named above; its maps are not read
         maps = f.get("maps")
         if not isinstance(maps, dict) or not maps:
             problems[f"fields[{i}].maps"] = "names, per item code, the item field it fills"
             continue
         for code, target in maps.items():
             at = f"fields[{i}].maps.{code}"
+            spec = {x["name"]: x for x in forms[code].fields_spec} if code in forms else {}
             if code not in forms:
                 problems[at] = "is not an item of this bundle"
-                continue
-            spec = {x["name"]: x for x in forms[code].fields_spec}
-            if target not in spec:
+            elif not isinstance(target, str) or target not in spec:
                 problems[at] = f"{target} is not a field of {code}'s form"
             elif (code, target) in filled:
                 problems[at] = f"{code}.{target} is already filled by {filled[(code, target)]}"
@@ -275,10 +282,6 @@ def _fields_problems(
                 problems[f"fields[{i}].required"] = f"must be true: {code}.{target} is required"
             else:
                 filled[(code, target)] = str(f.get("name"))
-    try:
-        check_spec(plain, [])
-    except CaseFormSpecInvalid as exc:
-        problems.update(exc.details.get("problems", {}))
     for code in forms:
         for x in forms[code].fields_spec:
             if x.get("required", True) and (code, x["name"]) not in filled:
@@ -326,14 +329,14 @@ def _materials_problems(
         for code, target in maps.items():
             if code not in forms:
                 problems[f"{at}.maps.{code}"] = "is not an item of this bundle"
-            elif target not in _names(forms[code].materials_spec):
+            elif not isinstance(target, str) or target not in _names(forms[code].materials_spec):
                 problems[f"{at}.maps.{code}"] = f"{target} is not a material of {code}"
             elif m.get("required", True):
                 covered.add((code, target))
     for code, entry in entries.items():
         for r in entry.get("receives", []) if isinstance(entry.get("receives"), list) else []:
-            if isinstance(r, dict):
-                covered.add((code, str(r.get("material"))))
+            if isinstance(r, dict) and isinstance(r.get("material"), str):
+                covered.add((code, r["material"]))
     for code, form in forms.items():
         for x in form.materials_spec:
             if x.get("required", True) and (code, x["name"]) not in covered:
@@ -381,14 +384,12 @@ def _snapshot(d: BundleDefinition) -> dict[str, Any]:
 
 async def create_definition(actor: OperatorPrincipal | None, doc: Any) -> BundleDefinition:
     """A new draft version (the first one creates the bundle). ``actor`` None: seeding."""
-    checked = await check_definition(doc)
-    document = checked.document
     if actor is not None:
         require_role(actor, *AUTHORS)
-        if not sees_department(actor, document["lead_department"]):
-            raise BundleDefinitionInvalid(
-                problems={"lead_department": "is one of your departments"}
-            )
+    checked = await check_definition(doc)
+    document = checked.document
+    if actor is not None and not sees_department(actor, document["lead_department"]):
+        raise BundleDefinitionInvalid(problems={"lead_department": "is one of your departments"})
     now = clock.now()
     async with in_transaction() as tx:
         last = (

@@ -31,38 +31,35 @@ def shipped() -> list[dict[str, Any]]:
     return [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(DATA.glob("*.yaml"))]
 
 
-def _guide(spec: dict[str, Any]) -> dict[str, Any]:
-    """The item's guide in the catalog's shape: it lists every material its form asks for."""
-    days = spec["time_limit_days"]
+# Where the demo's bundles are handled in person (the 一件事 windows of the city).
+HALL = {
+    "name": "杭州市民中心“一件事”综合窗口",
+    "address": "杭州市上城区解放东路 18 号市民中心",
+    "hours": "工作日 9:00-12:00 13:30-17:00",
+    "phone": "12345",
+}
+
+
+def item_guide(spec: dict[str, Any], bundle: dict[str, Any]) -> dict[str, Any]:
+    """The item's own guide (一次告知), listing every material its form requires."""
     return {
-        "conditions": spec.get("conditions") or [f"符合“{spec['name']}”办理条件的申请人"],
+        "conditions": list(bundle["guide"]["conditions"]),
         "materials": [
-            {
-                "name": m["name"],
-                "required": bool(m.get("required")),
-                "copies": 1,
-                "form": "original",
-            }
+            {"name": m["name"], "required": m.get("required", True), "copies": 1,
+             "form": "original"}
             for m in spec["materials"]
         ],
         "fees": [],
-        "legal_time_limit_days": days,
-        "promised_time_limit_days": days,
-        "legal_basis": spec.get("legal_basis") or ["《浙江省保障“最多跑一次”改革规定》"],
-        "places": [
-            {
-                "name": "各区政务服务中心“一件事”综合窗口",
-                "address": "杭州市各区政务服务中心",
-                "hours": "工作日 9:00-12:00 13:30-17:00",
-                "phone": "12345",
-            }
-        ],
-        "visits": 1,
+        "legal_time_limit_days": spec["time_limit_days"] * 2,
+        "promised_time_limit_days": spec["time_limit_days"],
+        "legal_basis": [bundle["guide"]["legal_basis"]],
+        "places": [HALL],
+        "visits": 0,
         "contact": "12345",
-    }
+    }  # fmt: skip
 
 
-async def _item(spec: dict[str, Any]) -> None:
+async def _item(spec: dict[str, Any], bundle: dict[str, Any]) -> None:
     if not await ServiceItem.exists(code=spec["code"]):
         await create_item(
             None,
@@ -72,14 +69,16 @@ async def _item(spec: dict[str, Any]) -> None:
             theme=spec["theme"],
             department=spec["department"],
             online_level=4,
-            guide=_guide(spec),
+            guide=item_guide(spec, bundle),
             keywords=["一件事", spec["name"]],
         )
     await define_form(spec["code"], spec["fields"], spec["materials"], spec["time_limit_days"])
 
 
 async def _publish(document: dict[str, Any]) -> None:
-    current = await BundleDefinition.get_or_none(code=document["code"], status="published")
+    current = await BundleDefinition.get_or_none(
+        code=document["code"], status="published"
+    )
     if current is not None and current.document == document:
         return
     await definitions.create_definition(None, document)
@@ -104,7 +103,7 @@ async def seed(vault: PiiVault, var_dir: Path) -> dict[str, Any]:
                 known[d["code"]] = {"key": agency.key, "secret": secret, "name": d["agency"]}
             await bind_desk(known[d["code"]]["key"], d["code"])
         for spec in data["items"]:
-            await _item(spec)
+            await _item(spec, data["bundle"])
         await _publish(data["bundle"])
     path.write_text(json.dumps(known, ensure_ascii=False, indent=2))
     path.chmod(0o600)

@@ -13,7 +13,7 @@ from infra.transitions import Transitions
 
 
 class BundleDefinition(Model):
-    """One version of a bundle definition: ``document`` is the whole, checked definition."""
+    """One version of a bundle definition: the document holds the whole checked definition."""
 
     transitions: ClassVar[Transitions] = DEFINITION
 
@@ -88,8 +88,8 @@ class BundleCase(Model):
 
 
 class BundleItem(Model):
-    """One item of a bundle case. Filed items point at their case, waiting ones keep the
-    checked form and materials until their predecessors complete."""
+    """One item of a bundle case. A filed item points at its case, and a waiting one keeps
+    the checked form and materials until its predecessors complete."""
 
     transitions: ClassVar[Transitions] = BUNDLE_ITEM
 

@@ -17,8 +17,16 @@ from tortoise.transactions import in_transaction
 from app.agency.models import Agency
 from app.cases import states
 from app.cases.forms import check_form
-from app.cases.materials import owned_licence, owned_material
-from app.cases.models import Case, CaseDesk, CaseForm, CaseFormVersion, CaseStep, ELicence
+from app.cases.materials import MaterialStore, attached_material, owned_licence, owned_material
+from app.cases.models import (
+    Case,
+    CaseDesk,
+    CaseForm,
+    CaseFormVersion,
+    CaseStep,
+    ELicence,
+    Material,
+)
 from app.cases.setup import form_version
 from app.catalog import audit
 from app.catalog.models import ServiceItem
@@ -364,6 +372,26 @@ class Cases:
             by=f"agency:{agency.key}",
         )
         return shown
+
+    async def material_for_agency(
+        self, agency: Agency, case_no: str, material_id: int, store: MaterialStore
+    ) -> tuple[Material, bytes]:
+        """A material attached to a case of the agency, opened: an uploaded ID card or
+        certificate is personal data in the clear, so each fetch is on the audit chain."""
+        case = await self.for_agency(agency.id, case_no)
+        material = await attached_material(case, material_id)
+        data = await store.content(material)
+        await audit.reveal(
+            None,
+            "reveal.case_material",
+            "case",
+            case.case_no,
+            department=case.department_code,
+            fields=[f"material:{material.id}"],
+            reason="working the case",
+            by=f"agency:{agency.key}",
+        )
+        return material, data
 
     async def act(
         self,

@@ -50,7 +50,7 @@ async def latest_versions(items: list[ServiceItem]) -> dict[int, ItemVersion]:
     if not items:
         return {}
     wanted = {(i.id, i.latest_version) for i in items}
-    rows = await ItemVersion.filter(item_id__in=[i.id for i, _ in wanted])
+    rows = await ItemVersion.filter(item_id__in=[item_id for item_id, _ in wanted])
     return {v.item_id: v for v in rows if (v.item_id, v.number) in wanted}
 
 

@@ -14,7 +14,7 @@ from sanic.response import HTTPResponse, JSONResponse, json, raw
 from app.appointments import publishing as pub
 from app.appointments.checkin_qr import check_in_png
 from app.appointments.lottery import FIRST_COME, LOTTERY, LotteryWindow, entry_view
-from app.appointments.models import Booking, Institution, Slot, WaitlistEntry
+from app.appointments.models import Booking, Institution, LotteryEntry, Slot, WaitlistEntry
 from app.appointments.rules import valid_wall_clock
 from app.appointments.service import Appointments
 from app.appointments.staff import (
@@ -214,6 +214,19 @@ async def lottery(request: Request, slot_id: int) -> JSONResponse:
     if caller is not None:
         await _throttle_citizen(request, caller.citizen_id, booking=False)
     return json(await _appointments(request).lotteries.view(slot_id))
+
+
+@bp.get("/me/lottery-entries")
+@documented(
+    "My lottery entries (entry_no, and once drawn: won, waitlisted or refused), newest first.",
+    auth="resident",
+    responses={429: "POLLING_THROTTLED"},
+    tag="appointments",
+)
+async def my_lottery_entries(request: Request) -> JSONResponse:
+    principal = await _polling_resident(request)
+    entries = await LotteryEntry.filter(citizen_id=principal.citizen_id).order_by("-id").limit(100)
+    return json({"entries": [entry_view(e) for e in entries]})
 
 
 @bp.get("/me/appointments")

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, JSONResponse, raw
 
-from app.cases.materials import attached_material, licence_view, material_view, owned_material
+from app.cases.materials import licence_view, material_view, owned_material
 from app.cases.models import Case, CaseForm, ELicence, Material
 from app.cases.service import MIN_ONLINE_LEVEL
 from app.cases.views import case_summary, case_view
@@ -252,9 +252,10 @@ async def agency_case(request: Request, case_no: str) -> JSONResponse:
 @documented("A material attached to a case of the agency.", auth="agency", tag="agency")
 async def agency_material(request: Request, case_no: str, material_id: int) -> HTTPResponse:
     agency = await agency_caller(request)
-    case = await _public(request).cases.for_agency(agency.id, case_no)
-    material = await attached_material(case, material_id)
-    data = await _public(request).materials.content(material)
+    public = _public(request)
+    material, data = await public.cases.material_for_agency(
+        agency, case_no, material_id, public.materials
+    )
     return raw(
         data, content_type=material.content_type, headers={"X-Content-Type-Options": "nosniff"}
     )

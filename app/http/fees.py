@@ -42,7 +42,7 @@ class NoticeRequest(BaseModel):
     notice_no: str | None = Field(default=None, max_length=64)
 
 
-class RevealRequest(BaseModel):
+class NoticeRevealRequest(BaseModel):
     reason: str = Field(min_length=4, max_length=200)
 
 
@@ -158,14 +158,14 @@ async def issue_notice(request: Request) -> JSONResponse:
 @documented(
     "The payer's name and ID number in full, to the agency that issued the notice; every"
     " look is written to the audit chain with its reason.",
-    body=RevealRequest,
+    body=NoticeRevealRequest,
     auth="agency",
     responses={200: '{"payment_code", "payer"}', 404: "NOTICE_NOT_FOUND"},
     tag="agency",
 )
 async def reveal_notice_payer(request: Request, payment_code: str) -> JSONResponse:
     agency = await agency_caller(request)
-    body = parse(request, RevealRequest)
+    body = parse(request, NoticeRevealRequest)
     payer = await request.app.ctx.services.notices.reveal_payer(agency, payment_code, body.reason)
     return json(
         {"payment_code": payment_code, "payer": payer},

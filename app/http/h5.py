@@ -32,8 +32,17 @@ TYPES = {
     ".css": "text/css; charset=utf-8",
     ".svg": "image/svg+xml",
 }
-SHELL_FILES = ("index.html", "app.js", "views.js", "host.js", "h5.css", "icon.svg")
-CORE_FILES = ("api.js", "errors.js", "format.js", "logic.js")
+SHELL_FILES = (
+    "index.html",
+    "app.js",
+    "views.js",
+    "services.js",
+    "release-view.js",
+    "host.js",
+    "h5.css",
+    "icon.svg",
+)
+CORE_FILES = ("api.js", "errors.js", "format.js", "logic.js", "release.js", "services.js")
 # Same-origin API calls only; H5 mini-apps open in the web-view host (an https frame);
 # QR images are fetched with the resident's token and shown as blob: URLs.
 CSP = (

@@ -21,10 +21,14 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def assign_request_id(request: Request) -> None:
+    ctx = request.ctx
     incoming = request.headers.get("x-request-id", "")
-    request.ctx.request_id = incoming if _SAFE_ID.match(incoming) else secrets.token_hex(8)
-    request.ctx.started = time.perf_counter()
-    request_id_var.set(request.ctx.request_id)
+    if incoming and _SAFE_ID.match(incoming):
+        ctx.request_id, ctx.request_id_ours = incoming, False
+    else:
+        ctx.request_id, ctx.request_id_ours = secrets.token_hex(8), True
+    ctx.started = time.perf_counter()
+    request_id_var.set(ctx.request_id)
 
 
 def stamp_response(request: Request, response: HTTPResponse) -> None:
@@ -44,7 +48,14 @@ def stamp_response(request: Request, response: HTTPResponse) -> None:
             seconds,
         )
     if request.app.ctx.access_log:
-        logs.access(request.method, request.path, response.status, seconds * 1000, request_id)
+        logs.access(
+            request.method,
+            request.path,
+            response.status,
+            seconds * 1000,
+            request_id,
+            request_id_ours=getattr(request.ctx, "request_id_ours", False),
+        )
 
 
 def install(app: Sanic) -> None:

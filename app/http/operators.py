@@ -17,7 +17,7 @@ from sanic.response import HTTPResponse, JSONResponse, empty, file
 from app.catalog import audit as audit_view
 from app.catalog import items as catalog_items
 from app.catalog import search as catalog_search
-from app.catalog.models import AuditEntry, Department, Region
+from app.catalog.models import AuditEntry, Department, Region, Theme
 from app.catalog.parity import parity_report
 from app.errors import NotFound, RateLimited
 from app.http.answers import answer
@@ -354,7 +354,8 @@ async def audit_log(request: Request) -> JSONResponse:
 
 @bp.get("/directory")
 @documented(
-    "The region tree and the departments by name, for the console's pickers and labels.",
+    "The region tree, the departments and the life-event themes by name, for the console's"
+    " pickers and labels.",
     auth="operator",
     tag="operator",
 )
@@ -362,7 +363,8 @@ async def directory(request: Request) -> JSONResponse:
     await operator(request)
     regions = await Region.all().order_by("code").values("code", "name", "parent_code", "level")
     departments = await Department.all().order_by("code").values("code", "name", "region_code")
-    return answer({"regions": regions, "departments": departments})
+    themes = await Theme.all().order_by("position").values("code", "name")
+    return answer({"regions": regions, "departments": departments, "themes": themes})
 
 
 @bp.get("/search-analytics")

@@ -41,7 +41,7 @@ class VerifyRequest(BaseModel):
         return self
 
 
-class RevealRequest(BaseModel):
+class ReceiptRevealRequest(BaseModel):
     reason: str = Field(min_length=4, max_length=200)
 
 
@@ -174,14 +174,14 @@ async def receipt_pdf(request: Request, receipt_no: str) -> HTTPResponse:
 @documented(
     "A receipt as printed, the payer's name in full, to the collecting agency it was paid to;"
     " every look is written to the audit chain with its reason.",
-    body=RevealRequest,
+    body=ReceiptRevealRequest,
     auth="agency",
     responses={404: "RECEIPT_NOT_FOUND"},
     tag="agency",
 )
 async def agency_receipt_face(request: Request, receipt_no: str) -> JSONResponse:
     agency = await agency_caller(request)
-    body = parse(request, RevealRequest)
+    body = parse(request, ReceiptRevealRequest)
     face = await request.app.ctx.services.receipts.reveal_face(
         agency.id, agency.key, receipt_no, body.reason
     )

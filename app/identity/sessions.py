@@ -59,6 +59,17 @@ class SessionStore:
             created_at=now,
             expires_at=now + self.ttl,
         )
+        # Cached now, so the first request with the new token needs no PostgreSQL (at a
+        # release minute thousands of residents sign in and book within seconds).
+        await self._fill(
+            Principal(
+                account.citizen_id,  # type: ignore[attr-defined]
+                account.id,
+                account.channel,
+                session.token_hash,
+                session.expires_at,
+            )
+        )
         return token, session
 
     async def resolve(self, token: str) -> Principal:
@@ -92,7 +103,12 @@ class SessionStore:
             token_hash,
             session.expires_at,
         )
-        remaining = int((session.expires_at - clock.now()).total_seconds())
+        await self._fill(principal)
+        return principal
+
+    async def _fill(self, principal: Principal) -> None:
+        """The cache entry every worker reads (SET NX: a logout's tombstone always wins)."""
+        remaining = int((principal.expires_at - clock.now()).total_seconds())
         if remaining > 0:
             entry = json.dumps(
                 {
@@ -103,9 +119,11 @@ class SessionStore:
                 }
             )
             await self.redis.set(
-                _cache_key(token_hash), entry, ex=min(remaining, CACHE_SECONDS), nx=True
+                _cache_key(principal.token_hash),
+                entry,
+                ex=min(remaining, CACHE_SECONDS),
+                nx=True,
             )
-        return principal
 
     async def revoke(self, principal: Principal) -> None:
         await Session.filter(token_hash=principal.token_hash, revoked_at=None).update(

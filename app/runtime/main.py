@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 from sanic import Sanic
 from sanic.worker.loader import AppLoader
+from sanic.worker.manager import WorkerManager
+from sanic.worker.process import WorkerProcess
 
 from app.config import Settings, with_redis
 from app.http import (
@@ -281,6 +283,8 @@ def serve(settings: Settings) -> None:
     asyncio.run(prepare_database(settings, seed_demo=settings.demo))
     settings = with_metrics_directory(settings)
 
+    # Sanic counts a worker's start-up in tenths of a second, in a class constant.
+    WorkerProcess.THRESHOLD = WorkerManager.THRESHOLD = int(settings.ops.worker_start_seconds * 10)
     loader = AppLoader(factory=partial(create_app, settings))
     app = loader.load()
     app.prepare(

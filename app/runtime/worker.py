@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import uvloop
 from arq.worker import Worker
 
 from app.appointments import jobs as appointment_jobs
@@ -197,5 +198,8 @@ def run_worker_process(settings: Settings, slot: str, restarted: bool = False) -
     metrics.WORKER_PROCESSES.labels("background").set(1)
     if restarted:
         metrics.WORKER_RESTARTS.labels("background").inc()
+    # uvloop, as in the HTTP workers: delivery is mostly socket writes and callbacks
+    # (PostgreSQL, Redis, webhooks), which the stdlib loop spent most of this process's
+    # CPU on (docs/performance.md).
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
-        asyncio.run(run_worker(settings, slot))
+        uvloop.run(run_worker(settings, slot))

@@ -44,6 +44,9 @@ class Request:
     expect_status: int = 200
     # A rush that turns most requests away answers 4xx by design; its check proves it right.
     refusals_expected: bool = False
+    # A release at a set instant (epoch seconds): probed before it, then no warm-up, and the
+    # measured run starts a moment before it so the release falls inside the measurement.
+    starts_at: float | None = None
 
 
 Check = Callable[[BenchContext, Request, WrkResult], Awaitable[list[str]]]

@@ -1,4 +1,4 @@
-"""Lottery entry (摇号): the same clinic and residents as the rush, released by lottery.
+"""Lottery entry (摇号): the rush's clinic, released by lottery, with 20 residents.
 
 Every schedule's entry window is open for the whole run, so wrk's POST /appointments are
 entries: each (resident, doctor-session) pair enters once (202, an entry number) and every
@@ -14,16 +14,25 @@ from datetime import UTC, datetime, timedelta
 
 from bench.context import BenchContext
 from bench.scenarios import Request, Scenario
-from bench.scenarios.appointments_rush import attempts, publish_clinic
+from bench.scenarios.appointments_rush import (
+    SHANGHAI,
+    attempts,
+    publish_clinic,
+    sign_in_residents,
+)
 from bench.wrk import WrkResult
+
+# Each enters every doctor-session once; later attempts are refusals at the first check.
+RESIDENTS = 20
 
 
 async def setup(ctx: BenchContext) -> Request:
     now = datetime.now(UTC)
-    slot_ids, residents = await publish_clinic(
+    residents = await sign_in_residents(ctx, 53000, RESIDENTS)
+    slot_ids = await publish_clinic(
         ctx,
         "BENCH-LOTTERY",
-        53000,
+        now.astimezone(SHANGHAI).date() + timedelta(days=2),
         release_mode="lottery",
         entry_opens_at=(now - timedelta(minutes=5)).isoformat(),  # past the release minute
         entry_closes_at=(now + timedelta(hours=2)).isoformat(),

@@ -13,7 +13,8 @@ must be refused (400 NOTIFY_REPLAYED), so refusals are expected and checked by r
 notify_storm_v2 is the same storm in API v2's XML against /notify/wechat/pay.
 
 After the load: every order is PAID exactly once, with exactly one ``order.paid`` and one
-``receipt.issue`` outbox event each, and exactly one "paid" notification outcome each.
+``receipt.issue`` outbox event each, and exactly one "paid" notification outcome each; and
+every raw notification logged has exactly one outcome.
 """
 
 from __future__ import annotations
@@ -352,6 +353,13 @@ async def check(ctx: BenchContext, request: Request, result: WrkResult) -> list[
     )
     if others:
         problems.append(f"{others} notifications refused for another reason than a replay")
+    # The append-only log: every raw notification has exactly one outcome.
+    unpaired = await ctx.fetchval(
+        "SELECT count(*) FROM payment_notification n WHERE (SELECT count(*) FROM "
+        "payment_notification_outcome o WHERE o.notification_id = n.id) <> 1"
+    )
+    if unpaired:
+        problems.append(f"{unpaired} logged notifications without exactly one outcome")
     return problems
 
 

@@ -2,7 +2,7 @@
 import { reactive } from "vue";
 import { call } from "./api.js";
 
-export const directory = reactive({ regions: [], departments: [], loaded: false });
+export const directory = reactive({ regions: [], departments: [], themes: [], loaded: false });
 let loading = null;
 
 export function loadDirectory() {
@@ -10,6 +10,7 @@ export function loadDirectory() {
     loading = call("GET", "/directory").then((d) => {
       directory.regions = d.regions;
       directory.departments = d.departments;
+      directory.themes = d.themes;
       directory.loaded = true;
     }).catch((err) => {
       loading = null;

@@ -233,3 +233,30 @@ describe("Alipay page logic against my.", () => {
     });
   });
 });
+
+describe("Alipay date fields", () => {
+  it("use my.datePicker, since Alipay's <picker> has no date mode", async () => {
+    const apply = readFileSync(join(out, "pages/apply/index.axml"), "utf8");
+    assert.match(apply, /onTap="onPickDate"/);
+    const api = scriptedApi({
+      "POST /api/v1/sessions": () => [201, { token: "t-a", expires_at: "2030-01-01T00:00:00Z", citizen: { id: "c", verified: true } }],
+      "GET /api/v1/items/X/form": () => [200, { item_code: "X", item_name: "Y", audience: "personal", version: 1, fields: [{ name: "born", label: "出生日期", type: "date" }], materials: [] }],
+      "GET /api/v1/items/X": () => [404, { code: "ITEM_NOT_FOUND", message: "x" }],
+      "GET /api/v1/me/licences": () => [200, { licences: [] }],
+    });
+    const stub = myStub(api);
+    const picked = [];
+    stub.my.datePicker = (o) => {
+      picked.push(o);
+      o.success({ date: "1940-05-01" });
+    };
+    globalThis.my = stub.my;
+    const page = loadPageLogic(out, "apply");
+    page.onLoad({ code: "X" });
+    await page.onShow();
+    assert.equal(page.data.hostDates, true);
+    await page.onPickDate({ currentTarget: { dataset: { name: "born" } } });
+    assert.equal(picked[0].format, "yyyy-MM-dd");
+    assert.equal(page.data.values.born, "1940-05-01");
+  });
+});

@@ -89,6 +89,28 @@ export function wxStub(api, behaviour = {}) {
     }),
     getFileSystemManager: () => ({ readFile: record("readFile", fs.readFile) }),
     scanCode: record("scanCode", (o) => o.success({ result: "33010026001000000123" })),
+    chooseMedia: record("chooseMedia", (o) =>
+      behaviour.choose === "cancel" ? o.fail({ errMsg: "chooseMedia:fail cancel" }) : o.success({ tempFiles: [{ tempFilePath: "wxfile://tmp_photo.jpg", size: 1024 }] })
+    ),
+    uploadFile: record("uploadFile", (o) => {
+      const listeners = [];
+      api.answer("POST", o.url, { file: o.filePath }, o.header).then(([status, data]) => {
+        listeners.forEach((f) => f({ progress: 100 }));
+        o.success({ statusCode: status, data: JSON.stringify(data) });
+      });
+      return { onProgressUpdate: (f) => listeners.push(f) };
+    }),
+    getLocation: record("getLocation", (o) =>
+      behaviour.location === "deny" ? o.fail({ errMsg: "getLocation:fail auth deny" }) : o.success({ latitude: 30.27, longitude: 120.15 })
+    ),
+    requestSubscribeMessage: record("requestSubscribeMessage", (o) => {
+      const answer = {};
+      o.tmplIds.forEach((t) => {
+        answer[t] = behaviour.subscribe || "accept";
+      });
+      o.success(answer);
+    }),
+    redirectTo: record("redirectTo"),
     navigateTo: record("navigateTo"),
     showToast: record("showToast"),
     showModal: record("showModal"),

@@ -6,20 +6,7 @@ import { it } from "node:test";
 
 import { createApi } from "../src/core/api.js";
 import { messageFor } from "../src/core/errors.js";
-import {
-  applyFormModel,
-  attributeFields,
-  caseModel,
-  collectAttributes,
-  collectForm,
-  collectMaterials,
-  formProblems,
-  itemModel,
-  payableRows,
-  ratedModel,
-  ratingBody,
-  ticketBody,
-} from "../src/core/logic.js";
+import { applyFormModel, attributeFields, caseModel, collectAttributes, collectForm, collectMaterials, formProblems, itemModel, payableRows, ratedModel, ratingBody, ticketBody } from "../src/core/services.js";
 
 const FORM = {
   item_code: "JF-330100-00111-001",
@@ -172,4 +159,40 @@ it("uploads through the host with the bearer token, and reads a refusal by its c
   await assert.rejects(api.uploadMaterial({ path: "p", name: "big.jpg" }), (e) => e.code === "UPLOAD_TOO_LARGE" && e.message === messageFor("UPLOAD_TOO_LARGE"));
   const offline = createApi({ base: "https://api.test", store, transport: async () => ({}), upload: async () => { throw new Error("offline"); } });
   await assert.rejects(offline.uploadMaterial({ path: "p", name: "a.jpg" }), (e) => e.code === "UPLOAD_FAILED");
+});
+
+it("the item page reads the guide: materials by e-licence type, fees, places", () => {
+  const guide = {
+    name: "高龄津贴申领",
+    department: { code: "hz-mzj", name: "杭州市民政局" },
+    guide: {
+      conditions: ["年满 80 周岁"],
+      materials: [
+        { name: "居民身份证", required: true, copies: 1, form: "original", licence_type: "id_card" },
+        { name: "户口簿", required: false, copies: 2, form: "copy", note: "首页和本人页" },
+      ],
+      fees: [],
+      promised_time_limit_days: 5,
+      legal_time_limit_days: 20,
+      legal_basis: ["《浙江省高龄津贴制度》"],
+      places: [{ name: "市民中心", address: "解放东路18号", hours: "工作日 9:00-17:00", phone: "0571-12345" }],
+      visits: 0,
+      contact: "0571-12345",
+      faq: [{ q: "可以代办吗？", a: "可以。" }],
+    },
+  };
+  const m = itemModel(guide, null, { licences: [{ id: 1, kind: "id_card", title: "电子身份证", number: "x" }] });
+  assert.equal(m.department, "杭州市民政局");
+  assert.deepEqual(m.checklist, [
+    { name: "居民身份证", held: true, note: "免提交：已有电子证照" },
+    { name: "户口簿", held: false, note: "复印件 · 2 份 · 选交 · 首页和本人页" },
+  ]);
+  assert.deepEqual(m.facts.map((f) => f.label + "=" + f.value).slice(0, 4), ["承诺时限=5 个工作日", "法定时限=20 个工作日", "收费=不收费", "到现场次数=零跑腿，全程网办"]);
+  assert.deepEqual(m.places, [{ name: "市民中心", detail: "解放东路18号 · 工作日 9:00-17:00 · 0571-12345" }]);
+  assert.equal(m.applicable, false);
+  // The apply page marks the same material 免提交 through the guide's licence type.
+  const form = { ...FORM, materials: [{ name: "居民身份证", required: true }] };
+  const applied = applyFormModel(form, { licences: [{ id: 1, kind: "id_card", title: "电子身份证", number: "x" }] }, null, guide);
+  assert.equal(applied.materials[0].licenceId, 1);
+  assert.equal(applyFormModel(form, { licences: [{ id: 1, kind: "id_card", title: "电子身份证", number: "x" }] }, null, null).materials[0].licenceId, null);
 });

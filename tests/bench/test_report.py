@@ -75,3 +75,26 @@ def test_a_machine_loaded_before_the_session_is_flagged_even_without_drift() -> 
     measured.load_average_start = (7.95, 6.6, 3.87)
     assert not measured.reliable
     assert "load average 8.0" in render_table(measured)
+
+
+def test_cpu_per_request_counts_a_server_and_its_children() -> None:
+    import subprocess
+    import sys
+    import time
+
+    from bench.processes import tree_cpu_seconds
+
+    # The parent only waits; its child burns 0.5 s of CPU, then sleeps 5 s (still alive).
+    child = (
+        "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.5: pass\n"
+        "time.sleep(5)\n"
+    )
+    spawn = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}])"
+    parent = subprocess.Popen([sys.executable, "-c", spawn])
+    try:
+        deadline = time.monotonic() + 60
+        while tree_cpu_seconds(parent.pid) < 0.5 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert tree_cpu_seconds(parent.pid) >= 0.5
+    finally:
+        parent.wait(timeout=60)  # the child exits after its sleep, then the parent

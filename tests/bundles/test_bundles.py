@@ -22,11 +22,12 @@ from app.bundles.rating import BundleRatings
 from app.bundles.service import Bundles
 from app.bundles.views import bundle_case_view, bundle_detail
 from app.cases.materials import MaterialStore
-from app.cases.models import Case, ELicence
+from app.cases.models import Case, CaseStep, ELicence
 from app.cases.service import CASE_FINISHED, Cases
 from app.catalog.demo import seed_reference
 from app.errors import (
     AlreadyRated,
+    BundleCaseNotFound,
     BundleDefinitionInvalid,
     BundleMaterialPending,
     BundleNotFinished,
@@ -34,12 +35,16 @@ from app.errors import (
     BundleSupplementUnneeded,
     CaseNotFound,
     FormInvalid,
+    LegalPersonRequired,
+    NotAuthorisedForLegalPerson,
 )
 from app.evaluations.models import Evaluation, Rectification
 from app.identity.sessions import Principal
 from app.supervision.models import Deadline
 from infra.outbox.models import OutboxEvent
 from tests.cases.fixtures import PDF, PNG, person
+from tests.identity.legal_fixtures import OTHER_ID, REP_ID, USCC, push, record, registry_agency
+from tests.identity.legal_fixtures import person as legal_person
 
 BIRTH = "YJS-330100-XSECS"
 FORM = {
@@ -147,6 +152,25 @@ async def test_a_definition_is_checked_whole(world: dict) -> None:
         "is text but the item field is date"
     )
     assert not await BundleDefinition.filter(code="YJS-330100-TEST").exists()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"items": [{"item": ["x"]}, {"item": "GG-330100-00301-001", "after": [{"a": 1}]}]},
+        {"fields": [{"name": "x", "label": "X", "type": "text", "max_length": "9",
+                     "maps": {"GG-330100-00301-001": ["child_name"]}}]},
+        {"fields": [{"name": "x", "label": "X", "type": "choice", "choices": 3, "maps": 1}]},
+        {"materials": [{"name": "A", "maps": {"GG-330100-00301-001": ["父母身份证"]}}]},
+        {"items": [{"item": "GG-330100-00301-001", "receives": [{"from": [], "material": {}}]}]},
+        {"guide": {"conditions": [1], "fees": 3}, "time_limit_days": True},
+    ],
+)
+async def test_a_malformed_definition_is_refused_not_crashed(world: dict, change: dict) -> None:
+    doc = copy.deepcopy(next(d for d in shipped() if d["bundle"]["code"] == BIRTH)["bundle"])
+    with pytest.raises(BundleDefinitionInvalid) as refused:
+        await definitions.check_definition({**doc, **change})
+    assert refused.value.details["problems"]
 
 
 async def test_a_form_missing_a_field_creates_nothing(world: dict) -> None:
@@ -285,3 +309,68 @@ async def test_the_board_shows_who_holds_a_bundle_up(world: dict) -> None:
     assert row["lead_department"] == "hz-wjw" and row["due_date"] == bundle.due_date.isoformat()
     assert (await bundles_board(("hz-jj",)))["bundles"] == []
     assert len((await bundles_board(("hz-rsj",)))["bundles"]) == 1
+
+
+CANYIN = "YJS-330100-KBCYD"
+SHOP = {
+    "shop_name": "夕阳红小厨（解放路店）",
+    "address": "杭州市上城区解放路 8 号",
+    "manager_name": "张三",
+    "contact_phone": "13800138000",
+    "food_category": "热食类食品制售",
+    "floor_area": 180,
+}
+
+
+async def test_the_restaurant_bundle_for_a_legal_person(world: dict, settings) -> None:
+    """Applied for on behalf of a company: the fire check approves on the signed pledge
+    (告知承诺), the licences go to the company's wallet, not the representative's."""
+    vault = settings.vault()
+    registry = await registry_agency(vault)
+    await push(vault, registry, record())
+    rep = await legal_person(vault, "张三", REP_ID)
+    stranger = await legal_person(vault, "王五", OTHER_ID)
+    bundles: Bundles = world["bundles"]
+    mats = await _materials(
+        world["store"], rep, "经营场所使用证明", "负责人身份证", "食品安全管理制度"
+    )
+    body = {"bundle_code": CANYIN, "form": SHOP, "materials": mats,
+            "pending": ["场所平面布局图"], "pledges": ["XK-330100-00403-001"]}  # fmt: skip
+    with pytest.raises(LegalPersonRequired):
+        await bundles.apply(rep, body, "shop-0001")
+    with pytest.raises(NotAuthorisedForLegalPerson):
+        await bundles.apply(stranger, {**body, "on_behalf_of": USCC}, "shop-0001")
+    assert await BundleCase.all().count() == 0
+    bundle, _ = await bundles.apply(rep, {**body, "on_behalf_of": USCC}, "shop-0001")
+    view = await bundle_case_view(bundle)
+    assert view["legal_person"]["uscc"] == USCC
+    assert [c["status"] for c in view["cases"]] == ["submitted", "waiting", "approved"]
+    fire = view["cases"][2]
+    assert fire["pledge"]["text"].startswith("本单位承诺") and fire["step"] == "deliver"
+    steps = await CaseStep.filter(case_id=(await Case.get(case_no=fire["case_no"])).id)
+    assert [(s.action, s.actor) for s in steps][1:] == [("accept", "pledge"), ("approve", "pledge")]
+    # Someone without standing cannot see it.
+    with pytest.raises(BundleCaseNotFound):
+        await bundles.visible(stranger, bundle.bundle_no)
+    await _work(world, view["cases"][0]["case_no"], {"kind": "business-licence",
+                                                     "title": "营业执照", "number": "BL001"})
+    await _work(world, fire["case_no"], {"kind": "fire-safety", "title": "消防安全检查合格证",
+                                         "number": "XF001"})
+    await _deliver(bundles)
+    view = await bundle_case_view(bundle)
+    food = view["cases"][1]
+    assert food["status"] == "submitted" and food["received"][0]["material"] == "营业执照"
+    assert food["pending"][0]["name"] == "场所平面布局图"
+    plan = await _materials(world["store"], rep, "场所平面布局图")
+    await bundles.supplement(rep, bundle.bundle_no, {}, plan)
+    await _work(world, food["case_no"], {"kind": "food-licence", "title": "食品经营许可证",
+                                         "number": "JY001"})
+    await _deliver(bundles)
+    assert (await BundleCase.get(id=bundle.id)).status == "completed"
+    company = await ELicence.filter(legal_person_id__not_isnull=True).values_list(
+        "number", flat=True
+    )
+    assert sorted(company) == ["BL001", "JY001", "XF001"]
+    assert await ELicence.filter(citizen_id=rep.citizen_id, legal_person_id=None).count() == 0
+    assert [x.number for x in await world["cases"].licences_of_legal_person(rep, USCC)] == [
+        "JY001", "XF001", "BL001"]  # fmt: skip

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 
 from app.agency.models import Agency
+from app.catalog.models import AuditEntry
 from app.identity.id_numbers import with_check_digit
 from app.operators.auth import create_operator
 from infra import clock
@@ -86,6 +87,11 @@ async def test_apply_send_back_supplement_complete_rate_rectify_then_reuse_the_l
     # The agency sees the material and sends the case back for more.
     seen = await _agency_get(api, creds, f"/api/v1/agency/cases/{case_no}/materials/{material_id}")
     assert seen.status_code == 200 and seen.content == PNG
+    # The scan of an ID card is personal data in the clear: the look is on the audit chain.
+    looked = await AuditEntry.filter(action="reveal.case_material", subject_id=case_no)
+    assert len(looked) == 1 and looked[0].seq is not None
+    assert looked[0].operator_name == f"agency:{creds['key']}"
+    assert looked[0].after == {"fields": [f"material:{material_id}"]}
     back = await agency_post(
         api, creds, f"/api/v1/agency/cases/{case_no}/request_material", {"note": "请补充银行卡照片"}
     )

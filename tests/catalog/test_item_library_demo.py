@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -40,6 +41,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
         [sys.executable, "-m", "app", "serve", "--demo", "--port", str(port),
          "--sandbox-port", str(free_port())],
         cwd=home, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT,
+        start_new_session=True,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 240
@@ -53,7 +55,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)  # the server and its workers
 
 
 async def _sign_in(api: httpx.AsyncClient, var: Path, username: str) -> dict[str, str]:

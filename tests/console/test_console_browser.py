@@ -281,11 +281,15 @@ async def test_audit_lookup_shows_who_did_what_as_readable_changes(
     assert "灰度地区：（无） → 西湖区" in table  # region codes by name
 
 
+def lisi_notice(demo: Demo) -> dict[str, Any]:
+    return dict(json.loads((demo.var / "demo-notices.json").read_text())["李四"])
+
+
 async def second_payment(api: httpx.AsyncClient, demo: Demo) -> str:
-    """张三 pays his exam notice on Alipay while the app's cashier also takes the money."""
+    """李四 pays his exam notice on Alipay while the app's cashier also takes the money."""
     async with httpx.AsyncClient(base_url=demo.sandbox, timeout=30) as sandbox:
-        code = json.loads((demo.var / "demo-notices.json").read_text())["张三"]["payment_code"]
-        on_app = (await sign_in(api, sandbox, "app", "zlb-demo-zhangsan"))["token"]
+        code = lisi_notice(demo)["payment_code"]
+        on_app = (await sign_in(api, sandbox, "app", "zlb-demo-lisi"))["token"]
         order = (
             await api.post(
                 "/api/v1/orders",
@@ -296,7 +300,7 @@ async def second_payment(api: httpx.AsyncClient, demo: Demo) -> str:
         pay = f"/api/v1/orders/{order['id']}/payments"
         r = await api.post(pay, json={"channel": "app"}, headers=bearer(on_app))
         assert r.status_code == 200, r.text
-        on_alipay = (await sign_in(api, sandbox, "alipay", "2088000000000001"))["token"]
+        on_alipay = (await sign_in(api, sandbox, "alipay", "2088000000000002"))["token"]
         r = await api.post(pay, json={"channel": "alipay"}, headers=bearer(on_alipay))
         assert r.status_code == 200, r.text
         paid = await sandbox.post(
@@ -333,7 +337,7 @@ async def test_a_refund_review_is_resolved_and_a_refund_carries_the_consoles_key
     await open_screen(page, "refund-reviews")
     row = page.locator("#refund-reviews-table .el-table__body tr", has_text=order_no)
     await expect(row).to_contain_text("重复支付")
-    await expect(row).to_contain_text("¥120.00")
+    await expect(row).to_contain_text(f"¥{lisi_notice(demo)['total_fen'] // 100}.00")
     await expect(row).to_contain_text("待处理")
     await axe_clean(page, "6-refund-reviews")
     await page.click(f"[data-refund='{order_no}']")
@@ -360,7 +364,8 @@ async def test_a_refund_review_is_resolved_and_a_refund_carries_the_consoles_key
     await page.fill("#refund-order", order_no)
     await page.fill("#refund-amount", "abc")
     await page.click("#refund-submit")
-    await expect(page.locator(".el-form-item__error")).to_contain_text("退款金额")
+    amount = page.locator(".el-form-item", has=page.locator("#refund-amount"))
+    await expect(amount.locator(".el-form-item__error")).to_contain_text("退款金额")
     await page.fill("#refund-amount", "20.00")
     await page.fill("#refund-reason", "重复缴费退还")
     await page.click("#refund-submit")
@@ -380,7 +385,15 @@ async def test_a_refund_review_is_resolved_and_a_refund_carries_the_consoles_key
 async def test_every_screen_reads_in_chinese_with_no_serious_axe_violations(
     browser: Browser, api: httpx.AsyncClient, demo: Demo
 ) -> None:
+    # Residents search: one finds 门诊预约挂号, one finds nothing (a gap in the library).
+    for q in ("挂号", "挂号", "宠物殡葬"):
+        r = await api.get("/api/v1/catalog/search", params={"q": q, "region": "330100"})
+        assert r.status_code == 200, r.text
     page = await signed_in(browser, demo, "admin")
+    await open_screen(page, "analytics")
+    await expect(page.locator("figure", has_text="热门搜索词")).to_contain_text("挂号")
+    await expect(page.locator("figure", has_text="搜不到结果的词")).to_contain_text("宠物殡葬")
+    assert int(await page.inner_text("#searches-total")) >= 3
     for key in (
         "items",
         "miniapps",
@@ -462,3 +475,54 @@ async def test_the_console_is_small_and_loads_fast(browser: Browser, demo: Demo)
     print("console metrics:", metrics)
     assert gz < 600_000, metrics
     assert usable_ms < 10_000, metrics
+
+
+async def test_an_item_guide_is_revised_through_the_form_reviewed_and_published(
+    browser: Browser, api: httpx.AsyncClient, demo: Demo
+) -> None:
+    before = (await api.get(f"/api/v1/items/{ITEM}")).json()
+    author = await signed_in(browser, demo, "hz-health")
+    await open_screen(author, "items")
+    await author.locator("#items-table .el-table__body tr", has_text=ITEM).click()
+    drawer = author.locator(".el-drawer")
+    await expect(drawer).to_contain_text("受理条件")
+    await drawer.get_by_role("button", name="修改（生成新版本）").click()
+    editor = author.locator("#item-editor")
+    await expect(author.locator("#i-name")).to_have_value(before["name"])
+    # A promise beyond the legal limit is refused, named beside the time limits in words.
+    await editor.get_by_label("法定时限").fill("10")
+    await editor.get_by_label("承诺时限").fill("15")
+    await author.click("#i-check")
+    limits = editor.locator(".el-form-item", has_text="时限（工作日）")
+    await expect(limits.locator(".el-form-item__error")).to_contain_text("承诺时限")
+    await editor.get_by_label("承诺时限").fill("3")
+    await (
+        editor.locator(".el-form-item", has_text="咨询电话").locator("input").fill("0571-88888888")
+    )
+    await axe_clean(author, "8-item-editor")
+    await author.click("#i-save")
+    await give_reason(author, "更新咨询电话")
+    await expect(drawer).to_contain_text("草稿")
+    await drawer.get_by_role("button", name="提交审核").click()
+    await expect(drawer).to_contain_text("待审核")
+    assert (await api.get(f"/api/v1/items/{ITEM}")).json()["guide"]["contact"] == before["guide"][
+        "contact"
+    ]
+
+    reviewer = await signed_in(browser, demo, "hz-health-review")
+    await open_screen(reviewer, "items")
+    await reviewer.locator("#items-table .el-table__body tr", has_text=ITEM).click()
+    await reviewer.locator(".el-drawer").get_by_role("button", name="审核通过").click()
+    await reviewer.locator(".reason-box .el-button--primary").click()
+    await expect(reviewer.locator(".el-drawer")).to_contain_text("已通过")
+
+    # The author reopens the item (now approved) and publishes it.
+    await author.locator(".el-drawer__close-btn").click()
+    await author.locator("#items-table .el-table__body tr", has_text=ITEM).click()
+    await expect(author.locator(".el-drawer")).to_contain_text("已通过")
+    await author.locator(".el-drawer").get_by_role("button", name=re.compile("发布第")).click()
+    await expect(author.locator(".el-message--success").last).to_contain_text("已发布")
+    after = (await api.get(f"/api/v1/items/{ITEM}")).json()
+    assert after["guide"]["contact"] == "0571-88888888"
+    assert after["guide"]["promised_time_limit_days"] == 3
+    assert after["guide"]["conditions"] == before["guide"]["conditions"]

@@ -18,10 +18,17 @@ import redis.asyncio as aioredis
 
 from app.agency.models import Agency
 from app.agency.signing import create_agency
+from app.cases.models import Case
 from app.cases.service import Cases
 from app.catalog.models import AuditEntry
 from app.config import Settings
-from app.errors import CaseNotFound, FormInvalid, NoticeNotFound, ReceiptNotFound
+from app.errors import (
+    CaseNotFound,
+    FormInvalid,
+    MaterialNotFound,
+    NoticeNotFound,
+    ReceiptNotFound,
+)
 from app.fees.fee_items import FeeItemInput, register_fee_item
 from app.fees.notices import NoticeInput, NoticeLineInput, Notices
 from app.receipts.models import Receipt
@@ -112,6 +119,32 @@ async def test_refused_case_form_reveals_append_nothing(
     assert len(await chained()) == before
 
 
+async def test_each_fetch_of_a_case_material_by_the_agency_is_one_chained_record(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from app.cases.materials import MaterialStore
+
+    cases, agency, case_no, _ = await filed_case(settings, tmp_path)
+    store = MaterialStore(settings.vault(), b"k" * 32, settings.service_rules.upload_max_bytes)
+    material_id = (await Case.get(case_no=case_no)).materials[0]["material_id"]
+    before = len(await chained())
+
+    stranger, _ = await create_agency(settings.vault(), name="别的部门", kind="fees")
+    with pytest.raises(CaseNotFound):
+        await cases.material_for_agency(stranger, case_no, material_id, store)
+    with pytest.raises(MaterialNotFound):
+        await cases.material_for_agency(agency, case_no, material_id + 999, store)
+    assert len(await chained()) == before
+
+    for _ in range(2):
+        material, data = await cases.material_for_agency(agency, case_no, material_id, store)
+        assert data == PDF and material.id == material_id
+    entries = await chained()
+    assert len(entries) == before + 2
+    assert {(e.action, e.subject_id) for e in entries[-2:]} == {("reveal.case_material", case_no)}
+    assert entries[-1].after == {"fields": [f"material:{material_id}"]}
+
+
 async def test_the_agency_api_reveals_a_case_form_with_a_reason_only(
     settings: Settings, api: httpx.AsyncClient, tmp_path: Path
 ) -> None:
@@ -190,3 +223,50 @@ async def test_a_receipt_face_reveal_is_audited_and_only_for_the_collecting_agen
     assert entries[-1].action == "reveal.receipt_face"
     assert (entries[-1].subject_type, entries[-1].subject_id) == ("receipt", receipt.receipt_no)
     assert "李四光" not in json.dumps([entries[-1].after, entries[-1].reason], ensure_ascii=False)
+
+
+async def test_the_agency_api_reveals_notice_payers_and_receipt_faces_to_their_own_agency(
+    settings: Settings, api: httpx.AsyncClient, redis: aioredis.Redis
+) -> None:
+    vault = settings.vault()
+    agency, secret = await create_agency(vault, name="考试院", kind="fees", region_code="330000")
+    other, other_secret = await create_agency(vault, name="别的执收单位", kind="fees")
+    mine = {"key": agency.key, "secret": secret}
+    theirs = {"key": other.key, "secret": other_secret}
+    await register_fee_item(agency, FeeItemInput("103001", "报名费", "103", standard_fen=3000))
+    notice = await Notices(vault).issue(
+        agency,
+        NoticeInput(
+            "张三", "11010519491231002X", (NoticeLineInput("103001", "报名费", 1, 3000, 3000),),
+            date(2030, 1, 1),
+        ),
+    )
+    payer_path = f"/api/v1/agency/notices/{notice.payment_code}/payer"
+    before = len(await chained())
+
+    assert (await agency_post(api, theirs, payer_path, {"reason": REASON})).status_code == 404
+    code = notice.payment_code
+    mistyped = f"/api/v1/agency/notices/{code[:-1]}{(int(code[-1]) + 1) % 10}/payer"
+    refused = await agency_post(api, mine, mistyped, {"reason": REASON})
+    assert refused.status_code == 422 and refused.json()["code"] == "PAYMENT_CODE_INVALID"
+    assert (await agency_post(api, mine, payer_path, {"reason": "x"})).status_code == 422
+    assert len(await chained()) == before
+
+    shown = await agency_post(api, mine, payer_path, {"reason": REASON})
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["payer"] == {"name": "张三", "id_number": "11010519491231002X"}
+    assert len(await chained()) == before + 1
+
+    receipts = build_receipts(vault, settings, redis)
+    citizen = await new_citizen()
+    order, _ = await paid_order(vault, citizen.id, payer="李四光", emit=False)
+    await Order.filter(id=order.id).update(agency_id=agency.id)
+    await receipts.on_issue({"order_id": order.id})
+    receipt = await Receipt.get(order_id=order.id)
+    face_path = f"/api/v1/agency/receipts/{receipt.receipt_no}/face"
+    assert (await agency_post(api, theirs, face_path, {"reason": REASON})).status_code == 404
+    face = await agency_post(api, mine, face_path, {"reason": REASON})
+    assert face.status_code == 200, face.text
+    assert face.json()["payer"] == "李四光" and face.json()["payer_masked"] != "李四光"
+    entries = await chained()
+    assert len(entries) == before + 2 and entries[-1].action == "reveal.receipt_face"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -106,3 +107,26 @@ def test_another_handler_or_a_raised_level_goes_through_logging(
     finally:
         access.setLevel(logging.NOTSET)
     assert len(_lines(stderr)) == 2
+
+
+def test_only_a_request_id_the_client_chose_is_redacted(stderr: io.StringIO) -> None:
+    # Ours is random hex and skips the masks; a client's id of the same shape does not.
+    phone_shaped = f"{PHONE}abcde"
+    with only_configured(stderr):
+        logs.access("GET", "/api/v1/me", 200, 1.0, phone_shaped, request_id_ours=True)
+        logs.access("GET", "/api/v1/me", 200, 1.0, phone_shaped)
+    ours, theirs = _lines(stderr)
+    assert ours["request_id"] == phone_shaped
+    assert theirs["request_id"] == "138****8000abcde"
+
+
+async def test_lines_of_one_loop_turn_go_out_together_at_its_end(stderr: io.StringIO) -> None:
+    with only_configured(stderr):
+        logs.access("GET", "/a", 200, 1.0, "r1")
+        logs.access("GET", "/b", 200, 1.0, "r2")
+        assert stderr.getvalue() == ""  # still this turn of the loop
+        await asyncio.sleep(0)
+        assert [line["msg"] for line in _lines(stderr)] == ["GET /a 200 1.0ms", "GET /b 200 1.0ms"]
+        logs.access("GET", "/c", 200, 1.0, "r3")
+        await asyncio.sleep(0)
+    assert [line["request_id"] for line in _lines(stderr)] == ["r1", "r2", "r3"]

@@ -122,3 +122,12 @@ def test_masks_follow_the_public_service_forms_and_have_a_fixed_size() -> None:
     assert mask_name("欧阳娜娜") == "欧***"
     assert mask_name("名" * 60) == "名***"
     assert len(mask_id_number("9" * 64)) == 18 and len(mask_phone("1" * 40)) == 11
+
+
+def test_the_shortest_number_is_still_masked_and_short_digit_runs_are_left_alone() -> None:
+    # Ten digits is the shortest thing redact masks (a 3-digit area code, 7 digits); below
+    # that the text comes back unchanged without the patterns being tried.
+    assert redact("call 021-1234567 now") == "call 021-****4567 now"
+    assert redact("（０２１）１２３４５６７") == "(021)****4567"
+    for text in ("GET /api/v1/orders/123456789 200 12.5ms", "1 2 3 4 5 6 7 8 9", "YW-2026"):
+        assert redact(text) is text

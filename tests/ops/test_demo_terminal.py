@@ -45,6 +45,7 @@ def test_the_demo_on_a_terminal_logs_text_and_counts_both_workers(tmp_path: Path
         [sys.executable, "-m", "app", "serve", "--demo", "--workers", "2",
          "--port", str(api_port), "--sandbox-port", str(sandbox_port)],
         cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal,
+        start_new_session=True,
     )
     os.close(terminal)
     seen = bytearray()

@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
                 ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('published_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'bundle_definition', 'app': 'bundles', 'unique_together': (('code', 'version'),), 'constraints': [CheckConstraint(check="status IN ('draft', 'submitted', 'approved', 'rejected', 'published', 'superseded')", name='bundle_definition_status_known')], 'pk_attr': 'id', 'table_description': 'One version of a bundle definition: ``document`` is the whole, checked definition.'},
+            options={'table': 'bundle_definition', 'app': 'bundles', 'unique_together': (('code', 'version'),), 'constraints': [CheckConstraint(check="status IN ('draft', 'submitted', 'approved', 'rejected', 'published', 'superseded')", name='bundle_definition_status_known')], 'pk_attr': 'id', 'table_description': 'One version of a bundle definition: the document holds the whole checked definition.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -75,7 +75,7 @@ class Migration(migrations.Migration):
                 ('pledge', fields.JSONField(null=True, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('received', fields.JSONField(encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
             ],
-            options={'table': 'bundle_item', 'app': 'bundles', 'unique_together': (('bundle_case_id', 'item_code'),), 'constraints': [CheckConstraint(check="status IN ('waiting', 'filed', 'cancelled')", name='bundle_item_status_known'), CheckConstraint(check="(status = 'filed') = (case_id IS NOT NULL)", name='bundle_item_filed_has_case')], 'pk_attr': 'id', 'table_description': 'One item of a bundle case. Filed items point at their case, waiting ones keep the'},
+            options={'table': 'bundle_item', 'app': 'bundles', 'unique_together': (('bundle_case_id', 'item_code'),), 'constraints': [CheckConstraint(check="status IN ('waiting', 'filed', 'cancelled')", name='bundle_item_status_known'), CheckConstraint(check="(status = 'filed') = (case_id IS NOT NULL)", name='bundle_item_filed_has_case')], 'pk_attr': 'id', 'table_description': 'One item of a bundle case. A filed item points at its case, and a waiting one keeps'},
             bases=['Model'],
         ),
     ]

@@ -33,9 +33,20 @@ export function go(path) {
   location.hash = "#" + path;
 }
 
+// The resident-service pages come in their own module, fetched the first time one opens.
+const SERVICE_ROUTES = ["item", "apply", "cases", "case", "licences", "rate", "hotline", "ticket", "company", "payables", "orders"];
+let services = null;
+
+async function viewFor(name) {
+  if (views[name]) return views[name];
+  if (SERVICE_ROUTES.indexOf(name) < 0) return views.home;
+  if (!services) services = (await import("./services.js")).views;
+  return services[name];
+}
+
 async function render() {
   const route = parseHash();
-  const view = views[route.name] || views.home;
+  const view = await viewFor(route.name);
   say("");
   if (!PUBLIC[route.name] && !api.signedIn()) {
     sessionStorage.setItem("yiwang.after-login", location.hash || "#/");

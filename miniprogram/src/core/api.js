@@ -131,6 +131,13 @@ export function createApi(options) {
     book: function (slotId) {
       return json("POST", "/api/v1/appointments", { slot_id: slotId });
     },
+    // A lottery slot's draw: window, seed hash, and once drawn the seed and the result.
+    lottery: function (slotId) {
+      return json("GET", "/api/v1/slots/" + encodeURIComponent(slotId) + "/lottery");
+    },
+    myLotteryEntries: function () {
+      return json("GET", "/api/v1/me/lottery-entries");
+    },
     myAppointments: function () {
       return json("GET", "/api/v1/me/appointments");
     },

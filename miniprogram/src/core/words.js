@@ -6,8 +6,15 @@
 export const ACTIONS = {
   // catalog: items and mini-apps
   create_item: "新建事项",
-  update_item: "修改事项",
   retire_item: "停用事项",
+  "item.create": "新建事项",
+  "item.revise": "修改事项（新版本）",
+  "item.submit": "提交事项审核",
+  "item.publish": "发布事项",
+  "item.sync": "部门同步事项",
+  "item.seed": "载入初始事项",
+  "item_feed.bind": "绑定事项同步来源",
+  "item_feed.unbind": "解绑事项同步来源",
   submit: "提交版本",
   approve: "审核通过",
   reject: "审核驳回",
@@ -15,6 +22,10 @@ export const ACTIONS = {
   release: "调整发布范围",
   rollback: "回滚",
   disable: "下架",
+  // bundles (一件事) and appointments
+  create_bundle: "新建“一件事”",
+  "appointments.staff_booking": "窗口代为预约",
+  "appointments.staff_cancel": "窗口取消预约",
   // cases, 12345 and the work calendar
   define_case_form: "定义办件表单",
   bind_case_desk: "绑定办件受理机构",
@@ -31,6 +42,7 @@ export const ACTIONS = {
 
 export const SUBJECTS = {
   item: "事项",
+  item_feed: "事项同步来源",
   miniapp: "应用",
   case_form: "办件表单",
   case_desk: "办件受理机构",
@@ -54,7 +66,10 @@ export const STATUSES = {
   grey: "灰度发布中",
   full: "全量发布",
   disabled: "已下架",
-  // items
+  // items and their versions
+  draft: "草稿",
+  published: "已发布",
+  replaced: "已被新版本替换",
   active: "在用",
   retired: "已停用",
   // refunds, refund reviews and orders

@@ -128,6 +128,21 @@ export const host = {
       });
     });
   },
+  // Alipay has no date mode on <picker>: my.datePicker is its date control.
+  pickDate: function (current) {
+    return new Promise(function (resolve) {
+      my.datePicker({
+        format: "yyyy-MM-dd",
+        currentDate: current || undefined,
+        success: function (res) {
+          resolve(res.date || "");
+        },
+        fail: function () {
+          resolve("");
+        },
+      });
+    });
+  },
   chooseImages: function (count) {
     return new Promise(function (resolve, reject) {
       my.chooseImage({

@@ -1,12 +1,12 @@
 import { messageFor, residentMessage } from "../../core/errors.js";
-import { actingFor, applyFormModel, collectForm, collectMaterials, formProblems, SUBSCRIBE } from "../../core/logic.js";
+import { actingFor, applyFormModel, collectForm, collectMaterials, formProblems, SUBSCRIBE } from "../../core/services.js";
 import { host } from "../../host.js";
 import { api, ensureSignedIn } from "../../session.js";
 
 // 办事: the form is the one the server defines today (read on every load), so a field an
 // operator adds shows on the next visit without a new package.
 Page({
-  data: { code: "", model: { fields: [], materials: [], legalPersons: [] }, values: {}, chosen: {}, progress: {}, actingIndex: -1, actingName: "", error: "", busy: false },
+  data: { hostDates: Boolean(host.pickDate), code: "", model: { fields: [], materials: [], legalPersons: [] }, values: {}, chosen: {}, progress: {}, actingIndex: -1, actingName: "", error: "", busy: false },
   onLoad: function (query) {
     this.setData({ code: query.code || "" });
   },
@@ -19,7 +19,11 @@ Page({
       const form = await api.applyForm(this.data.code);
       const licences = await api.myLicences();
       const legal = form.audience === "legal" ? await api.myLegalPersons() : null;
-      const model = applyFormModel(form, licences, legal);
+      // The guide names each material's e-licence type (免提交); an older server has none.
+      const guide = await api.item(this.data.code).catch(function () {
+        return null;
+      });
+      const model = applyFormModel(form, licences, legal, guide);
       const acting = actingFor(host.store);
       const index = acting ? model.legalPersons.findIndex(function (lp) {
         return lp.uscc === acting.uscc;
@@ -33,6 +37,11 @@ Page({
     const values = Object.assign({}, this.data.values);
     values[e.currentTarget.dataset.name] = e.detail.value;
     this.setData({ values: values });
+  },
+  onPickDate: async function (e) {
+    const name = e.currentTarget.dataset.name;
+    const picked = await host.pickDate(this.data.values[name]);
+    if (picked) this.onInput({ currentTarget: { dataset: { name: name } }, detail: { value: picked } });
   },
   onChoice: function (e) {
     const name = e.currentTarget.dataset.name;

@@ -1,5 +1,5 @@
 import { residentMessage } from "../../core/errors.js";
-import { caseModel, SUBSCRIBE } from "../../core/logic.js";
+import { caseModel, SUBSCRIBE } from "../../core/services.js";
 import { host } from "../../host.js";
 import { api, ensureSignedIn } from "../../session.js";
 
@@ -57,6 +57,9 @@ Page({
   },
   onRate: function () {
     host.navigate("/pages/rate/index?type=case&ref=" + encodeURIComponent(this.data.caseNo));
+  },
+  onGuide: function () {
+    host.navigate("/pages/item/index?code=" + encodeURIComponent(this.data.model.itemCode));
   },
   onWallet: function () {
     host.navigate("/pages/licences/index");

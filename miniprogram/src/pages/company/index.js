@@ -1,12 +1,12 @@
 import { messageFor, residentMessage } from "../../core/errors.js";
-import { ACTING_KEY, actingFor, agentRows, legalPersonRows } from "../../core/logic.js";
+import { ACTING_KEY, actingFor, agentRows, legalPersonRows } from "../../core/services.js";
 import { host } from "../../host.js";
 import { api, ensureSignedIn } from "../../session.js";
 
 // 法人: act for myself or for a company I represent or am an agent of; a representative
 // authorises agents, lists them (masked, as the API gives them) and revokes one.
 Page({
-  data: { rows: [], loaded: false, actingUscc: "", actingName: "", managing: "", managingName: "", agents: [], agentName: "", agentId: "", agentExpires: "", error: "", notice: "" },
+  data: { hostDates: Boolean(host.pickDate), rows: [], loaded: false, actingUscc: "", actingName: "", managing: "", managingName: "", agents: [], agentName: "", agentId: "", agentExpires: "", error: "", notice: "" },
   onShow: function () {
     return this.load();
   },
@@ -54,6 +54,10 @@ Page({
   },
   onAgentExpires: function (e) {
     this.setData({ agentExpires: e.detail.value });
+  },
+  onPickExpires: async function () {
+    const picked = await host.pickDate(this.data.agentExpires);
+    if (picked) this.setData({ agentExpires: picked });
   },
   onAuthorise: async function () {
     const name = String(this.data.agentName || "").trim();

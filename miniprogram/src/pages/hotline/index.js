@@ -1,12 +1,12 @@
 import { messageFor, residentMessage } from "../../core/errors.js";
-import { categoryChoices, collectAttributes, MAX_PHOTOS, SUBSCRIBE, TICKET_KINDS, ticketBody, ticketRows } from "../../core/logic.js";
+import { categoryChoices, collectAttributes, MAX_PHOTOS, SUBSCRIBE, TICKET_KINDS, ticketBody, ticketRows } from "../../core/services.js";
 import { host } from "../../host.js";
 import { api, ensureSignedIn } from "../../session.js";
 
 // 12345: a consultation, complaint or report with its category, text, up to six photos and,
 // only when the resident turns it on, where they are.
 Page({
-  data: { kinds: TICKET_KINDS, kind: "complaint", categories: [], category: "", categoryLabel: "", attrFields: [], attrValues: {}, attrLabels: {}, text: "", photos: [], uploading: 0, maxPhotos: MAX_PHOTOS, located: false, location: null, address: "", tickets: [], error: "" },
+  data: { hostDates: Boolean(host.pickDate), kinds: TICKET_KINDS, kind: "complaint", categories: [], category: "", categoryLabel: "", attrFields: [], attrValues: {}, attrLabels: {}, text: "", photos: [], uploading: 0, maxPhotos: MAX_PHOTOS, located: false, location: null, address: "", tickets: [], error: "" },
   onShow: function () {
     return this.load();
   },
@@ -25,6 +25,11 @@ Page({
   onCategory: function (e) {
     const chosen = this.data.categories[Number(e.detail.value)];
     this.setData({ category: chosen.code, categoryLabel: chosen.label, attrFields: chosen.attributes, attrValues: {}, attrLabels: {} });
+  },
+  onPickDate: async function (e) {
+    const code = e.currentTarget.dataset.code;
+    const picked = await host.pickDate(this.data.attrValues[code]);
+    if (picked) this.onAttr({ currentTarget: { dataset: { code: code } }, detail: { value: picked } });
   },
   onAttr: function (e) {
     const code = e.currentTarget.dataset.code;

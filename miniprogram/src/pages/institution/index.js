@@ -29,6 +29,11 @@ Page({
   onDate: function (e) {
     return this.load(e.currentTarget.dataset.date);
   },
+  onRelease: function (e) {
+    host.navigate(
+      "/pages/release/index?institution=" + this.data.id + "&date=" + this.data.date + "&slot=" + e.currentTarget.dataset.id
+    );
+  },
   onBook: async function (e) {
     if (!e.currentTarget.dataset.bookable) return;
     this.setData({ error: "", notice: "" });

@@ -1,5 +1,5 @@
 import { residentMessage } from "../../core/errors.js";
-import { itemModel } from "../../core/logic.js";
+import { itemModel } from "../../core/services.js";
 import { host } from "../../host.js";
 import { api } from "../../session.js";
 

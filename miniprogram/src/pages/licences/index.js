@@ -1,5 +1,5 @@
 import { residentMessage } from "../../core/errors.js";
-import { licenceRows } from "../../core/logic.js";
+import { licenceRows } from "../../core/services.js";
 import { host } from "../../host.js";
 import { api, ensureSignedIn } from "../../session.js";
 

@@ -64,6 +64,9 @@ Page({
       this.setData({ qrError: "二维码没有加载出来，请向工作人员出示下面的签到码。" });
     }
   },
+  onRate: function (e) {
+    host.navigate("/pages/rate/index?type=appointment&ref=" + e.currentTarget.dataset.id);
+  },
   onCancel: async function (e) {
     try {
       await api.cancelAppointment(e.currentTarget.dataset.id);

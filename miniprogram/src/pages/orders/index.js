@@ -1,5 +1,5 @@
 import { residentMessage } from "../../core/errors.js";
-import { orderRows, pageInfo } from "../../core/logic.js";
+import { orderRows, pageInfo } from "../../core/services.js";
 import { host } from "../../host.js";
 import { api, ensureSignedIn } from "../../session.js";
 

@@ -1,5 +1,6 @@
 import { residentMessage } from "../../core/errors.js";
-import { pageInfo, pay, payableRows } from "../../core/logic.js";
+import { pay } from "../../core/logic.js";
+import { pageInfo, payableRows, SUBSCRIBE } from "../../core/services.js";
 import { host } from "../../host.js";
 import { api, ensureSignedIn } from "../../session.js";
 
@@ -40,6 +41,11 @@ Page({
     } catch (error) {
       this.setData({ error: residentMessage(error) });
     }
+  },
+  // One message per permission: asked on this tap, used when the next notice is issued.
+  onRemind: async function () {
+    const accepted = await host.subscribe(SUBSCRIBE.payables.templates);
+    this.setData({ notice: accepted.length ? "好的，有新的缴款通知时会提醒您。" : "", error: "" });
   },
   onByCode: function () {
     host.navigate("/pages/notices/index");

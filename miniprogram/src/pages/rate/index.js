@@ -1,5 +1,5 @@
 import { residentMessage } from "../../core/errors.js";
-import { RATING_INDICATORS, ratedModel, ratingBody, ratingWord } from "../../core/logic.js";
+import { RATING_INDICATORS, ratedModel, ratingBody, ratingWord } from "../../core/services.js";
 import { api, ensureSignedIn } from "../../session.js";
 
 // 好差评: five scores and a comment, for a finished case, a checked-in appointment or a

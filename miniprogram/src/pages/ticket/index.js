@@ -1,5 +1,5 @@
 import { residentMessage } from "../../core/errors.js";
-import { ticketModel } from "../../core/logic.js";
+import { ticketModel } from "../../core/services.js";
 import { api, ensureSignedIn } from "../../session.js";
 
 // One 12345 ticket: the reply, and (within 10 days of it) reopen it, or rate it to close it.
