@@ -14,6 +14,10 @@ import { join } from "node:path";
 import { buildChannel, loadPageLogic, renderPage, settle, tap, until } from "./harness.mjs";
 
 const [channel, base, sandbox, agencyFile, photo] = process.argv.slice(2);
+// The server may run on a business clock of its own (YIWANG_TEST_AT): signed requests and
+// due dates follow it, by the offset the test hands over in seconds.
+const OFFSET_MS = Number(process.env.YIWANG_CLOCK_OFFSET || 0) * 1000;
+const now = () => Date.now() + OFFSET_MS;
 const require = createRequire(import.meta.url);
 const agency = JSON.parse(readFileSync(agencyFile, "utf8"));
 const PERSON = { name: "李四", id_number: "330102198511224569", openid: "o-demo-lisi", alipay: "2088000000000002" };
@@ -36,7 +40,7 @@ async function sandboxPost(path, body) {
 // The department's system: HMAC-signed like tests/journeys.py signed_headers.
 async function agencyPost(path, payload) {
   const body = JSON.stringify(payload);
-  const ts = String(Math.floor(Date.now() / 1000));
+  const ts = String(Math.floor(now() / 1000));
   const digest = createHash("sha256").update(body).digest("hex");
   const sig = createHmac("sha256", agency.secret).update(`POST\n${path}\n${ts}\n${digest}`).digest("hex");
   const [status, data] = await live("POST", base + path, body, {
@@ -158,7 +162,7 @@ await agencyPost("/api/v1/agency/fee-items", { item_code: "JOURNEY-01", name: "�
 const issued = await agencyPost("/api/v1/agency/notices", {
   payer: { name: PERSON.name, id_number: PERSON.id_number },
   items: [{ item_code: "JOURNEY-01", name: "证照工本费", quantity: 1, standard_fen: 1000, amount_fen: 1000 }],
-  due_date: new Date(Date.now() + 7 * 86400000).toISOString().slice(0, 10),
+  due_date: new Date(now() + 7 * 86400000).toISOString().slice(0, 10),
 });
 let payables = await open("payables");
 const row = payables.data.rows.find((r) => r.payable.payment_code === issued.payment_code);

@@ -33,12 +33,18 @@ export function go(path) {
   location.hash = "#" + path;
 }
 
-// The resident-service pages come in their own module, fetched the first time one opens.
+// The resident-service pages and the release screen come in modules of their own, fetched
+// the first time one opens, so the home page stays light on a slow network.
 const SERVICE_ROUTES = ["item", "apply", "cases", "case", "licences", "rate", "hotline", "ticket", "company", "payables", "orders"];
 let services = null;
+let releaseView = null;
 
 async function viewFor(name) {
   if (views[name]) return views[name];
+  if (name === "release") {
+    if (!releaseView) releaseView = (await import("./release-view.js")).release;
+    return releaseView;
+  }
   if (SERVICE_ROUTES.indexOf(name) < 0) return views.home;
   if (!services) services = (await import("./services.js")).views;
   return services[name];

@@ -18,7 +18,6 @@ import {
 } from "./core/logic.js";
 import { datesAfter, yuanLabel } from "./core/format.js";
 import { residentMessage } from "./core/errors.js";
-import { release } from "./release-view.js";
 
 export function esc(value) {
   return String(value === undefined || value === null ? "" : value).replace(/[&<>"']/g, function (c) {
@@ -382,7 +381,6 @@ export const views = {
   me: me,
   appointments: appointments,
   institution: institution,
-  release: release,
   "my-appointments": myAppointments,
   violations: violations,
   notices: notices,
