@@ -37,10 +37,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
         if k not in ("DATABASE_URL", "REDIS_URL", "YIWANG_VAR_DIR", "YIWANG_SANDBOX_PORT")
     }
     log_path = home / "demo.log"
+    log = log_path.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "app", "serve", "--demo", "--port", str(port),
          "--sandbox-port", str(free_port())],
-        cwd=home, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT,
+        cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True,
     )  # fmt: skip
     try:
@@ -56,6 +57,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)  # the server and its workers
+            process.wait(timeout=30)
+        log.close()
 
 
 async def _sign_in(api: httpx.AsyncClient, var: Path, username: str) -> dict[str, str]:
