@@ -14,6 +14,7 @@ from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 
 from app.http.bodies import parse_json_body
+from app.http.compression import compress_json
 from infra import logs, metrics
 from infra.logs import request_id_var
 
@@ -62,3 +63,4 @@ def install(app: Sanic) -> None:
     app.register_middleware(assign_request_id, "request")
     app.register_middleware(parse_json_body, "request")
     app.register_middleware(stamp_response, "response")
+    app.register_middleware(compress_json, "response")
