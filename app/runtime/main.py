@@ -106,6 +106,7 @@ def create_app(settings: Settings, *, name: str = "yiwang") -> Sanic:
         open311_http.geo,
         legal_persons_http.bp,
         supervision_http.bp,
+        supervision_http.calendar,
         h5.bp,
     )
     for blueprint in blueprints:

@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 
 from app.catalog import audit
 from app.errors import InvalidInput
+from app.operators.auth import OperatorPrincipal
 from app.supervision.models import Holiday
 
 SHIPPED = Path(__file__).parent / "holidays"
@@ -102,8 +103,14 @@ def shipped(year: int) -> Arrangement:
     return read(path)
 
 
-async def load(arrangement: Arrangement, *, reason: str | None = None) -> dict[str, Any]:
-    """Make ``arrangement`` the year's calendar, in one transaction with its audit row."""
+async def load(
+    arrangement: Arrangement,
+    *,
+    reason: str | None = None,
+    actor: OperatorPrincipal | None = None,
+) -> dict[str, Any]:
+    """Make ``arrangement`` the year's calendar, in one transaction with its audit row
+    (naming ``actor``, the operator who loaded it from the console; None: the CLI)."""
     year = arrangement.year
     rows = {day: (name, False) for day, name in arrangement.off_days().items()}
     rows |= {w.day: (w.name, True) for w in arrangement.workdays}
@@ -122,7 +129,7 @@ async def load(arrangement: Arrangement, *, reason: str | None = None) -> dict[s
             "workdays": sum(1 for _, w in rows.values() if w),
         }
         await audit.record(
-            None,
+            actor,
             "load_work_calendar",
             "work_calendar",
             str(year),
@@ -133,6 +140,20 @@ async def load(arrangement: Arrangement, *, reason: str | None = None) -> dict[s
             reason=reason,
         )
     return summary
+
+
+async def loaded(year: int) -> dict[str, Any]:
+    """The year's days as the calendar has them: days off and make-up working days, by date."""
+    rows = await Holiday.filter(day__gte=date(year, 1, 1), day__lte=date(year, 12, 31)).order_by(
+        "day"
+    )
+    return {
+        "year": year,
+        "loaded": bool(rows),
+        "days_off": [{"day": r.day.isoformat(), "name": r.name} for r in rows if not r.workday],
+        "workdays": [{"day": r.day.isoformat(), "name": r.name} for r in rows if r.workday],
+        "shipped_years": shipped_years(),
+    }
 
 
 async def load_shipped(*, reason: str | None = None) -> list[dict[str, Any]]:

@@ -406,6 +406,7 @@ async def test_every_screen_reads_in_chinese_with_no_serious_axe_violations(
         "reconciliation",
         "cases",
         "open311",
+        "work-calendar",
     ):
         await open_screen(page, key)
         await page.wait_for_timeout(300)
@@ -526,3 +527,45 @@ async def test_an_item_guide_is_revised_through_the_form_reviewed_and_published(
     assert after["guide"]["contact"] == "0571-88888888"
     assert after["guide"]["promised_time_limit_days"] == 3
     assert after["guide"]["conditions"] == before["guide"]["conditions"]
+
+
+async def test_an_admin_loads_the_shipped_work_calendar_with_a_reason(
+    browser: Browser, api: httpx.AsyncClient, demo: Demo
+) -> None:
+    admin = bearer(await operator_token(api, demo, "admin"))
+    # 2026 as a short notice would have it (New Year only), so the screen has something to load.
+    r = await api.put(
+        "/api/v1/operator/calendar/2026",
+        json={
+            "arrangement": {
+                "year": 2026,
+                "source": "试载",
+                "days_off": [{"name": "元旦", "from": "2026-01-01", "to": "2026-01-03"}],
+            },
+            "reason": "浏览器测试准备",
+        },
+        headers=admin,
+    )
+    assert r.status_code == 200, r.text
+    page = await signed_in(browser, demo, "admin")
+    await open_screen(page, "work-calendar")
+    await page.click(".wc-year")
+    await page.locator(".el-select-dropdown__item", has_text="2026年").click()
+    await page.wait_for_load_state("networkidle")
+    await expect(page.locator("#wc-days-off")).to_contain_text("元旦")
+    await expect(page.locator("#wc-days-off")).not_to_contain_text("春节")
+    await page.click("#wc-load-shipped")
+    await give_reason(page, "国办通知已发布")
+    await expect(page.locator("#wc-days-off")).to_contain_text("春节")
+    await expect(page.locator("#wc-days-off")).to_contain_text("国庆节")
+    await expect(page.locator("#wc-workdays")).to_contain_text("春节调休")
+    await axe_clean(page, "9-work-calendar")
+    r = await api.get(
+        "/api/v1/operator/audit",
+        params={"action": "load_work_calendar", "subject": "2026"},
+        headers=admin,
+    )
+    latest = r.json()["entries"][0]
+    assert (latest["operator"], latest["reason"]) == ("admin", "国办通知已发布")
+    r = await api.get("/api/v1/operator/calendar", params={"year": 2026}, headers=admin)
+    assert len(r.json()["days_off"]) == 33 and len(r.json()["workdays"]) == 6
