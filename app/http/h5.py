@@ -38,11 +38,20 @@ SHELL_FILES = (
     "views.js",
     "services.js",
     "release-view.js",
+    "bundles.js",
     "host.js",
     "h5.css",
     "icon.svg",
 )
-CORE_FILES = ("api.js", "errors.js", "format.js", "logic.js", "release.js", "services.js")
+CORE_FILES = (
+    "api.js",
+    "bundles.js",
+    "errors.js",
+    "format.js",
+    "logic.js",
+    "release.js",
+    "services.js",
+)
 # Same-origin API calls only; H5 mini-apps open in the web-view host (an https frame);
 # QR images are fetched with the resident's token and shown as blob: URLs.
 CSP = (

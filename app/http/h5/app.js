@@ -23,7 +23,7 @@ function parseHash() {
 }
 
 // Pages that need a signed-in resident send them to the sign-in page and back.
-const PUBLIC = { home: true, services: true, search: true, login: true, webview: true, item: true, settings: true };
+const PUBLIC = { home: true, services: true, search: true, login: true, webview: true, item: true, settings: true, bundles: true };
 
 // 长辈版 and the text scale: classes on <html> that the shared tokens in h5.css follow.
 let prefs = displayPrefs(null, host.store.get(PREFS_KEY));
@@ -109,12 +109,19 @@ export function go(path) {
 const SERVICE_ROUTES = ["item", "apply", "cases", "case", "licences", "rate", "hotline", "ticket", "company", "payables", "orders"];
 let services = null;
 let releaseView = null;
+// 一件事: its own module, loaded the first time one of its routes opens.
+const BUNDLE_ROUTES = ["bundles", "bundle", "bundle-case"];
+let bundleViews = null;
 
 async function viewFor(name) {
   if (views[name]) return views[name];
   if (name === "release") {
     if (!releaseView) releaseView = (await import("./release-view.js")).release;
     return releaseView;
+  }
+  if (BUNDLE_ROUTES.indexOf(name) >= 0) {
+    if (!bundleViews) bundleViews = (await import("./bundles.js")).views;
+    return bundleViews[name];
   }
   if (SERVICE_ROUTES.indexOf(name) < 0) return views.home;
   if (!services) services = (await import("./services.js")).views;

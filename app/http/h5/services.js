@@ -53,7 +53,7 @@ function fieldControl(f, id, value) {
     (f.maxlength ? ' maxlength="' + f.maxlength + '"' : "") + common + ">";
 }
 
-function fieldsHtml(fields, prefix) {
+export function fieldsHtml(fields, prefix) {
   return fields.map(function (f) {
     const id = prefix + "-" + (f.name || f.code);
     if (f.info) return '<p class="meta" id="' + id + '-hint">' + esc(f.label) + "</p>";
@@ -62,7 +62,7 @@ function fieldsHtml(fields, prefix) {
   }).join("");
 }
 
-function readFields(root, fields, prefix) {
+export function readFields(root, fields, prefix) {
   const values = {};
   fields.forEach(function (f) {
     if (f.info) return;
@@ -74,7 +74,7 @@ function readFields(root, fields, prefix) {
 }
 
 // A file input with its progress bar; answers the stored material.
-function uploadWith(ctx, input, bar) {
+export function uploadWith(ctx, input, bar) {
   const file = input.files && input.files[0];
   if (!file) return Promise.resolve(null);
   bar.hidden = false;

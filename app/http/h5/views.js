@@ -40,6 +40,7 @@ const SHORTCUTS = [
   ["/receipts", "我的票据", "电子票据"],
   ["/payables", "我的待缴", "一键缴款"],
   ["/cases", "我的办件", "进度与补正"],
+  ["/bundles", "一件事", "一次提交办成"],
   ["/hotline", "12345", "咨询投诉举报"],
   ["/company", "单位办事", "法人与经办人"],
 ];
@@ -200,7 +201,7 @@ async function me(main, ctx) {
       : '<p class="badge bad" id="verified">未实名</p><p>请在浙里办 App“我的—实名认证”中完成认证后再办理需实名的事项。</p>') +
     "</section>" +
     '<ul class="shortcuts"><li><a href="#/my-appointments"><b>我的预约</b></a></li><li><a href="#/receipts"><b>我的票据</b></a></li>' +
-    '<li><a href="#/payables"><b>我的待缴</b></a></li><li><a href="#/orders"><b>我的订单</b></a></li><li><a href="#/cases"><b>我的办件</b></a></li>' +
+    '<li><a href="#/payables"><b>我的待缴</b></a></li><li><a href="#/orders"><b>我的订单</b></a></li><li><a href="#/cases"><b>我的办件</b></a></li><li><a href="#/bundles"><b>一件事</b></a></li>' +
     '<li><a href="#/licences"><b>电子证照</b></a></li><li><a href="#/hotline"><b>12345 诉求</b></a></li><li><a href="#/company"><b>单位办事</b></a></li>' +
     '<li><a href="#/settings"><b>设置</b><small>长辈版、字号</small></a></li></ul>' +
     '<button type="button" id="logout">退出登录</button>';

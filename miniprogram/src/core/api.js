@@ -217,6 +217,28 @@ export function createApi(options) {
     supplement: function (caseNo, answer) {
       return json("POST", "/api/v1/cases/" + encodeURIComponent(caseNo) + "/supplement", answer);
     },
+    // 高效办成一件事: one guide, one form, one submission; the key makes a retry safe.
+    bundles: function () {
+      return json("GET", "/api/v1/bundles");
+    },
+    bundle: function (code) {
+      return json("GET", "/api/v1/bundles/" + encodeURIComponent(code));
+    },
+    applyBundle: async function (application, requestKey) {
+      return (await call("POST", "/api/v1/bundle-cases", application, requestKey ? { "Idempotency-Key": requestKey } : {})).data;
+    },
+    myBundleCases: function () {
+      return json("GET", "/api/v1/me/bundle-cases");
+    },
+    bundleCase: function (bundleNo) {
+      return json("GET", "/api/v1/bundle-cases/" + encodeURIComponent(bundleNo));
+    },
+    supplementBundle: function (bundleNo, answer) {
+      return json("POST", "/api/v1/bundle-cases/" + encodeURIComponent(bundleNo) + "/supplement", answer);
+    },
+    rateBundle: function (bundleNo, rating) {
+      return json("POST", "/api/v1/bundle-cases/" + encodeURIComponent(bundleNo) + "/rating", rating);
+    },
     // 好差评
     rate: function (rating) {
       return json("POST", "/api/v1/evaluations", rating);

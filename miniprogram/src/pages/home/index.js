@@ -15,6 +15,7 @@ Page(withDisplay({
       { name: "我的票据", url: "/pages/receipts/index" },
       { name: "我的待缴", url: "/pages/payables/index" },
       { name: "我的办件", url: "/pages/cases/index" },
+      { name: "一件事", url: "/pages/bundles/index" },
       { name: "12345 诉求", url: "/pages/hotline/index" },
       { name: "单位办事", url: "/pages/company/index" },
       { name: "我的订单", url: "/pages/orders/index" },
