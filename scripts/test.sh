@@ -46,16 +46,22 @@ if ! command -v npm >/dev/null 2>&1; then
   echo "test: installing node"
   apt-get update -q && apt-get install -y -q nodejs npm
 fi
-if [ ! -d miniprogram/node_modules ]; then
-  echo "test: installing the mini-programs' node packages"
-  (cd miniprogram && npm ci --no-audit --no-fund)
-fi
+# npm ci again whenever the lock file changed since the last install (a stale node_modules
+# would lack a package a newer test needs); the lock's hash is kept beside the packages.
+npm_ci_if_changed() {
+  local dir=$1 want have
+  want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  have=$(cat "$dir/node_modules/.yiwang-lock-sha256" 2>/dev/null || true)
+  if [ "$want" != "$have" ]; then
+    echo "test: installing the node packages of $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund)
+    echo "$want" > "$dir/node_modules/.yiwang-lock-sha256"
+  fi
+}
+npm_ci_if_changed miniprogram
 # The operator console's tests inject axe-core from console/node_modules (the console itself
 # is served from its committed build; tests/console checks that build matches console/).
-if [ ! -d console/node_modules ]; then
-  echo "test: installing the console's node packages"
-  (cd console && npm ci --no-audit --no-fund)
-fi
+npm_ci_if_changed console
 if [ -z "$(fc-list :lang=zh 2>/dev/null)" ]; then
   echo "test: installing a CJK font"
   apt-get update -q && apt-get install -y -q fonts-wqy-microhei
