@@ -76,6 +76,51 @@ describe("长辈版 render of every page", () => {
   });
 });
 
+// The pages behind a filed case, a 12345 ticket and a published slot, with what they show
+// once there is something to show: the sweep above only meets them without their query.
+const CASE_STEPS = [
+  { action: "apply", from: null, to: "submitted", note: null, at: "2030-01-01T09:00:00+08:00" },
+  { action: "accept", from: "submitted", to: "accepted", note: "受理", at: "2030-01-01T10:00:00+08:00" },
+];
+const CASE = { case_no: "C1", item_code: "JF-330100-00111-001", item_name: "高龄津贴申领", channel: "wechat", legal_person: null, result: null, deadlines: [{ step: "accept", due_date: "2030-01-04", met_at: null }] };
+const RETURNED = { ...CASE, status: "returned", timeline: [...CASE_STEPS, { action: "request_material", from: "accepted", to: "returned", note: "身份证照片不清晰", at: "2030-01-01T11:00:00+08:00" }] };
+const COMPLETED = { ...CASE, case_no: "C2", status: "completed", result: { licence: { kind: "高龄津贴资格证明", title: "高龄津贴资格证明", number: "GLJT-0001" } }, timeline: [...CASE_STEPS, { action: "complete", from: "accepted", to: "completed", note: null, at: "2030-01-02T09:00:00+08:00" }] };
+const TICKET = { id: 7, kind: "complaint", text: "工地夜里施工，噪声很大", address: "文三路 1 号", lat: null, long: null, photo_ids: [], status: "replied", reply: "已责令停工整改", replied_at: "2030-01-02T09:00:00+08:00", rating: null, reopen_count: 0 };
+const OPEN = { entry_opens_at: "2000-01-01T00:00:00+00:00", entry_closes_at: "2100-01-01T00:00:00+00:00", draw_at: "2100-01-01T01:00:00+00:00" };
+function releaseSlots(slot) {
+  return { institution: { id: 3, name: "杭州市第一人民医院", kind: "clinic" }, date: "2030-01-02", today: "2030-01-01", release_at: "2029-12-25T23:00:00+00:00", closes_at: "2030-01-01T07:00:00+00:00",
+    slots: [{ id: 456, starts_at: "2030-01-02T00:00:00+00:00", ends_at: "2030-01-02T00:30:00+00:00", capacity: 4, remaining: 2, kept: 0, kept_until: null, bookable: true, fee_fen: 0, release_mode: "first_come", lottery: null, department: { id: 5, name: "儿科" }, resource: { id: 6, name: "陈晓", title: "副主任医师" }, ...slot }] };
+}
+const FILED = [
+  ["case", { case_no: "C1" }, { "GET /api/v1/cases/C1": () => [200, RETURNED], "GET /api/v1/items/JF-330100-00111-001/form": () => [200, { item_code: "JF-330100-00111-001", fields: [], materials: [{ name: "身份证", required: true }] }] }, [".supplement", ".pick", ".send-supplement"], "身份证照片不清晰"],
+  ["case", { case_no: "C2" }, { "GET /api/v1/cases/C2": () => [200, COMPLETED] }, [".licence-card", ".rate"], "GLJT-0001"],
+  ["rate", { type: "case", ref: "C2" }, {}, [".indicator", ".star", ".comment", ".submit"], "总体满意度"],
+  ["ticket", { id: "7" }, { "GET /api/v1/interactions/7": () => [200, TICKET] }, [".reply", ".score", ".reopen"], "已责令停工整改"],
+  ["release", { institution: "3", date: "2030-01-02", slot: "456" }, { "GET /api/v1/institutions/3/slots": () => [200, releaseSlots({})] }, [".release-at", ".mode"], "先到先得"],
+  ["release", { institution: "3", date: "2030-01-02", slot: "456" }, {
+    "GET /api/v1/institutions/3/slots": () => [200, releaseSlots({ release_mode: "lottery", lottery: { status: "open", ...OPEN }, bookable: false })],
+    "GET /api/v1/slots/456/lottery": () => [200, { slot_id: 456, capacity: 4, status: "open", ...OPEN, entries: 5, seed_sha256: "9f".repeat(32), seed: null, result: null }],
+    "GET /api/v1/me/lottery-entries": () => [200, { entries: [] }],
+  }, [".entry-opens", ".draw-at", ".seed-hash"], "摇号放号"],
+];
+
+describe("长辈版 render of the pages behind a filed case, a ticket and a published slot", () => {
+  for (const [name, query, routes, shown, words] of FILED) {
+    it(name + " " + JSON.stringify(query) + " shows its content in the elder scale, with no pop-up", async () => {
+      const api = scriptedApi({ ...ROUTES, ...routes });
+      const stub = elderStub(api);
+      const page = renderPage(out, name, query);
+      await settle(page);
+      assert.ok(page.querySelector(".page.elder.scale-150"), name + ": root without elder scale-150");
+      assert.equal(page.data.error || "", "", name + ": " + page.data.error);
+      for (const selector of shown) assert.ok(page.querySelector(selector), name + ": no " + selector);
+      assert.match(page.dom.textContent, new RegExp(words));
+      assert.equal((stub.calls.showModal || []).length, 0, name + ": showModal");
+      assert.equal((stub.calls.showToast || []).length, 0, name + ": showToast");
+    });
+  }
+});
+
 describe("长辈版 home", () => {
   it("shows the four large buttons and takes each to its page", async () => {
     const api = scriptedApi(ROUTES);

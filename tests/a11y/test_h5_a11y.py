@@ -20,7 +20,7 @@ from playwright.async_api import Browser, Dialog, Page, async_playwright, expect
 from app.identity.id_numbers import with_check_digit
 from tests import tools
 from tests.a11y.axe import ARGS, ARTIFACTS, Report, audit, context
-from tests.a11y.sweep import paid_notice, sweep
+from tests.a11y.sweep import filed, paid_notice, sweep
 from tests.shells.conftest import Demo
 
 
@@ -36,12 +36,16 @@ async def test_axe_finds_no_serious_or_critical_violation_on_any_page_in_either_
     demo: Demo, browser: Browser
 ) -> None:
     paid = await paid_notice(demo.api, demo.sandbox, demo.workdir / "var")
+    cases_and_slots = await filed(demo.api, demo.sandbox, demo.workdir / "var")
     report = Report()
-    audits = await sweep(browser, demo.api, paid, report)
+    audits = await sweep(browser, demo.api, paid, cases_and_slots, report)
     path = report.write("axe-h5.txt")
     # Every page in both modes at both sizes was audited, and axe really ran on each.
     pages = {a.page for a in audits}
     assert len(audits) == len(pages) * 4 and len(pages) >= 20
+    # Including the pages behind a filed case or ticket and a published slot.
+    assert {"case-returned", "case-completed", "rate", "ticket"} <= pages
+    assert {"release-first-come", "release-lottery"} <= pages
     assert all(a.passes > 10 for a in audits), path.read_text()
     failing = [a for a in audits if a.blocking]
     assert not failing, "\n".join(a.line() + "\n" + a.explain() for a in failing)
