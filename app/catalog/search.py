@@ -40,13 +40,20 @@ def grams(text: str) -> set[str]:
 
 
 def guide_text(guide: dict) -> str:
-    """The guide text residents search by: its conditions and the names of its materials
-    (what they would type: 户口簿, 结婚证, 营业执照)."""
+    """The guide text residents search by: its conditions, the names of its materials (what
+    they would type: 户口簿, 结婚证, 营业执照) and where to go (车管所, 市民中心)."""
     parts = [c for c in guide.get("conditions") or [] if isinstance(c, str)]
     parts += [
         m["name"]
         for m in guide.get("materials") or []
         if isinstance(m, dict) and isinstance(m.get("name"), str)
+    ]
+    parts += [
+        p[key]
+        for p in guide.get("places") or []
+        if isinstance(p, dict)
+        for key in ("name", "address")
+        if isinstance(p.get(key), str)
     ]
     return " ".join(parts)
 
