@@ -217,7 +217,7 @@ class CatalogCache:
             if shown is None:
                 return None
             body = json.dumps(shown, ensure_ascii=False, separators=(",", ":")).encode()
-            etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+            etag = 'W/"' + hashlib.sha256(body).hexdigest()[:32] + '"'
             rendered = RenderedView(etag, body)
             if len(self._memo) < 1024:
                 self._memo[key] = rendered

@@ -19,8 +19,9 @@ def etag_matches(header: str, etag: str) -> bool:
         return False
     if header.strip() == "*":
         return True
+    # If-None-Match compares weakly (RFC 9110): W/"x" and "x" name the same version.
     candidates = {c.strip().removeprefix("W/") for c in header.split(",")}
-    return etag in candidates
+    return etag.removeprefix("W/") in candidates
 
 
 Channel = Literal["app", "wechat", "alipay"]
