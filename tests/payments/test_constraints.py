@@ -30,8 +30,8 @@ async def test_check_constraints_exist_in_postgresql() -> None:
 async def test_refunds_beyond_the_amount_are_refused_by_the_database() -> None:
     conn = connections.get("default")
     await conn.execute_script(
-        "INSERT INTO citizen (id, verified, created_at) VALUES "
-        "('00000000-0000-0000-0000-000000000001', false, now());"
+        "INSERT INTO citizen (id, verified, text_scale, created_at) VALUES "
+        "('00000000-0000-0000-0000-000000000001', false, 100, now());"
         "INSERT INTO payment_order (order_no, citizen_id, payable_type, payable_ref, status,"
         " amount_fen, refunded_fen, description, agency_name, payer_name_enc, region_code,"
         " created_at, updated_at, expires_at) VALUES ('YWTEST', "
@@ -51,8 +51,8 @@ async def test_refunds_beyond_the_amount_are_refused_by_the_database() -> None:
 async def test_one_refund_per_key_per_order_and_known_review_states_only() -> None:
     conn = connections.get("default")
     await conn.execute_script(
-        "INSERT INTO citizen (id, verified, created_at) VALUES "
-        "('00000000-0000-0000-0000-000000000002', false, now());"
+        "INSERT INTO citizen (id, verified, text_scale, created_at) VALUES "
+        "('00000000-0000-0000-0000-000000000002', false, 100, now());"
         "INSERT INTO payment_order (order_no, citizen_id, payable_type, payable_ref, status,"
         " amount_fen, refunded_fen, description, agency_name, payer_name_enc, region_code,"
         " created_at, updated_at, expires_at) VALUES ('YWKEYS', "
